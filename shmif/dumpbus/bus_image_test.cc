@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "shmif/bus_format.h"
 #include "shmif/dumpbus/hand_built_bus.h"
-#include "shmif/dumpbus/protocol_frames.h"
+#include "shmif/demo/protocol_frames.h"
 
 namespace shmif {
 namespace {
@@ -100,10 +100,10 @@ TEST(BusImageTest, WalksFramesFromFirstToLast) {
   HandBuiltBus bus = FreshBus();
   bus.SetVersion(3);
   const std::vector<uint8_t> arp =
-      testing::MakeArpRequest(testing::kMacA, testing::kIpA, testing::kIpB);
+      demo::MakeArpRequest(demo::kMacA, demo::kIpA, demo::kIpB);
   const std::vector<uint8_t> udp =
-      testing::MakeUdpFrame(testing::kMacB, testing::kMacA, testing::kIpA,
-                            testing::kIpB, 1234, 5678, 1, "hello shmif");
+      demo::MakeUdpFrame(demo::kMacB, demo::kMacA, demo::kIpA,
+                            demo::kIpB, 1234, 5678, 1, "hello shmif");
   const std::vector<uint8_t> big = Pattern(kMaxFrameLen, 7);
 
   uint32_t off = kFrameHeaderSize;  // after the all-zero entry at 0

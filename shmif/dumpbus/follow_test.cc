@@ -39,7 +39,7 @@
 #include "gtest/gtest.h"
 #include "shmif/bus.h"
 #include "shmif/bus_format.h"
-#include "shmif/dumpbus/protocol_frames.h"
+#include "shmif/demo/protocol_frames.h"
 
 extern char** environ;
 
@@ -193,17 +193,17 @@ class FollowTest : public ::testing::Test {
 
   void SendArp() {
     ASSERT_TRUE(sender_
-                    ->Send(testing::MakeArpRequest(
-                        testing::kMacA, testing::kIpA, testing::kIpB))
+                    ->Send(demo::MakeArpRequest(
+                        demo::kMacA, demo::kIpA, demo::kIpB))
                     .ok());
   }
 
   // UDP datagrams differ only in the IP id (all are 0x35 bytes long).
   void SendUdp(uint16_t ip_id) {
     ASSERT_TRUE(sender_
-                    ->Send(testing::MakeUdpFrame(
-                        testing::kMacB, testing::kMacA, testing::kIpA,
-                        testing::kIpB, 1234, 5678, ip_id, "hello shmif"))
+                    ->Send(demo::MakeUdpFrame(
+                        demo::kMacB, demo::kMacA, demo::kIpA,
+                        demo::kIpB, 1234, 5678, ip_id, "hello shmif"))
                     .ok());
   }
 

@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "shmif/bus_format.h"
 #include "shmif/dumpbus/hand_built_bus.h"
-#include "shmif/dumpbus/protocol_frames.h"
+#include "shmif/demo/protocol_frames.h"
 
 namespace shmif::testing {
 namespace {
@@ -39,9 +39,9 @@ constexpr uint32_t kUdpUsec = 250000;
 constexpr uint64_t kSenderA = 0x1111222233334444ull;
 
 struct Frames {
-  std::vector<uint8_t> arp = MakeArpRequest(kMacA, kIpA, kIpB);
+  std::vector<uint8_t> arp = demo::MakeArpRequest(demo::kMacA, demo::kIpA, demo::kIpB);
   std::vector<uint8_t> udp =
-      MakeUdpFrame(kMacB, kMacA, kIpA, kIpB, 1234, 5678, 1, "hello shmif");
+      demo::MakeUdpFrame(demo::kMacB, demo::kMacA, demo::kIpA, demo::kIpB, 1234, 5678, 1, "hello shmif");
 };
 
 // The state after two sends on a new bus: `first` still at the "empty"

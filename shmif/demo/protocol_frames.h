@@ -1,16 +1,16 @@
-// Well-formed Ethernet frames for the shmif_dumpbus tests: real protocols
+// Well-formed Ethernet frames for the demo and the shmif_dumpbus tests: real protocols
 // with correct checksums, so that tcpdump decodes them without complaint
 // ("udp sum ok", no "bad cksum", no "truncated") and a test can assert what
 // it prints.
-#ifndef RUMP_SHMIF_DUMPBUS_PROTOCOL_FRAMES_H_
-#define RUMP_SHMIF_DUMPBUS_PROTOCOL_FRAMES_H_
+#ifndef RUMP_SHMIF_DEMO_PROTOCOL_FRAMES_H_
+#define RUMP_SHMIF_DEMO_PROTOCOL_FRAMES_H_
 
 #include <array>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
-namespace shmif::testing {
+namespace shmif::demo {
 
 using MacAddress = std::array<uint8_t, 6>;
 using Ipv4Address = std::array<uint8_t, 4>;
@@ -37,6 +37,6 @@ std::vector<uint8_t> MakeUdpFrame(const MacAddress& dst_mac,
                                   uint16_t dst_port, uint16_t ip_id,
                                   std::string_view payload);
 
-}  // namespace shmif::testing
+}  // namespace shmif::demo
 
-#endif  // RUMP_SHMIF_DUMPBUS_PROTOCOL_FRAMES_H_
+#endif  // RUMP_SHMIF_DEMO_PROTOCOL_FRAMES_H_

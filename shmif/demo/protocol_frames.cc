@@ -1,8 +1,8 @@
-#include "shmif/dumpbus/protocol_frames.h"
+#include "shmif/demo/protocol_frames.h"
 
 #include <cstddef>
 
-namespace shmif::testing {
+namespace shmif::demo {
 namespace {
 
 constexpr uint16_t kEtherTypeIpv4 = 0x0800;
@@ -113,4 +113,4 @@ std::vector<uint8_t> MakeUdpFrame(const MacAddress& dst_mac,
   return frame;
 }
 
-}  // namespace shmif::testing
+}  // namespace shmif::demo
