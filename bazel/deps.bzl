@@ -114,6 +114,7 @@ def rump_dependencies():
             "absl/status:statusor": "absl_statusor",
             "absl/strings:strings": "absl_strings",
             "absl/strings:str_format": "absl_str_format",
+            "absl/strings:cord": "absl_cord",
             "absl/synchronization:synchronization": "absl_synchronization",
             "absl/time:time": "absl_time",
             "absl/container:flat_hash_map": "absl_flat_hash_map",

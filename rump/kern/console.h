@@ -1,0 +1,23 @@
+// Console: the rump console, what descriptors 0-2 of every process refer to.
+// Writes go to the host process's standard output (rump_server's, which is
+// /dev/null once it daemonizes), as NetBSD's rump console does; reads return
+// end of file.
+#ifndef RUMP_KERN_CONSOLE_H_
+#define RUMP_KERN_CONSOLE_H_
+
+#include "rump/kern/file.h"
+
+namespace rump {
+
+class Console final : public File {
+ public:
+  Console();
+  absl::StatusOr<size_t> Read(SyscallContext& ctx,
+                              absl::Span<const UserIoVec> iov) override;
+  absl::StatusOr<size_t> Write(SyscallContext& ctx,
+                               absl::Span<const UserIoVec> iov) override;
+};
+
+}  // namespace rump
+
+#endif  // RUMP_KERN_CONSOLE_H_

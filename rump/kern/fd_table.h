@@ -1,0 +1,66 @@
+// FdTable: a process's file descriptors, with NetBSD's rules: a new
+// descriptor is the lowest free number (at or above a minimum), each has its
+// own close-on-exec flag, and dup'ed descriptors share one File.
+//
+// Thread-safe. A File's LastClose runs when its last descriptor (in any
+// table) is closed, outside the table's lock.
+#ifndef RUMP_KERN_FD_TABLE_H_
+#define RUMP_KERN_FD_TABLE_H_
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rump/kern/file.h"
+
+namespace rump {
+
+class FdTable {
+ public:
+  // Descriptors a process may have open (EMFILE beyond).
+  static constexpr int kMaxDescriptors = 1024;
+
+  FdTable() = default;
+  ~FdTable();
+  FdTable(const FdTable&) = delete;
+  FdTable& operator=(const FdTable&) = delete;
+
+  // Installs `file` at the lowest free descriptor >= min_fd.
+  absl::StatusOr<int> Install(std::shared_ptr<File> file, bool cloexec,
+                              int min_fd = 0);
+  // The file behind `fd`; EBADF if it is not open.
+  absl::StatusOr<std::shared_ptr<File>> Get(int fd) const;
+  absl::Status Close(int fd);
+  // dup / F_DUPFD: a new descriptor >= min_fd for the same file.
+  absl::StatusOr<int> Dup(int fd, int min_fd, bool cloexec);
+  // dup2 / dup3: `to` refers to the same file as `from`, closing what `to`
+  // held. With from == to it only checks `from`.
+  absl::Status Dup2(int from, int to, bool cloexec);
+  absl::StatusOr<bool> GetCloexec(int fd) const;
+  absl::Status SetCloexec(int fd, bool cloexec);
+  // Closes every descriptor >= from (F_CLOSEM), or all.
+  void CloseFrom(int from);
+  void CloseAll() { CloseFrom(0); }
+  // The highest open descriptor, or -1 (F_MAXFD).
+  int MaxFd() const;
+  // Copies every descriptor of `other` into this (empty) table (fork).
+  void CopyFrom(const FdTable& other);
+
+ private:
+  struct Slot {
+    std::shared_ptr<File> file;
+    bool cloexec = false;
+  };
+  // Takes the slot's file out, to be released outside the lock.
+  static void Release(std::shared_ptr<File> file);
+  int LowestFreeLocked(int min_fd) const;
+
+  mutable std::mutex mu_;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace rump
+
+#endif  // RUMP_KERN_FD_TABLE_H_

@@ -1,0 +1,29 @@
+#include "rump/kern/file.h"
+
+#include "rump/abi/errno.h"
+#include "rump/abi/ioctl.h"
+
+namespace rump {
+
+absl::StatusOr<size_t> File::Read(SyscallContext&, absl::Span<const UserIoVec>) {
+  return abi::Errno(abi::kEOPNOTSUPP);
+}
+
+absl::StatusOr<size_t> File::Write(SyscallContext&, absl::Span<const UserIoVec>) {
+  return abi::Errno(abi::kEOPNOTSUPP);
+}
+
+absl::Status File::Ioctl(SyscallContext&, uint64_t, absl::Span<uint8_t>) {
+  return abi::Errno(abi::kENOTTY);
+}
+
+void File::SetStatusFlags(int flags) {
+  constexpr int kChangeable = abi::kO_NONBLOCK | abi::kO_APPEND;
+  int old = flags_.load(std::memory_order_relaxed);
+  while (!flags_.compare_exchange_weak(old, (old & ~kChangeable) | (flags & kChangeable))) {
+  }
+}
+
+bool File::nonblocking() const { return (flags() & abi::kO_NONBLOCK) != 0; }
+
+}  // namespace rump

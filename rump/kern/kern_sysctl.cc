@@ -1,0 +1,163 @@
+#include "rump/kern/kern_sysctl.h"
+
+#include <sys/random.h>
+
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/sysctl.h"
+
+namespace rump {
+namespace {
+
+// The writable values, one set per tree.
+struct KernValues {
+  std::mutex mu;
+  std::string hostname;
+  std::string domainname;
+};
+
+std::string IntBytes(int32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+
+void RandomBytes(void* buf, size_t n) {
+  char* p = static_cast<char*>(buf);
+  while (n > 0) {
+    const ssize_t got = getrandom(p, n, 0);
+    if (got <= 0) break;
+    p += got;
+    n -= size_t(got);
+  }
+  if (n > 0) {  // getrandom unavailable: still random enough for a sysctl
+    static thread_local std::random_device rd;
+    for (; n > 0; --n) *p++ = static_cast<char>(rd());
+  }
+}
+
+SysctlLeaf ConstString(std::string value, std::string description) {
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kString;
+  leaf.description = std::move(description);
+  leaf.read = [v = std::move(value)] { return v; };
+  return leaf;
+}
+
+SysctlLeaf ConstInt(int32_t value, std::string description, bool immediate) {
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kInt;
+  leaf.description = std::move(description);
+  leaf.read = [value] { return IntBytes(value); };
+  if (immediate) leaf.flags |= abi::kCtlFlagImmediate;
+  return leaf;
+}
+
+SysctlLeaf NameString(std::shared_ptr<KernValues> values, std::string KernValues::*field,
+                      std::string description) {
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kString;
+  leaf.writable = true;
+  leaf.size = abi::kMaxHostNameLen;
+  leaf.description = std::move(description);
+  leaf.read = [values, field] {
+    std::lock_guard<std::mutex> lock(values->mu);
+    return (*values).*field;
+  };
+  leaf.write = [values, field](absl::string_view v) {
+    std::lock_guard<std::mutex> lock(values->mu);
+    (*values).*field = std::string(v);
+    return absl::OkStatus();
+  };
+  return leaf;
+}
+
+}  // namespace
+
+absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info) {
+  auto values = std::make_shared<KernValues>();
+  values->hostname = info.default_hostname.substr(0, abi::kMaxHostNameLen - 1);
+
+  const int kern[] = {abi::kCtlKern};
+  const int hw[] = {abi::kCtlHw};
+  struct Entry {
+    const int* parent;
+    int num;
+    const char* name;
+    SysctlLeaf leaf;
+  };
+  std::vector<Entry> entries;
+  auto add = [&](const int* parent, int num, const char* name, SysctlLeaf leaf) {
+    entries.push_back(Entry{parent, num, name, std::move(leaf)});
+  };
+
+  add(kern, abi::kKernOstype, "ostype", ConstString(kSysctlOsType, "Operating system type"));
+  add(kern, abi::kKernOsrelease, "osrelease",
+      ConstString(kSysctlOsRelease, "Operating system release"));
+  add(kern, abi::kKernOsrev, "osrevision",
+      ConstInt(kSysctlOsRevision, "Operating system revision", /*immediate=*/true));
+  add(kern, abi::kKernVersion, "version",
+      ConstString(absl::StrFormat("NetBSD %s (RUMP-ROAST) #0: rump kernel in C++ "
+                                  "(NetBSD ABI, Linux host)\n",
+                                  kSysctlOsRelease),
+                  "Kernel version"));
+  add(kern, abi::kKernHostname, "hostname",
+      NameString(values, &KernValues::hostname, "System hostname"));
+  add(kern, abi::kKernDomainname, "domainname",
+      NameString(values, &KernValues::domainname, "YP domain name"));
+  add(kern, abi::kKernRawpartition, "rawpartition",
+      ConstInt(3, "Raw partition of a disk", /*immediate=*/true));
+  {
+    // Both registered by NetBSD with a sysctl log, so not CTLFLAG_PERMANENT.
+    SysctlLeaf urandom;
+    urandom.type = SysctlType::kInt;
+    urandom.flags = 0;
+    urandom.description = "Random integer value";
+    urandom.read = [] {
+      int32_t v;
+      RandomBytes(&v, sizeof(v));
+      return IntBytes(v);
+    };
+    add(kern, abi::kKernUrnd, "urandom", std::move(urandom));
+
+    SysctlLeaf arandom;
+    arandom.type = SysctlType::kInt;
+    arandom.flags = 0;
+    arandom.description = "n bytes of random data";
+    arandom.read_sized = [](size_t oldlen) -> absl::StatusOr<std::string> {
+      if (oldlen > 256) return abi::Errno(abi::kE2BIG);
+      std::string v(oldlen, '\0');
+      RandomBytes(v.data(), v.size());
+      return v;
+    };
+    add(kern, abi::kKernArnd, "arandom", std::move(arandom));
+  }
+
+  add(hw, abi::kHwModel, "model", ConstString(kSysctlHwModel, "Machine model"));
+  add(hw, abi::kHwMachine, "machine", ConstString(kSysctlHwMachine, "Machine class"));
+  add(hw, abi::kHwMachineArch, "machine_arch",
+      ConstString(kSysctlHwMachineArch, "Machine CPU class"));
+  add(hw, abi::kHwNcpu, "ncpu",
+      ConstInt(info.ncpu, "Number of CPUs configured", /*immediate=*/false));
+  add(hw, abi::kHwByteorder, "byteorder",
+      ConstInt(1234, "System byte order", /*immediate=*/true));
+  add(hw, abi::kHwPagesize, "pagesize",
+      ConstInt(kSysctlPageSize, "Software page size", /*immediate=*/true));
+  add(hw, abi::kHwAlignbytes, "alignbytes",
+      ConstInt(7, "Alignment constraint for all possible data types", /*immediate=*/true));
+  add(hw, abi::kHwNcpuonline, "ncpuonline",
+      ConstInt(info.ncpu, "Number of CPUs online", /*immediate=*/false));
+
+  for (Entry& e : entries) {
+    absl::StatusOr<int> n = tree.AddLeaf(absl::MakeConstSpan(e.parent, 1), e.num, e.name,
+                                         std::move(e.leaf));
+    if (!n.ok()) return n.status();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace rump

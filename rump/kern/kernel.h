@@ -1,0 +1,132 @@
+// Kernel: one rump kernel instance. It owns its processes, its syscall table,
+// its sysctl tree and its components (the network stack, interface drivers).
+//
+// Kernel is an object, not a global: one host process may run several, each
+// with its own pid space, interfaces and sysctl values (tests rely on it).
+// rump_init() makes the one that the C API and rump_server use.
+//
+// Every public method is thread-safe.
+#ifndef RUMP_KERN_KERNEL_H_
+#define RUMP_KERN_KERNEL_H_
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <typeindex>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "rump/kern/process.h"
+#include "rump/kern/syscall.h"
+#include "rump/kern/sysctl.h"
+#include "rump/kern/timer.h"
+
+namespace rump {
+
+class Kernel;
+
+// A part of the kernel added at boot (NetBSD's rump components: the network
+// base, IPv4, shmif, ...). Attach registers its syscalls, sysctl nodes and
+// anything else with the kernel; Detach undoes what must be undone at halt.
+class Component {
+ public:
+  virtual ~Component() = default;
+  virtual const char* name() const = 0;
+  virtual absl::Status Attach(Kernel& kernel) = 0;
+  virtual void Detach(Kernel&) {}
+};
+
+struct KernelOptions {
+  // kern.hostname; empty means NetBSD's rump default "rump-<pid>.<host name>".
+  std::string hostname;
+  int ncpu = 2;
+  // Components, attached in order at boot.
+  std::vector<std::function<std::unique_ptr<Component>()>> components;
+};
+
+class Kernel {
+ public:
+  // Boots a kernel: creates pid 1 ("rumplocal", descriptors 0-2 on the
+  // console), the base syscalls and sysctl nodes, then attaches components.
+  static absl::StatusOr<std::unique_ptr<Kernel>> Boot(KernelOptions options);
+  ~Kernel();
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  // --- system calls
+  // Runs NetBSD syscall `number` for `process`. Never aborts: an unknown
+  // number is ENOSYS.
+  SyscallResult Syscall(Process& process, UserMemory& mem, int number,
+                        absl::Span<const uint64_t> args);
+  // The same for the process this thread is bound to (pid 1 by default).
+  SyscallResult Syscall(int number, absl::Span<const uint64_t> args);
+  SyscallTable& syscalls() { return syscalls_; }
+  SysctlTree& sysctl() { return *sysctl_; }
+  // The kernel's timers; stopped when the kernel is destroyed.
+  TimerQueue& timers() { return *timers_; }
+
+  // --- processes
+  // A new process with ppid `parent` and a fresh descriptor table with 0-2
+  // on the console.
+  std::shared_ptr<Process> NewProcess(pid_t parent, std::string comm);
+  std::shared_ptr<Process> FindProcess(pid_t pid) const;
+  // Removes a process and closes all its descriptors.
+  void ReleaseProcess(pid_t pid);
+  Process& init() { return *init_; }
+  // The process of the calling thread in this kernel (pid 1 unless bound).
+  Process& CurrentProcess();
+  // Binds the calling thread to `process` in this kernel (nullptr: pid 1).
+  void BindThread(std::shared_ptr<Process> process);
+
+  // --- components
+  template <typename T>
+  T* Find() const {
+    auto it = components_by_type_.find(std::type_index(typeid(T)));
+    return it == components_by_type_.end() ? nullptr : static_cast<T*>(it->second);
+  }
+  bool HasComponent(const std::string& name) const;
+
+  // --- halting (reboot(2), SIGTERM in rump_server)
+  // Halts once: detaches components in reverse order and wakes WaitHalted.
+  void Halt(int howto);
+  bool halted() const;
+  // Blocks until Halt has run; returns its `howto`.
+  int WaitHalted();
+
+  const std::string& hostname_default() const { return default_hostname_; }
+  int ncpu() const { return ncpu_; }
+
+ private:
+  Kernel(KernelOptions options);
+  absl::Status Start(KernelOptions& options);
+  void AddComponent(std::unique_ptr<Component> c);
+
+  const int ncpu_;
+  std::string default_hostname_;
+  SyscallTable syscalls_;
+  std::unique_ptr<SysctlTree> sysctl_;
+  std::unique_ptr<TimerQueue> timers_;
+
+  mutable std::mutex procs_mu_;
+  std::map<pid_t, std::shared_ptr<Process>> procs_;
+  pid_t next_pid_ = 2;
+  std::shared_ptr<Process> init_;
+
+  std::vector<std::unique_ptr<Component>> components_;
+  std::map<std::type_index, Component*> components_by_type_;
+
+  mutable std::mutex halt_mu_;
+  std::condition_variable halt_cv_;
+  bool halted_ = false;
+  int halt_howto_ = 0;
+};
+
+}  // namespace rump
+
+#endif  // RUMP_KERN_KERNEL_H_
