@@ -12,12 +12,12 @@
 namespace rump::abi {
 
 // --- limits
-inline constexpr int kCtlMaxName = 12;      // CTL_MAXNAME: most MIB components
-inline constexpr int kSysctlNameLen = 32;   // SYSCTL_NAMELEN, NUL included
-inline constexpr int kCreateBase = 1024;    // CREATE_BASE: dynamic numbers are > this
-inline constexpr int kSysctlDefSize = 8;    // SYSCTL_DEFSIZE: first child array size
+inline constexpr int kCtlMaxName = 12;       // CTL_MAXNAME: most MIB components
+inline constexpr int kSysctlNameLen = 32;    // SYSCTL_NAMELEN, NUL included
+inline constexpr int kCreateBase = 1024;     // CREATE_BASE: dynamic numbers are > this
+inline constexpr int kSysctlDefSize = 8;     // SYSCTL_DEFSIZE: first child array size
 inline constexpr int kMaxHostNameLen = 256;  // MAXHOSTNAMELEN (kern.hostname size)
-inline constexpr int kMaxDescLen = 1024;    // MAXDESCLEN (kern_sysctl.c)
+inline constexpr int kMaxDescLen = 1024;     // MAXDESCLEN (kern_sysctl.c)
 
 // --- the version in the top byte of sysctl_flags
 inline constexpr uint32_t kSysctlVersMask = 0xff000000;
@@ -102,8 +102,8 @@ inline constexpr int kKernRawpartition = 24;
 inline constexpr int kKernIovMax = 38;
 inline constexpr int kKernMbuf = 39;
 inline constexpr int kKernSbmax = 58;
-inline constexpr int kKernUrnd = 61;   // kern.urandom: a fresh random int
-inline constexpr int kKernArnd = 81;   // kern.arandom: oldlen (<= 256) random bytes
+inline constexpr int kKernUrnd = 61;  // kern.urandom: a fresh random int
+inline constexpr int kKernArnd = 81;  // kern.arandom: oldlen (<= 256) random bytes
 
 // --- hw.* (HW_*)
 inline constexpr int kHwMachine = 1;
@@ -152,15 +152,15 @@ inline constexpr int kIpctlDadCount = 25;
 
 // --- struct sysctlnode (SYSCTL_VERSION 1; 96 bytes on LP64), by offset.
 inline constexpr size_t kSysctlNodeSize = 96;
-inline constexpr size_t kSysctlNodeFlagsOff = 0;    // u32: type | flags | version
-inline constexpr size_t kSysctlNodeNumOff = 4;      // i32
-inline constexpr size_t kSysctlNodeNameOff = 8;     // char[32], NUL-terminated
-inline constexpr size_t kSysctlNodeVerOff = 40;     // u32
-inline constexpr size_t kSysctlNodeRsvdOff = 44;    // u32
+inline constexpr size_t kSysctlNodeFlagsOff = 0;  // u32: type | flags | version
+inline constexpr size_t kSysctlNodeNumOff = 4;    // i32
+inline constexpr size_t kSysctlNodeNameOff = 8;   // char[32], NUL-terminated
+inline constexpr size_t kSysctlNodeVerOff = 40;   // u32
+inline constexpr size_t kSysctlNodeRsvdOff = 44;  // u32
 // sysctl_un (16 bytes at 48): nodes
-inline constexpr size_t kSysctlNodeCsizeOff = 48;   // u32: child array size
-inline constexpr size_t kSysctlNodeClenOff = 52;    // u32: number of children
-inline constexpr size_t kSysctlNodeChildOff = 56;   // pointer
+inline constexpr size_t kSysctlNodeCsizeOff = 48;  // u32: child array size
+inline constexpr size_t kSysctlNodeClenOff = 52;   // u32: number of children
+inline constexpr size_t kSysctlNodeChildOff = 56;  // pointer
 // sysctl_un: data leaves
 inline constexpr size_t kSysctlNodeDataOff = 48;    // pointer
 inline constexpr size_t kSysctlNodeOffsetOff = 56;  // 8 bytes
@@ -201,7 +201,7 @@ inline constexpr size_t kSysctlDescVerOff = 4;   // u32
 inline constexpr size_t kSysctlDescLenOff = 8;   // u32: string length incl. NUL
 inline constexpr size_t kSysctlDescStrOff = 12;  // char[]
 constexpr size_t SysctlDescRecordSize(uint32_t descr_len) {
-  return kSysctlDescStrOff + ((((descr_len) - 1) | 3u) + 1);
+  return kSysctlDescStrOff + (((descr_len - 1) | 3u) + 1);
 }
 static_assert(SysctlDescRecordSize(1) == 16 && SysctlDescRecordSize(4) == 16 &&
               SysctlDescRecordSize(5) == 20);

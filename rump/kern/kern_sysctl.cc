@@ -143,8 +143,7 @@ absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info
       ConstString(kSysctlHwMachineArch, "Machine CPU class"));
   add(hw, abi::kHwNcpu, "ncpu",
       ConstInt(info.ncpu, "Number of CPUs configured", /*immediate=*/false));
-  add(hw, abi::kHwByteorder, "byteorder",
-      ConstInt(1234, "System byte order", /*immediate=*/true));
+  add(hw, abi::kHwByteorder, "byteorder", ConstInt(1234, "System byte order", /*immediate=*/true));
   add(hw, abi::kHwPagesize, "pagesize",
       ConstInt(kSysctlPageSize, "Software page size", /*immediate=*/true));
   add(hw, abi::kHwAlignbytes, "alignbytes",
@@ -153,8 +152,8 @@ absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info
       ConstInt(info.ncpu, "Number of CPUs online", /*immediate=*/false));
 
   for (Entry& e : entries) {
-    absl::StatusOr<int> n = tree.AddLeaf(absl::MakeConstSpan(e.parent, 1), e.num, e.name,
-                                         std::move(e.leaf));
+    absl::StatusOr<int> n =
+        tree.AddLeaf(absl::MakeConstSpan(e.parent, 1), e.num, e.name, std::move(e.leaf));
     if (!n.ok()) return n.status();
   }
   return absl::OkStatus();

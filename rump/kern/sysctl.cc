@@ -26,15 +26,15 @@ using abi::Errno;
 struct SysctlTree::Node {
   int num = 0;
   std::string name;
-  uint32_t type = abi::kCtlTypeNode;  // CTLTYPE_*
-  uint32_t flags = 0;                 // CTLFLAG_* (no type, no version)
-  uint32_t ver = 0;                   // sysctl_ver
+  uint32_t type = abi::kCtlTypeNode;   // CTLTYPE_*
+  uint32_t flags = 0;                  // CTLFLAG_* (no type, no version)
+  uint32_t ver = 0;                    // sysctl_ver
   size_t size = abi::kSysctlNodeSize;  // sysctl_size
   std::string description;
   Node* parent = nullptr;
-  std::map<int, std::unique_ptr<Node>> children;         // by number
-  std::shared_ptr<const SysctlLeaf> leaf;                // leaves
-  std::shared_ptr<const SysctlRequestHandler> handler;   // handler nodes
+  std::map<int, std::unique_ptr<Node>> children;        // by number
+  std::shared_ptr<const SysctlLeaf> leaf;               // leaves
+  std::shared_ptr<const SysctlRequestHandler> handler;  // handler nodes
 
   bool is_node() const { return type == abi::kCtlTypeNode; }
 };
@@ -90,8 +90,8 @@ bool ValidName(const std::string& name) {
   if (name.empty() || name.size() >= size_t(abi::kSysctlNameLen)) return false;
   if (name[0] >= '0' && name[0] <= '9') return false;
   for (char c : name) {
-    const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-                    (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -155,8 +155,7 @@ SysctlTree::~SysctlTree() = default;
 
 // --- building the tree
 
-absl::StatusOr<SysctlTree::Node*> SysctlTree::ParentForAdd(
-    absl::Span<const int> parent) const {
+absl::StatusOr<SysctlTree::Node*> SysctlTree::ParentForAdd(absl::Span<const int> parent) const {
   Node* p = root_.get();
   for (int num : parent) {
     if (!p->is_node() || p->handler) {
@@ -164,8 +163,7 @@ absl::StatusOr<SysctlTree::Node*> SysctlTree::ParentForAdd(
     }
     auto it = p->children.find(num);
     if (it == p->children.end()) {
-      return absl::NotFoundError(
-          absl::StrFormat("sysctl: %s has no child %d", p->name, num));
+      return absl::NotFoundError(absl::StrFormat("sysctl: %s has no child %d", p->name, num));
     }
     p = it->second.get();
   }
@@ -178,8 +176,8 @@ absl::StatusOr<SysctlTree::Node*> SysctlTree::ParentForAdd(
 absl::StatusOr<int> SysctlTree::Insert(Node* parent, int num, std::unique_ptr<Node> node) {
   for (const auto& [n, child] : parent->children) {
     if (child->name == node->name || n == num) {
-      return absl::AlreadyExistsError(absl::StrFormat(
-          "sysctl: %s already has %s (%d)", parent->name, child->name, n));
+      return absl::AlreadyExistsError(
+          absl::StrFormat("sysctl: %s already has %s (%d)", parent->name, child->name, n));
     }
   }
   if (num == kDynamicNumber) {
@@ -199,8 +197,7 @@ absl::StatusOr<int> SysctlTree::Insert(Node* parent, int num, std::unique_ptr<No
 }
 
 absl::StatusOr<int> SysctlTree::AddNode(absl::Span<const int> parent, int num,
-                                        const std::string& name,
-                                        const std::string& description) {
+                                        const std::string& name, const std::string& description) {
   if (!ValidName(name)) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: bad name '%s'", name));
   }
@@ -212,8 +209,8 @@ absl::StatusOr<int> SysctlTree::AddNode(absl::Span<const int> parent, int num,
   if (!p.ok()) return p.status();
   // "mkdir -p": the same interior node again is not an error.
   for (const auto& [n, child] : (*p)->children) {
-    if (child->name == name && (num == n || num == kDynamicNumber) &&
-        child->is_node() && !child->handler) {
+    if (child->name == name && (num == n || num == kDynamicNumber) && child->is_node() &&
+        !child->handler) {
       if (child->description.empty()) child->description = description;
       return n;
     }
@@ -410,8 +407,7 @@ SysctlTree::Located SysctlTree::Locate(absl::Span<const int> name) const {
   return Located{node, ni, error};
 }
 
-absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx,
-                                                  const SyscallArgs& args) {
+absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx, const SyscallArgs& args) {
   const UserAddr name_ptr = args.Ptr(0);
   const uint32_t namelen = args.UInt(1);
   const UserAddr oldp = args.Ptr(2);
@@ -433,8 +429,8 @@ absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx,
     return s;
   }
 
-  Call call{ctx,  absl::MakeConstSpan(name, namelen), oldp, size_t(oldlen), newp, newlen,
-            ctx.process.credentials().euid == 0};
+  Call call{ctx,    absl::MakeConstSpan(name, namelen), oldp, size_t(oldlen), newp,
+            newlen, ctx.process.credentials().euid == 0};
   absl::Status error;
   Node* node = nullptr;
   Located loc{};
@@ -450,8 +446,7 @@ absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx,
     error = Handle(call, node, call.name.subspan(loc.consumed));
   } else if (loc.error == 0) {
     error = Lookup(call, node);
-  } else if (loc.error == abi::kENOENT && loc.consumed + 1 == namelen &&
-             name[loc.consumed] < 0) {
+  } else if (loc.error == abi::kENOENT && loc.consumed + 1 == namelen && name[loc.consumed] < 0) {
     switch (name[loc.consumed]) {
       case abi::kCtlQuery:
         error = Query(call, node);
@@ -607,8 +602,7 @@ absl::Status SysctlTree::Query(Call& call, Node* node) {
                   std::min(child->name.size(), size_t(abi::kSysctlNameLen) - 1));
       Put<uint32_t>(out, off + abi::kSysctlNodeVerOff, child->ver);
       if (child->is_node()) {
-        Put<uint32_t>(out, off + abi::kSysctlNodeCsizeOff,
-                      ChildArraySize(child->children.size()));
+        Put<uint32_t>(out, off + abi::kSysctlNodeCsizeOff, ChildArraySize(child->children.size()));
         Put<uint32_t>(out, off + abi::kSysctlNodeClenOff,
                       static_cast<uint32_t>(child->children.size()));
       } else if (child->flags & abi::kCtlFlagImmediate) {
@@ -626,8 +620,8 @@ absl::Status SysctlTree::Query(Call& call, Node* node) {
   }
   // Whole records only, as many as fit.
   if (call.oldp != 0) {
-    const size_t fit = std::min(out.size(), call.oldlen / abi::kSysctlNodeSize *
-                                                abi::kSysctlNodeSize);
+    const size_t fit =
+        std::min(out.size(), call.oldlen / abi::kSysctlNodeSize * abi::kSysctlNodeSize);
     if (absl::Status s = call.ctx.mem.CopyOut(out.data(), call.oldp, fit); !s.ok()) return s;
   }
   call.oldlen = out.size();

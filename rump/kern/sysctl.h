@@ -27,8 +27,11 @@
 //     the leaf has CTLFLAG_ANYWRITE.
 //   * Last components CTL_QUERY (-2) and CTL_DESCRIBE (-7) list the children
 //     of the node before them; CTL_CREATE/CTL_DESTROY from user space are
-//     refused (EINVAL without newp, else EPERM); CTL_MMAP is EOPNOTSUPP;
-//     other negative last components are EOPNOTSUPP.
+//     refused (EINVAL without newp, else EPERM); CTL_MMAP is EOPNOTSUPP
+//     (after NetBSD's checks of its request); other negative last
+//     components are EOPNOTSUPP.
+//   * A handler node (AddHandler) gets every call at or below it, writes
+//     included, except a CTL_QUERY right below it (which lists no children).
 #ifndef RUMP_KERN_SYSCTL_H_
 #define RUMP_KERN_SYSCTL_H_
 

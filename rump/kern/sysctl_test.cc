@@ -40,6 +40,28 @@ T Get(const std::string& buf, size_t off) {
 int32_t Int(const std::string& bytes) { return Get<int32_t>(bytes, 0); }
 std::string IntBytes(int32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
 
+// This process's memory, except that the first page faults (so that tests
+// can pass bad addresses without crashing).
+class LowFaultMemory final : public UserMemory {
+ public:
+  absl::Status CopyIn(UserAddr from, void* to, size_t n) override {
+    if (n && from < 4096) return abi::Errno(abi::kEFAULT);
+    return DirectUserMemory::Get().CopyIn(from, to, n);
+  }
+  absl::Status CopyOut(const void* from, UserAddr to, size_t n) override {
+    if (n && to < 4096) return abi::Errno(abi::kEFAULT);
+    return DirectUserMemory::Get().CopyOut(from, to, n);
+  }
+  absl::StatusOr<std::string> CopyInString(UserAddr from, size_t max) override {
+    if (from < 4096) return abi::Errno(abi::kEFAULT);
+    return DirectUserMemory::Get().CopyInString(from, max);
+  }
+  absl::StatusOr<size_t> CopyOutString(const std::string& s, UserAddr to, size_t max) override {
+    if (to < 4096) return abi::Errno(abi::kEFAULT);
+    return DirectUserMemory::Get().CopyOutString(s, to, max);
+  }
+};
+
 // Calls __sysctl through the kernel's syscall table, as a client does.
 class SysctlTest : public ::testing::Test {
  protected:
@@ -49,13 +71,13 @@ class SysctlTest : public ::testing::Test {
     kernel_ = std::move(*k);
   }
 
-  int Sysctl(const int* name, uint64_t namelen, void* oldp, size_t* oldlenp,
-             const void* newp, size_t newlen, Kernel* k = nullptr) {
+  int Sysctl(const int* name, uint64_t namelen, void* oldp, size_t* oldlenp, const void* newp,
+             size_t newlen, Kernel* k = nullptr) {
     const uint64_t args[6] = {P(name), namelen, P(oldp), P(oldlenp), P(newp), newlen};
     return (k ? k : kernel_.get())->Syscall(abi::kSysSysctl, args).error;
   }
-  int Sysctl(const std::vector<int>& name, void* oldp, size_t* oldlenp,
-             const void* newp = nullptr, size_t newlen = 0, Kernel* k = nullptr) {
+  int Sysctl(const std::vector<int>& name, void* oldp, size_t* oldlenp, const void* newp = nullptr,
+             size_t newlen = 0, Kernel* k = nullptr) {
     return Sysctl(name.data(), name.size(), oldp, oldlenp, newp, newlen, k);
   }
 
@@ -69,8 +91,8 @@ class SysctlTest : public ::testing::Test {
     return buf;
   }
 
-  // The children of `mib`, exactly as libc's __learn_tree gets them: a first
-  // try with room for SYSCTL_DEFSIZE records, then again with the size the
+  // The children of `mib`, as libc's __learn_tree gets them: a first try
+  // with room for SYSCTL_DEFSIZE records, then again with the size the
   // kernel reported; sorted by number.
   std::vector<abi::SysctlNode> Query(std::vector<int> mib, Kernel* k = nullptr) {
     mib.push_back(abi::kCtlQuery);
@@ -78,7 +100,7 @@ class SysctlTest : public ::testing::Test {
     size_t sz = abi::kSysctlDefSize * sizeof(abi::SysctlNode);
     std::vector<abi::SysctlNode> nodes(abi::kSysctlDefSize);
     int e = Sysctl(mib, nodes.data(), &sz, &q, sizeof(q), k);
-    if (e == abi::kENOMEM) {
+    while (e == abi::kENOMEM) {  // libc tries twice; nodes may come meanwhile
       nodes.resize(sz / sizeof(abi::SysctlNode));
       e = Sysctl(mib, nodes.data(), &sz, &q, sizeof(q), k);
     }
@@ -110,17 +132,20 @@ class SysctlTest : public ::testing::Test {
     return 0;
   }
 
-  SyscallContext Ctx() { return SyscallContext{*kernel_, kernel_->init(), DirectUserMemory::Get()}; }
+  SyscallContext Ctx() {
+    return SyscallContext{*kernel_, kernel_->init(), DirectUserMemory::Get()};
+  }
 
-  // __sysctl on a tree of our own (not the kernel's).
+  // __sysctl on a given tree, with user memory whose first page faults.
   int TreeSysctl(SysctlTree& tree, const std::vector<int>& name, void* oldp, size_t* oldlenp,
                  const void* newp = nullptr, size_t newlen = 0) {
     const uint64_t args[6] = {P(name.data()), name.size(), P(oldp), P(oldlenp), P(newp), newlen};
-    SyscallContext ctx = Ctx();
+    SyscallContext ctx{*kernel_, kernel_->init(), faulty_};
     return abi::ToErrno(tree.Syscall(ctx, SyscallArgs(args)).status());
   }
 
   std::unique_ptr<Kernel> kernel_;
+  LowFaultMemory faulty_;
 };
 
 const abi::SysctlNode* Find(const std::vector<abi::SysctlNode>& nodes, int num) {
@@ -133,15 +158,15 @@ const abi::SysctlNode* Find(const std::vector<abi::SysctlNode>& nodes, int num) 
 TEST_F(SysctlTest, RootHasNetBsdsThirteenTopLevelNodes) {
   const std::vector<abi::SysctlNode> top = Query({});
   const std::vector<std::pair<int, std::string>> want = {
-      {1, "kern"}, {2, "vm"},   {3, "vfs"},    {4, "net"},   {5, "debug"},
-      {6, "hw"},   {7, "machdep"}, {8, "user"}, {9, "ddb"},  {10, "proc"},
-      {11, "vendor"}, {12, "emul"}, {13, "security"}};
+      {1, "kern"},    {2, "vm"},      {3, "vfs"},      {4, "net"}, {5, "debug"},
+      {6, "hw"},      {7, "machdep"}, {8, "user"},     {9, "ddb"}, {10, "proc"},
+      {11, "vendor"}, {12, "emul"},   {13, "security"}};
   ASSERT_EQ(top.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(top[i].num, want[i].first);
     EXPECT_STREQ(top[i].name, want[i].second.c_str());
     const uint32_t flags = want[i].first == abi::kCtlVendor
-                               ? 0x01000271u  // vendor is CTLFLAG_READWRITE
+                               ? 0x01000271u   // vendor is CTLFLAG_READWRITE
                                : 0x01000201u;  // VERSION | PERMANENT | NODE
     EXPECT_EQ(top[i].flags, flags) << top[i].name;
     EXPECT_EQ(top[i].size, abi::kSysctlNodeSize);
@@ -212,8 +237,8 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_EQ(Sysctl(name, 2, buf.data(), &len, &q, sizeof(q)), 0);
   ASSERT_EQ(len % abi::kSysctlNodeSize, 0u);
   const size_t count = len / abi::kSysctlNodeSize;
-  EXPECT_EQ(count, 9u);  // ostype osrelease osrevision version hostname
-                         // domainname rawpartition urandom arandom
+  EXPECT_EQ(count, 9u);         // ostype osrelease osrevision version hostname
+                                // domainname rawpartition urandom arandom
   EXPECT_EQ(buf[len], '\xee');  // nothing written past the records
 
   auto record = [&](int num) -> std::string {
@@ -268,8 +293,8 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   EXPECT_EQ(Get<uint64_t>(un, 8), 0u);   // child pointer
   const abi::SysctlNode* hw = Find(top, abi::kCtlHw);
   std::string hun(reinterpret_cast<const char*>(hw->un), 16);
-  EXPECT_EQ(Get<uint32_t>(hun, 0), 16u);
-  EXPECT_EQ(Get<uint32_t>(hun, 4), 9u);
+  EXPECT_EQ(Get<uint32_t>(hun, 0), 8u);
+  EXPECT_EQ(Get<uint32_t>(hun, 4), 8u);
   const abi::SysctlNode* net = Find(top, abi::kCtlNet);
   std::string nun(reinterpret_cast<const char*>(net->un), 16);
   EXPECT_EQ(Get<uint32_t>(nun, 0), 0u);
@@ -279,8 +304,7 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   const abi::SysctlNode* pagesize = Find(hwn, abi::kHwPagesize);
   ASSERT_NE(pagesize, nullptr);
   EXPECT_EQ(pagesize->flags, 0x01000a02u);
-  EXPECT_EQ(Get<int32_t>(std::string(reinterpret_cast<const char*>(pagesize->un), 16), 0),
-            4096);
+  EXPECT_EQ(Get<int32_t>(std::string(reinterpret_cast<const char*>(pagesize->un), 16), 0), 4096);
   EXPECT_EQ(Find(hwn, abi::kHwNcpu)->flags, 0x01000202u);
   EXPECT_EQ(Find(hwn, abi::kHwModel)->size, 19u);
 }
@@ -379,31 +403,47 @@ TEST_F(SysctlTest, NonRootCannotWrite) {
   EXPECT_EQ(kernel_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSysctl, args).error,
             abi::kEPERM);
   const uint64_t read_args[6] = {P(name), 2, 0, 0, 0, 0};
-  EXPECT_EQ(kernel_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSysctl, read_args).error,
-            0);
+  EXPECT_EQ(kernel_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSysctl, read_args).error, 0);
   EXPECT_NE(Read({1, 10}), std::string("evil", 5));
 }
 
-TEST_F(SysctlTest, NameLengthAndBadPointers) {
+TEST_F(SysctlTest, NameLength) {
   const int name[13] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   size_t len = 77;
   EXPECT_EQ(Sysctl(name, 0, nullptr, &len, nullptr, 0), abi::kEINVAL);
   EXPECT_EQ(Sysctl(name, 13, nullptr, &len, nullptr, 0), abi::kEINVAL);
+  EXPECT_EQ(len, 77u);  // not written back: the call stopped before
   EXPECT_EQ(Sysctl(name, uint64_t{1} << 32 | 2, nullptr, &len, nullptr, 0), 0)
       << "namelen is a u_int: the upper half of the slot is ignored";
   EXPECT_EQ(len, 7u);
   len = 77;
   EXPECT_EQ(Sysctl(name, 12, nullptr, &len, nullptr, 0), abi::kENOTDIR);
   EXPECT_EQ(len, 77u);
-  EXPECT_EQ(Sysctl(nullptr, 2, nullptr, &len, nullptr, 0), abi::kEFAULT);
-  // A bad oldlenp is found before anything else.
-  EXPECT_EQ(Sysctl(name, 0, nullptr, reinterpret_cast<size_t*>(8), nullptr, 0),
-            abi::kEFAULT);
-  // A bad buffer.
+}
+
+TEST_F(SysctlTest, BadPointersAreEfault) {
+  SysctlTree& t = kernel_->sysctl();
+  size_t len = 7;
+  const std::vector<int> ostype = {1, 1};
+  // NULL name.
+  const uint64_t args[6] = {0, 2, 0, P(&len), 0, 0};
+  SyscallContext ctx{*kernel_, kernel_->init(), faulty_};
+  EXPECT_EQ(abi::ToErrno(t.Syscall(ctx, SyscallArgs(args)).status()), abi::kEFAULT);
+  // oldlenp is read before anything else, even before namelen is checked.
+  const uint64_t bad_oldlenp[6] = {P(ostype.data()), 0, 0, 8, 0, 0};
+  EXPECT_EQ(abi::ToErrno(t.Syscall(ctx, SyscallArgs(bad_oldlenp)).status()), abi::kEFAULT);
+  // Through the faulting memory below: a bad buffer keeps oldlen as passed.
   len = 7;
-  EXPECT_EQ(Sysctl(name, 2, reinterpret_cast<void*>(0), &len, nullptr, 0), 0);
-  const uint64_t args[6] = {P(name), 2, 0, P(&len), 0, 0};
-  (void)args;
+  EXPECT_EQ(TreeSysctl(t, ostype, reinterpret_cast<void*>(8), &len), abi::kEFAULT);
+  EXPECT_EQ(len, 7u);
+  EXPECT_EQ(TreeSysctl(t, {1, 10}, nullptr, nullptr, reinterpret_cast<void*>(16), 4), abi::kEFAULT);
+  const abi::SysctlNode q = QueryNode();
+  EXPECT_EQ(TreeSysctl(t, {1, abi::kCtlQuery}, nullptr, &len, reinterpret_cast<void*>(16),
+                       sizeof(abi::SysctlNode)),
+            abi::kEFAULT);
+  len = 1000;
+  EXPECT_EQ(TreeSysctl(t, {1, abi::kCtlQuery}, reinterpret_cast<void*>(24), &len, &q, sizeof(q)),
+            abi::kEFAULT);
 }
 
 TEST_F(SysctlTest, MissingNamesAndLeavesAndMetaOperations) {
@@ -452,9 +492,6 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   v2.flags = 0x02000000;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, &v2, sizeof(v2)), abi::kEINVAL);
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, nullptr, sizeof(good)), abi::kEINVAL);
-  EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, reinterpret_cast<void*>(16),
-                   sizeof(good)),
-            abi::kEFAULT);
   // A version that is neither the node's nor the root's.
   const abi::SysctlNode kern = *Find(Query({}), abi::kCtlKern);
   abi::SysctlNode ver = QueryNode();
@@ -463,8 +500,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   ver.ver = 1000000;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, &ver, sizeof(ver)), abi::kEINVAL);
   // Querying a leaf.
-  EXPECT_EQ(Sysctl({1, 1, abi::kCtlQuery}, nullptr, &len, &good, sizeof(good)),
-            abi::kENOTDIR);
+  EXPECT_EQ(Sysctl({1, 1, abi::kCtlQuery}, nullptr, &len, &good, sizeof(good)), abi::kENOTDIR);
   // Too small a buffer: whole records only, ENOMEM, the size needed.
   std::string buf(3 * abi::kSysctlNodeSize, '\x5a');
   len = 2 * abi::kSysctlNodeSize + 50;
@@ -500,7 +536,7 @@ TEST_F(SysctlTest, DescribeRecords) {
     }
     off += rec;
   }
-  ASSERT_EQ(got.size(), 9u);
+  ASSERT_EQ(got.size(), 8u);
   EXPECT_EQ(got[0], (std::pair<int, std::string>(1, "Machine class")));
   EXPECT_EQ(got[1], (std::pair<int, std::string>(2, "Machine model")));
   EXPECT_EQ(got[4], (std::pair<int, std::string>(7, "Software page size")));
@@ -628,8 +664,7 @@ TEST_F(SysctlTest, NodesLeavesAndDynamicNumbers) {
   EXPECT_EQ(t.AddNode({4}, 7, "inet").status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(t.AddLeaf({4, 2, 0}, 3, "ttl2", leaf).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(t.AddLeaf({4, 2, 0}, 4, "ttl", leaf).status().code(),
-            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(t.AddLeaf({4, 2, 0}, 4, "ttl", leaf).status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(t.AddNode({4, 2, 0, 3}, 1, "below").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(t.AddNode({4, 99}, 1, "orphan").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(t.AddNode({4}, 50, "1abc").status().code(), absl::StatusCode::kInvalidArgument);
@@ -651,14 +686,16 @@ TEST_F(SysctlTest, NodesLeavesAndDynamicNumbers) {
   std::vector<std::string> names;
   for (const auto& n : nodes) names.push_back(n.name);
   EXPECT_EQ(names, (std::vector<std::string>{"inet", "sdl", "ether", "fixed", "skips"}));
-  // Versions: every addition is newer than the last, up to the root.
-  EXPECT_GT(nodes.back().ver, nodes.front().ver - 1);
+  // Versions: an addition renews the versions of all its ancestors.
   const abi::SysctlNode* inet = &nodes[0];
-  abi::SysctlNode ip = QueryNode();
-  len = sizeof(ip);
-  ASSERT_EQ(TreeSysctl(t, {4, 2, abi::kCtlQuery}, &ip, &len, &q, sizeof(q)), 0);
-  EXPECT_STREQ(ip.name, "ip");
-  EXPECT_GT(inet->ver, ip.ver);  // inet got "dyn" after ip's last change
+  abi::SysctlNode below[4];
+  len = sizeof(below);
+  ASSERT_EQ(TreeSysctl(t, {4, 2, abi::kCtlQuery}, below, &len, &q, sizeof(q)), 0);
+  ASSERT_EQ(len, 2 * sizeof(abi::SysctlNode));
+  EXPECT_STREQ(below[0].name, "ip");
+  EXPECT_STREQ(below[1].name, "dyn");
+  EXPECT_GT(below[1].ver, below[0].ver);  // "dyn" came after ip's last change
+  EXPECT_EQ(inet->ver, below[1].ver);     // and renewed inet's version
 }
 
 TEST_F(SysctlTest, StringBoolStructAndImmediateLeaves) {
@@ -724,15 +761,14 @@ TEST_F(SysctlTest, HandlerNodes) {
   SysctlTree t;
   ASSERT_TRUE(t.AddNode({4}, 34, "route").ok());
   std::vector<std::vector<int>> calls;
-  ASSERT_TRUE(t.AddHandler(
-                   {4, 34}, 0, "rtable",
-                   [&calls](SyscallContext&, absl::Span<const int> rest,
-                            bool writing) -> absl::StatusOr<std::string> {
-                     if (writing) return abi::Errno(abi::kEPERM);
-                     if (rest.size() != 3) return abi::Errno(abi::kEINVAL);
-                     calls.emplace_back(rest.begin(), rest.end());
-                     return std::string(100, 'r');
-                   })
+  ASSERT_TRUE(t.AddHandler({4, 34}, 0, "rtable",
+                           [&calls](SyscallContext&, absl::Span<const int> rest,
+                                    bool writing) -> absl::StatusOr<std::string> {
+                             if (writing) return abi::Errno(abi::kEPERM);
+                             if (rest.size() != 3) return abi::Errno(abi::kEINVAL);
+                             calls.emplace_back(rest.begin(), rest.end());
+                             return std::string(100, 'r');
+                           })
                   .ok());
   EXPECT_EQ(*t.Resolve("net.route.rtable"), (std::vector<int>{4, 34, 0}));
   EXPECT_EQ(*t.Resolve("net.route.0.0.5.0"), (std::vector<int>{4, 34, 0, 0, 5, 0}));
@@ -769,12 +805,12 @@ TEST_F(SysctlTest, HandlerNodes) {
 
   // The request form sees the whole call.
   SysctlRequest seen;
-  ASSERT_TRUE(t.AddRequestHandler({4, 34}, 1, "estimate",
-                                  [&seen](SyscallContext&, const SysctlRequest& r)
-                                      -> absl::StatusOr<std::string> {
-                                    seen = r;
-                                    return std::string(r.size_query ? 110 : 100, 'e');
-                                  })
+  ASSERT_TRUE(t.AddRequestHandler(
+                   {4, 34}, 1, "estimate",
+                   [&seen](SyscallContext&, const SysctlRequest& r) -> absl::StatusOr<std::string> {
+                     seen = r;
+                     return std::string(r.size_query ? 110 : 100, 'e');
+                   })
                   .ok());
   len = 7;
   EXPECT_EQ(TreeSysctl(t, {4, 34, 1, 9}, nullptr, &len), 0);
@@ -808,9 +844,8 @@ TEST_F(SysctlTest, ConcurrentReadsWritesAndAdditions) {
     });
   }
   for (int i = 0; i < 200; ++i) {
-    ASSERT_TRUE(t.AddNode({abi::kCtlNet}, SysctlTree::kDynamicNumber,
-                          "n" + std::to_string(i))
-                    .ok());
+    ASSERT_TRUE(
+        t.AddNode({abi::kCtlNet}, SysctlTree::kDynamicNumber, "n" + std::to_string(i)).ok());
   }
   stop = true;
   for (auto& th : threads) th.join();

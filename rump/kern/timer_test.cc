@@ -48,10 +48,10 @@ TEST(TimerQueueTest, StopRunsNothingMore) {
 TEST(TimerQueueTest, CallbacksMayScheduleAndCancelThemselves) {
   TimerQueue q;
   std::atomic<int> runs{0};
-  TimerQueue::TimerId id = 0;
+  std::atomic<TimerQueue::TimerId> id{0};
   std::function<void()> tick = [&] {
     if (++runs < 3) q.Schedule(absl::Milliseconds(1), tick);
-    q.Cancel(id);
+    q.Cancel(id.load());  // cancelling itself while it runs must not block
   };
   id = q.Schedule(absl::Milliseconds(1), tick);
   while (runs < 3) absl::SleepFor(absl::Milliseconds(1));
