@@ -1,0 +1,64 @@
+#!/bin/bash
+# librump.so.0 exports exactly the C API: the symbols rump.map lists (every
+# one of them rump_* or rump___sysimpl_*, with NetBSD's link names), has
+# soname librump.so.0, and librump.so is the same library.
+#
+# Usage (from Bazel): exported_symbols_test.sh LIBRUMP_SO_0 LIBRUMP_SO RUMP_MAP
+set -u
+readonly LIB="$1" DEVLIB="$2" MAP="$3"
+
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# The global: section of the version script, comments removed.
+expected="$(perl -0777 -ne 's{/\*.*?\*/}{}gs; /global:(.*?)local:/s and print $1' "$MAP" |
+  grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort)"
+actual="$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sort)"
+
+[[ -n "$expected" ]] || fail "no symbols found in $MAP"
+[[ -n "$actual" ]] || fail "nm found no defined dynamic symbols in $LIB"
+
+if ! diff -u <(echo "$expected") <(echo "$actual") >"${TEST_TMPDIR:-/tmp}/symbols.diff"; then
+  fail "exported symbols differ from rump.map (- map, + library):"
+  cat "${TEST_TMPDIR:-/tmp}/symbols.diff" >&2
+fi
+
+while read -r sym; do
+  [[ "$sym" =~ ^rump_ ]] || fail "exported symbol '$sym' is not a C API name"
+  [[ "$sym" =~ ^rump_sys_ && "$sym" != rump_sys_pipe ]] &&
+    fail "'$sym' is exported under its C name; NetBSD's header binds rump___sysimpl_*"
+done <<<"$actual"
+
+# The names NetBSD's <rump/rump_syscalls.h> binds programs to, and the
+# entry points of <rump/rump.h>.
+for sym in rump_init rump_init_server rump_getversion rump_pub_getversion \
+  rump_nativeabi_p rump_boot_gethowto rump_boot_sethowto rump_daemonize_begin \
+  rump_daemonize_done rump_schedule rump_unschedule rump_pub_shmif_create \
+  rump_pub_lwproc_rfork rump_pub_lwproc_newlwp rump_pub_lwproc_switch \
+  rump_pub_lwproc_releaselwp rump_pub_lwproc_curlwp rump_sys_pipe \
+  rump___sysimpl_socket30 rump___sysimpl___sysctl rump___sysimpl_getpid \
+  rump___sysimpl_select50 rump___sysimpl_pollts50 rump___sysimpl_gettimeofday50 \
+  rump___sysimpl_clock_gettime50 rump___sysimpl_nanosleep50 rump___sysimpl_ioctl \
+  rump___sysimpl_read rump___sysimpl_write rump___sysimpl_close rump___sysimpl_bind \
+  rump___sysimpl_sendto rump___sysimpl_recvfrom rump___sysimpl_reboot \
+  rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2; do
+  grep -qx "$sym" <<<"$actual" || fail "$sym is not exported"
+done
+for sym in rump_sys_socket rump___sysimpl_socket rump___sysimpl_select \
+  rump___sysimpl_sysctl rump_sys___sysctl; do
+  grep -qx "$sym" <<<"$actual" && fail "$sym must not be exported"
+done
+
+soname="$(readelf -d "$LIB" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
+[[ "$soname" == "librump.so.0" ]] || fail "SONAME is '$soname', expected librump.so.0"
+
+cmp -s "$LIB" "$DEVLIB" || fail "$DEVLIB is not a copy of $LIB"
+
+if ((failures > 0)); then
+  echo "$failures failure(s)" >&2
+  exit 1
+fi
+echo "PASS: $(wc -l <<<"$actual") C API symbols exported, soname $soname"

@@ -1,0 +1,95 @@
+// NetBSD routing-socket and route-sysctl ABI (sys/net/route.h, sys/net/if.h,
+// sys/net/rtsock.c; NetBSD 7.99.34, amd64): message types, address bits,
+// the NET_RT_* operations of the net.route.0 sysctl, the byte layouts of
+// the message headers (rt_msghdr, if_msghdr, ifa_msghdr), and RT_ROUNDUP,
+// the 8-byte packing of the sockaddrs that follow a header.
+#ifndef RUMP_ABI_ROUTE_H_
+#define RUMP_ABI_ROUTE_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rump::abi {
+
+inline constexpr uint8_t kRTM_VERSION = 4;
+
+// --- message types
+inline constexpr uint8_t kRTM_ADD = 0x1;
+inline constexpr uint8_t kRTM_DELETE = 0x2;
+inline constexpr uint8_t kRTM_CHANGE = 0x3;
+inline constexpr uint8_t kRTM_GET = 0x4;
+inline constexpr uint8_t kRTM_NEWADDR = 0xc;
+inline constexpr uint8_t kRTM_DELADDR = 0xd;
+inline constexpr uint8_t kRTM_IFANNOUNCE = 0x10;
+inline constexpr uint8_t kRTM_IFINFO = 0x14;
+inline constexpr uint8_t kRTM_CHGADDR = 0x15;
+
+// --- address bits (rtm_addrs) and their indices
+inline constexpr int kRTA_DST = 0x1;
+inline constexpr int kRTA_GATEWAY = 0x2;
+inline constexpr int kRTA_NETMASK = 0x4;
+inline constexpr int kRTA_GENMASK = 0x8;
+inline constexpr int kRTA_IFP = 0x10;
+inline constexpr int kRTA_IFA = 0x20;
+inline constexpr int kRTA_AUTHOR = 0x40;
+inline constexpr int kRTA_BRD = 0x80;
+inline constexpr int kRTA_TAG = 0x100;
+inline constexpr int kRTAX_NETMASK = 2;
+inline constexpr int kRTAX_IFP = 4;
+inline constexpr int kRTAX_IFA = 5;
+inline constexpr int kRTAX_BRD = 7;
+inline constexpr int kRTAX_MAX = 9;
+
+// --- net.route.0 (the "rtable" node): {CTL_NET, PF_ROUTE, 0, af, op, arg}
+inline constexpr int kNET_RT_DUMP = 1;
+inline constexpr int kNET_RT_FLAGS = 2;
+inline constexpr int kNET_RT_OOIFLIST = 3;
+inline constexpr int kNET_RT_OIFLIST = 4;
+inline constexpr int kNET_RT_IFLIST = 5;
+
+// A sockaddr of length `len` takes RtRoundup(len) bytes after a header:
+// rounded up to 8, and a zero-length one still takes 8 (RT_ROUNDUP).
+constexpr size_t RtRoundup(size_t len) {
+  return len == 0 ? sizeof(uint64_t) : ((len - 1) | (sizeof(uint64_t) - 1)) + 1;
+}
+static_assert(RtRoundup(0) == 8 && RtRoundup(5) == 8 && RtRoundup(16) == 16 &&
+              RtRoundup(20) == 24 && RtRoundup(28) == 32);
+
+// --- struct rt_msghdr (120 bytes)
+inline constexpr size_t kRtMsghdrSize = 120;
+inline constexpr size_t kRtmMsglenOff = 0;   // u16: whole message
+inline constexpr size_t kRtmVersionOff = 2;  // u8
+inline constexpr size_t kRtmTypeOff = 3;     // u8
+inline constexpr size_t kRtmIndexOff = 4;    // u16
+inline constexpr size_t kRtmFlagsOff = 8;    // int
+inline constexpr size_t kRtmAddrsOff = 12;   // int
+inline constexpr size_t kRtmPidOff = 16;
+inline constexpr size_t kRtmSeqOff = 20;
+inline constexpr size_t kRtmErrnoOff = 24;
+inline constexpr size_t kRtmUseOff = 28;
+inline constexpr size_t kRtmInitsOff = 32;
+inline constexpr size_t kRtmRmxOff = 40;     // struct rt_metrics (80)
+
+// --- struct if_msghdr (RTM_IFINFO; 152 bytes)
+inline constexpr size_t kIfMsghdrSize = 152;
+inline constexpr size_t kIfmMsglenOff = 0;   // u16
+inline constexpr size_t kIfmVersionOff = 2;  // u8
+inline constexpr size_t kIfmTypeOff = 3;     // u8
+inline constexpr size_t kIfmAddrsOff = 4;    // int
+inline constexpr size_t kIfmFlagsOff = 8;    // int
+inline constexpr size_t kIfmIndexOff = 12;   // u16
+inline constexpr size_t kIfmDataOff = 16;    // struct if_data (136)
+
+// --- struct ifa_msghdr (RTM_NEWADDR / DELADDR / CHGADDR; 24 bytes)
+inline constexpr size_t kIfaMsghdrSize = 24;
+inline constexpr size_t kIfamMsglenOff = 0;   // u16
+inline constexpr size_t kIfamVersionOff = 2;  // u8
+inline constexpr size_t kIfamTypeOff = 3;     // u8
+inline constexpr size_t kIfamAddrsOff = 4;    // int
+inline constexpr size_t kIfamFlagsOff = 8;    // int
+inline constexpr size_t kIfamMetricOff = 12;  // int
+inline constexpr size_t kIfamIndexOff = 16;   // u16
+
+}  // namespace rump::abi
+
+#endif  // RUMP_ABI_ROUTE_H_

@@ -1,0 +1,71 @@
+#include "rump/components.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "rump/dev/shmif/shmif.h"
+#include "rump/net/net_stack.h"
+
+namespace rump {
+namespace {
+
+// The components, in boot order.
+enum class Piece { kNet, kShmif };
+
+ComponentFactory FactoryFor(Piece p) {
+  switch (p) {
+    case Piece::kNet:
+      return [] { return std::make_unique<NetStack>(); };
+    case Piece::kShmif:
+      return [] { return std::make_unique<Shmif>(); };
+  }
+  return nullptr;
+}
+
+// What a NetBSD rump library name brings, prerequisites included.
+//   rumpnet, rumpnet_net  the network base and interfaces (NetStack)
+//   rumpnet_shmif         shmif interfaces (needs NetStack)
+// Known names that add nothing yet: the base libraries (rump, rumpuser,
+// rumpkern, rumpkern_sysproxy, rumpdev, rumpvfs) and the protocol libraries
+// still to come (rumpnet_netinet, rumpnet_netinet6, rumpnet_local).
+bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
+  if (name == "rumpnet" || name == "rumpnet_net") {
+    out->push_back(Piece::kNet);
+    return true;
+  }
+  if (name == "rumpnet_shmif") {
+    out->push_back(Piece::kNet);
+    out->push_back(Piece::kShmif);
+    return true;
+  }
+  static const char* const kNothingYet[] = {
+      "rump",      "rumpuser",        "rumpkern",          "rumpkern_sysproxy",
+      "rumpdev",   "rumpvfs",         "rumpnet_netinet",   "rumpnet_netinet6",
+      "rumpnet_local"};
+  return std::find(std::begin(kNothingYet), std::end(kNothingYet), name) !=
+         std::end(kNothingYet);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ComponentFactory>> ComponentsFor(
+    const std::vector<std::string>& library_names) {
+  std::vector<Piece> pieces;
+  for (const std::string& name : library_names) {
+    if (!PiecesFor(name, &pieces)) {
+      return absl::NotFoundError(absl::StrCat("unknown rump component library: ", name));
+    }
+  }
+  std::sort(pieces.begin(), pieces.end());
+  pieces.erase(std::unique(pieces.begin(), pieces.end()), pieces.end());
+  std::vector<ComponentFactory> factories;
+  for (Piece p : pieces) factories.push_back(FactoryFor(p));
+  return factories;
+}
+
+std::vector<ComponentFactory> AllComponents() {
+  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kShmif)};
+}
+
+}  // namespace rump

@@ -1,0 +1,66 @@
+#include "rump/components.h"
+
+#include "gtest/gtest.h"
+#include "rump/dev/shmif/shmif.h"
+#include "rump/kern/kernel.h"
+#include "rump/net/net_stack.h"
+
+namespace rump {
+namespace {
+
+std::vector<std::string> NamesOf(const std::vector<ComponentFactory>& fs) {
+  std::vector<std::string> names;
+  for (const auto& f : fs) names.push_back(f()->name());
+  return names;
+}
+
+TEST(ComponentsTest, ShmifBringsTheNetStackFirst) {
+  auto fs = ComponentsFor({"rumpnet_shmif"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "shmif"}));
+}
+
+TEST(ComponentsTest, NamesFoldedIntoOneComponentAreDeduplicated) {
+  auto fs = ComponentsFor({"rumpnet_shmif", "rumpnet", "rumpnet_net", "rumpnet_netinet",
+                           "rumpvfs", "rumpdev", "rumpkern_sysproxy", "rumpnet"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "shmif"}));
+}
+
+TEST(ComponentsTest, KnownNamesThatAddNothingYet) {
+  auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_netinet"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_TRUE(fs->empty());
+  fs = ComponentsFor({});
+  ASSERT_TRUE(fs.ok());
+  EXPECT_TRUE(fs->empty());
+}
+
+TEST(ComponentsTest, UnknownNameIsNotFoundAndNamed) {
+  auto fs = ComponentsFor({"rumpnet", "rumpfs_bogus"});
+  ASSERT_FALSE(fs.ok());
+  EXPECT_TRUE(absl::IsNotFound(fs.status()));
+  EXPECT_NE(fs.status().message().find("rumpfs_bogus"), std::string::npos);
+}
+
+TEST(ComponentsTest, AllComponentsBoot) {
+  KernelOptions o;
+  o.components = AllComponents();
+  auto k = Kernel::Boot(std::move(o));
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_NE((*k)->Find<NetStack>(), nullptr);
+  EXPECT_NE((*k)->Find<Shmif>(), nullptr);
+  EXPECT_TRUE((*k)->HasComponent("net"));
+  EXPECT_TRUE((*k)->HasComponent("shmif"));
+}
+
+TEST(ComponentsTest, ShmifAloneFailsClearly) {
+  KernelOptions o;
+  o.components.push_back([] { return std::make_unique<Shmif>(); });
+  auto k = Kernel::Boot(std::move(o));
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.status().message().find("net component"), std::string::npos) << k.status();
+}
+
+}  // namespace
+}  // namespace rump

@@ -1,0 +1,385 @@
+#include "rump/dev/shmif/shmif.h"
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
+#include "rump/kern/syscall.h"
+#include "rump/kern/user_memory.h"
+#include "rump/net/ether.h"
+#include "rump/net/net_stack.h"
+#include "shmif/bus.h"
+
+namespace rump {
+namespace {
+
+// --- errors of Bus::Attach as the NetBSD errno rump_shmif_create and
+// SIOCSLINKSTR return: ENOEXEC for a file that is not a bus (as NetBSD's
+// "bus is not magical"), the open/mmap errno otherwise.
+//
+// Bus::Attach reports host errno values through absl::ErrnoToStatus, whose
+// message ends with strerror(errno); that suffix is how the number is found
+// again.
+int HostErrnoOf(absl::string_view message) {
+  static constexpr int kCandidates[] = {
+      ENOENT, EACCES, EPERM,  EISDIR, ENOTDIR, EROFS,  ENAMETOOLONG, ELOOP,
+      ENOSPC, EDQUOT, EMFILE, ENFILE, ENOMEM,  EIO,    ETXTBSY,      EFBIG,
+      EBUSY,  ENODEV, ENXIO,  EINVAL, EAGAIN,  EFAULT, EOVERFLOW,    EEXIST};
+  for (int e : kCandidates) {
+    char buf[256];
+    const char* text = strerror_r(e, buf, sizeof(buf));
+    if (absl::EndsWith(message, absl::StrCat(": ", text))) return e;
+  }
+  return 0;
+}
+
+int NetbsdErrnoOf(int host) {
+  switch (host) {
+    case ENAMETOOLONG: return abi::kENAMETOOLONG;
+    case ELOOP: return abi::kELOOP;
+    case EDQUOT: return abi::kEDQUOT;
+    case EOVERFLOW: return abi::kEOVERFLOW;
+    case EAGAIN: return abi::kEAGAIN;
+    default:
+      // 1..34 but 11 are numbered alike on Linux and NetBSD.
+      return host > 0 && host < 35 && host != 11 ? host : abi::kEIO;
+  }
+}
+
+absl::Status BusError(const absl::Status& s) {
+  const absl::string_view m = s.message();
+  if (absl::StrContains(m, "not a shmif bus") || absl::StrContains(m, "byte order") ||
+      absl::StrContains(m, "not a regular file")) {
+    return abi::Errno(abi::kENOEXEC, m);
+  }
+  if (absl::IsInvalidArgument(s)) return abi::Errno(abi::kENOENT, m);  // empty path
+  if (int e = HostErrnoOf(m); e != 0) return abi::Errno(NetbsdErrnoOf(e), m);
+  return abi::Errno(absl::IsNotFound(s)           ? abi::kENOENT
+                    : absl::IsPermissionDenied(s) ? abi::kEACCES
+                                                  : abi::kEIO,
+                    m);
+}
+
+absl::StatusOr<std::shared_ptr<shmif::Bus>> AttachBus(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<shmif::Bus>> bus = shmif::Bus::Attach(path);
+  if (!bus.ok()) return BusError(bus.status());
+  return std::shared_ptr<shmif::Bus>(std::move(*bus));
+}
+
+MacAddress RandomShmifMac() {
+  std::random_device rd;
+  const uint32_t r = rd();
+  return MacAddress{0xb2, 0xa0, uint8_t(r), uint8_t(r >> 8), uint8_t(r >> 16),
+                    uint8_t(r >> 24)};
+}
+
+template <typename T>
+T Load(absl::Span<const uint8_t> b, size_t off) {
+  T v{};
+  if (off + sizeof(T) <= b.size()) std::memcpy(&v, b.data() + off, sizeof(T));
+  return v;
+}
+template <typename T>
+void Store(absl::Span<uint8_t> b, size_t off, T v) {
+  if (off + sizeof(T) <= b.size()) std::memcpy(b.data() + off, &v, sizeof(T));
+}
+
+// One shmif interface's driver. Start/Stop/Ioctl/Detach are serialized by
+// NetStack (the interface's ioctl lock); Output and the receive thread use
+// mu_ only to pick up the bus.
+class ShmifDriver final : public InterfaceDriver {
+ public:
+  ShmifDriver(MacAddress mac, std::shared_ptr<shmif::Bus> bus, std::string path,
+              size_t linklen)
+      : mac_(mac), bus_(std::move(bus)), path_(std::move(path)), linklen_(linklen) {}
+
+  ~ShmifDriver() override { StopReceiver(); }
+
+  absl::Status Start(Interface& ifp) override {
+    std::shared_ptr<shmif::Bus> bus;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bus = bus_;
+    }
+    if (bus == nullptr) return abi::Errno(abi::kENXIO, "shmif: no bus (linkstr)");
+    if (!running_) {
+      // As NetBSD's shmif_init, start reading at the bus's present end:
+      // what was sent while the interface was down is not received.
+      std::vector<uint8_t> buf(shmif::kMaxFrameLen);
+      for (int i = 0; i < (1 << 20); ++i) {
+        absl::StatusOr<shmif::ReceivedFrame> r =
+            bus->Receive(absl::MakeSpan(buf), absl::ZeroDuration());
+        if (!r.ok() && !absl::IsCancelled(r.status()) && !absl::IsDataLoss(r.status())) {
+          break;
+        }
+      }
+      stop_.store(false);
+      rx_bus_ = bus;
+      thread_ = std::thread([this, &ifp, bus] { ReceiveLoop(ifp, *bus); });
+      running_ = true;
+    }
+    UpdateLinkState(ifp);
+    return absl::OkStatus();
+  }
+
+  void Stop(Interface& ifp) override {
+    StopReceiver();
+    UpdateLinkState(ifp);
+  }
+
+  absl::Status Output(Interface&, absl::Span<const uint8_t> frame) override {
+    if (link_down_.load()) return abi::Errno(abi::kENETDOWN, "shmif: media none");
+    std::shared_ptr<shmif::Bus> bus;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bus = bus_;
+    }
+    if (bus == nullptr) return abi::Errno(abi::kENXIO);
+    if (frame.size() < shmif::kEtherHeaderLen || frame.size() > shmif::kMaxFrameLen) {
+      return abi::Errno(abi::kEMSGSIZE);
+    }
+    absl::Status s = bus->Send(frame);
+    // DataLoss: the ring was found corrupt and reset, the frame sent anyway.
+    if (!s.ok() && !absl::IsDataLoss(s)) return abi::Errno(abi::kEIO, s.message());
+    return absl::OkStatus();
+  }
+
+  absl::Status Ioctl(Interface& ifp, SyscallContext& ctx, uint64_t cmd,
+                     absl::Span<uint8_t> data) override {
+    switch (cmd) {
+      case abi::kSIOCGLINKSTR:
+        return GetLinkStr(ctx, data);
+      case abi::kSIOCSLINKSTR:
+        return SetLinkStr(ifp, ctx, data);
+      case abi::kSIOCGIFMEDIA:
+        return GetMedia(ifp, ctx, data);
+      case abi::kSIOCSIFMEDIA:
+        return SetMedia(ifp, data);
+      default:
+        return abi::Errno(abi::kENOTTY);
+    }
+  }
+
+  void Detach(Interface& ifp) override {
+    StopReceiver();
+    std::lock_guard<std::mutex> lock(mu_);
+    bus_.reset();
+    path_.clear();
+    linklen_ = 0;
+    ifp.SetLinkState(abi::kLinkStateUnknown);
+  }
+
+ private:
+  void ReceiveLoop(Interface& ifp, shmif::Bus& bus) {
+    std::vector<uint8_t> buf(shmif::kMaxFrameLen);
+    while (!stop_.load()) {
+      absl::StatusOr<shmif::ReceivedFrame> r =
+          bus.Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
+      if (!r.ok()) {
+        // Cancelled: Stop's Interrupt (or a stale one); DataLoss: a corrupt
+        // ring was reset. Anything else should not happen: do not spin.
+        if (!absl::IsCancelled(r.status()) && !absl::IsDataLoss(r.status())) {
+          absl::SleepFor(absl::Milliseconds(10));
+        }
+        continue;
+      }
+      if (r->len < shmif::kEtherHeaderLen || r->len > buf.size()) continue;
+      if (link_down_.load()) continue;  // an unplugged cable hears nothing
+      const absl::Span<const uint8_t> frame(buf.data(), r->len);
+      const bool for_us = std::memcmp(frame.data(), mac_.data(), mac_.size()) == 0;
+      if (!for_us && !EtherIsMulticast(frame) && !(ifp.flags() & abi::kIFF_PROMISC)) {
+        continue;
+      }
+      ifp.Input(frame);
+    }
+  }
+
+  void StopReceiver() {
+    if (!running_) return;
+    stop_.store(true);
+    rx_bus_->Interrupt();
+    thread_.join();
+    rx_bus_.reset();
+    running_ = false;
+  }
+
+  // Without a bus the link is unknown; with media "none" it is down;
+  // otherwise it is up while the interface runs.
+  void UpdateLinkState(Interface& ifp) {
+    bool has_bus;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      has_bus = bus_ != nullptr;
+    }
+    int state = abi::kLinkStateUnknown;
+    if (has_bus && link_down_.load()) {
+      state = abi::kLinkStateDown;
+    } else if (has_bus && running_) {
+      state = abi::kLinkStateUp;
+    }
+    ifp.SetLinkState(state);
+  }
+
+  absl::Status GetLinkStr(SyscallContext& ctx, absl::Span<uint8_t> data) {
+    std::string path;
+    size_t linklen;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (bus_ == nullptr) return abi::Errno(abi::kENOENT);
+      path = path_;
+      linklen = linklen_;
+    }
+    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
+    const uint64_t user_len = Load<uint64_t>(data, abi::kIfdLenOff);
+    Store<uint64_t>(data, abi::kIfdLenOff, linklen);
+    if (cmd == abi::kIFLINKSTR_QUERYLEN) return absl::OkStatus();
+    if (cmd != 0) return abi::Errno(abi::kEINVAL);
+    // NetBSD bounds the copy by the length it has just stored (ignoring the
+    // caller's); we bound it by the caller's buffer too.
+    const UserAddr to = Load<uint64_t>(data, abi::kIfdDataOff);
+    absl::StatusOr<size_t> n =
+        ctx.mem.CopyOutString(path, to, std::min<uint64_t>(linklen, user_len));
+    return n.status();
+  }
+
+  absl::Status SetLinkStr(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
+    if (ifp.flags() & abi::kIFF_UP) return abi::Errno(abi::kEBUSY);
+    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
+    if (cmd == abi::kIFLINKSTR_UNSET) {
+      StopReceiver();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        bus_.reset();
+        path_.clear();
+        linklen_ = 0;
+      }
+      UpdateLinkState(ifp);
+      return absl::OkStatus();
+    }
+    if (cmd != 0) return abi::Errno(abi::kEINVAL);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (bus_ != nullptr) return abi::Errno(abi::kEBUSY);
+    }
+    const uint64_t len = Load<uint64_t>(data, abi::kIfdLenOff);
+    if (len > abi::kMaxPathLen) return abi::Errno(abi::kE2BIG);
+    if (len < 1) return abi::Errno(abi::kEINVAL);
+    absl::StatusOr<std::string> path =
+        ctx.mem.CopyInString(Load<uint64_t>(data, abi::kIfdDataOff), len);
+    if (!path.ok()) return path.status();
+    absl::StatusOr<std::shared_ptr<shmif::Bus>> bus = AttachBus(*path);
+    if (!bus.ok()) return bus.status();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      bus_ = std::move(*bus);
+      path_ = std::move(*path);
+      linklen_ = len;  // NetBSD keeps ifd_len as the link string's length
+    }
+    UpdateLinkState(ifp);
+    return absl::OkStatus();
+  }
+
+  absl::Status GetMedia(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
+    static constexpr int32_t kWords[] = {int32_t(abi::kMediaEtherAuto),
+                                         int32_t(abi::kMediaEtherNone)};
+    constexpr int32_t kCount = 2;
+    const int32_t count = Load<int32_t>(data, abi::kIfmCountOff);
+    if (count < 0) return abi::Errno(abi::kEINVAL);
+    const int32_t media = int32_t(media_.load());
+    Store<int32_t>(data, abi::kIfmCurrentOff, media);
+    Store<int32_t>(data, abi::kIfmMaskOff, 0);
+    uint32_t status = abi::kIFM_AVALID;
+    if (ifp.link_state() == abi::kLinkStateUp) status |= abi::kIFM_ACTIVE;
+    Store<int32_t>(data, abi::kIfmStatusOff, int32_t(status));
+    Store<int32_t>(data, abi::kIfmActiveOff, media);
+    if (count != 0) {  // ifmedia_ioctl: as many words as fit, E2BIG if not all
+      const int32_t n = std::min(count, kCount);
+      const UserAddr ulist = Load<uint64_t>(data, abi::kIfmUlistOff);
+      if (absl::Status s = ctx.mem.CopyOut(kWords, ulist, size_t(n) * sizeof(int32_t));
+          !s.ok()) {
+        return s;
+      }
+      if (n < kCount) return abi::Errno(abi::kE2BIG);
+    }
+    Store<int32_t>(data, abi::kIfmCountOff, kCount);
+    return absl::OkStatus();
+  }
+
+  absl::Status SetMedia(Interface& ifp, absl::Span<uint8_t> data) {
+    const uint32_t media = Load<uint32_t>(data, abi::kIfrMediaOff);
+    if (media != abi::kMediaEtherAuto && media != abi::kMediaEtherNone) {
+      return abi::Errno(abi::kEINVAL);
+    }
+    media_.store(media);
+    link_down_.store(media == abi::kMediaEtherNone);
+    UpdateLinkState(ifp);
+    return absl::OkStatus();
+  }
+
+  const MacAddress mac_;
+  std::atomic<uint32_t> media_{abi::kMediaEtherAuto};
+  std::atomic<bool> link_down_{false};
+
+  std::mutex mu_;  // guards the bus and link string
+  std::shared_ptr<shmif::Bus> bus_;
+  std::string path_;
+  size_t linklen_ = 0;
+
+  // The receive thread; touched only by Start/Stop/Detach (serialized).
+  std::thread thread_;
+  std::shared_ptr<shmif::Bus> rx_bus_;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+};
+
+class ShmifCloner final : public InterfaceCloner {
+ public:
+  absl::string_view name() const override { return "shmif"; }
+
+  absl::StatusOr<InterfaceSpec> Create(int, const char* linkstr) override {
+    std::shared_ptr<shmif::Bus> bus;
+    std::string path;
+    if (linkstr != nullptr) {
+      path = linkstr;
+      absl::StatusOr<std::shared_ptr<shmif::Bus>> b = AttachBus(path);
+      if (!b.ok()) return b.status();
+      bus = std::move(*b);
+    }
+    const MacAddress mac = RandomShmifMac();
+    InterfaceSpec spec;
+    const size_t linklen = bus ? path.size() + 1 : 0;
+    spec.driver = std::make_unique<ShmifDriver>(mac, std::move(bus), std::move(path), linklen);
+    spec.type = abi::kIFT_ETHER;
+    spec.flags = abi::kIFF_BROADCAST | abi::kIFF_SIMPLEX | abi::kIFF_MULTICAST;
+    spec.mtu = abi::kEtherMtu;
+    spec.lladdr.assign(mac.begin(), mac.end());
+    spec.hdrlen = abi::kEtherHdrLen;
+    spec.baudrate = 10'000'000;  // ether_ifattach's default, IF_Mbps(10)
+    spec.dlt = abi::kDLT_EN10MB;
+    return spec;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<InterfaceCloner> MakeShmifCloner() {
+  return std::make_unique<ShmifCloner>();
+}
+
+absl::Status Shmif::Attach(Kernel& kernel) {
+  NetStack* net = kernel.Find<NetStack>();
+  if (net == nullptr) {
+    return absl::FailedPreconditionError(
+        "shmif needs the net component (rumpnet_net) attached before it");
+  }
+  return net->RegisterCloner(MakeShmifCloner());
+}
+
+}  // namespace rump

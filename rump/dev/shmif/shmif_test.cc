@@ -1,0 +1,571 @@
+// shmif interfaces through system calls, on kernels booted with the
+// components of "rumpnet_shmif": creation and units, link strings, up/down
+// and the receive thread, media and link state, two kernels on one bus,
+// NET_RT_IFLIST as NetBSD's rump_server answers it, bad input.
+#include "rump/dev/shmif/shmif.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
+#include "rump/abi/ioctl.h"
+#include "rump/abi/route.h"
+#include "rump/abi/socket.h"
+#include "rump/abi/syscalls.h"
+#include "rump/components.h"
+#include "rump/net/ether.h"
+#include "rump/net/net_stack.h"
+#include "rump/net/testing.h"
+#include "shmif/bus.h"
+
+namespace rump {
+namespace {
+
+using testing::Buf;
+using testing::Ifreq;
+using testing::Ioctl;
+using testing::Ip;
+using testing::P;
+
+std::string TempPath(const std::string& name) {
+  static std::atomic<int> n{0};
+  return absl::StrCat(::testing::TempDir(), "/", name, "-", getpid(), "-", n++);
+}
+
+// A kernel with NetStack + Shmif and an AF_INET socket.
+struct Host {
+  Host() {
+    auto fs = ComponentsFor({"rumpnet_shmif"});
+    EXPECT_TRUE(fs.ok()) << fs.status();
+    KernelOptions o;
+    o.components = *fs;
+    auto k = Kernel::Boot(std::move(o));
+    EXPECT_TRUE(k.ok()) << k.status();
+    kernel = std::move(*k);
+    net = kernel->Find<NetStack>();
+    fd = testing::Socket(*kernel);
+    EXPECT_GE(fd, 0);
+  }
+  int Ioctl(uint64_t cmd, Buf& b) { return testing::Ioctl(*kernel, fd, cmd, b); }
+  int Flags(const std::string& name) {
+    Buf r = Ifreq(name);
+    return Ioctl(abi::kSIOCGIFFLAGS, r) ? -1 : r.Get<uint16_t>(abi::kIfrFlagsOff);
+  }
+  int SetFlags(const std::string& name, int flags) {
+    Buf r = Ifreq(name);
+    r.Set<uint16_t>(abi::kIfrFlagsOff, uint16_t(flags));
+    return Ioctl(abi::kSIOCSIFFLAGS, r);
+  }
+  int Up(const std::string& name) { return SetFlags(name, Flags(name) | abi::kIFF_UP); }
+  int Down(const std::string& name) { return SetFlags(name, Flags(name) & ~abi::kIFF_UP); }
+  int SetLinkStr(const std::string& name, uint64_t cmd, uint64_t len, uint64_t data) {
+    Buf d(abi::kIfdrvSize);
+    d.Name(name).Set<uint64_t>(abi::kIfdCmdOff, cmd).Set<uint64_t>(abi::kIfdLenOff, len);
+    d.Set<uint64_t>(abi::kIfdDataOff, data);
+    return Ioctl(abi::kSIOCSLINKSTR, d);
+  }
+  int SetLinkStr(const std::string& name, const std::string& path) {
+    return SetLinkStr(name, 0, path.size() + 1, P(path.c_str()));
+  }
+  int AddAddr(const std::string& name, const char* addr, const char* mask) {
+    Buf a(abi::kIfaliasreqSize);
+    a.Name(name).Sin(abi::kIfraAddrOff, addr);
+    if (mask) a.Sin(abi::kIfraMaskOff, mask);
+    return Ioctl(abi::kSIOCAIFADDR, a);
+  }
+  int LinkState(const std::string& name) {
+    Buf r(abi::kIfdatareqSize);
+    r.Name(name);
+    return Ioctl(abi::kSIOCGIFDATA, r) ? -1
+                                       : r.Get<int32_t>(16 + abi::kIfiLinkStateOff);
+  }
+  std::shared_ptr<Interface> If(const std::string& name) { return net->FindInterface(name); }
+
+  std::unique_ptr<Kernel> kernel;
+  NetStack* net = nullptr;
+  int fd = -1;
+};
+
+// Every frame on the bus so far (a capture attachment reading from the
+// oldest frame).
+std::vector<std::vector<uint8_t>> BusFrames(const std::string& path) {
+  auto bus = shmif::Bus::Attach(path, {shmif::ReadFrom::kOldest, false});
+  EXPECT_TRUE(bus.ok()) << bus.status();
+  std::vector<std::vector<uint8_t>> frames;
+  if (!bus.ok()) return frames;
+  std::vector<uint8_t> buf(shmif::kMaxFrameLen);
+  for (;;) {
+    auto r = (*bus)->Receive(absl::MakeSpan(buf), absl::ZeroDuration());
+    if (!r.ok()) break;
+    frames.emplace_back(buf.begin(), buf.begin() + r->len);
+  }
+  return frames;
+}
+
+// Waits up to 10 s for `pred`.
+template <typename F>
+bool Eventually(F pred) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!pred()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+std::vector<uint8_t> Mac(const Interface& ifp) { return ifp.lladdr(); }
+
+TEST(ShmifTest, CreationFollowsNetBsd) {
+  Host h;
+  auto u0 = h.net->CreateShmif(nullptr);
+  ASSERT_TRUE(u0.ok()) << u0.status();
+  EXPECT_EQ(*u0, 0);
+  EXPECT_EQ(*h.net->CreateShmif(nullptr), 1);
+  EXPECT_EQ(h.Flags("shmif0"), 0x8802);  // BROADCAST|SIMPLEX|MULTICAST
+  Buf r = Ifreq("shmif0");
+  ASSERT_EQ(h.Ioctl(abi::kSIOCGIFMTU, r), 0);
+  EXPECT_EQ(r.Get<int32_t>(abi::kIfrMtuOff), 1500);
+  r = Ifreq("shmif0");
+  ASSERT_EQ(h.Ioctl(abi::kSIOCGIFINDEX, r), 0);
+  EXPECT_EQ(r.Get<uint32_t>(16), 2u);
+  r = Ifreq("shmif0");
+  ASSERT_EQ(h.Ioctl(abi::kSIOCGIFDLT, r), 0);
+  EXPECT_EQ(r.Get<int32_t>(16), abi::kDLT_EN10MB);
+  const std::vector<uint8_t> mac0 = Mac(*h.If("shmif0"));
+  ASSERT_EQ(mac0.size(), 6u);
+  EXPECT_EQ(mac0[0], 0xb2);
+  EXPECT_EQ(mac0[1], 0xa0);
+  EXPECT_NE(mac0, Mac(*h.If("shmif1")));
+  EXPECT_EQ(h.LinkState("shmif0"), abi::kLinkStateUnknown);
+
+  // Cloners, newest first.
+  Buf req(abi::kIfClonereqSize);
+  char names[2][16] = {};
+  req.Set<int32_t>(abi::kIfcrCountOff, 2).Set<uint64_t>(abi::kIfcrBufferOff, P(names));
+  ASSERT_EQ(h.Ioctl(abi::kSIOCIFGCLONERS, req), 0);
+  EXPECT_EQ(req.Get<int32_t>(abi::kIfcrTotalOff), 2);
+  EXPECT_STREQ(names[0], "shmif");
+  EXPECT_STREQ(names[1], "lo");
+
+  // Lowest free unit, explicit units, duplicates, missing ones.
+  Buf c = Ifreq("shmif0");
+  ASSERT_EQ(h.Ioctl(abi::kSIOCIFDESTROY, c), 0);
+  EXPECT_EQ(*h.net->CreateShmif(nullptr), 0);
+  c = Ifreq("shmif5");
+  ASSERT_EQ(h.Ioctl(abi::kSIOCIFCREATE, c), 0);
+  EXPECT_EQ(h.Flags("shmif5"), 0x8802);
+  EXPECT_EQ(*h.net->CreateShmif(nullptr), 2);
+  c = Ifreq("shmif1");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCIFCREATE, c), abi::kEEXIST);
+  c = Ifreq("shmif9");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCIFDESTROY, c), abi::kENXIO);
+  c = Ifreq("shmif");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCIFCREATE, c), abi::kEINVAL);
+}
+
+TEST(ShmifTest, BusErrorsAtCreation) {
+  Host h;
+  auto s = h.net->CreateShmif("");
+  EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOENT);
+  s = h.net->CreateShmif("/nonexistent-dir/bus");
+  EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOENT);
+  s = h.net->CreateShmif(::testing::TempDir().c_str());  // a directory
+  EXPECT_EQ(abi::ToErrno(s.status()), abi::kEISDIR);
+  const std::string junk = TempPath("junk");
+  std::ofstream(junk) << "this is not a shmif bus";
+  s = h.net->CreateShmif(junk.c_str());
+  EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOEXEC);
+  EXPECT_EQ(h.If("shmif0"), nullptr);  // failures leave no interface behind
+  EXPECT_EQ(*h.net->CreateShmif(TempPath("bus").c_str()), 0);
+}
+
+TEST(ShmifTest, UpWithoutBusIsEnxioAndLeavesUpSet) {
+  Host h;
+  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  EXPECT_EQ(h.Up("shmif0"), abi::kENXIO);
+  EXPECT_EQ(h.Flags("shmif0"), 0x8803);  // as NetBSD: UP, not RUNNING
+  EXPECT_EQ(h.SetLinkStr("shmif0", TempPath("bus")), abi::kEBUSY);
+  EXPECT_EQ(h.Down("shmif0"), 0);
+  EXPECT_EQ(h.Flags("shmif0"), 0x8802);
+  // An address would bring it up: the same ENXIO, and no address stays.
+  EXPECT_EQ(h.AddAddr("shmif0", "10.0.0.1", "255.255.255.0"), abi::kENXIO);
+  Buf r = Ifreq("shmif0");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGIFADDR, r), abi::kEADDRNOTAVAIL);
+}
+
+TEST(ShmifTest, LinkStrRules) {
+  Host h;
+  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  Buf g(abi::kIfdrvSize);
+  g.Name("shmif0").Set<uint64_t>(abi::kIfdCmdOff, abi::kIFLINKSTR_QUERYLEN);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kENOENT);  // no bus yet
+
+  const std::string path = TempPath("linkstr");
+  EXPECT_EQ(h.SetLinkStr("shmif0", 5, path.size() + 1, P(path.c_str())), abi::kEINVAL);
+  EXPECT_EQ(h.SetLinkStr("shmif0", 0, 0, P(path.c_str())), abi::kEINVAL);
+  EXPECT_EQ(h.SetLinkStr("shmif0", 0, 1025, P(path.c_str())), abi::kE2BIG);
+  EXPECT_EQ(h.SetLinkStr("shmif0", 0, 1024, 0), abi::kEFAULT);
+  EXPECT_EQ(h.SetLinkStr("shmif0", 0, 3, P(path.c_str())), abi::kENAMETOOLONG);
+  const std::string junk = TempPath("junk");
+  std::ofstream(junk) << "not a bus at all";
+  EXPECT_EQ(h.SetLinkStr("shmif0", junk), abi::kENOEXEC);
+  EXPECT_EQ(h.SetLinkStr("shmif0", path), 0);
+  EXPECT_EQ(h.SetLinkStr("shmif0", path), abi::kEBUSY);  // already has one
+
+  ASSERT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), 0);
+  EXPECT_EQ(g.Get<uint64_t>(abi::kIfdLenOff), path.size() + 1);
+  char out[2048];
+  std::memset(out, 'x', sizeof(out));
+  g.Set<uint64_t>(abi::kIfdCmdOff, 0).Set<uint64_t>(abi::kIfdLenOff, sizeof(out));
+  g.Set<uint64_t>(abi::kIfdDataOff, P(out));
+  ASSERT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), 0);
+  EXPECT_EQ(std::string(out), path);
+  g.Set<uint64_t>(abi::kIfdLenOff, 3);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kENAMETOOLONG);
+  g.Set<uint64_t>(abi::kIfdLenOff, sizeof(out)).Set<uint64_t>(abi::kIfdDataOff, 0);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kEFAULT);
+  g.Set<uint64_t>(abi::kIfdCmdOff, 7);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kEINVAL);
+
+  // While up, the link string stays.
+  ASSERT_EQ(h.Up("shmif0"), 0);
+  EXPECT_EQ(h.Flags("shmif0"), 0x8843);
+  EXPECT_EQ(h.SetLinkStr("shmif0", abi::kIFLINKSTR_UNSET, 0, 0), abi::kEBUSY);
+  ASSERT_EQ(h.Down("shmif0"), 0);
+  EXPECT_EQ(h.Flags("shmif0"), 0x8802);
+  EXPECT_EQ(h.SetLinkStr("shmif0", abi::kIFLINKSTR_UNSET, 0, 0), 0);
+  g.Set<uint64_t>(abi::kIfdCmdOff, abi::kIFLINKSTR_QUERYLEN);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kENOENT);
+  EXPECT_EQ(h.Up("shmif0"), abi::kENXIO);
+  // lo has no link string.
+  Buf lo(abi::kIfdrvSize);
+  lo.Name("lo0");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, lo), abi::kENOTTY);
+}
+
+TEST(ShmifTest, TwoKernelsOnOneBus) {
+  const std::string path = TempPath("bus");
+  std::mutex mu;  // before the hosts: B's receive thread uses them till the end
+  int hooked = 0;
+  Host a, b;
+  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*b.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(a.Up("shmif0"), 0);
+  ASSERT_EQ(b.Up("shmif0"), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUp);
+  EXPECT_TRUE(BusFrames(path).empty());  // up alone sends nothing
+
+  b.net->SetEtherInput([&](Interface& ifp, absl::Span<const uint8_t> frame) {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(ifp.name(), "shmif0");
+    EXPECT_EQ(frame.size(), 42u);
+    ++hooked;
+  });
+  ASSERT_EQ(a.AddAddr("shmif0", "10.0.0.1", "255.255.255.0"), 0);
+  ASSERT_EQ(b.AddAddr("shmif0", "10.0.0.2", "255.255.255.0"), 0);
+
+  // The gratuitous ARP of each, on the bus.
+  const std::vector<uint8_t> mac_a = Mac(*a.If("shmif0"));
+  const std::vector<std::vector<uint8_t>> frames = BusFrames(path);
+  ASSERT_EQ(frames.size(), 2u);
+  const std::vector<uint8_t>& f = frames[0];
+  ASSERT_EQ(f.size(), 42u);
+  const std::vector<uint8_t> bcast(6, 0xff);
+  EXPECT_EQ(std::vector<uint8_t>(f.begin(), f.begin() + 6), bcast);
+  EXPECT_EQ(std::vector<uint8_t>(f.begin() + 6, f.begin() + 12), mac_a);
+  const uint8_t arp_head[] = {0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1};
+  EXPECT_EQ(0, memcmp(&f[12], arp_head, sizeof(arp_head)));
+  EXPECT_EQ(std::vector<uint8_t>(f.begin() + 22, f.begin() + 28), mac_a);  // sender MAC
+  const uint8_t ip[] = {10, 0, 0, 1};
+  EXPECT_EQ(0, memcmp(&f[28], ip, 4));  // sender IP
+  EXPECT_EQ(std::vector<uint8_t>(f.begin() + 32, f.begin() + 38), std::vector<uint8_t>(6, 0));
+  EXPECT_EQ(0, memcmp(&f[38], ip, 4));  // target IP = sender IP
+  EXPECT_EQ(std::vector<uint8_t>(frames[1].begin() + 6, frames[1].begin() + 12),
+            Mac(*b.If("shmif0")));
+
+  // Each kernel received and counted the other's.
+  auto ia = a.If("shmif0"), ib = b.If("shmif0");
+  ASSERT_TRUE(Eventually([&] { return ia->stats().ipackets == 1 && ib->stats().ipackets == 1; }));
+  const InterfaceStats sa = ia->stats();
+  EXPECT_EQ(sa.ibytes, 42u);
+  EXPECT_EQ(sa.imcasts, 1u);
+  EXPECT_EQ(sa.noproto, 1u);  // nothing above the interface layer in A
+  EXPECT_EQ(sa.opackets, 1u);
+  EXPECT_EQ(sa.obytes, 42u);
+  EXPECT_EQ(sa.omcasts, 1u);
+  EXPECT_EQ(ib->stats().noproto, 0u);  // B's hook took it
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(hooked, 1);
+  }
+  // if_data carries the counters too.
+  Buf d(abi::kIfdatareqSize);
+  d.Name("shmif0");
+  ASSERT_EQ(a.Ioctl(abi::kSIOCGIFDATA, d), 0);
+  EXPECT_EQ(d.Get<uint64_t>(16 + abi::kIfiIpacketsOff), 1u);
+  EXPECT_EQ(d.Get<uint64_t>(16 + abi::kIfiOpacketsOff), 1u);
+  EXPECT_EQ(d.Get<uint64_t>(16 + abi::kIfiBaudrateOff), 10'000'000u);
+
+  // Broadcast address: computed from the netmask.
+  Buf r = Ifreq("shmif0");
+  ASSERT_EQ(a.Ioctl(abi::kSIOCGIFBRDADDR, r), 0);
+  EXPECT_EQ(r.Get<uint32_t>(20), Ip("10.0.0.255"));
+  // An interface that goes down and up again announces its addresses.
+  ASSERT_EQ(a.Down("shmif0"), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUnknown);
+  ASSERT_EQ(a.Up("shmif0"), 0);
+  EXPECT_EQ(BusFrames(path).size(), 3u);
+  ASSERT_TRUE(Eventually([&] { return ib->stats().ipackets == 2; }));
+}
+
+TEST(ShmifTest, IfListAsRumpServerAnswersIt) {
+  Host h;
+  ASSERT_EQ(*h.net->CreateShmif(TempPath("bus").c_str()), 0);
+  ASSERT_EQ(h.Up("shmif0"), 0);
+  size_t estimate = 0;
+  ASSERT_EQ(testing::Sysctl(*h.kernel, {4, 34, 0, 0, 5, 0}, nullptr, &estimate, true), 0);
+  EXPECT_EQ(estimate, 580u);  // netbsd-abi.md §11.1
+  std::string dump;
+  size_t len = estimate;
+  ASSERT_EQ(testing::Sysctl(*h.kernel, {4, 34, 0, 0, 5, 0}, &dump, &len), 0);
+  EXPECT_EQ(len, 528u);
+  std::vector<testing::RtMessage> m;
+  ASSERT_TRUE(testing::ParseRtMessages(dump, &m));
+  ASSERT_EQ(m.size(), 5u);
+  const int lens[] = {168, 56, 64, 176, 64};
+  const int types[] = {abi::kRTM_IFINFO, abi::kRTM_NEWADDR, abi::kRTM_NEWADDR,
+                       abi::kRTM_IFINFO, abi::kRTM_NEWADDR};
+  const int addrs[] = {0x10, 0x24, 0xa4, 0x10, 0x24};
+  const int index[] = {1, 1, 1, 2, 2};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(m[i].msglen, lens[i]) << i;
+    EXPECT_EQ(m[i].type, types[i]) << i;
+    EXPECT_EQ(m[i].addrs, addrs[i]) << i;
+    EXPECT_EQ(m[i].index, index[i]) << i;
+  }
+  EXPECT_EQ(m[0].flags, 0x8049);
+  EXPECT_EQ(m[3].flags, 0x8843);
+  // shmif0's sockaddr_dl: len 20, AF_LINK, index 2, IFT_ETHER, "shmif0" + MAC.
+  const std::string& sdl = m[3].sockaddrs[0];
+  ASSERT_EQ(sdl.size(), 24u);
+  EXPECT_EQ(sdl.substr(0, 14), std::string("\x14\x12\x02\x00\x06\x06\x06\x00shmif0", 14));
+  const std::vector<uint8_t> mac = Mac(*h.If("shmif0"));
+  EXPECT_EQ(sdl.substr(14, 6), std::string(mac.begin(), mac.end()));
+  EXPECT_EQ(sdl.substr(20), std::string(4, '\0'));
+  EXPECT_EQ(m[4].sockaddrs[0],
+            std::string("\x0e\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\0\0", 16));
+  EXPECT_EQ(m[4].sockaddrs[1], sdl);
+  // if_data of shmif0: Ethernet, 6-byte address, 14-byte header, link up.
+  const std::string& hd = m[3].header;
+  EXPECT_EQ(uint8_t(hd[16 + abi::kIfiTypeOff]), abi::kIFT_ETHER);
+  EXPECT_EQ(uint8_t(hd[16 + abi::kIfiAddrlenOff]), 6);
+  EXPECT_EQ(uint8_t(hd[16 + abi::kIfiHdrlenOff]), 14);
+  EXPECT_EQ(hd[16 + abi::kIfiLinkStateOff], abi::kLinkStateUp);
+
+  // With an address: one more NEWADDR with a shortened /24 mask and the
+  // computed broadcast.
+  ASSERT_EQ(h.AddAddr("shmif0", "192.168.5.7", "255.255.255.0"), 0);
+  m.clear();
+  len = 4096;
+  ASSERT_EQ(testing::Sysctl(*h.kernel, {4, 34, 0, abi::kAF_INET, 5, 2}, &dump, &len), 0);
+  ASSERT_TRUE(testing::ParseRtMessages(dump, &m));
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[1].msglen, 64);
+  EXPECT_EQ(m[1].sockaddrs[0], std::string("\x07\x02\x00\x00\xff\xff\xff\x00", 8));
+  EXPECT_EQ(m[1].sockaddrs[2].substr(4, 4), std::string("\xc0\xa8\x05\xff", 4));
+}
+
+TEST(ShmifTest, MediaAndLinkState) {
+  const std::string path = TempPath("bus");
+  Host a, b;
+  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*b.net->CreateShmif(path.c_str()), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUnknown);  // has a bus, not running
+  ASSERT_EQ(a.Up("shmif0"), 0);
+  ASSERT_EQ(b.Up("shmif0"), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUp);
+
+  Buf m(abi::kIfmediareqSize);
+  m.Name("shmif0");
+  ASSERT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), 0);  // count 0: just the count
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmCountOff), 2);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmCurrentOff), 0x20);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmActiveOff), 0x20);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmMaskOff), 0);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmStatusOff), int(abi::kIFM_AVALID | abi::kIFM_ACTIVE));
+  int32_t words[3] = {-1, -1, -1};
+  m.Set<int32_t>(abi::kIfmCountOff, 3).Set<uint64_t>(abi::kIfmUlistOff, P(words));
+  ASSERT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), 0);
+  EXPECT_EQ(words[0], 0x20);
+  EXPECT_EQ(words[1], 0x22);
+  EXPECT_EQ(words[2], -1);
+  words[0] = -1;
+  m.Set<int32_t>(abi::kIfmCountOff, 1);
+  EXPECT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), abi::kE2BIG);
+  EXPECT_EQ(words[0], 0x20);
+  m.Set<int32_t>(abi::kIfmCountOff, -1);
+  EXPECT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), abi::kEINVAL);
+  m.Set<int32_t>(abi::kIfmCountOff, 2).Set<uint64_t>(abi::kIfmUlistOff, 0);
+  EXPECT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), abi::kEFAULT);
+
+  // "Ethernet none": link down, and nothing goes out or comes in.
+  Buf s = Ifreq("shmif0");
+  s.Set<int32_t>(abi::kIfrMediaOff, 0x00100026);  // a word shmif does not have
+  EXPECT_EQ(a.Ioctl(abi::kSIOCSIFMEDIA, s), abi::kEINVAL);
+  s.Set<int32_t>(abi::kIfrMediaOff, 0x22);
+  ASSERT_EQ(a.Ioctl(abi::kSIOCSIFMEDIA, s), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateDown);
+  m.Set<int32_t>(abi::kIfmCountOff, 0);
+  ASSERT_EQ(a.Ioctl(abi::kSIOCGIFMEDIA, m), 0);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmCurrentOff), 0x22);
+  EXPECT_EQ(m.Get<int32_t>(abi::kIfmStatusOff), int(abi::kIFM_AVALID));
+  ASSERT_EQ(a.AddAddr("shmif0", "10.0.0.1", nullptr), 0);
+  EXPECT_TRUE(BusFrames(path).empty());  // the gratuitous ARP was not sent
+  auto ia = a.If("shmif0");
+  EXPECT_EQ(ia->stats().opackets, 0u);
+  EXPECT_EQ(ia->stats().oerrors, 1u);
+  ASSERT_EQ(b.AddAddr("shmif0", "10.0.0.2", nullptr), 0);
+  auto ib = b.If("shmif0");
+  ASSERT_EQ(BusFrames(path).size(), 1u);  // B's
+  // B's frame is on the bus but A, unplugged, does not hear it. A frame B
+  // sends after A is plugged in again is heard.
+  s.Set<int32_t>(abi::kIfrMediaOff, 0x20);
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(ia->stats().ipackets, 0u);
+  ASSERT_EQ(a.Ioctl(abi::kSIOCSIFMEDIA, s), 0);
+  EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUp);
+  ASSERT_EQ(b.Down("shmif0"), 0);
+  ASSERT_EQ(b.Up("shmif0"), 0);  // announces 10.0.0.2 again
+  ASSERT_TRUE(Eventually([&] { return ia->stats().ipackets == 1; }));
+  EXPECT_EQ(ib->stats().opackets, 2u);
+}
+
+TEST(ShmifTest, ReceiveFilterAndPromiscuousMode) {
+  const std::string path = TempPath("bus");
+  Host a;
+  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(a.Up("shmif0"), 0);
+  auto ia = a.If("shmif0");
+  auto peer = shmif::Bus::Attach(path);
+  ASSERT_TRUE(peer.ok());
+  auto frame = [](const std::vector<uint8_t>& dst) {
+    std::vector<uint8_t> f(60, 0);
+    std::copy(dst.begin(), dst.end(), f.begin());
+    f[6] = 0x02;  // some source
+    f[12] = 0x88;
+    f[13] = 0xb5;  // a local experimental ethertype
+    return f;
+  };
+  const std::vector<uint8_t> other = {0x02, 0, 0, 0, 0, 1};
+  const std::vector<uint8_t> mine = Mac(*ia);
+  const std::vector<uint8_t> bcast(6, 0xff);
+  const std::vector<uint8_t> mcast = {0x01, 0x00, 0x5e, 0, 0, 1};
+
+  ASSERT_TRUE((*peer)->Send(frame(other)).ok());   // not for us: dropped
+  ASSERT_TRUE((*peer)->Send(frame(bcast)).ok());
+  ASSERT_TRUE((*peer)->Send(frame(mine)).ok());
+  ASSERT_TRUE((*peer)->Send(frame(mcast)).ok());
+  ASSERT_TRUE(Eventually([&] { return ia->stats().ipackets >= 3; }));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(ia->stats().ipackets, 3u);
+  EXPECT_EQ(ia->stats().imcasts, 2u);
+  EXPECT_EQ(ia->stats().ibytes, 180u);
+
+  ASSERT_TRUE(a.net->SetPromiscuous(*ia, true).ok());
+  EXPECT_EQ(a.Flags("shmif0") & abi::kIFF_PROMISC, int(abi::kIFF_PROMISC));
+  ASSERT_TRUE((*peer)->Send(frame(other)).ok());
+  ASSERT_TRUE(Eventually([&] { return ia->stats().ipackets == 4; }));
+  ASSERT_TRUE(a.net->SetPromiscuous(*ia, false).ok());
+  EXPECT_EQ(a.Flags("shmif0") & abi::kIFF_PROMISC, 0);
+  // SIOCSIFFLAGS cannot set IFF_PROMISC (it is in IFF_CANTCHANGE).
+  ASSERT_EQ(a.SetFlags("shmif0", a.Flags("shmif0") | abi::kIFF_PROMISC), 0);
+  EXPECT_EQ(a.Flags("shmif0") & abi::kIFF_PROMISC, 0);
+
+  // Frames sent while the interface is down are not received later.
+  ASSERT_EQ(a.Down("shmif0"), 0);
+  ASSERT_TRUE((*peer)->Send(frame(bcast)).ok());
+  ASSERT_EQ(a.Up("shmif0"), 0);
+  ASSERT_TRUE((*peer)->Send(frame(mine)).ok());
+  ASSERT_TRUE(Eventually([&] { return ia->stats().ipackets >= 5; }));
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(ia->stats().ipackets, 5u);
+}
+
+TEST(ShmifTest, MtuRulesForEthernet) {
+  Host h;
+  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  Buf r = Ifreq("shmif0");
+  for (int bad : {45, 1501, 0, -1, 9000}) {
+    r.Set<int32_t>(abi::kIfrMtuOff, bad);
+    EXPECT_EQ(h.Ioctl(abi::kSIOCSIFMTU, r), abi::kEINVAL) << bad;
+  }
+  for (int good : {46, 1280, 1500}) {
+    r.Set<int32_t>(abi::kIfrMtuOff, good);
+    EXPECT_EQ(h.Ioctl(abi::kSIOCSIFMTU, r), 0) << good;
+  }
+  Buf e(abi::kEccapreqSize);
+  e.Name("shmif0");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGETHERCAP, e), 0);
+  Buf lo(abi::kEccapreqSize);
+  lo.Name("lo0");
+  EXPECT_EQ(h.Ioctl(abi::kSIOCGETHERCAP, lo), abi::kENOTTY);
+}
+
+TEST(ShmifTest, DestroyingUpInterfacesAndKernelsJoinsThreads) {
+  const std::string path = TempPath("bus");
+  {
+    Host h;
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(*h.net->CreateShmif(path.c_str()), i);
+    for (const char* n : {"shmif0", "shmif1", "shmif2"}) ASSERT_EQ(h.Up(n), 0);
+    ASSERT_EQ(h.AddAddr("shmif1", "10.0.0.1", nullptr), 0);
+    Buf d = Ifreq("shmif2");
+    ASSERT_EQ(h.Ioctl(abi::kSIOCIFDESTROY, d), 0);  // an up interface
+    // shmif0 and shmif1 are up when the kernel goes away.
+  }
+  {
+    Host h;
+    ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
+    ASSERT_EQ(h.Up("shmif0"), 0);
+    h.kernel->Halt(0);
+    EXPECT_EQ(h.Flags("shmif0") & abi::kIFF_RUNNING, 0);
+    EXPECT_EQ(h.Down("shmif0"), 0);
+    EXPECT_EQ(h.Up("shmif0"), abi::kENXIO);  // a halted kernel starts nothing
+  }
+  // Many kernels up and down concurrently on one bus.
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&path] {
+      for (int i = 0; i < 5; ++i) {
+        Host h;
+        ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
+        ASSERT_EQ(h.Up("shmif0"), 0);
+        ASSERT_EQ(h.AddAddr("shmif0", "10.1.0.1", nullptr), 0);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+TEST(ShmifTest, GarbageIoctlsNeverCrash) {
+  const std::string path = TempPath("bus");
+  Host h;
+  ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*h.net->CreateShmif(nullptr), 1);
+  testing::FuzzInterfaceIoctls(*h.kernel, {"lo0", "shmif0", "shmif1", "shmif2", "2"}, 20000,
+                               7);
+  testing::FuzzInterfaceIoctls(*h.kernel, {"shmif0"}, 5000, 8);
+}
+
+}  // namespace
+}  // namespace rump

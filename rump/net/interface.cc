@@ -1,0 +1,126 @@
+#include "rump/net/interface.h"
+
+#include <string>
+
+#include "rump/abi/errno.h"
+#include "rump/net/bytes.h"
+#include "rump/net/ether.h"
+#include "rump/net/net_stack.h"
+
+namespace rump {
+
+absl::Status InterfaceDriver::Ioctl(Interface&, SyscallContext&, uint64_t,
+                                    absl::Span<uint8_t>) {
+  return abi::Errno(abi::kENOTTY);
+}
+
+Interface::Interface(NetStack& stack, std::string name, std::string cloner, int unit,
+                     int index, InterfaceSpec spec)
+    : stack_(stack),
+      name_(std::move(name)),
+      cloner_(std::move(cloner)),
+      unit_(unit),
+      index_(index),
+      type_(spec.type),
+      lladdr_(std::move(spec.lladdr)),
+      hdrlen_(spec.hdrlen),
+      baudrate_(spec.baudrate),
+      dlt_(spec.dlt),
+      driver_(std::move(spec.driver)),
+      flags_(spec.flags & 0xffff),
+      mtu_(spec.mtu) {}
+
+Interface::~Interface() = default;
+
+bool Interface::up_and_running() const {
+  constexpr uint32_t kBoth = abi::kIFF_UP | abi::kIFF_RUNNING;
+  return (flags() & kBoth) == kBoth;
+}
+
+InterfaceStats Interface::stats() const {
+  InterfaceStats s;
+  s.ipackets = ipackets_.load(std::memory_order_relaxed);
+  s.ierrors = ierrors_.load(std::memory_order_relaxed);
+  s.opackets = opackets_.load(std::memory_order_relaxed);
+  s.oerrors = oerrors_.load(std::memory_order_relaxed);
+  s.collisions = collisions_.load(std::memory_order_relaxed);
+  s.ibytes = ibytes_.load(std::memory_order_relaxed);
+  s.obytes = obytes_.load(std::memory_order_relaxed);
+  s.imcasts = imcasts_.load(std::memory_order_relaxed);
+  s.omcasts = omcasts_.load(std::memory_order_relaxed);
+  s.iqdrops = iqdrops_.load(std::memory_order_relaxed);
+  s.noproto = noproto_.load(std::memory_order_relaxed);
+  return s;
+}
+
+void Interface::ZeroStats() {
+  for (auto* c : {&ipackets_, &ierrors_, &opackets_, &oerrors_, &collisions_, &ibytes_,
+                  &obytes_, &imcasts_, &omcasts_, &iqdrops_, &noproto_}) {
+    c->store(0, std::memory_order_relaxed);
+  }
+}
+
+absl::Time Interface::last_change() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return last_change_;
+}
+
+std::vector<Ipv4Address> Interface::ipv4_addresses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return addresses_;
+}
+
+std::string Interface::IfDataBytes() const {
+  std::string d(abi::kIfDataSize, '\0');
+  d[abi::kIfiTypeOff] = static_cast<char>(type_);
+  d[abi::kIfiAddrlenOff] = static_cast<char>(lladdr_.size());
+  d[abi::kIfiHdrlenOff] = static_cast<char>(hdrlen_);
+  bytes::Store<int32_t>(d, abi::kIfiLinkStateOff, link_state());
+  bytes::Store<uint64_t>(d, abi::kIfiMtuOff, uint64_t(mtu()));
+  bytes::Store<uint64_t>(d, abi::kIfiMetricOff, uint64_t(int64_t(metric())));
+  bytes::Store<uint64_t>(d, abi::kIfiBaudrateOff, baudrate_);
+  const InterfaceStats s = stats();
+  bytes::Store<uint64_t>(d, abi::kIfiIpacketsOff, s.ipackets);
+  bytes::Store<uint64_t>(d, abi::kIfiIerrorsOff, s.ierrors);
+  bytes::Store<uint64_t>(d, abi::kIfiOpacketsOff, s.opackets);
+  bytes::Store<uint64_t>(d, abi::kIfiOerrorsOff, s.oerrors);
+  bytes::Store<uint64_t>(d, abi::kIfiCollisionsOff, s.collisions);
+  bytes::Store<uint64_t>(d, abi::kIfiIbytesOff, s.ibytes);
+  bytes::Store<uint64_t>(d, abi::kIfiObytesOff, s.obytes);
+  bytes::Store<uint64_t>(d, abi::kIfiImcastsOff, s.imcasts);
+  bytes::Store<uint64_t>(d, abi::kIfiOmcastsOff, s.omcasts);
+  bytes::Store<uint64_t>(d, abi::kIfiIqdropsOff, s.iqdrops);
+  bytes::Store<uint64_t>(d, abi::kIfiNoprotoOff, s.noproto);
+  const timespec ts = absl::ToTimespec(last_change());
+  bytes::Store<int64_t>(d, abi::kIfiLastchangeOff, int64_t(ts.tv_sec));
+  bytes::Store<int64_t>(d, abi::kIfiLastchangeOff + 8, int64_t(ts.tv_nsec));
+  return d;
+}
+
+absl::Status Interface::Output(absl::Span<const uint8_t> frame) {
+  if (!up_and_running()) return abi::Errno(abi::kENETDOWN);
+  absl::Status s = driver_->Output(*this, frame);
+  if (!s.ok()) {
+    oerrors_.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+  opackets_.fetch_add(1, std::memory_order_relaxed);
+  obytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  if (is_ethernet() && EtherIsMulticast(frame)) {
+    omcasts_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return absl::OkStatus();
+}
+
+void Interface::Input(absl::Span<const uint8_t> frame) {
+  ipackets_.fetch_add(1, std::memory_order_relaxed);
+  ibytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  if (is_loopback()) {
+    stack_.DeliverLoopback(*this, frame);
+    return;
+  }
+  if (EtherIsMulticast(frame)) imcasts_.fetch_add(1, std::memory_order_relaxed);
+  stack_.DeliverEther(*this, frame);
+}
+
+}  // namespace rump

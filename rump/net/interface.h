@@ -1,0 +1,187 @@
+// The interface layer's objects: Interface (NetBSD's struct ifnet), the
+// InterfaceDriver that moves its frames, and the InterfaceCloner that makes
+// new units of a driver ("lo", "shmif").
+//
+// An Interface is created and destroyed by NetStack, which also changes its
+// configuration (flags, MTU, addresses) through the interface ioctls. Drivers
+// and the protocol layers use the methods below. Promises:
+//  * name, unit, index, type and link-level address never change;
+//  * flags, MTU, link state and statistics can be read from any thread
+//    without locks (atomics); the address list is returned as a copy;
+//  * Output and Input may be called from any thread, concurrently with
+//    configuration changes, and never block on a configuration lock.
+#ifndef RUMP_NET_INTERFACE_H_
+#define RUMP_NET_INTERFACE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "rump/abi/if.h"
+
+namespace rump {
+
+class Interface;
+class NetStack;
+struct SyscallContext;
+
+// An IPv4 address of an interface. All three are in network byte order.
+struct Ipv4Address {
+  uint32_t addr = 0;
+  uint32_t netmask = 0;
+  // The broadcast address on a broadcast interface; on a loopback interface
+  // NetBSD keeps the address itself here (ia_dstaddr), and so do we.
+  uint32_t broadaddr = 0;
+};
+
+// The counters of struct if_data.
+struct InterfaceStats {
+  uint64_t ipackets = 0, ierrors = 0, opackets = 0, oerrors = 0;
+  uint64_t collisions = 0, ibytes = 0, obytes = 0, imcasts = 0, omcasts = 0;
+  uint64_t iqdrops = 0, noproto = 0;
+};
+
+// What a driver does for its interface: start, stop and transmit. Received
+// frames are handed to Interface::Input. Start, Stop, Ioctl and Detach are
+// serialized per interface by NetStack; Output may run concurrently with
+// any of them.
+class InterfaceDriver {
+ public:
+  virtual ~InterfaceDriver() = default;
+  // NetBSD's if_init: make the hardware run (an Ethernet interface calls it
+  // when it comes up). On error the interface does not become RUNNING.
+  virtual absl::Status Start(Interface& ifp) = 0;
+  // NetBSD's if_stop. When it returns the driver delivers no more input and
+  // owns no running thread.
+  virtual void Stop(Interface& ifp) = 0;
+  // Transmits one frame (an Ethernet frame, or an IP packet for loopback).
+  virtual absl::Status Output(Interface& ifp, absl::Span<const uint8_t> frame) = 0;
+  // Driver-specific ioctls (link strings, media). `data` is the copied-in
+  // argument. ENOTTY for commands the driver does not know.
+  virtual absl::Status Ioctl(Interface& ifp, SyscallContext& ctx, uint64_t cmd,
+                             absl::Span<uint8_t> data);
+  // The interface is being destroyed (after Stop): release everything.
+  virtual void Detach(Interface&) {}
+};
+
+// What a cloner hands NetStack for a new unit.
+struct InterfaceSpec {
+  std::unique_ptr<InterfaceDriver> driver;
+  uint8_t type = abi::kIFT_ETHER;       // IFT_*
+  uint32_t flags = 0;                   // initial IFF_* flags
+  int mtu = abi::kEtherMtu;
+  std::vector<uint8_t> lladdr;          // link-level address (empty: none)
+  uint8_t hdrlen = 0;                   // link header length (14 for Ethernet)
+  uint64_t baudrate = 0;
+  int dlt = abi::kDLT_NULL;             // bpf data link type (SIOCGIFDLT)
+};
+
+// Makes interfaces named <name><unit> (NetBSD's struct if_clone).
+class InterfaceCloner {
+ public:
+  virtual ~InterfaceCloner() = default;
+  virtual absl::string_view name() const = 0;
+  // Creates unit `unit`. `linkstr` is rump_pub_shmif_create's bus path, or
+  // nullptr (SIOCIFCREATE). Errors carry the NetBSD errno to return.
+  virtual absl::StatusOr<InterfaceSpec> Create(int unit, const char* linkstr) = 0;
+  // Whether `ifp` may be destroyed (EPERM for lo0).
+  virtual absl::Status CheckDestroy(const Interface&) const { return absl::OkStatus(); }
+};
+
+class Interface {
+ public:
+  Interface(NetStack& stack, std::string name, std::string cloner, int unit,
+            int index, InterfaceSpec spec);
+  ~Interface();
+  Interface(const Interface&) = delete;
+  Interface& operator=(const Interface&) = delete;
+
+  // --- identity
+  const std::string& name() const { return name_; }
+  const std::string& cloner() const { return cloner_; }
+  int unit() const { return unit_; }
+  int index() const { return index_; }
+  uint8_t type() const { return type_; }
+  bool is_ethernet() const { return type_ == abi::kIFT_ETHER; }
+  bool is_loopback() const { return type_ == abi::kIFT_LOOP; }
+  const std::vector<uint8_t>& lladdr() const { return lladdr_; }
+  uint8_t hdrlen() const { return hdrlen_; }
+  uint64_t baudrate() const { return baudrate_; }
+  int dlt() const { return dlt_; }
+
+  // --- state
+  uint32_t flags() const { return flags_.load(std::memory_order_acquire); }
+  bool up_and_running() const;
+  int mtu() const { return mtu_.load(std::memory_order_relaxed); }
+  int metric() const { return metric_.load(std::memory_order_relaxed); }
+  int link_state() const { return link_state_.load(std::memory_order_acquire); }
+  InterfaceStats stats() const;
+  absl::Time last_change() const;
+  // The IPv4 addresses, in the order they were added.
+  std::vector<Ipv4Address> ipv4_addresses() const;
+  // struct if_data (136 bytes) as NetBSD lays it out.
+  std::string IfDataBytes() const;
+
+  // --- data path
+  // Transmits `frame`: ENETDOWN unless UP and RUNNING; counts it.
+  absl::Status Output(absl::Span<const uint8_t> frame);
+  // A frame (or, for loopback, a packet) the driver received: counted and
+  // passed to the protocol input NetStack has (see NetStack::SetEtherInput).
+  void Input(absl::Span<const uint8_t> frame);
+  void CountInputError() { ierrors_.fetch_add(1, std::memory_order_relaxed); }
+  void CountInputDrop() { iqdrops_.fetch_add(1, std::memory_order_relaxed); }
+  void CountNoProto() { noproto_.fetch_add(1, std::memory_order_relaxed); }
+
+  // --- for drivers
+  // Sets ifi_link_state (abi::kLinkState*).
+  void SetLinkState(int state) { link_state_.store(state, std::memory_order_release); }
+  InterfaceDriver& driver() { return *driver_; }
+
+ private:
+  friend class NetStack;
+
+  void StoreFlags(uint32_t flags) { flags_.store(flags & 0xffff, std::memory_order_release); }
+  void ZeroStats();
+
+  NetStack& stack_;
+  const std::string name_;
+  const std::string cloner_;
+  const int unit_;
+  const int index_;
+  const uint8_t type_;
+  const std::vector<uint8_t> lladdr_;
+  const uint8_t hdrlen_;
+  const uint64_t baudrate_;
+  const int dlt_;
+  const std::unique_ptr<InterfaceDriver> driver_;
+
+  std::atomic<uint32_t> flags_;
+  std::atomic<int> mtu_;
+  std::atomic<int> metric_{0};
+  std::atomic<int> link_state_{abi::kLinkStateUnknown};
+  std::atomic<uint64_t> ipackets_{0}, ierrors_{0}, opackets_{0}, oerrors_{0},
+      collisions_{0}, ibytes_{0}, obytes_{0}, imcasts_{0}, omcasts_{0},
+      iqdrops_{0}, noproto_{0};
+
+  // Serializes configuration changes and driver Start/Stop/Ioctl/Detach
+  // (NetBSD's if_ioctl_lock). Never taken on the data path.
+  std::mutex ioctl_mu_;
+  bool dying_ = false;      // guarded by ioctl_mu_
+  int promisc_count_ = 0;   // guarded by ioctl_mu_
+
+  mutable std::mutex mu_;  // guards the two below
+  std::vector<Ipv4Address> addresses_;
+  absl::Time last_change_ = absl::UnixEpoch();
+};
+
+}  // namespace rump
+
+#endif  // RUMP_NET_INTERFACE_H_
