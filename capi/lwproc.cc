@@ -78,11 +78,12 @@ int rump_pub_lwproc_rfork(int flags) {
     return nbabi::kEINVAL;
   }
   rump::Process& parent = k->CurrentProcess();
-  std::shared_ptr<rump::Process> child = k->NewProcess(parent.pid(), parent.comm());
+  const bool share = (flags & (RUMP_RFFDG | RUMP_RFCFDG)) == 0;  // RUMP_RFFD_SHARE
+  std::shared_ptr<rump::Process> child = k->NewProcess(
+      parent.pid(), parent.comm(), share ? parent.shared_fds() : nullptr);
   child->set_credentials(parent.credentials());
-  if ((flags & RUMP_RFCFDG) == 0) {
-    // RUMP_RFFDG, and for now RUMP_RFFD_SHARE too: a copy of the caller's
-    // descriptors (the kernel's processes cannot share one table yet).
+  if (flags & RUMP_RFFDG) {
+    // A copy of the caller's descriptors instead of a fresh console.
     child->fds().CloseAll();
     child->fds().CopyFrom(parent.fds());
   }

@@ -309,7 +309,12 @@ TEST(Lwproc, RforkFlagsChooseTheDescriptors) {
 
   ASSERT_EQ(rump_pub_lwproc_rfork(RUMP_RFFD_SHARE), 0);
   EXPECT_EQ(rump_sys_fcntl(fd, kF_GETFD), 0);
+  const int made_by_child = rump_sys_dup(fd);
+  ASSERT_GE(made_by_child, 3);
   rump_pub_lwproc_releaselwp();
+  EXPECT_EQ(rump_sys_fcntl(made_by_child, kF_GETFD), 0)
+      << "RFFD_SHARE: the child's new descriptor is the parent's too";
+  EXPECT_EQ(rump_sys_close(made_by_child), 0);
   EXPECT_EQ(rump_sys_close(fd), 0);
 }
 

@@ -118,15 +118,17 @@ SyscallResult Kernel::Syscall(int number, absl::Span<const uint64_t> args) {
   return Syscall(CurrentProcess(), DirectUserMemory::Get(), number, args);
 }
 
-std::shared_ptr<Process> Kernel::NewProcess(pid_t parent, std::string comm) {
+std::shared_ptr<Process> Kernel::NewProcess(pid_t parent, std::string comm,
+                                            std::shared_ptr<FdTable> fds) {
+  const bool fresh = fds == nullptr;
   std::shared_ptr<Process> p;
   {
     std::lock_guard<std::mutex> lock(procs_mu_);
     while (procs_.count(next_pid_)) ++next_pid_;
-    p = std::make_shared<Process>(next_pid_++, parent, std::move(comm));
+    p = std::make_shared<Process>(next_pid_++, parent, std::move(comm), std::move(fds));
     procs_[p->pid()] = p;
   }
-  InstallConsole(*p);
+  if (fresh) InstallConsole(*p);
   return p;
 }
 
@@ -146,7 +148,8 @@ void Kernel::ReleaseProcess(pid_t pid) {
     p = std::move(it->second);
     procs_.erase(it);
   }
-  p->fds().CloseAll();
+  // The table stays open while another process shares it.
+  if (p->shared_fds().use_count() == 1) p->fds().CloseAll();
 }
 
 Process& Kernel::CurrentProcess() {

@@ -73,10 +73,12 @@ class Kernel {
 
   // --- processes
   // A new process with ppid `parent` and a fresh descriptor table with 0-2
-  // on the console.
-  std::shared_ptr<Process> NewProcess(pid_t parent, std::string comm);
+  // on the console, or sharing `fds` (another process's table) if given.
+  std::shared_ptr<Process> NewProcess(pid_t parent, std::string comm,
+                                      std::shared_ptr<FdTable> fds = nullptr);
   std::shared_ptr<Process> FindProcess(pid_t pid) const;
-  // Removes a process and closes all its descriptors.
+  // Removes a process and closes its descriptors (unless another process
+  // still shares the table).
   void ReleaseProcess(pid_t pid);
   Process& init() { return *init_; }
   // The process of the calling thread in this kernel (pid 1 unless bound).

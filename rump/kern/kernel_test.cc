@@ -87,6 +87,18 @@ TEST(KernelTest, ProcessesAreSeparate) {
   EXPECT_EQ(k->NewProcess(1, "next")->pid(), 3);
 }
 
+TEST(KernelTest, ProcessesMayShareADescriptorTable) {
+  auto k = BootOrDie();
+  auto a = k->NewProcess(1, "a");
+  auto b = k->NewProcess(1, "b", a->shared_fds());
+  EXPECT_EQ(b->fds().MaxFd(), 2);
+  SyscallResult r = k->Syscall(*a, DirectUserMemory::Get(), abi::kSysDup, {0});
+  EXPECT_EQ(r.rv0, 3);
+  EXPECT_TRUE(b->fds().Get(3).ok()) << "a descriptor made by one is the other's";
+  k->ReleaseProcess(a->pid());
+  EXPECT_TRUE(b->fds().Get(3).ok()) << "releasing one keeps the shared table open";
+}
+
 TEST(KernelTest, TwoKernelsInOneProcessAreIndependent) {
   auto a = BootOrDie();
   auto b = BootOrDie();

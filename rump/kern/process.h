@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "rump/kern/fd_table.h"
@@ -19,13 +20,21 @@ struct Credentials {
 
 class Process {
  public:
-  Process(pid_t pid, pid_t ppid, std::string comm)
-      : pid_(pid), ppid_(ppid), comm_(std::move(comm)) {}
+  // A process with its own new descriptor table, or sharing `fds` with
+  // other processes (NetBSD's RFFD_SHARE).
+  Process(pid_t pid, pid_t ppid, std::string comm,
+          std::shared_ptr<FdTable> fds = nullptr)
+      : pid_(pid),
+        ppid_(ppid),
+        comm_(std::move(comm)),
+        fds_(fds ? std::move(fds) : std::make_shared<FdTable>()) {}
 
   pid_t pid() const { return pid_; }
   pid_t ppid() const { return ppid_; }
   const std::string& comm() const { return comm_; }
-  FdTable& fds() { return fds_; }
+  FdTable& fds() { return *fds_; }
+  // The descriptor table as a shared object, to share it with a new process.
+  const std::shared_ptr<FdTable>& shared_fds() const { return fds_; }
 
   Credentials credentials() const;
   void set_credentials(const Credentials& c);
@@ -36,7 +45,7 @@ class Process {
   const std::string comm_;
   std::atomic<uint64_t> uids_{0};  // uid | euid << 32
   std::atomic<uint64_t> gids_{0};
-  FdTable fds_;
+  const std::shared_ptr<FdTable> fds_;
 };
 
 }  // namespace rump

@@ -28,8 +28,8 @@ int rump_pub_getversion(void);
  * the calling thread to it; the thread's previous lwp, if any, stays
  * existing for rump_pub_lwproc_switch(). flags: RUMP_RFFDG (copy the
  * caller's descriptors), RUMP_RFCFDG (fresh: 0-2 on the console) or
- * RUMP_RFFD_SHARE (0). 0 or EINVAL (bad flags), ENXIO (no kernel).
- * Note: RUMP_RFFD_SHARE currently gives the child a copy, not a shared table.
+ * RUMP_RFFD_SHARE (0: the child shares the caller's descriptor table).
+ * 0 or EINVAL (bad flags), ENXIO (no kernel).
  */
 int rump_pub_lwproc_rfork(int flags);
 
