@@ -31,7 +31,8 @@ struct Frame {
   std::string payload;
 };
 
-// A complete frame whose payload lives elsewhere (a Frame, a message buffer).
+// A complete frame whose payload lives elsewhere (a Frame, a message buffer);
+// it, and every string_view a decoder returns from it, must not outlive that.
 struct FrameView {
   FrameView(const Header& h, absl::string_view p) : header(h), payload(p) {}
   FrameView(const Frame& f)  // NOLINT: implicit, so decoders take a Frame too

@@ -1,0 +1,77 @@
+// The seam between transports and the session logic: a transport only moves
+// frames. It accepts connections, reads bytes or messages, cuts them into
+// rump_sp frames (sp/wire's FrameReader or ParseFrame) and hands whole frames
+// to a Receiver; the Receiver (sp/server's Session) interprets them and sends
+// frames back through the Connection. Nothing in a transport knows what a
+// frame means, and nothing in a session knows which transport carries it.
+//
+//   Listener (listener.h)  --OnAccept-->   Acceptor (the server)
+//        |                                     | returns a Receiver (Session)
+//        +--OnFrame / OnClosed-->  Receiver    |
+//        <--------Send / Close----------  Connection
+#ifndef RUMP_SP_TRANSPORT_CONNECTION_H_
+#define RUMP_SP_TRANSPORT_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "sp/wire/frame_reader.h"
+
+namespace sp::transport {
+
+// One client connection, as the session uses it. Thread-safe: any thread may
+// send (a syscall's worker thread answers it).
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Queues `bytes` (one whole frame, or the banner) for the peer. Frames go
+  // out whole and in call order; a frame never interleaves with another.
+  // Never blocks on the peer: what the socket does not take now is queued.
+  // Dropped silently once the connection is closing or closed. A peer whose
+  // queue grows past the listener's backlog limit is disconnected.
+  virtual void Send(std::string bytes) = 0;
+
+  // Stops delivering frames, sends what is queued, then closes the
+  // connection (the Receiver's OnClosed follows). Idempotent.
+  virtual void Close() = 0;
+
+  // The peer for log lines: "unix #7", "tcp 127.0.0.1:40112",
+  // "zmq+tcp id 0080000001".
+  virtual const std::string& peer() const = 0;
+};
+
+// What the transport delivers one connection's input to.
+class Receiver {
+ public:
+  virtual ~Receiver() = default;
+
+  // One whole frame (header.len == 24 + payload size <= the frame limit).
+  // Called from the transport's thread, in arrival order, never concurrently
+  // for one connection, never after Close() was called or OnClosed ran.
+  virtual void OnFrame(wire::Frame frame) = 0;
+
+  // The connection is gone; called exactly once, from the transport's
+  // thread. `why` is OK for a clean end (the peer closed, or Close() was
+  // asked for) and an error naming the problem otherwise (a malformed or
+  // oversized frame, a stream that ended inside a frame, a socket error, a
+  // peer that stopped reading).
+  virtual void OnClosed(const absl::Status& why) = 0;
+};
+
+// What a listener hands new connections to.
+class Acceptor {
+ public:
+  virtual ~Acceptor() = default;
+
+  // A new connection. Returning nullptr refuses it: it is closed at once and
+  // nothing is sent. Otherwise the acceptor sends the banner itself (its
+  // first Send goes out in one write) and the returned Receiver gets the
+  // connection's frames. Called from the transport's thread.
+  virtual std::shared_ptr<Receiver> OnAccept(std::shared_ptr<Connection> conn) = 0;
+};
+
+}  // namespace sp::transport
+
+#endif  // RUMP_SP_TRANSPORT_CONNECTION_H_

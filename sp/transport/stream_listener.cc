@@ -1,0 +1,692 @@
+#include "sp/transport/stream_listener.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sp/transport/socket_file.h"
+#include "sp/wire/frame_reader.h"
+
+namespace sp::transport {
+namespace {
+
+constexpr uint64_t kListenId = 0;
+constexpr uint64_t kWakeId = 1;
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr int kReadsPerEvent = 16;             // fairness between connections
+constexpr absl::Duration kCloseFlush = absl::Seconds(5);  // Close(): time to drain output
+constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);  // after EMFILE & co.
+
+std::string ErrnoText(int e) { return std::strerror(e); }
+
+std::string PeerName(Scheme scheme, int fd, const sockaddr_storage& ss) {
+  if (scheme == Scheme::kUnix) return absl::StrCat("unix #", fd);
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+    return absl::StrCat("tcp [", buf, "]:", ntohs(sin6->sin6_port));
+  }
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+  inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+  return absl::StrCat("tcp ", buf, ":", ntohs(sin->sin_port));
+}
+
+class StreamListener;
+
+class StreamConn final : public Connection, public std::enable_shared_from_this<StreamConn> {
+ public:
+  StreamConn(StreamListener* owner, uint64_t id, int fd, std::string peer, uint64_t max_frame_len,
+             size_t max_backlog)
+      : reader(max_frame_len),
+        owner_(owner),
+        id_(id),
+        peer_(std::move(peer)),
+        max_backlog_(max_backlog),
+        fd_(fd) {}
+
+  void Send(std::string bytes) override;
+  void Close() override;
+  const std::string& peer() const override { return peer_; }
+
+  uint64_t id() const { return id_; }
+  bool closing() const { return closing_.load(std::memory_order_acquire); }
+
+  // --- loop thread only
+  wire::FrameReader reader;
+  std::shared_ptr<Receiver> receiver;
+  absl::Time close_deadline = absl::InfiniteFuture();
+
+ private:
+  friend class StreamListener;
+
+  // Registers the interest the state asks for. Requires mu_.
+  void UpdateInterestLocked();
+  // Marks the connection broken (closed at once by the loop). Requires mu_.
+  void BreakLocked(absl::Status why);
+
+  StreamListener* const owner_;
+  const uint64_t id_;
+  const std::string peer_;
+  const size_t max_backlog_;
+  std::atomic<bool> closing_{false};  // Close() asked: no more frames
+
+  std::mutex mu_;
+  int fd_;                   // -1 once closed
+  std::string out_;          // queued output, from out_off_
+  size_t out_off_ = 0;
+  bool want_out_ = false;    // EPOLLOUT registered
+  bool reading_ = true;      // EPOLLIN registered
+  bool broken_ = false;      // a send failed or the backlog overflowed
+  absl::Status broken_why_;
+};
+
+class StreamListener final : public Listener {
+ public:
+  StreamListener(Url url, ListenerOptions options, int listen_fd, int epoll_fd, int wake_fd,
+                 std::string bound_url, internal::FileId file_id)
+      : url_(std::move(url)),
+        options_(std::move(options)),
+        listen_fd_(listen_fd),
+        epoll_fd_(epoll_fd),
+        wake_fd_(wake_fd),
+        bound_url_(std::move(bound_url)),
+        file_id_(file_id) {}
+
+  ~StreamListener() override {
+    Shutdown(absl::ZeroDuration());
+    close(wake_fd_);
+    close(epoll_fd_);
+  }
+
+  void Start(Acceptor* acceptor) override {
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    if (started_ || loop_done_) return;
+    started_ = true;
+    acceptor_ = acceptor;
+    thread_ = std::thread([this] { Loop(); });
+    loop_thread_ = thread_.get_id();
+  }
+
+  void StopAccepting() override {
+    RunInLoop([this] { StopAcceptingInLoop(); });
+  }
+
+  void Shutdown(absl::Duration flush) override {
+    RunInLoop([this, flush] {
+      StopAcceptingInLoop();
+      shutting_down_ = true;
+      shutdown_deadline_ = absl::Now() + flush;
+      std::vector<std::shared_ptr<StreamConn>> all;
+      for (auto& [id, c] : conns_) all.push_back(c);
+      for (auto& c : all) {
+        c->closing_.store(true, std::memory_order_release);
+        c->close_deadline = std::min(c->close_deadline, shutdown_deadline_);
+        MaybeFinishClose(c);
+      }
+    });
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      if (!started_) loop_done_ = true;  // never start later
+      t = std::move(thread_);
+    }
+    if (t.joinable()) t.join();
+  }
+
+  std::string BoundUrl() const override { return bound_url_; }
+
+  // Queues `c` for the loop's attention (closing or broken) and wakes it.
+  void Post(std::shared_ptr<StreamConn> c) {
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      posted_.push_back(std::move(c));
+    }
+    Wake();
+  }
+
+  int epoll_fd() const { return epoll_fd_; }
+
+ private:
+  void Wake() {
+    const uint64_t one = 1;
+    (void)!write(wake_fd_, &one, sizeof(one));
+  }
+
+  void Log(const std::string& line) const {
+    if (options_.log) {
+      options_.log(line);
+    } else {
+      internal::LogToStderr(line);
+    }
+  }
+
+  // Runs `fn` on the loop thread and waits for it; runs it here when there
+  // is no loop thread (not started, or already stopped) or we are it.
+  void RunInLoop(std::function<void()> fn) {
+    std::unique_lock<std::mutex> lock(cmd_mu_);
+    if (!started_ || loop_done_ || std::this_thread::get_id() == loop_thread_) {
+      lock.unlock();
+      fn();
+      return;
+    }
+    auto done = std::make_shared<bool>(false);
+    auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
+    commands_.push_back([shared_fn, done, this] {
+      (*shared_fn)();
+      std::lock_guard<std::mutex> l(cmd_mu_);
+      *done = true;
+      cmd_cv_.notify_all();
+    });
+    Wake();
+    cmd_cv_.wait(lock, [&] { return *done || loop_done_; });
+    if (!*done) {
+      // The loop ended before running it; it touches nothing any more.
+      lock.unlock();
+      (*shared_fn)();
+    }
+  }
+
+  void StopAcceptingInLoop() {
+    if (listen_fd_ < 0) return;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+    close(listen_fd_);
+    listen_fd_ = -1;
+    if (url_.scheme == Scheme::kUnix) internal::RemoveIfSame(url_.path, file_id_);
+  }
+
+  void Loop() {
+    epoll_event events[64];
+    for (;;) {
+      int timeout_ms = -1;
+      absl::Time next = absl::InfiniteFuture();
+      if (accept_paused_) next = std::min(next, accept_resume_);
+      for (uint64_t id : closing_ids_) {
+        auto it = conns_.find(id);
+        if (it != conns_.end()) next = std::min(next, it->second->close_deadline);
+      }
+      if (shutting_down_) next = std::min(next, shutdown_deadline_);
+      if (next != absl::InfiniteFuture()) {
+        const absl::Duration d = next - absl::Now();
+        timeout_ms = d <= absl::ZeroDuration()
+                         ? 0
+                         : int(std::min<int64_t>(absl::ToInt64Milliseconds(d) + 1, 60000));
+      }
+      const int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+      if (n < 0 && errno != EINTR) {
+        Log(absl::StrCat("epoll_wait: ", ErrnoText(errno)));
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        const uint64_t id = events[i].data.u64;
+        if (id == kListenId) {
+          Accept();
+        } else if (id == kWakeId) {
+          uint64_t v;
+          (void)!read(wake_fd_, &v, sizeof(v));
+        } else {
+          auto it = conns_.find(id);
+          if (it == conns_.end()) continue;  // finalized earlier in this batch
+          std::shared_ptr<StreamConn> c = it->second;
+          const uint32_t ev = events[i].events;
+          if (ev & EPOLLOUT) OnWritable(c);
+          if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) OnReadable(c);
+        }
+      }
+      RunCommands();
+      HandlePosted();
+      CheckTimers();
+      if (shutting_down_ && (conns_.empty() || absl::Now() >= shutdown_deadline_)) {
+        std::vector<std::shared_ptr<StreamConn>> all;
+        for (auto& [id, c] : conns_) all.push_back(c);
+        for (auto& c : all) Finalize(c, absl::OkStatus());
+        break;
+      }
+    }
+    std::vector<std::shared_ptr<StreamConn>> all;
+    for (auto& [id, c] : conns_) all.push_back(c);
+    for (auto& c : all) Finalize(c, absl::OkStatus());
+    // Commands still queued are run by their callers (RunInLoop), now that
+    // this thread touches nothing any more.
+    std::lock_guard<std::mutex> lock(cmd_mu_);
+    loop_done_ = true;
+    commands_.clear();
+    cmd_cv_.notify_all();
+  }
+
+  void RunCommands() {
+    std::deque<std::function<void()>> cmds;
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      cmds.swap(commands_);
+    }
+    for (auto& fn : cmds) fn();
+  }
+
+  void HandlePosted() {
+    std::vector<std::shared_ptr<StreamConn>> posted;
+    {
+      std::lock_guard<std::mutex> lock(cmd_mu_);
+      posted.swap(posted_);
+    }
+    for (auto& c : posted) {
+      if (conns_.find(c->id()) == conns_.end()) continue;
+      absl::Status why;
+      bool broken;
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        broken = c->broken_;
+        why = c->broken_why_;
+      }
+      if (broken) {
+        Finalize(c, why);
+        continue;
+      }
+      if (c->closing()) {
+        if (c->close_deadline == absl::InfiniteFuture()) {
+          c->close_deadline = absl::Now() + kCloseFlush;
+        }
+        MaybeFinishClose(c);
+      }
+    }
+  }
+
+  // A closing connection: finalize it once its output is flushed; until
+  // then stop reading and wait for EPOLLOUT.
+  void MaybeFinishClose(const std::shared_ptr<StreamConn>& c) {
+    bool empty;
+    {
+      std::lock_guard<std::mutex> lock(c->mu_);
+      if (c->fd_ < 0) return;
+      empty = c->out_off_ == c->out_.size();
+      if (!empty) {
+        c->reading_ = false;
+        c->UpdateInterestLocked();
+      }
+    }
+    if (empty) {
+      Finalize(c, absl::OkStatus());
+    } else {
+      closing_ids_.insert(c->id());
+    }
+  }
+
+  void CheckTimers() {
+    const absl::Time now = absl::Now();
+    if (accept_paused_ && now >= accept_resume_ && listen_fd_ >= 0) {
+      accept_paused_ = false;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenId;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+    }
+    std::vector<std::shared_ptr<StreamConn>> expired;
+    for (auto it = closing_ids_.begin(); it != closing_ids_.end();) {
+      auto c = conns_.find(*it);
+      if (c == conns_.end()) {
+        it = closing_ids_.erase(it);
+        continue;
+      }
+      if (now >= c->second->close_deadline) expired.push_back(c->second);
+      ++it;
+    }
+    for (auto& c : expired) Finalize(c, absl::OkStatus());
+  }
+
+  void Accept() {
+    for (;;) {
+      if (listen_fd_ < 0) return;
+      sockaddr_storage ss{};
+      socklen_t len = sizeof(ss);
+      const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        const int e = errno;
+        if (e == EINTR || e == ECONNABORTED) continue;
+        if (e == EAGAIN || e == EWOULDBLOCK) return;
+        // Out of descriptors or memory: say so, and stop accepting for a
+        // moment rather than spin on a listening socket that stays readable.
+        Log(absl::StrCat("accept on ", bound_url_, ": ", ErrnoText(e), "; pausing accept for ",
+                         absl::FormatDuration(kAcceptPause)));
+        epoll_event ev{};
+        ev.data.u64 = kListenId;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+        accept_paused_ = true;
+        accept_resume_ = absl::Now() + kAcceptPause;
+        return;
+      }
+      if (url_.scheme == Scheme::kTcp) {
+        const int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      }
+      const uint64_t id = next_id_++;
+      auto c = std::make_shared<StreamConn>(this, id, fd, PeerName(url_.scheme, fd, ss),
+                                            options_.max_frame_len, options_.max_output_backlog);
+      epoll_event ev{};
+      ev.events = EPOLLIN | EPOLLRDHUP;
+      ev.data.u64 = id;
+      if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        Log(absl::StrCat("epoll_ctl: ", ErrnoText(errno)));
+        close(fd);
+        continue;
+      }
+      conns_[id] = c;
+      std::shared_ptr<Receiver> r = acceptor_ != nullptr ? acceptor_->OnAccept(c) : nullptr;
+      if (r == nullptr) {
+        Finalize(c, absl::OkStatus());
+        continue;
+      }
+      c->receiver = std::move(r);
+    }
+  }
+
+  void OnReadable(const std::shared_ptr<StreamConn>& c) {
+    if (c->closing()) {
+      // Not reading any more; a hang-up while flushing ends the connection.
+      bool reading;
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        reading = c->reading_;
+      }
+      if (!reading) {
+        Finalize(c, absl::OkStatus());
+        return;
+      }
+    }
+    char buf[kReadChunk];
+    for (int i = 0; i < kReadsPerEvent; ++i) {
+      int fd;
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        fd = c->fd_;
+      }
+      if (fd < 0) return;
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n > 0) {
+        const absl::Status fed = c->reader.Feed(absl::string_view(buf, size_t(n)));
+        Deliver(c);
+        if (!fed.ok()) {
+          Finalize(c, fed);
+          return;
+        }
+        if (conns_.find(c->id()) == conns_.end() || c->closing()) return;
+        if (size_t(n) < sizeof(buf)) return;
+        continue;
+      }
+      if (n == 0) {
+        absl::Status end = c->reader.Finish();
+        if (!end.ok()) {
+          end = absl::DataLossError(absl::StrCat("the stream ended inside a frame: ", end.message()));
+        }
+        Finalize(c, end);
+        return;
+      }
+      const int e = errno;
+      if (e == EINTR) continue;
+      if (e == EAGAIN || e == EWOULDBLOCK) return;
+      Finalize(c, absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(e))));
+      return;
+    }
+  }
+
+  void Deliver(const std::shared_ptr<StreamConn>& c) {
+    while (!c->closing() && c->receiver != nullptr) {
+      std::optional<wire::Frame> f = c->reader.Next();
+      if (!f) return;
+      c->receiver->OnFrame(std::move(*f));
+      if (conns_.find(c->id()) == conns_.end()) return;
+    }
+  }
+
+  void OnWritable(const std::shared_ptr<StreamConn>& c) {
+    bool finished_closing = false;
+    {
+      std::lock_guard<std::mutex> lock(c->mu_);
+      if (c->fd_ < 0) return;
+      while (c->out_off_ < c->out_.size()) {
+        const ssize_t n = send(c->fd_, c->out_.data() + c->out_off_, c->out_.size() - c->out_off_,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+          c->out_off_ += size_t(n);
+          continue;
+        }
+        const int e = errno;
+        if (n < 0 && e == EINTR) continue;
+        if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK)) break;
+        c->BreakLocked(absl::UnavailableError(absl::StrCat("send: ", ErrnoText(e))));
+        break;
+      }
+      if (!c->broken_ && c->out_off_ == c->out_.size()) {
+        c->out_.clear();
+        c->out_off_ = 0;
+        c->want_out_ = false;
+        if (c->closing()) {
+          finished_closing = true;
+        } else {
+          c->UpdateInterestLocked();
+        }
+      } else if (c->out_off_ > (size_t{1} << 20) && c->out_off_ > c->out_.size() / 2) {
+        c->out_.erase(0, c->out_off_);
+        c->out_off_ = 0;
+      }
+    }
+    // A broken connection was posted by BreakLocked; the loop finalizes it.
+    if (finished_closing) Finalize(c, absl::OkStatus());
+  }
+
+  // Closes the connection for good and tells its receiver. Loop thread.
+  void Finalize(const std::shared_ptr<StreamConn>& c, const absl::Status& why) {
+    {
+      std::lock_guard<std::mutex> lock(c->mu_);
+      if (c->fd_ >= 0) {
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd_, nullptr);
+        close(c->fd_);
+        c->fd_ = -1;
+      }
+      c->out_.clear();
+      c->out_.shrink_to_fit();
+      c->out_off_ = 0;
+    }
+    c->closing_.store(true, std::memory_order_release);
+    conns_.erase(c->id());
+    closing_ids_.erase(c->id());
+    std::shared_ptr<Receiver> r = std::move(c->receiver);
+    if (r != nullptr) r->OnClosed(why);
+  }
+
+  const Url url_;
+  const ListenerOptions options_;
+  int listen_fd_;  // loop thread (or before Start); -1 once closed
+  const int epoll_fd_;
+  const int wake_fd_;
+  const std::string bound_url_;
+  const internal::FileId file_id_;
+
+  std::mutex cmd_mu_;
+  std::condition_variable cmd_cv_;
+  std::deque<std::function<void()>> commands_;
+  std::vector<std::shared_ptr<StreamConn>> posted_;
+  std::thread thread_;
+  bool started_ = false;
+  bool loop_done_ = false;
+  std::thread::id loop_thread_;
+  Acceptor* acceptor_ = nullptr;
+
+  // --- loop thread only
+  std::unordered_map<uint64_t, std::shared_ptr<StreamConn>> conns_;
+  std::unordered_set<uint64_t> closing_ids_;
+  uint64_t next_id_ = 2;
+  bool accept_paused_ = false;
+  absl::Time accept_resume_;
+  bool shutting_down_ = false;
+  absl::Time shutdown_deadline_ = absl::InfiniteFuture();
+};
+
+void StreamConn::UpdateInterestLocked() {
+  if (fd_ < 0) return;
+  epoll_event ev{};
+  ev.events = (reading_ ? (EPOLLIN | EPOLLRDHUP) : 0) | (want_out_ ? EPOLLOUT : 0);
+  ev.data.u64 = id_;
+  epoll_ctl(owner_->epoll_fd(), EPOLL_CTL_MOD, fd_, &ev);
+}
+
+void StreamConn::BreakLocked(absl::Status why) {
+  if (broken_) return;
+  broken_ = true;
+  broken_why_ = std::move(why);
+  out_.clear();
+  out_off_ = 0;
+  owner_->Post(shared_from_this());
+}
+
+void StreamConn::Send(std::string bytes) {
+  if (bytes.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd_ < 0 || broken_ || closing()) return;
+  if (out_off_ == out_.size()) {
+    // Nothing queued: write directly.
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n =
+          send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) {
+        done += size_t(n);
+        continue;
+      }
+      const int e = errno;
+      if (n < 0 && e == EINTR) continue;
+      if (n < 0 && (e == EAGAIN || e == EWOULDBLOCK)) break;
+      BreakLocked(absl::UnavailableError(absl::StrCat("send: ", ErrnoText(e))));
+      return;
+    }
+    if (done == bytes.size()) return;
+    out_.assign(bytes, done, std::string::npos);
+    out_off_ = 0;
+  } else {
+    out_.append(bytes);
+  }
+  if (out_.size() - out_off_ > max_backlog_) {
+    BreakLocked(absl::ResourceExhaustedError(
+        absl::StrCat("the peer left more than ", max_backlog_, " bytes unread")));
+    return;
+  }
+  if (!want_out_) {
+    want_out_ = true;
+    UpdateInterestLocked();
+  }
+}
+
+void StreamConn::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fd_ < 0 || closing()) return;
+    closing_.store(true, std::memory_order_release);
+  }
+  owner_->Post(shared_from_this());
+}
+
+std::string TcpBoundUrl(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "tcp://?";
+  char buf[INET6_ADDRSTRLEN] = "?";
+  if (ss.ss_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf));
+    return absl::StrCat("tcp://[", buf, "]:", ntohs(sin6->sin6_port), "/");
+  }
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+  inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+  return absl::StrCat("tcp://", buf, ":", ntohs(sin->sin_port), "/");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Listener>> OpenStreamListener(const Url& url,
+                                                             ListenerOptions options) {
+  if (url.scheme != Scheme::kUnix && url.scheme != Scheme::kTcp) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rump_sp: ", url.text, " is not a unix:// or tcp:// URL"));
+  }
+  absl::StatusOr<SocketAddress> addr = SocketAddressOf(url);
+  if (!addr.ok()) return addr.status();
+  auto fail = [&](int e, const std::string& what) {
+    return HostError(e, absl::StrCat("rump_sp: failed to bind to URL ", url.text, ": ", what, ": ",
+                                     ErrnoText(e)));
+  };
+  if (url.scheme == Scheme::kUnix) {
+    if (absl::Status s = internal::FreeSocketPath(url.text, url.path, options.log); !s.ok()) {
+      return s;
+    }
+  }
+  const int fd = socket(addr->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(errno, "socket");
+  if (url.scheme == Scheme::kTcp) {
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  if (bind(fd, addr->get(), addr->len) != 0) {
+    const int e = errno;
+    close(fd);
+    if (e == EADDRINUSE && url.scheme == Scheme::kUnix) {
+      return HostError(e, absl::StrCat("rump_sp: failed to bind to URL ", url.text, ": ",
+                                       url.path, " was created by someone else meanwhile"));
+    }
+    return fail(e, "bind");
+  }
+  internal::FileId file_id;
+  if (url.scheme == Scheme::kUnix) file_id = internal::IdOfFile(url.path);
+  auto undo = [&] {
+    close(fd);
+    if (url.scheme == Scheme::kUnix) internal::RemoveIfSame(url.path, file_id);
+  };
+  if (listen(fd, options.backlog) != 0) {
+    const int e = errno;
+    undo();
+    return fail(e, "listen");
+  }
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    const int e = errno;
+    undo();
+    return fail(e, "epoll_create1");
+  }
+  const int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake < 0) {
+    const int e = errno;
+    close(ep);
+    undo();
+    return fail(e, "eventfd");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenId;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(ep, EPOLL_CTL_ADD, wake, &ev);
+  std::string bound =
+      url.scheme == Scheme::kUnix ? absl::StrCat("unix://", url.path) : TcpBoundUrl(fd);
+  return std::unique_ptr<Listener>(
+      new StreamListener(url, std::move(options), fd, ep, wake, std::move(bound), file_id));
+}
+
+}  // namespace sp::transport
