@@ -16,9 +16,6 @@ extern std::atomic<Kernel*> g_kernel;
 // The kernel, or nullptr before rump_init() has succeeded.
 inline Kernel* TheKernel() { return g_kernel.load(std::memory_order_acquire); }
 
-// The NetBSD errno for a host (Linux) errno value, as NetBSD's hypervisor
-// layer translates host failures; EINVAL for values NetBSD has no name for.
-int HostToNetbsdErrno(int host_errno);
 
 }  // namespace rump::capi
 

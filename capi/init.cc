@@ -94,14 +94,14 @@ int rump_daemonize_begin(void) {
   }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-    return rump::capi::HostToNetbsdErrno(errno);
+    return rump::abi::FromHostErrno(errno);
   }
   const pid_t pid = fork();
   if (pid == -1) {
     const int e = errno;
     close(sv[0]);
     close(sv[1]);
-    return rump::capi::HostToNetbsdErrno(e);
+    return rump::abi::FromHostErrno(e);
   }
   if (pid > 0) {
     // The parent: wait for the child's report and exit with it. A child
@@ -131,14 +131,14 @@ int rump_daemonize_done(int error) {
   if (fd == -1) return rump::abi::kEINVAL;  // no rump_daemonize_begin()
   if (error == RUMP_DAEMONIZE_SUCCESS) {
     const int null = open("/dev/null", O_RDWR);
-    if (null == -1) return rump::capi::HostToNetbsdErrno(errno);
+    if (null == -1) return rump::abi::FromHostErrno(errno);
     for (int target = 0; target < 3; ++target) dup2(null, target);
     if (null > 2) close(null);
   }
   const int e = rump::capi::WriteAll(fd, &error, sizeof(error));
   close(fd);
   rump::capi::g_daemon_fd = -1;
-  return rump::capi::HostToNetbsdErrno(e);
+  return rump::abi::FromHostErrno(e);
 }
 
 int rump_getversion(void) { return rump::capi::kNetbsdVersion; }

@@ -15,14 +15,28 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace shmif {
 namespace {
 
+constexpr char kErrnoPayload[] = "shmif.bus/errno";
+
+absl::Status WithErrno(absl::Status s, int err) {
+  s.SetPayload(kErrnoPayload, absl::Cord(std::to_string(err)));
+  return s;
+}
+
 absl::Status PathError(int err, const std::string& path, absl::string_view what) {
-  return absl::ErrnoToStatus(err, absl::StrCat("bus ", path, ": ", what));
+  return WithErrno(absl::ErrnoToStatus(err, absl::StrCat("bus ", path, ": ", what)), err);
+}
+
+// A file that is not (and cannot become) a bus: NetBSD answers ENOEXEC.
+absl::Status NotABus(std::string message) {
+  return WithErrno(absl::FailedPreconditionError(std::move(message)), ENOEXEC);
 }
 
 // Checks, before anything is written, that the file at `fd` is a bus or may
@@ -31,13 +45,11 @@ absl::Status CheckBusFile(int fd, const std::string& path) {
   struct stat st;
   if (fstat(fd, &st) != 0) return PathError(errno, path, "cannot stat");
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("bus ", path, ": not a regular file"));
+    return NotABus(absl::StrCat("bus ", path, ": not a regular file"));
   }
   if (st.st_size > kBusSize) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "bus ", path, ": not a shmif bus (", st.st_size,
-        " bytes, a bus has ", kBusSize, ")"));
+    return NotABus(absl::StrCat("bus ", path, ": not a shmif bus (", st.st_size,
+                                " bytes, a bus has ", kBusSize, ")"));
   }
   uint32_t magic = 0;
   if (st.st_size > 0 && pread(fd, &magic, sizeof(magic), 0) < 0) {
@@ -45,11 +57,10 @@ absl::Status CheckBusFile(int fd, const std::string& path) {
   }
   if (magic != 0 && magic != kBusMagic) {
     if (__builtin_bswap32(magic) == kBusMagic) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "bus ", path, ": written by a host of the other byte order"));
+      return NotABus(
+          absl::StrCat("bus ", path, ": written by a host of the other byte order"));
     }
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "bus %s: not a shmif bus (magic 0x%08x)", path, magic));
+    return NotABus(absl::StrFormat("bus %s: not a shmif bus (magic 0x%08x)", path, magic));
   }
   if (st.st_size < kBusSize && ftruncate(fd, kBusSize) != 0) {
     return PathError(errno, path, "cannot extend to the bus size");
@@ -86,9 +97,20 @@ class ScopedFd {
 
 }  // namespace
 
+int AttachErrno(const absl::Status& status) {
+  if (status.ok()) return 0;
+  if (auto payload = status.GetPayload(kErrnoPayload)) {
+    int e;
+    if (absl::SimpleAtoi(std::string(*payload), &e)) return e;
+  }
+  return EIO;
+}
+
 absl::StatusOr<std::unique_ptr<Bus>> Bus::Attach(const std::string& path,
                                                  AttachOptions options) {
-  if (path.empty()) return absl::InvalidArgumentError("bus path is empty");
+  if (path.empty()) {
+    return WithErrno(absl::InvalidArgumentError("bus path is empty"), ENOENT);
+  }
   ScopedFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (fd.get() < 0) return PathError(errno, path, "cannot open");
   if (absl::Status s = CheckBusFile(fd.get(), path); !s.ok()) return s;
@@ -120,8 +142,8 @@ absl::StatusOr<std::unique_ptr<Bus>> Bus::Attach(const std::string& path,
   ring.InitializeIfNew();
   absl::Status status;
   if (ring.magic() != kBusMagic) {
-    status = absl::FailedPreconditionError(absl::StrFormat(
-        "bus %s: not a shmif bus (magic 0x%08x)", path, ring.magic()));
+    status = NotABus(absl::StrFormat("bus %s: not a shmif bus (magic 0x%08x)", path,
+                                     ring.magic()));
   } else {
     absl::StatusOr<ReadCursor> fresh = ring.NewFramesCursor();
     if (takeover == BusLock::Takeover::kFromDeadWriter || !fresh.ok()) {

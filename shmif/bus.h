@@ -70,6 +70,11 @@ struct BusStats {
   uint64_t lock_recoveries = 0; // times it took the lock from a dead holder
 };
 
+// The host errno behind an error of Bus::Attach: the open/stat/truncate/map
+// errno, ENOEXEC for a file that is not a bus (NetBSD's answer), ENOENT for
+// an empty path; EIO if unknown.
+int AttachErrno(const absl::Status& status);
+
 class Bus {
  public:
   // Opens (creating if needed, mode 0644) and maps the bus file at `path`.

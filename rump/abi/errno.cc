@@ -1,5 +1,6 @@
 #include "rump/abi/errno.h"
 
+#include <cerrno>
 #include <string>
 
 #include "absl/strings/cord.h"
@@ -142,7 +143,311 @@ constexpr const char* kMessages[] = {
     "Protocol error",  // 96 EPROTO
 };
 
+// Host (Linux) errno -> NetBSD errno, by name.
+struct HostPair {
+  int host;
+  int netbsd;
+};
+constexpr HostPair kHostPairs[] = {
+#ifdef EPERM
+    {EPERM, kEPERM},
+#endif
+#ifdef ENOENT
+    {ENOENT, kENOENT},
+#endif
+#ifdef ESRCH
+    {ESRCH, kESRCH},
+#endif
+#ifdef EINTR
+    {EINTR, kEINTR},
+#endif
+#ifdef EIO
+    {EIO, kEIO},
+#endif
+#ifdef ENXIO
+    {ENXIO, kENXIO},
+#endif
+#ifdef E2BIG
+    {E2BIG, kE2BIG},
+#endif
+#ifdef ENOEXEC
+    {ENOEXEC, kENOEXEC},
+#endif
+#ifdef EBADF
+    {EBADF, kEBADF},
+#endif
+#ifdef ECHILD
+    {ECHILD, kECHILD},
+#endif
+#ifdef EDEADLK
+    {EDEADLK, kEDEADLK},
+#endif
+#ifdef ENOMEM
+    {ENOMEM, kENOMEM},
+#endif
+#ifdef EACCES
+    {EACCES, kEACCES},
+#endif
+#ifdef EFAULT
+    {EFAULT, kEFAULT},
+#endif
+#ifdef ENOTBLK
+    {ENOTBLK, kENOTBLK},
+#endif
+#ifdef EBUSY
+    {EBUSY, kEBUSY},
+#endif
+#ifdef EEXIST
+    {EEXIST, kEEXIST},
+#endif
+#ifdef EXDEV
+    {EXDEV, kEXDEV},
+#endif
+#ifdef ENODEV
+    {ENODEV, kENODEV},
+#endif
+#ifdef ENOTDIR
+    {ENOTDIR, kENOTDIR},
+#endif
+#ifdef EISDIR
+    {EISDIR, kEISDIR},
+#endif
+#ifdef EINVAL
+    {EINVAL, kEINVAL},
+#endif
+#ifdef ENFILE
+    {ENFILE, kENFILE},
+#endif
+#ifdef EMFILE
+    {EMFILE, kEMFILE},
+#endif
+#ifdef ENOTTY
+    {ENOTTY, kENOTTY},
+#endif
+#ifdef ETXTBSY
+    {ETXTBSY, kETXTBSY},
+#endif
+#ifdef EFBIG
+    {EFBIG, kEFBIG},
+#endif
+#ifdef ENOSPC
+    {ENOSPC, kENOSPC},
+#endif
+#ifdef ESPIPE
+    {ESPIPE, kESPIPE},
+#endif
+#ifdef EROFS
+    {EROFS, kEROFS},
+#endif
+#ifdef EMLINK
+    {EMLINK, kEMLINK},
+#endif
+#ifdef EPIPE
+    {EPIPE, kEPIPE},
+#endif
+#ifdef EDOM
+    {EDOM, kEDOM},
+#endif
+#ifdef ERANGE
+    {ERANGE, kERANGE},
+#endif
+#ifdef EAGAIN
+    {EAGAIN, kEAGAIN},
+#endif
+#ifdef EINPROGRESS
+    {EINPROGRESS, kEINPROGRESS},
+#endif
+#ifdef EALREADY
+    {EALREADY, kEALREADY},
+#endif
+#ifdef ENOTSOCK
+    {ENOTSOCK, kENOTSOCK},
+#endif
+#ifdef EDESTADDRREQ
+    {EDESTADDRREQ, kEDESTADDRREQ},
+#endif
+#ifdef EMSGSIZE
+    {EMSGSIZE, kEMSGSIZE},
+#endif
+#ifdef EPROTOTYPE
+    {EPROTOTYPE, kEPROTOTYPE},
+#endif
+#ifdef ENOPROTOOPT
+    {ENOPROTOOPT, kENOPROTOOPT},
+#endif
+#ifdef EPROTONOSUPPORT
+    {EPROTONOSUPPORT, kEPROTONOSUPPORT},
+#endif
+#ifdef ESOCKTNOSUPPORT
+    {ESOCKTNOSUPPORT, kESOCKTNOSUPPORT},
+#endif
+#ifdef EOPNOTSUPP
+    {EOPNOTSUPP, kEOPNOTSUPP},
+#endif
+#ifdef EPFNOSUPPORT
+    {EPFNOSUPPORT, kEPFNOSUPPORT},
+#endif
+#ifdef EAFNOSUPPORT
+    {EAFNOSUPPORT, kEAFNOSUPPORT},
+#endif
+#ifdef EADDRINUSE
+    {EADDRINUSE, kEADDRINUSE},
+#endif
+#ifdef EADDRNOTAVAIL
+    {EADDRNOTAVAIL, kEADDRNOTAVAIL},
+#endif
+#ifdef ENETDOWN
+    {ENETDOWN, kENETDOWN},
+#endif
+#ifdef ENETUNREACH
+    {ENETUNREACH, kENETUNREACH},
+#endif
+#ifdef ENETRESET
+    {ENETRESET, kENETRESET},
+#endif
+#ifdef ECONNABORTED
+    {ECONNABORTED, kECONNABORTED},
+#endif
+#ifdef ECONNRESET
+    {ECONNRESET, kECONNRESET},
+#endif
+#ifdef ENOBUFS
+    {ENOBUFS, kENOBUFS},
+#endif
+#ifdef EISCONN
+    {EISCONN, kEISCONN},
+#endif
+#ifdef ENOTCONN
+    {ENOTCONN, kENOTCONN},
+#endif
+#ifdef ESHUTDOWN
+    {ESHUTDOWN, kESHUTDOWN},
+#endif
+#ifdef ETOOMANYREFS
+    {ETOOMANYREFS, kETOOMANYREFS},
+#endif
+#ifdef ETIMEDOUT
+    {ETIMEDOUT, kETIMEDOUT},
+#endif
+#ifdef ECONNREFUSED
+    {ECONNREFUSED, kECONNREFUSED},
+#endif
+#ifdef ELOOP
+    {ELOOP, kELOOP},
+#endif
+#ifdef ENAMETOOLONG
+    {ENAMETOOLONG, kENAMETOOLONG},
+#endif
+#ifdef EHOSTDOWN
+    {EHOSTDOWN, kEHOSTDOWN},
+#endif
+#ifdef EHOSTUNREACH
+    {EHOSTUNREACH, kEHOSTUNREACH},
+#endif
+#ifdef ENOTEMPTY
+    {ENOTEMPTY, kENOTEMPTY},
+#endif
+#ifdef EPROCLIM
+    {EPROCLIM, kEPROCLIM},
+#endif
+#ifdef EUSERS
+    {EUSERS, kEUSERS},
+#endif
+#ifdef EDQUOT
+    {EDQUOT, kEDQUOT},
+#endif
+#ifdef ESTALE
+    {ESTALE, kESTALE},
+#endif
+#ifdef EREMOTE
+    {EREMOTE, kEREMOTE},
+#endif
+#ifdef EBADRPC
+    {EBADRPC, kEBADRPC},
+#endif
+#ifdef ERPCMISMATCH
+    {ERPCMISMATCH, kERPCMISMATCH},
+#endif
+#ifdef EPROGUNAVAIL
+    {EPROGUNAVAIL, kEPROGUNAVAIL},
+#endif
+#ifdef EPROGMISMATCH
+    {EPROGMISMATCH, kEPROGMISMATCH},
+#endif
+#ifdef EPROCUNAVAIL
+    {EPROCUNAVAIL, kEPROCUNAVAIL},
+#endif
+#ifdef ENOLCK
+    {ENOLCK, kENOLCK},
+#endif
+#ifdef ENOSYS
+    {ENOSYS, kENOSYS},
+#endif
+#ifdef EFTYPE
+    {EFTYPE, kEFTYPE},
+#endif
+#ifdef EAUTH
+    {EAUTH, kEAUTH},
+#endif
+#ifdef ENEEDAUTH
+    {ENEEDAUTH, kENEEDAUTH},
+#endif
+#ifdef EIDRM
+    {EIDRM, kEIDRM},
+#endif
+#ifdef ENOMSG
+    {ENOMSG, kENOMSG},
+#endif
+#ifdef EOVERFLOW
+    {EOVERFLOW, kEOVERFLOW},
+#endif
+#ifdef EILSEQ
+    {EILSEQ, kEILSEQ},
+#endif
+#ifdef ENOTSUP
+    {ENOTSUP, kENOTSUP},
+#endif
+#ifdef ECANCELED
+    {ECANCELED, kECANCELED},
+#endif
+#ifdef EBADMSG
+    {EBADMSG, kEBADMSG},
+#endif
+#ifdef ENODATA
+    {ENODATA, kENODATA},
+#endif
+#ifdef ENOSR
+    {ENOSR, kENOSR},
+#endif
+#ifdef ENOSTR
+    {ENOSTR, kENOSTR},
+#endif
+#ifdef ETIME
+    {ETIME, kETIME},
+#endif
+#ifdef ENOATTR
+    {ENOATTR, kENOATTR},
+#endif
+#ifdef EMULTIHOP
+    {EMULTIHOP, kEMULTIHOP},
+#endif
+#ifdef ENOLINK
+    {ENOLINK, kENOLINK},
+#endif
+#ifdef EPROTO
+    {EPROTO, kEPROTO},
+#endif
+};
+
 }  // namespace
+
+int FromHostErrno(int host_errno) {
+  if (host_errno == 0) return 0;
+  for (const HostPair& p : kHostPairs) {
+    if (p.host == host_errno) return p.netbsd;
+  }
+  return kEIO;
+}
 
 absl::Status Errno(int netbsd_errno, absl::string_view message) {
   absl::Status s(CodeFor(netbsd_errno),

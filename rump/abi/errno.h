@@ -119,6 +119,10 @@ absl::Status Errno(int netbsd_errno, absl::string_view message = "");
 // InvalidArgument, ENOENT for NotFound, ...).
 int ToErrno(const absl::Status& status);
 
+// The NetBSD errno for a host (Linux) errno value of the same name; EIO for
+// host errors NetBSD has no name for.
+int FromHostErrno(int host_errno);
+
 // NetBSD's message for `netbsd_errno` ("Operation not permitted", ...), as
 // rump_strerror() gives it; "Invalid error!" for unknown values.
 const char* ErrnoMessage(int netbsd_errno);

@@ -20,51 +20,11 @@
 namespace rump {
 namespace {
 
-// --- errors of Bus::Attach as the NetBSD errno rump_shmif_create and
-// SIOCSLINKSTR return: ENOEXEC for a file that is not a bus (as NetBSD's
-// "bus is not magical"), the open/mmap errno otherwise.
-//
-// Bus::Attach reports host errno values through absl::ErrnoToStatus, whose
-// message ends with strerror(errno); that suffix is how the number is found
-// again.
-int HostErrnoOf(absl::string_view message) {
-  static constexpr int kCandidates[] = {
-      ENOENT, EACCES, EPERM,  EISDIR, ENOTDIR, EROFS,  ENAMETOOLONG, ELOOP,
-      ENOSPC, EDQUOT, EMFILE, ENFILE, ENOMEM,  EIO,    ETXTBSY,      EFBIG,
-      EBUSY,  ENODEV, ENXIO,  EINVAL, EAGAIN,  EFAULT, EOVERFLOW,    EEXIST};
-  for (int e : kCandidates) {
-    char buf[256];
-    const char* text = strerror_r(e, buf, sizeof(buf));
-    if (absl::EndsWith(message, absl::StrCat(": ", text))) return e;
-  }
-  return 0;
-}
-
-int NetbsdErrnoOf(int host) {
-  switch (host) {
-    case ENAMETOOLONG: return abi::kENAMETOOLONG;
-    case ELOOP: return abi::kELOOP;
-    case EDQUOT: return abi::kEDQUOT;
-    case EOVERFLOW: return abi::kEOVERFLOW;
-    case EAGAIN: return abi::kEAGAIN;
-    default:
-      // 1..34 but 11 are numbered alike on Linux and NetBSD.
-      return host > 0 && host < 35 && host != 11 ? host : abi::kEIO;
-  }
-}
-
+// Errors of Bus::Attach as the NetBSD errno rump_shmif_create and
+// SIOCSLINKSTR return: ENOEXEC for a file that is not a bus (NetBSD's "bus is
+// not magical"), the open/mmap errno otherwise.
 absl::Status BusError(const absl::Status& s) {
-  const absl::string_view m = s.message();
-  if (absl::StrContains(m, "not a shmif bus") || absl::StrContains(m, "byte order") ||
-      absl::StrContains(m, "not a regular file")) {
-    return abi::Errno(abi::kENOEXEC, m);
-  }
-  if (absl::IsInvalidArgument(s)) return abi::Errno(abi::kENOENT, m);  // empty path
-  if (int e = HostErrnoOf(m); e != 0) return abi::Errno(NetbsdErrnoOf(e), m);
-  return abi::Errno(absl::IsNotFound(s)           ? abi::kENOENT
-                    : absl::IsPermissionDenied(s) ? abi::kEACCES
-                                                  : abi::kEIO,
-                    m);
+  return abi::Errno(abi::FromHostErrno(shmif::AttachErrno(s)), s.message());
 }
 
 absl::StatusOr<std::shared_ptr<shmif::Bus>> AttachBus(const std::string& path) {
@@ -191,10 +151,13 @@ class ShmifDriver final : public InterfaceDriver {
         continue;
       }
       if (r->len < shmif::kEtherHeaderLen || r->len > buf.size()) continue;
-      if (link_down_.load()) continue;  // an unplugged cable hears nothing
       const absl::Span<const uint8_t> frame(buf.data(), r->len);
       const bool for_us = std::memcmp(frame.data(), mac_.data(), mac_.size()) == 0;
       if (!for_us && !EtherIsMulticast(frame) && !(ifp.flags() & abi::kIFF_PROMISC)) {
+        continue;
+      }
+      if (link_down_.load()) {  // media "none": nothing comes in; count it
+        ifp.CountInputDrop();
         continue;
       }
       ifp.Input(frame);

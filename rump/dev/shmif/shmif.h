@@ -11,8 +11,8 @@
 //    loses it with IFLINKSTR_UNSET, reports it with SIOCGLINKSTR (NetBSD's
 //    errno rules), and fails to come up without one (ENXIO);
 //  * has media "Ethernet autoselect" (link up while running) and "Ethernet
-//    none" (link down: nothing is sent or received), SIOCGIFMEDIA /
-//    SIOCSIFMEDIA;
+//    none" (link down: nothing is sent, counted in oerrors, and nothing is
+//    received, counted in iqdrops), SIOCGIFMEDIA / SIOCSIFMEDIA;
 //  * runs one receive thread while it is up, which passes up frames for its
 //    MAC, multicast and broadcast frames, and everything when promiscuous.
 //    The thread is joined when the interface goes down, is destroyed, or

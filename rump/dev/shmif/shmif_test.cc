@@ -438,11 +438,11 @@ TEST(ShmifTest, MediaAndLinkState) {
   ASSERT_EQ(b.AddAddr("shmif0", "10.0.0.2", nullptr), 0);
   auto ib = b.If("shmif0");
   ASSERT_EQ(BusFrames(path).size(), 1u);  // B's
-  // B's frame is on the bus but A, unplugged, does not hear it. A frame B
-  // sends after A is plugged in again is heard.
-  s.Set<int32_t>(abi::kIfrMediaOff, 0x20);
-  absl::SleepFor(absl::Milliseconds(50));
+  // B's frame is on the bus but A, unplugged, does not take it in (a drop).
+  // A frame B sends after A is plugged in again is received.
+  ASSERT_TRUE(Eventually([&] { return ia->stats().iqdrops == 1; }));
   EXPECT_EQ(ia->stats().ipackets, 0u);
+  s.Set<int32_t>(abi::kIfrMediaOff, 0x20);
   ASSERT_EQ(a.Ioctl(abi::kSIOCSIFMEDIA, s), 0);
   EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUp);
   ASSERT_EQ(b.Down("shmif0"), 0);
