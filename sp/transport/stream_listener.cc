@@ -35,6 +35,7 @@ constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerEvent = 16;             // fairness between connections
 constexpr absl::Duration kCloseFlush = absl::Seconds(5);  // Close(): time to drain output
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);  // after EMFILE & co.
+constexpr absl::Duration kBusyPoll = absl::Microseconds(50);  // see Loop()
 
 std::string ErrnoText(int e) { return std::strerror(e); }
 
@@ -231,7 +232,18 @@ class StreamListener final : public Listener {
                          ? 0
                          : int(std::min<int64_t>(absl::ToInt64Milliseconds(d) + 1, 60000));
       }
-      const int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+      int n = 0;
+      if (busy_) {
+        // Frames came in last time: a busy client's next request usually
+        // follows within microseconds. Watch for it a moment before
+        // sleeping (a wake-up costs more than a getpid), yielding the CPU.
+        busy_ = false;
+        const absl::Time until = absl::Now() + kBusyPoll;
+        while ((n = epoll_wait(epoll_fd_, events, 64, 0)) == 0 && absl::Now() < until) {
+          std::this_thread::yield();
+        }
+      }
+      if (n == 0) n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
       if (n < 0 && errno != EINTR) {
         Log(absl::StrCat("epoll_wait: ", ErrnoText(errno)));
         break;
@@ -452,6 +464,7 @@ class StreamListener final : public Listener {
     while (!c->closing() && c->receiver != nullptr) {
       std::optional<wire::Frame> f = c->reader.Next();
       if (!f) return;
+      busy_ = true;
       c->receiver->OnFrame(std::move(*f));
       if (conns_.find(c->id()) == conns_.end()) return;
     }
@@ -539,12 +552,13 @@ class StreamListener final : public Listener {
   absl::Time accept_resume_;
   bool shutting_down_ = false;
   absl::Time shutdown_deadline_ = absl::InfiniteFuture();
+  bool busy_ = false;  // frames were delivered in the last round
 };
 
 void StreamConn::UpdateInterestLocked() {
   if (fd_ < 0) return;
   epoll_event ev{};
-  ev.events = (reading_ ? (EPOLLIN | EPOLLRDHUP) : 0) | (want_out_ ? EPOLLOUT : 0);
+  ev.events = (reading_ ? uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) | (want_out_ ? uint32_t{EPOLLOUT} : 0u);
   ev.data.u64 = id_;
   epoll_ctl(owner_->epoll_fd(), EPOLL_CTL_MOD, fd_, &ev);
 }

@@ -31,9 +31,10 @@
 // died, or its DEALER was closed) the server treats every identity that
 // arrived over that connection as disconnected (EOF). A DEALER that
 // reconnects after a break gets a new identity and must start again at 1.
-// Messages from an identity the server does not know (never said hello, or
-// already closed) that are not a hello are answered with an empty message
-// (EOF) and otherwise ignored.
+// Once a connection is closed (by either side) its identity stays closed:
+// what else arrives from it is ignored, and a client that wants a new
+// connection uses a new DEALER. A message from an identity the server has
+// never seen that is not a hello is answered with an empty message (EOF).
 //
 // Validation: a message longer than the frame limit is refused by libzmq
 // itself (ZMQ_MAXMSGSIZE; the connection is dropped); a message whose size

@@ -1,0 +1,513 @@
+/*
+ * rumpclient_prog: a remote rump kernel client in C99, linked with
+ * librumpclient only (run by rumpclient_e2e_test against real rump_server
+ * processes; RUMP_SERVER is set by the test). One scenario per argument:
+ *
+ *   init          rumpclient_init(); prints "init <rv> <errno>"
+ *   basic         getpid/ppid, socket(), SIOCIFCREATE shmif0 + SIOCGIFFLAGS
+ *                 (copyin and copyout), kern.ostype / kern.hostname looked
+ *                 up by name with CTL_QUERY, an error return
+ *   threads       blocking nanosleeps and non-blocking calls at once on the
+ *                 one connection
+ *   sleep         prints "sleeping", then a 30 s nanosleep (the test kills
+ *                 the server meanwhile); prints how it ended
+ *   fork          rumpclient_fork(): the child is a new kernel process with
+ *                 the parent's descriptors
+ *   vfork         rumpclient_vfork() + rumpclient_exec() of "vfork-child"
+ *   exec          rumpclient_exec() of "exec-child": same pid, descriptors
+ *                 without close-on-exec kept, the others closed
+ *   daemon        rumpclient_daemon(1, 0); the daemon writes what it sees to
+ *                 ./daemon.out (its stdout is /dev/null)
+ *
+ * Every line of output is "<what> ..."; failures print "FAIL: ..." and exit 1.
+ * As NetBSD says clients must, it defines the NetBSD structures it uses.
+ */
+#define _DEFAULT_SOURCE 1 /* vfork, nanosleep, pthreads with -std=c99 */
+
+#include <rump/rump_syscalls.h>
+#include <rump/rumpclient.h>
+#include <rump/rumpdefs.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifdef __SANITIZE_THREAD__
+/* libzmq is not built with ThreadSanitizer (see sp/transport). */
+const char *__tsan_default_suppressions(void);
+const char *
+__tsan_default_suppressions(void)
+{
+	return "called_from_lib:libzmq.so\n";
+}
+#endif
+
+/* ---- NetBSD layouts (netbsd-abi.md) ------------------------------------ */
+
+struct nb_ifreq { /* 144 bytes */
+	char ifr_name[16];
+	union {
+		short ifru_flags;
+		uint8_t ifru_space[128];
+		void *ifru_data;
+	} ifr_ifru;
+};
+
+struct nb_sysctlnode { /* 96 bytes */
+	uint32_t sysctl_flags;
+	int32_t sysctl_num;
+	char sysctl_name[32];
+	uint32_t sysctl_ver;
+	uint32_t rsvd;
+	uint8_t sysctl_un[16];
+	uint64_t sysctl_size;
+	uint64_t sysctl_func;
+	uint64_t sysctl_parent;
+	uint64_t sysctl_desc;
+};
+
+#define NB_SIOCIFCREATE _RUMP_IOW('i', 122, struct nb_ifreq)
+#define NB_SIOCGIFFLAGS _RUMP_IOWR('i', 17, struct nb_ifreq)
+#define NB_CTL_QUERY    (-2)
+#define NB_SYSCTL_VERSION 0x01000000u
+#define NB_SYS_getpid   20
+#define NB_EAFNOSUPPORT 47
+#define NB_EBADF        9
+#define NB_CLOCK_MONOTONIC 3
+
+typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
+typedef char check_node[sizeof(struct nb_sysctlnode) == 96 ? 1 : -1];
+typedef char check_create[NB_SIOCIFCREATE == 0x8090697aUL ? 1 : -1];
+
+static void
+fail(const char *what, int error)
+{
+	printf("FAIL: %s: errno %d\n", what, error);
+	fflush(stdout);
+	exit(1);
+}
+
+static void
+init_or_die(void)
+{
+	if (rumpclient_init() == -1)
+		fail("rumpclient_init", errno);
+}
+
+/* pid and parent pid, as getpid's two return registers carry them. */
+static void
+getpids(long *pid, long *ppid)
+{
+	long rv[2] = {0, 0};
+	int error = rumpclient_syscall(NB_SYS_getpid, NULL, 0, rv);
+	if (error != 0)
+		fail("rumpclient_syscall(getpid)", error);
+	*pid = rv[0];
+	*ppid = rv[1];
+	if (rump_sys_getpid() != (pid_t)rv[0])
+		fail("rump_sys_getpid disagrees", 0);
+}
+
+/* Resolves a dotted name with CTL_QUERY, level by level; returns its depth. */
+static int
+sysctl_resolve(const char *name, int *mib, int maxdepth)
+{
+	char buf[128];
+	char *part, *save = NULL;
+	int depth = 0;
+
+	snprintf(buf, sizeof(buf), "%s", name);
+	for (part = strtok_r(buf, ".", &save); part != NULL; part = strtok_r(NULL, ".", &save)) {
+		struct nb_sysctlnode query, *nodes;
+		size_t len = 0, i, n;
+		int found = 0;
+
+		if (depth + 1 >= maxdepth)
+			return -1;
+		memset(&query, 0, sizeof(query));
+		query.sysctl_flags = NB_SYSCTL_VERSION;
+		mib[depth] = NB_CTL_QUERY;
+		if (rump_sys___sysctl(mib, (unsigned)depth + 1, NULL, &len, &query,
+		    sizeof(query)) == -1)
+			fail("CTL_QUERY size", errno);
+		nodes = malloc(len);
+		if (nodes == NULL)
+			fail("malloc", ENOMEM);
+		if (rump_sys___sysctl(mib, (unsigned)depth + 1, nodes, &len, &query,
+		    sizeof(query)) == -1)
+			fail("CTL_QUERY", errno);
+		n = len / sizeof(*nodes);
+		for (i = 0; i < n; i++) {
+			if (strncmp(nodes[i].sysctl_name, part, sizeof(nodes[i].sysctl_name)) == 0) {
+				mib[depth] = nodes[i].sysctl_num;
+				found = 1;
+				break;
+			}
+		}
+		free(nodes);
+		if (!found)
+			return -1;
+		depth++;
+	}
+	return depth;
+}
+
+static void
+print_sysctl_string(const char *name)
+{
+	int mib[8], depth;
+	char value[256];
+	size_t len = sizeof(value);
+
+	depth = sysctl_resolve(name, mib, 8);
+	if (depth < 0)
+		fail(name, 0);
+	memset(value, 0, sizeof(value));
+	if (rump_sys___sysctl(mib, (unsigned)depth, value, &len, NULL, 0) == -1)
+		fail(name, errno);
+	printf("sysctl %s=%s mib=%d.%d\n", name, value, mib[0], mib[1]);
+}
+
+static int
+scenario_basic(void)
+{
+	long pid, ppid;
+	int s, r;
+	struct nb_ifreq ifr;
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	printf("pid %ld ppid %ld\n", pid, ppid);
+
+	errno = 99;
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	printf("socket %d errno %d\n", s, errno);
+
+	/* copyin of the name, interface created */
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "shmif0");
+	if (rump_sys_ioctl(s, NB_SIOCIFCREATE, &ifr) == -1)
+		fail("SIOCIFCREATE shmif0", errno);
+	/* copyin and copyout */
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "shmif0");
+	ifr.ifr_ifru.ifru_flags = 0x7777;
+	if (rump_sys_ioctl(s, NB_SIOCGIFFLAGS, &ifr) == -1)
+		fail("SIOCGIFFLAGS shmif0", errno);
+	printf("shmif0 flags 0x%x\n", (unsigned)(unsigned short)ifr.ifr_ifru.ifru_flags);
+	/* and lo0 exists from boot */
+	memset(&ifr, 0, sizeof(ifr));
+	strcpy(ifr.ifr_name, "lo0");
+	if (rump_sys_ioctl(s, NB_SIOCGIFFLAGS, &ifr) == -1)
+		fail("SIOCGIFFLAGS lo0", errno);
+	printf("lo0 flags 0x%x\n", (unsigned)(unsigned short)ifr.ifr_ifru.ifru_flags);
+
+	print_sysctl_string("kern.ostype");
+	print_sysctl_string("kern.hostname");
+
+	/* An error: NetBSD's number, not Linux's. */
+	r = rump_sys_socket(99, RUMP_SOCK_DGRAM, 0);
+	printf("socket(99) %d errno %d\n", r, errno);
+	if (rump_sys_close(s) == -1)
+		fail("close", errno);
+	r = rump_sys_close(s);
+	printf("close again %d errno %d\n", r, errno);
+	return 0;
+}
+
+/* ---- threads ------------------------------------------------------------ */
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+sleeper(void *arg)
+{
+	struct timespec ts = {1, 0}; /* NetBSD's timespec is the host's on x86-64 */
+	(void)arg;
+	if (rump_sys_nanosleep(&ts, NULL) == -1)
+		fail("nanosleep", errno);
+	return NULL;
+}
+
+struct worker_result {
+	int calls;
+	double done_at;
+};
+
+static void *
+worker(void *arg)
+{
+	struct worker_result *res = arg;
+	int i;
+	for (i = 0; i < 200; i++) {
+		struct timespec tp;
+		if (rump_sys_clock_gettime(NB_CLOCK_MONOTONIC, &tp) == -1)
+			fail("clock_gettime", errno);
+		if (rump_sys_getpid() < 2)
+			fail("getpid", errno);
+		res->calls += 2;
+	}
+	res->done_at = now();
+	return NULL;
+}
+
+static int
+scenario_threads(void)
+{
+	pthread_t sleepers[4], workers[8];
+	struct worker_result results[8];
+	double start, end;
+	int i, calls = 0;
+
+	init_or_die();
+	start = now();
+	for (i = 0; i < 4; i++)
+		pthread_create(&sleepers[i], NULL, sleeper, NULL);
+	memset(results, 0, sizeof(results));
+	for (i = 0; i < 8; i++)
+		pthread_create(&workers[i], NULL, worker, &results[i]);
+	for (i = 0; i < 8; i++) {
+		pthread_join(workers[i], NULL);
+		calls += results[i].calls;
+		/* the quick calls did not wait for the sleeping ones */
+		if (results[i].done_at - start > 0.9)
+			fail("non-blocking calls waited for the sleepers", 0);
+	}
+	for (i = 0; i < 4; i++)
+		pthread_join(sleepers[i], NULL);
+	end = now();
+	if (end - start < 0.99 || end - start > 3.0)
+		fail("the sleeps did not overlap", 0);
+	printf("threads %d calls while 4 threads slept 1 s; total %.2f s\n", calls, end - start);
+	return 0;
+}
+
+static int
+scenario_sleep(void)
+{
+	struct timespec ts = {30, 0};
+	double start;
+	int r, e;
+
+	init_or_die();
+	printf("sleeping\n");
+	fflush(stdout);
+	start = now();
+	r = rump_sys_nanosleep(&ts, NULL);
+	e = errno;
+	printf("nanosleep %d errno %d after %.1f s\n", r, e, now() - start);
+	errno = 0;
+	r = rump_sys_getpid();
+	printf("getpid %d errno %d\n", r, errno);
+	return 0;
+}
+
+/* ---- fork, vfork, exec -------------------------------------------------- */
+
+static int
+scenario_fork(void)
+{
+	long pid, ppid, cpid, cppid;
+	int s, status;
+	pid_t child;
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	fflush(stdout);
+	child = rumpclient_fork();
+	if (child == -1)
+		fail("rumpclient_fork", errno);
+	if (child == 0) {
+		int s2;
+		getpids(&cpid, &cppid);
+		/* the parent's descriptor is here: closing it works, once */
+		s2 = rump_sys_dup(s);
+		printf("child pid %ld ppid %ld dup(%d) %d\n", cpid, cppid, s, s2);
+		if (s2 == -1 || rump_sys_close(s) == -1)
+			fail("child: the parent's socket is missing", errno);
+		fflush(stdout);
+		_exit(cpid != pid ? 0 : 2);
+	}
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("child failed", status);
+	/* the parent's connection and descriptor are unchanged */
+	getpids(&cpid, &cppid);
+	if (cpid != pid || rump_sys_close(s) == -1)
+		fail("parent after fork", errno);
+	printf("parent pid %ld still, socket %d kept\n", pid, s);
+	return 0;
+}
+
+static int
+scenario_vfork(const char *self)
+{
+	long pid, ppid, after, afterp;
+	int status;
+	pid_t child;
+	char pidbuf[32];
+	char *args[4];
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	snprintf(pidbuf, sizeof(pidbuf), "%ld", pid);
+	args[0] = (char *)self;
+	args[1] = (char *)"vfork-child";
+	args[2] = pidbuf;
+	args[3] = NULL;
+	fflush(stdout);
+	child = rumpclient_vfork();
+	if (child == 0) {
+		rumpclient_exec(self, args, environ);
+		_exit(127);
+	}
+	if (child == -1)
+		fail("rumpclient_vfork", errno);
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("vfork child failed", status);
+	getpids(&after, &afterp);
+	if (after != pid)
+		fail("parent state not restored after vfork", 0);
+	printf("parent pid %ld after vfork\n", after);
+	return 0;
+}
+
+static int
+scenario_vfork_child(long parent)
+{
+	long pid, ppid;
+	init_or_die();
+	getpids(&pid, &ppid);
+	printf("vfork child pid %ld ppid %ld (parent %ld)\n", pid, ppid, parent);
+	return pid != parent && ppid == 1 ? 0 : 1;
+}
+
+static int
+scenario_exec(const char *self)
+{
+	long pid, ppid;
+	int keep, gone;
+	char a[32], b[32], c[32];
+	char *args[6];
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	keep = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	gone = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM | RUMP_SOCK_CLOEXEC, 0);
+	if (keep == -1 || gone == -1)
+		fail("socket", errno);
+	snprintf(a, sizeof(a), "%ld", pid);
+	snprintf(b, sizeof(b), "%d", keep);
+	snprintf(c, sizeof(c), "%d", gone);
+	args[0] = (char *)self;
+	args[1] = (char *)"exec-child";
+	args[2] = a;
+	args[3] = b;
+	args[4] = c;
+	args[5] = NULL;
+	printf("exec from pid %ld with sockets %d and %d (close-on-exec)\n", pid, keep, gone);
+	fflush(stdout);
+	rumpclient_exec(self, args, environ);
+	fail("rumpclient_exec", errno);
+	return 1;
+}
+
+static int
+scenario_exec_child(long oldpid, int keep, int gone)
+{
+	long pid, ppid;
+	int r1, r2, e2;
+
+	if (getenv("RUMPCLIENT__EXECFD") == NULL)
+		fail("no RUMPCLIENT__EXECFD", 0);
+	init_or_die();
+	if (getenv("RUMPCLIENT__EXECFD") != NULL)
+		fail("RUMPCLIENT__EXECFD still set", 0);
+	getpids(&pid, &ppid);
+	r1 = rump_sys_close(keep);
+	r2 = rump_sys_close(gone);
+	e2 = errno;
+	printf("after exec pid %ld (was %ld) close(%d) %d close(%d) %d errno %d\n", pid, oldpid,
+	    keep, r1, gone, r2, e2);
+	return pid == oldpid && r1 == 0 && r2 == -1 && e2 == NB_EBADF ? 0 : 1;
+}
+
+static int
+scenario_daemon(void)
+{
+	long pid, ppid, dpid, dppid;
+	int s, d;
+	FILE *f;
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	printf("daemonizing pid %ld\n", pid);
+	fflush(stdout);
+	if (rumpclient_daemon(1, 0) == -1)
+		fail("rumpclient_daemon", errno);
+	/* the daemon: a forked kernel process with the parent's descriptors */
+	getpids(&dpid, &dppid);
+	d = rump_sys_dup(s);
+	f = fopen("daemon.tmp", "w");
+	if (f == NULL)
+		return 1;
+	fprintf(f, "daemon host %ld pid %ld ppid %ld parent %ld dup(%d) %d\n", (long)getpid(),
+	    dpid, dppid, pid, s, d);
+	fclose(f);
+	rename("daemon.tmp", "daemon.out");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : "";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (strcmp(what, "init") == 0) {
+		int r = rumpclient_init();
+		printf("init %d %d\n", r, r == 0 ? 0 : errno);
+		return 0;
+	}
+	if (strcmp(what, "basic") == 0)
+		return scenario_basic();
+	if (strcmp(what, "threads") == 0)
+		return scenario_threads();
+	if (strcmp(what, "sleep") == 0)
+		return scenario_sleep();
+	if (strcmp(what, "fork") == 0)
+		return scenario_fork();
+	if (strcmp(what, "vfork") == 0)
+		return scenario_vfork(argv[0]);
+	if (strcmp(what, "vfork-child") == 0 && argc == 3)
+		return scenario_vfork_child(atol(argv[2]));
+	if (strcmp(what, "exec") == 0)
+		return scenario_exec(argv[0]);
+	if (strcmp(what, "daemon") == 0)
+		return scenario_daemon();
+	if (strcmp(what, "exec-child") == 0 && argc == 5)
+		return scenario_exec_child(atol(argv[2]), atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: rumpclient_prog init|basic|threads|sleep|fork|vfork|exec|daemon\n");
+	return 2;
+}

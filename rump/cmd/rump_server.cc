@@ -1,0 +1,376 @@
+// rump_server / rump_allserver: a rump kernel served to remote clients over
+// rump_sp (NetBSD's usr.bin/rump_allserver, written anew).
+//
+//   rump_server [-sv] [-c ncpu] [-d drivespec] [-l library] [-L library]
+//               [-m module] [-r total_ram] url
+//
+//   url   unix://path, tcp://a.b.c.d:port/, tcp://[v6]:port/, zmq+tcp://host:port,
+//         zmq+ipc://path (sp/transport/url.h).
+//   -l L  add the kernel component of NetBSD library L; may repeat. Spelled
+//   -L L  -lrumpnet_shmif, -l rumpnet_shmif or -l librumpnet_shmif.so
+//         (a path's directory is ignored). An unknown component is an error
+//         naming it. -L is the same as -l.
+//   -c N  the kernel's CPU count (1..1024; default 2, as NetBSD's).
+//   -r S  total RAM, decimal with an optional k/m/g suffix: checked, then
+//         not enforced (this kernel has no page allocator to limit).
+//   -s    stay in the foreground.
+//   -v    verbose: log connections and print "rump_server: serving <url>"
+//         on stdout once the server accepts.
+//   -m, -d  kernel modules and drive mappings need a file system, which
+//         this kernel does not have: an error ("not supported"), exit 1.
+//
+// rump_allserver is the same program with every component loaded.
+//
+// Start-up, as NetBSD's: unless -s, the program forks and the parent waits;
+// the child boots the kernel, binds the URL and reports; the parent exits
+// with status 0 only once the URL accepts connections, or with the child's
+// error number (a NetBSD errno: 48 EADDRINUSE for a URL a live server
+// holds) after the child printed "rump server init failed: <message>".
+// With -s a start-up failure exits 1.
+//
+// Shutdown: SIGTERM or SIGINT halts the kernel as reboot(2) would. Then,
+// and after a client's reboot(2) (rump.halt), the server answers the
+// reboot, stops (the unix socket file is removed, every client is
+// disconnected and its process released), the kernel is destroyed (its
+// interfaces detached from their buses) and the program exits 0. With
+// RB_HALT (rump.halt -h) the kernel halts and the server stops, but the
+// process keeps running, serving nothing, until SIGTERM or SIGINT ends it
+// (exit 0). With RB_DUMP (rump.halt -d) it aborts and dumps core.
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rump/abi/errno.h"
+#include "rump/components.h"
+#include "rump/kern/kernel.h"
+#include "sp/server/server.h"
+
+namespace {
+
+constexpr int kRbHalt = 0x008;
+constexpr int kRbDump = 0x100;
+
+std::string g_prog = "rump_server";
+
+[[noreturn]] void Usage() {
+  std::fprintf(stderr,
+               "usage: %s [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n",
+               g_prog.c_str());
+  std::exit(1);
+}
+
+[[noreturn]] void Die(const std::string& msg) {
+  std::fprintf(stderr, "%s: %s\n", g_prog.c_str(), msg.c_str());
+  std::exit(1);
+}
+
+// "-lrumpnet_shmif", "-l librumpnet_shmif.so", "/usr/lib/librumpnet_shmif.so.0"
+// all name the library "rumpnet_shmif".
+std::string LibraryName(std::string arg) {
+  if (size_t slash = arg.rfind('/'); slash != std::string::npos) arg = arg.substr(slash + 1);
+  if (size_t so = arg.find(".so"); so != std::string::npos) arg.resize(so);
+  if (absl::StartsWith(arg, "lib")) arg = arg.substr(3);
+  return arg;
+}
+
+// NetBSD's -r syntax: decimal with an optional k, m or g suffix.
+bool ParseMemSize(const std::string& s, uint64_t* out) {
+  if (s.empty()) return false;
+  std::string digits = s;
+  uint64_t mult = 1;
+  switch (absl::ascii_tolower(static_cast<unsigned char>(s.back()))) {
+    case 'k':
+      mult = uint64_t{1} << 10;
+      break;
+    case 'm':
+      mult = uint64_t{1} << 20;
+      break;
+    case 'g':
+      mult = uint64_t{1} << 30;
+      break;
+    default:
+      break;
+  }
+  if (mult != 1) digits.pop_back();
+  if (digits.empty()) return false;
+  for (char c : digits) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  uint64_t v;
+  if (!absl::SimpleAtoi(digits, &v) || v == 0 || v > UINT64_MAX / mult) return false;
+  *out = v * mult;
+  return true;
+}
+
+// The parent's side of daemonizing: the report channel and its child.
+int g_report_fd = -1;
+
+// Forks. The parent waits for the child's report and exits with it; the
+// child returns and reports with Report().
+void DaemonizeBegin() {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    Die(absl::StrCat("socketpair: ", std::strerror(errno)));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) Die(absl::StrCat("fork: ", std::strerror(errno)));
+  if (pid > 0) {
+    close(sv[1]);
+    int error = 0;
+    size_t got = 0;
+    while (got < sizeof(error)) {
+      const ssize_t n =
+          read(sv[0], reinterpret_cast<char*>(&error) + got, sizeof(error) - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += size_t(n);
+    }
+    if (got != sizeof(error)) {
+      std::fprintf(stderr, "%s: the server process died during start-up\n", g_prog.c_str());
+      _exit(1);
+    }
+    _exit(error);
+  }
+  close(sv[0]);
+  setsid();
+  g_report_fd = sv[1];
+}
+
+// The child's report: 0 once serving (stdio then goes to /dev/null), or a
+// NetBSD errno.
+void Report(int error) {
+  if (g_report_fd < 0) return;
+  if (error == 0) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+      if (null > STDERR_FILENO) close(null);
+    }
+  }
+  const char* p = reinterpret_cast<const char*>(&error);
+  size_t left = sizeof(error);
+  while (left > 0) {
+    const ssize_t n = write(g_report_fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    p += n;
+    left -= size_t(n);
+  }
+  close(g_report_fd);
+  g_report_fd = -1;
+}
+
+// A start-up failure: message, then the exit status the spec asks for.
+[[noreturn]] void InitFailed(const char* what, int netbsd_errno, const std::string& detail) {
+  if (!detail.empty()) std::fprintf(stderr, "%s\n", detail.c_str());
+  std::fprintf(stderr, "%s init failed: %s\n", what, rump::abi::ErrnoMessage(netbsd_errno));
+  if (g_report_fd >= 0) {
+    Report(netbsd_errno);
+    _exit(netbsd_errno);
+  }
+  std::exit(1);
+}
+
+// Turns SIGTERM / SIGINT into a kernel halt (or, once halted with
+// RB_HALT, into the end of the program).
+class SignalThread {
+ public:
+  explicit SignalThread(rump::Kernel& kernel) : kernel_(kernel) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGUSR1);  // our own wake-up, to end the thread
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~SignalThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      quit_ = true;
+    }
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+  // Blocks until a signal asks the halted program to exit.
+  void WaitExit() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return exit_; });
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0) continue;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (quit_) return;
+        if (sig == SIGUSR1) continue;
+        if (kernel_.halted()) {
+          exit_ = true;
+          cv_.notify_all();
+          continue;
+        }
+      }
+      kernel_.Halt(0);  // as rump_sys_reboot(0, NULL)
+    }
+  }
+
+  rump::Kernel& kernel_;
+  sigset_t set_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool quit_ = false;
+  bool exit_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 0 && argv[0] != nullptr) {
+    g_prog = argv[0];
+    if (size_t slash = g_prog.rfind('/'); slash != std::string::npos) {
+      g_prog = g_prog.substr(slash + 1);
+    }
+  }
+  bool foreground = false;
+  bool verbose = false;
+  int ncpu = 2;
+  std::vector<std::string> libraries;
+  int opt;
+  while ((opt = getopt(argc, argv, "c:d:l:L:m:r:sv")) != -1) {
+    switch (opt) {
+      case 'c': {
+        int n;
+        if (!absl::SimpleAtoi(optarg, &n) || n < 1 || n > 1024) {
+          Die(absl::StrCat("-c: invalid CPU count \"", optarg, "\" (1..1024)"));
+        }
+        ncpu = n;
+        break;
+      }
+      case 'd':
+        Die(absl::StrCat("-d ", optarg,
+                         ": drive mappings are not supported (this rump kernel has no "
+                         "file system)"));
+      case 'm':
+        Die(absl::StrCat("-m ", optarg,
+                         ": kernel modules are not supported (this rump kernel has no "
+                         "file system to load them from)"));
+      case 'l':
+      case 'L':
+        libraries.push_back(LibraryName(optarg));
+        break;
+      case 'r': {
+        uint64_t bytes;
+        if (!ParseMemSize(optarg, &bytes)) {
+          Die(absl::StrCat("-r: invalid memory size \"", optarg,
+                           "\" (a number with an optional k, m or g suffix)"));
+        }
+        break;
+      }
+      case 's':
+        foreground = true;
+        break;
+      case 'v':
+        verbose = true;
+        break;
+      default:
+        Usage();
+    }
+  }
+  if (argc - optind != 1) Usage();
+  const std::string url = argv[optind];
+
+  absl::StatusOr<std::vector<rump::ComponentFactory>> components =
+      rump::ComponentsFor(libraries);
+  if (!components.ok()) {
+    Die(absl::StrCat("failed to load -libraries: ", components.status().message()));
+  }
+#ifdef RUMP_ALLSERVER
+  components = rump::AllComponents();
+#endif
+
+  if (!foreground) DaemonizeBegin();
+
+  // The console writes to stdout, which may be a pipe whose reader went
+  // away: that must not kill the server (its sockets use MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
+
+  // Every thread from here on inherits this mask; SignalThread takes them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  rump::KernelOptions ko;
+  ko.ncpu = ncpu;
+  ko.components = *std::move(components);
+  absl::StatusOr<std::unique_ptr<rump::Kernel>> booted = rump::Kernel::Boot(std::move(ko));
+  if (!booted.ok()) {
+    const int e = rump::abi::ToErrno(booted.status());
+    InitFailed("rump", e != 0 ? e : rump::abi::kEINVAL,
+               absl::StrCat(g_prog, ": ", booted.status().message()));
+  }
+  std::unique_ptr<rump::Kernel> kernel = *std::move(booted);
+
+  sp::server::ServerOptions so;
+  so.session.verbose = verbose;
+  absl::StatusOr<std::unique_ptr<sp::server::Server>> started =
+      sp::server::Server::Start(*kernel, url, so);
+  if (!started.ok()) {
+    const int e = rump::abi::ToErrno(started.status());
+    InitFailed("rump server", e != 0 ? e : rump::abi::kEINVAL,
+               std::string(started.status().message()));
+  }
+  std::unique_ptr<sp::server::Server> server = *std::move(started);
+  if (verbose) {
+    std::printf("%s: serving %s\n", g_prog.c_str(), server->url().c_str());
+    std::fflush(stdout);
+  }
+
+  int howto;
+  {
+    SignalThread signals(*kernel);
+    Report(0);
+    howto = kernel->WaitHalted();
+    const bool stopped = server->Stop();
+    if (howto & kRbDump) std::abort();
+    if (howto & kRbHalt) {
+      std::printf("rump kernel halted (RB_HALT): not serving; SIGTERM or SIGINT exits\n");
+      std::fflush(stdout);
+      signals.WaitExit();
+    }
+    if (!stopped) {
+      // Calls are stuck in the kernel: it cannot be destroyed under them.
+      std::fflush(nullptr);
+      _exit(0);
+    }
+  }
+  server.reset();
+  kernel.reset();
+  return 0;
+}

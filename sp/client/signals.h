@@ -1,0 +1,35 @@
+// Signals: the NetBSD signal numbers a server's RAISE frame carries, as
+// host (Linux) signal numbers; and blocking every signal for the length of
+// a remote call, as NetBSD's librumpclient does.
+#ifndef RUMP_SP_CLIENT_SIGNALS_H_
+#define RUMP_SP_CLIENT_SIGNALS_H_
+
+#include <signal.h>
+
+#include <cstdint>
+
+namespace sp::client {
+
+// The host signal for NetBSD signal `netbsd_signo` (1 HUP ... 32 PWR), or -1
+// for numbers the host has no equivalent of (EMT 7, INFO 29) and anything
+// out of range.
+int NetbsdToHostSignal(uint32_t netbsd_signo);
+
+// Blocks every signal in the calling thread until destroyed, then restores
+// the previous mask (a signal raised meanwhile is delivered then). Two
+// pthread_sigmask calls.
+class ScopedBlockSignals {
+ public:
+  ScopedBlockSignals();
+  ~ScopedBlockSignals();
+  ScopedBlockSignals(const ScopedBlockSignals&) = delete;
+  ScopedBlockSignals& operator=(const ScopedBlockSignals&) = delete;
+
+ private:
+  sigset_t saved_;
+  bool restore_;
+};
+
+}  // namespace sp::client
+
+#endif  // RUMP_SP_CLIENT_SIGNALS_H_

@@ -1,0 +1,299 @@
+// zmq+tcp:// and zmq+ipc:// for clients: one ZeroMQ DEALER per connection,
+// framed as sp/transport/zmq_listener.h describes.
+//
+// A DEALER is not thread-safe, so every call on it is made under mu_. The
+// reader waits outside the lock in poll(2) on the DEALER's ZMQ_FD, the
+// monitor's ZMQ_FD and an eventfd. ZMQ_FD is edge-triggered and any call on
+// the socket may consume its edge, so a sender that finds input pending
+// after its send (ZMQ_EVENTS) wakes the reader through the eventfd.
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <zmq.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "sp/client/errors.h"
+#include "sp/client/host.h"
+#include "sp/client/stream_transport.h"
+#include "sp/client/transport.h"
+
+namespace sp::client {
+namespace {
+
+constexpr char kMonitorEndpoint[] = "inproc://rumpclient-monitor";
+constexpr int kMonitorEvents =
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_CONNECT_RETRIED;
+
+absl::Status Lost(absl::string_view why) {
+  return HostError(ENOTCONN, absl::StrCat("rump_sp: connection to the server lost: ", why));
+}
+
+// Reads one monitor event (two parts: {u16 event, u32 value}, address);
+// false when none is pending.
+bool ReadMonitorEvent(zmq::socket_t& monitor, uint16_t* event, int32_t* value) {
+  zmq::message_t head;
+  if (!monitor.recv(head, zmq::recv_flags::dontwait)) return false;
+  *event = 0;
+  *value = -1;
+  if (head.size() >= 6) {
+    std::memcpy(event, head.data(), 2);
+    std::memcpy(value, static_cast<const char*>(head.data()) + 2, 4);
+  }
+  while (head.more()) {
+    zmq::message_t rest;
+    if (!monitor.recv(rest)) break;
+    head = std::move(rest);
+  }
+  return true;
+}
+
+int PollMs(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return left.count() <= 0 ? 0 : int(left.count());
+}
+
+class ZmqTransport final : public Transport {
+ public:
+  ZmqTransport(const TransportOptions& options, int wake_fd)
+      : options_(options), wake_fd_(wake_fd) {}
+
+  ~ZmqTransport() override {
+    try {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!disconnected_ && conn_fd_ >= 0 && dealer_.handle() != nullptr) {
+        // "goodbye"; the server also notices the socket closing.
+        dealer_.set(zmq::sockopt::linger, 100);
+        (void)dealer_.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::dontwait);
+      }
+      if (dealer_.handle() != nullptr) zmq_socket_monitor(dealer_.handle(), nullptr, 0);
+      monitor_.close();
+      dealer_.close();
+      ctx_.close();
+    } catch (const zmq::error_t&) {
+    }
+    host::Get().close(wake_fd_);
+  }
+
+  // Sets up the sockets, connects, says hello and reads the banner.
+  absl::Status Connect(const transport::Url& url, std::string* banner) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
+    dealer_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+    dealer_.set(zmq::sockopt::linger, 0);
+    dealer_.set(zmq::sockopt::reconnect_ivl, -1);  // a break is final
+    dealer_.set(zmq::sockopt::sndhwm, 0);
+    dealer_.set(zmq::sockopt::rcvhwm, 0);
+    dealer_.set(zmq::sockopt::maxmsgsize, int64_t(options_.max_frame_len));
+    if (url.ipv6) dealer_.set(zmq::sockopt::ipv6, 1);
+    if (zmq_socket_monitor(dealer_.handle(), kMonitorEndpoint, kMonitorEvents) != 0) {
+      return ErrnoError(zmq_errno(), "rump_sp: zmq_socket_monitor");
+    }
+    monitor_ = zmq::socket_t(ctx_, zmq::socket_type::pair);
+    monitor_.set(zmq::sockopt::linger, 0);
+    monitor_.connect(kMonitorEndpoint);
+    dealer_.connect(url.zmq_endpoint);
+
+    // Wait until the underlying connection is up (or refused).
+    for (;;) {
+      uint16_t event;
+      int32_t value;
+      while (ReadMonitorEvent(monitor_, &event, &value)) {
+        if (event == ZMQ_EVENT_CONNECTED) {
+          conn_fd_ = value;
+        } else {
+          int e = ECONNREFUSED;
+          struct stat st;
+          if (url.scheme == transport::Scheme::kZmqIpc && stat(url.path.c_str(), &st) != 0) {
+            e = errno;
+          }
+          return ErrnoError(e, absl::StrCat("rump_sp: cannot connect to ", url.text));
+        }
+      }
+      if (conn_fd_ >= 0) break;
+      zmq::pollitem_t item = {monitor_.handle(), 0, ZMQ_POLLIN, 0};
+      const int ms = PollMs(deadline);
+      if (ms == 0) return HostError(ETIMEDOUT, absl::StrCat("rump_sp: cannot connect to ", url.text, ": timed out"));
+      zmq::poll(&item, 1, std::chrono::milliseconds(ms));
+    }
+
+    // hello, then the banner as one message.
+    if (!dealer_.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::dontwait)) {
+      return HostError(ECONNRESET, "rump_sp: the server closed the connection without a banner");
+    }
+    for (;;) {
+      zmq::message_t msg;
+      if (dealer_.recv(msg, zmq::recv_flags::dontwait)) {
+        if (msg.size() == 0) {
+          disconnected_ = true;
+          return HostError(ECONNRESET, "rump_sp: the server closed the connection without a banner");
+        }
+        const absl::string_view b(static_cast<const char*>(msg.data()), msg.size());
+        if (msg.more() || b.size() > wire::kMaxBannerLen || b.back() != '\n') {
+          return HostError(EPROTO, absl::StrCat("rump_sp: bad banner \"", absl::CHexEscape(b),
+                                                "\": no newline within 95 bytes"));
+        }
+        banner->assign(b.data(), b.size());
+        return absl::OkStatus();
+      }
+      uint16_t event;
+      int32_t value;
+      while (ReadMonitorEvent(monitor_, &event, &value)) {
+        if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED) {
+          disconnected_ = true;
+          return HostError(ECONNRESET,
+                           "rump_sp: the server closed the connection without a banner");
+        }
+      }
+      zmq::pollitem_t items[2] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},
+                                  {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
+      const int ms = PollMs(deadline);
+      if (ms == 0) return HostError(ETIMEDOUT, "rump_sp: no banner from the server");
+      zmq::poll(items, 2, std::chrono::milliseconds(ms));
+    }
+  }
+
+  absl::Status Send(absl::string_view frame) override {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_.load(std::memory_order_acquire) || disconnected_) {
+        return Lost("connection closed");
+      }
+      try {
+        if (!dealer_.send(zmq::const_buffer(frame.data(), frame.size()),
+                          zmq::send_flags::dontwait)) {
+          return Lost("no connection to the server");
+        }
+        wake = (dealer_.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+      } catch (const zmq::error_t& e) {
+        return Lost(absl::StrCat("zmq_send: ", e.what()));
+      }
+    }
+    if (wake) Wake();
+    return absl::OkStatus();
+  }
+
+  absl::Status Receive(std::vector<wire::Frame>* out) override {
+    for (;;) {
+      int dealer_fd, monitor_fd;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        try {
+          for (;;) {
+            zmq::message_t msg;
+            if (!dealer_.recv(msg, zmq::recv_flags::dontwait)) break;
+            if (msg.size() == 0) {
+              disconnected_ = true;
+              return Lost("the server closed the connection");
+            }
+            if (msg.more()) {
+              return HostError(EPROTO, "rump_sp: malformed data from the server: a multi-part message");
+            }
+            absl::StatusOr<wire::FrameView> f = wire::ParseFrame(
+                absl::string_view(static_cast<const char*>(msg.data()), msg.size()),
+                options_.max_frame_len);
+            if (!f.ok()) {
+              return HostError(EPROTO, absl::StrCat("rump_sp: malformed data from the server: ",
+                                                    f.status().message()));
+            }
+            out->push_back(wire::Frame{f->header, std::string(f->payload)});
+          }
+          if (!out->empty()) return absl::OkStatus();
+          if (shut_.load(std::memory_order_acquire)) return Lost("connection closed");
+          if (disconnected_) return Lost("the server closed the connection");
+          uint16_t event;
+          int32_t value;
+          bool broke = false;
+          while (ReadMonitorEvent(monitor_, &event, &value)) {
+            if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED) broke = true;
+          }
+          if (broke) {
+            // Take what arrived before the break first (next round).
+            disconnected_ = true;
+            continue;
+          }
+          if (dealer_.get(zmq::sockopt::events) & ZMQ_POLLIN) continue;
+          dealer_fd = dealer_.get(zmq::sockopt::fd);
+          monitor_fd = monitor_.get(zmq::sockopt::fd);
+        } catch (const zmq::error_t& e) {
+          return Lost(absl::StrCat("zmq: ", e.what()));
+        }
+      }
+      struct pollfd p[3] = {{dealer_fd, POLLIN, 0}, {monitor_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      if (host::Get().poll(p, 3, -1) > 0 && (p[2].revents & POLLIN)) {
+        uint64_t n;
+        (void)!host::Get().read(wake_fd_, &n, sizeof(n));
+      }
+    }
+  }
+
+  void Shutdown() override {
+    if (shut_.exchange(true, std::memory_order_acq_rel)) return;
+    Wake();
+  }
+
+  void CloseAfterFork() const override {
+    // libzmq's own threads do not exist in the child; only the connection's
+    // socket matters to the server.
+    if (conn_fd_ >= 0) host::Get().close(conn_fd_);
+  }
+
+  int fd() const override { return -1; }
+
+  // libzmq's descriptors cannot be moved; ours (the eventfd) is only
+  // polled, and the application closing it only costs wake-ups.
+  absl::Status MoveOffFd(int) override { return absl::OkStatus(); }
+
+  std::vector<int> OwnFds() const override {
+    std::vector<int> fds = {wake_fd_};
+    if (conn_fd_ >= 0) fds.push_back(conn_fd_);
+    std::sort(fds.begin(), fds.end());
+    return fds;
+  }
+
+ private:
+  void Wake() {
+    const uint64_t one = 1;
+    (void)!host::Get().write(wake_fd_, &one, sizeof(one));
+  }
+
+  const TransportOptions options_;
+  const int wake_fd_;
+  int conn_fd_ = -1;  // set during Connect, then constant
+  std::atomic<bool> shut_{false};
+  std::mutex mu_;  // every call on ctx_, dealer_, monitor_
+  zmq::context_t ctx_{1};
+  zmq::socket_t dealer_;
+  zmq::socket_t monitor_;
+  bool disconnected_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Transport>> ConnectZmq(const transport::Url& url,
+                                                      std::string* banner,
+                                                      const TransportOptions& options) {
+  int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) return ErrnoError(errno, "rump_sp: eventfd");
+  wake = MoveAboveStdio(wake);
+  if (wake < 0) return ErrnoError(errno, "rump_sp: fcntl(F_DUPFD)");
+  auto t = std::make_unique<ZmqTransport>(options, wake);
+  try {
+    if (absl::Status st = t->Connect(url, banner); !st.ok()) return st;
+  } catch (const zmq::error_t& e) {
+    return HostError(e.num() == 0 ? EINVAL : e.num(),
+                     absl::StrCat("rump_sp: cannot connect to ", url.text, ": ", e.what()));
+  }
+  return std::unique_ptr<Transport>(std::move(t));
+}
+
+}  // namespace sp::client

@@ -1,0 +1,128 @@
+#include "sp/server/server.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "rump/abi/errno.h"
+#include "rump/kern/kern_sysctl.h"
+#include "sp/server/host_errno.h"
+#include "sp/transport/url.h"
+#include "sp/wire/banner.h"
+
+namespace sp::server {
+namespace {
+
+// A transport or URL error as a status carrying the NetBSD errno.
+absl::Status WithNetbsdErrno(const absl::Status& s) {
+  return rump::abi::Errno(NetbsdErrnoFromHost(transport::HostErrno(s)), s.message());
+}
+
+}  // namespace
+
+Server::Server(rump::Kernel& kernel, ServerOptions options)
+    : kernel_(kernel), options_(std::move(options)) {}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
+                                                      absl::string_view url,
+                                                      ServerOptions options) {
+  absl::StatusOr<transport::Url> parsed = transport::ParseUrl(url, transport::Role::kServer);
+  if (!parsed.ok()) {
+    return rump::abi::Errno(NetbsdErrnoFromHost(transport::UrlErrno(parsed.status())),
+                            absl::StrCat("rump_sp: failed to bind to URL ", url, ": ",
+                                         parsed.status().message()));
+  }
+  std::unique_ptr<Server> server(new Server(kernel, std::move(options)));
+  const ServerOptions& o = server->options_;
+
+  wire::BannerInfo info;
+  info.ostype = rump::kSysctlOsType;
+  info.osrelease = rump::kSysctlOsRelease;
+  info.machine = rump::kSysctlHwMachine;
+  if (o.announce_extensions) info.batch_version = wire::kBatchVersion;
+  absl::StatusOr<std::string> banner = info.Format();
+  if (!banner.ok()) return banner.status();
+  server->banner_ = *std::move(banner);
+
+  server->pool_ = std::make_unique<WorkerPool>(o.workers);
+  server->host_ = std::make_shared<SessionHost>(kernel, *server->pool_, o.session);
+
+  transport::ListenerOptions lo;
+  lo.max_frame_len = o.max_frame_len;
+  lo.max_output_backlog = o.max_output_backlog;
+  lo.log = o.session.log;
+  absl::StatusOr<std::unique_ptr<transport::Listener>> listener =
+      transport::Listener::Open(*parsed, std::move(lo));
+  if (!listener.ok()) return WithNetbsdErrno(listener.status());
+  server->listener_ = *std::move(listener);
+  server->url_ = server->listener_->BoundUrl();
+  server->listener_->Start(server.get());
+  return server;
+}
+
+Server::~Server() { Stop(); }
+
+std::shared_ptr<transport::Receiver> Server::OnAccept(
+    std::shared_ptr<transport::Connection> conn) {
+  if (!host_->TryAcquireSlot()) {
+    if (!host_->stopping()) {
+      host_->Log(absl::StrCat(conn->peer(), ": all ", options_.session.max_clients,
+                              " client slots are taken; closing the connection"));
+    }
+    return nullptr;
+  }
+  auto session = std::make_shared<Session>(host_, conn);
+  conn->Send(banner_);
+  return session;
+}
+
+bool Server::Stop(absl::Duration grace) {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (stopped_) return stop_result_;
+  stopped_ = true;
+  if (listener_ == nullptr) return true;  // Start failed half-way
+  const absl::Time deadline = absl::Now() + grace;
+  host_->BeginStop();
+  listener_->StopAccepting();
+  // Calls in flight finish first, with their connections still open, so
+  // that they get their copyin answers and send their results (the reboot
+  // that halted the kernel is answered now).
+  (void)host_->WaitIdle(deadline);
+  // Then every connection goes (output flushed), which wakes what still
+  // waits for a client with EFAULT, and the processes are released. Calls
+  // blocked in the kernel get a little more time.
+  listener_->Shutdown(std::max(absl::Seconds(1), deadline - absl::Now()));
+  const absl::Time last = std::max(deadline, absl::Now() + absl::Seconds(2));
+  bool ok = host_->WaitAllReleased(last);
+  host_->ReleasePendingForks();
+  ok = pool_->Shutdown(std::max(absl::ZeroDuration(), last - absl::Now())) && ok;
+  if (!ok) {
+    host_->Log(absl::StrCat("server at ", url_,
+                            " stopped with system calls still running in the kernel"));
+    // They keep what they use alive (the session and host by shared_ptr,
+    // the pool's threads their state); the pool's destructor would wait
+    // for them forever, so it is left behind on purpose.
+    (void)pool_.release();
+  }
+  stop_result_ = ok;
+  return ok;
+}
+
+absl::Status ServeKernel(rump::Kernel& kernel, absl::string_view url, ServeOptions options) {
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(kernel, url, options.server);
+  if (!server.ok()) return server.status();
+  std::thread([&kernel, s = std::move(*server), exit_on_halt = options.exit_on_halt]() mutable {
+    const int howto = kernel.WaitHalted();
+    s->Stop();
+    s.reset();
+    if (exit_on_halt && (howto & kRbHalt) == 0) {
+      std::fflush(nullptr);
+      _exit(0);
+    }
+  }).detach();
+  return absl::OkStatus();
+}
+
+}  // namespace sp::server

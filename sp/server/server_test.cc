@@ -1,0 +1,298 @@
+// Server tests in one process: a kernel, a Server on every transport, and
+// raw protocol clients on real sockets.
+#include "sp/server/server.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/syscalls.h"
+#include "rump/components.h"
+#include "rump/kern/kernel.h"
+#include "sp/server/raw_client.h"
+#include "sp/wire/encode.h"
+
+namespace sp::server {
+namespace {
+
+using sp::testing::RawClient;
+
+uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+constexpr char kOurBanner[] = "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n";
+
+class ServerTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sp.XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    char cwd[4096];
+    ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
+    old_cwd_ = cwd;
+    ASSERT_EQ(chdir(dir_.c_str()), 0);
+    rump::KernelOptions ko;
+    ko.components = rump::AllComponents();
+    absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
+    ASSERT_TRUE(k.ok()) << k.status();
+    kernel_ = *std::move(k);
+  }
+  void TearDown() override {
+    server_.reset();
+    kernel_.reset();
+    (void)!chdir(old_cwd_.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  void StartServer(const std::string& url, ServerOptions o = {}) {
+    o.session.log = [this](const std::string& l) {
+      std::lock_guard<std::mutex> lock(log_mu_);
+      log_ += l + "\n";
+    };
+    absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(*kernel_, url, o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+
+  std::unique_ptr<RawClient> Connect() {
+    absl::StatusOr<std::unique_ptr<RawClient>> c = RawClient::Connect(server_->url());
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *std::move(c) : nullptr;
+  }
+
+  std::string log() {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    return log_;
+  }
+
+  std::string dir_;
+  std::string old_cwd_;
+  std::unique_ptr<rump::Kernel> kernel_;
+  std::unique_ptr<Server> server_;
+  std::mutex log_mu_;
+  std::string log_;
+};
+
+TEST_P(ServerTest, BannerHandshakeAndSyscalls) {
+  StartServer(GetParam());
+  std::unique_ptr<RawClient> c = Connect();
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->banner(), kOurBanner);
+  ASSERT_TRUE(c->Handshake("ping").ok());
+  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 2);
+  EXPECT_EQ(r->rv1, 1);
+  r = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->error, 0);
+  EXPECT_EQ(r->rv0, 3);
+  int mib[2] = {1, 1};
+  char buf[32] = {};
+  uint64_t oldlen = sizeof(buf);
+  r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_STREQ(buf, "NetBSD");
+  // A second client is another process.
+  std::unique_ptr<RawClient> d = Connect();
+  ASSERT_TRUE(d->Handshake("two").ok());
+  EXPECT_EQ(d->Syscall(rump::abi::kSysGetpid, {})->rv0, 3);
+  // The first client goes: its process and socket go with it.
+  c->Close();
+  for (int i = 0; i < 500 && server_->clients() != 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(server_->clients(), 1);
+  EXPECT_EQ(kernel_->FindProcess(2), nullptr);
+}
+
+TEST_P(ServerTest, HostileInputDropsOnlyThatConnection) {
+  StartServer(GetParam());
+  std::unique_ptr<RawClient> good = Connect();
+  ASSERT_TRUE(good->Handshake().ok());
+  std::mt19937 rng(42);
+  auto random_bytes = [&](size_t n) {
+    std::string s(n, '\0');
+    for (char& ch : s) ch = char(rng());
+    return s;
+  };
+  struct Case {
+    const char* name;
+    bool handshake;
+    std::string bytes;
+    bool expect_close;
+  };
+  std::string huge = wire::EncodeFrame(1, 0, 1, 20, {});
+  const uint64_t big = uint64_t{1} << 62;
+  std::memcpy(huge.data(), &big, 8);
+  std::string tiny = wire::EncodeFrame(1, 0, 1, 20, {});
+  const uint64_t small = 3;
+  std::memcpy(tiny.data(), &small, 8);
+  const std::vector<Case> cases = {
+      {"random bytes", false, random_bytes(4096), true},
+      {"random bytes after handshake", true, random_bytes(4096), true},
+      {"huge length", true, huge, true},
+      {"length under 24", true, tiny, true},
+      {"copyin answer never asked for", true, wire::CopyinResponse(0, "abcd"), true},
+      {"anonmmap answer never asked for", true, wire::AnonmmapResponse(5, 4096), true},
+      {"wrong class", true, wire::EncodeFrame(1, 9, 1, 20, {}), false},
+      {"wrong type", true, wire::EncodeFrame(1, 0, 200, 0, {}), false},
+      {"error frame", true, wire::ErrorFrame(1, 7), false},
+      {"syscall before handshake", false, wire::EncodeFrame(1, 0, 1, 20, {}), true},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    std::unique_ptr<RawClient> bad = Connect();
+    ASSERT_NE(bad, nullptr);
+    if (k.handshake) {
+      ASSERT_TRUE(bad->Handshake().ok());
+    }
+    // On ZeroMQ one message is one frame; on a stream the same bytes.
+    (void)bad->SendBytes(k.bytes);
+    if (k.expect_close) {
+      EXPECT_TRUE(bad->WaitClosed(absl::Seconds(10)));
+    } else {
+      absl::StatusOr<wire::Frame> f = bad->ReadFrame(absl::Seconds(10));
+      ASSERT_TRUE(f.ok()) << f.status();
+      EXPECT_EQ(f->header.cls, wire::kClassError);
+      EXPECT_EQ(f->header.u, wire::kErrMalformedRequest);
+      EXPECT_EQ(bad->Syscall(rump::abi::kSysGetpid, {}).status(), absl::OkStatus());
+    }
+    absl::StatusOr<RawClient::Result> r = good->Syscall(rump::abi::kSysGetpid, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->rv0, 2);
+  }
+  // A truncated frame, then the client goes.
+  {
+    std::unique_ptr<RawClient> bad = Connect();
+    ASSERT_TRUE(bad->Handshake().ok());
+    std::string f = *wire::SyscallRequest(1, 20, {1, 2, 3});
+    (void)bad->SendBytes(f.substr(0, f.size() - 5));
+    bad->Close();
+  }
+  EXPECT_TRUE(good->Syscall(rump::abi::kSysGetpid, {}).ok());
+  for (int i = 0; i < 500 && server_->clients() != 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(server_->clients(), 1);
+  EXPECT_NE(log().find("dropping connection"), std::string::npos) << log();
+}
+
+TEST_P(ServerTest, RebootIsAnsweredThenTheServerStops) {
+  StartServer(GetParam());
+  std::unique_ptr<RawClient> c = Connect();
+  ASSERT_TRUE(c->Handshake("halt").ok());
+  std::unique_ptr<RawClient> other = Connect();
+  ASSERT_TRUE(other->Handshake().ok());
+  std::thread stopper([&] {
+    kernel_->WaitHalted();
+    EXPECT_TRUE(server_->Stop());
+  });
+  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysReboot, {0, 0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->error, 0);
+  EXPECT_EQ(r->rv0, 0);
+  stopper.join();
+  EXPECT_TRUE(c->WaitClosed(absl::Seconds(10)));
+  EXPECT_TRUE(other->WaitClosed(absl::Seconds(10)));
+  struct stat st;
+  EXPECT_NE(stat("sock", &st), 0);
+  EXPECT_NE(stat("zsock", &st), 0);
+  EXPECT_EQ(server_->clients(), 0);
+}
+
+TEST_P(ServerTest, At255ClientsTheNextIsClosedWithoutBanner) {
+  ServerOptions o;
+  o.session.max_clients = 255;
+  StartServer(GetParam(), o);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 255; ++i) {
+    std::unique_ptr<RawClient> c = Connect();
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(c->banner(), kOurBanner) << i;
+    ASSERT_TRUE(c->Handshake().ok()) << i;
+    clients.push_back(std::move(c));
+  }
+  std::unique_ptr<RawClient> extra = Connect();
+  ASSERT_NE(extra, nullptr);
+  EXPECT_EQ(extra->banner(), "");
+  EXPECT_TRUE(extra->closed());
+  // Every one has its own process.
+  std::set<int64_t> pids;
+  for (auto& c : clients) {
+    absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+    pids.insert(r->rv0);
+  }
+  EXPECT_EQ(pids.size(), 255u);
+  // A slot comes free when a client goes.
+  clients.back()->Close();
+  clients.pop_back();
+  for (int i = 0; i < 500 && server_->clients() != 254; ++i) absl::SleepFor(absl::Milliseconds(10));
+  std::unique_ptr<RawClient> again = Connect();
+  EXPECT_EQ(again->banner(), kOurBanner);
+}
+
+TEST_P(ServerTest, StopWhileACallWaitsForItsClient) {
+  StartServer(GetParam());
+  std::unique_ptr<RawClient> c = Connect();
+  ASSERT_TRUE(c->Handshake().ok());
+  int mib[2] = {1, 1};
+  char buf[32];
+  uint64_t oldlen = sizeof(buf);
+  ASSERT_TRUE(c->SendBytes(*wire::SyscallRequest(c->NextReqno(), rump::abi::kSysSysctl,
+                                                 {P(mib), 2, P(buf), P(&oldlen), 0, 0}))
+                  .ok());
+  absl::StatusOr<wire::Frame> f = c->ReadFrame(absl::Seconds(10));
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->header.type, wire::kTypeCopyin);
+  // Never answered: Stop waits its grace, then closes the connection, which
+  // fails the copyin (EFAULT) and ends the call.
+  EXPECT_TRUE(server_->Stop(absl::Milliseconds(300)));
+  EXPECT_TRUE(c->WaitClosed(absl::Seconds(10)));
+  EXPECT_EQ(server_->clients(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, ServerTest,
+                         ::testing::Values("unix://sock", "tcp://127.0.0.1:0/", "tcp://[::1]:0/",
+                                           "zmq+tcp://127.0.0.1:0", "zmq+ipc://zsock"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param.substr(0, info.param.find(':'));
+                           if (info.param.find("[::1]") != std::string::npos) n += "6";
+                           for (char& ch : n) {
+                             if (ch == '+') ch = '_';
+                           }
+                           return n;
+                         });
+
+TEST(ServerStartTest, ErrorsCarryNetbsdErrno) {
+  rump::KernelOptions ko;
+  absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
+  ASSERT_TRUE(k.ok());
+  absl::StatusOr<std::unique_ptr<Server>> s =
+      Server::Start(**k, "unix:///" + std::string(120, 'x'));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(rump::abi::ToErrno(s.status()), rump::abi::kENAMETOOLONG) << s.status();
+  s = Server::Start(**k, "bogus://x");
+  EXPECT_EQ(rump::abi::ToErrno(s.status()), rump::abi::kEINVAL) << s.status();
+  s = Server::Start(**k, "tcp6://[::1]:1/");
+  EXPECT_EQ(rump::abi::ToErrno(s.status()), rump::abi::kEOPNOTSUPP) << s.status();
+  absl::StatusOr<std::unique_ptr<Server>> a = Server::Start(**k, "tcp://127.0.0.1:0/");
+  ASSERT_TRUE(a.ok());
+  s = Server::Start(**k, (*a)->url());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(rump::abi::ToErrno(s.status()), rump::abi::kEADDRINUSE) << s.status();
+  EXPECT_NE(s.status().message().find("failed to bind to URL"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sp::server

@@ -1,0 +1,740 @@
+#include "sp/server/session.h"
+
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <new>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
+#include "rump/abi/errno.h"
+#include "sp/wire/decode.h"
+#include "sp/wire/encode.h"
+
+namespace sp::server {
+namespace {
+
+absl::Status Efault() { return rump::abi::Errno(rump::abi::kEFAULT); }
+
+// [addr, addr + n) is a non-empty range in the client's user space.
+bool UserRange(uint64_t addr, uint64_t n) {
+  return addr != 0 && addr < wire::kUserAddressLimit && n <= wire::kUserAddressLimit - addr;
+}
+
+std::string CommOf(absl::string_view name) {
+  return std::string(name.substr(0, std::min(name.size(), kMaxCommLen)));
+}
+
+bool FillRandom(uint8_t* buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = getrandom(buf + got, n - got, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    got += size_t(r);
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- SessionHost
+
+SessionHost::SessionHost(rump::Kernel& kernel, Executor& executor, SessionOptions options)
+    : kernel_(kernel), executor_(executor), options_(std::move(options)) {}
+
+SessionHost::~SessionHost() { ReleasePendingForks(); }
+
+void SessionHost::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log(line);
+    return;
+  }
+  std::string out = absl::StrCat("rump_sp: ", line, "\n");
+  (void)!write(STDERR_FILENO, out.data(), out.size());
+}
+
+bool SessionHost::TryAcquireSlot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ || clients_ >= options_.max_clients) return false;
+  ++clients_;
+  return true;
+}
+
+void SessionHost::ReleaseSlot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --clients_;
+  cv_.notify_all();
+}
+
+int SessionHost::clients() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return clients_;
+}
+
+void SessionHost::BeginStop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+}
+
+bool SessionHost::stopping() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stopping_;
+}
+
+bool SessionHost::WaitIdle(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (calls_ > 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Seconds(1))));
+  }
+  return true;
+}
+
+bool SessionHost::WaitAllReleased(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (clients_ > 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Seconds(1))));
+  }
+  return true;
+}
+
+void SessionHost::CallStarted() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++calls_;
+}
+
+void SessionHost::CallFinished() {
+  std::lock_guard<std::mutex> lock(mu_);
+  --calls_;
+  if (calls_ == 0) cv_.notify_all();
+}
+
+absl::StatusOr<wire::Cookie> SessionHost::AddPendingFork(std::shared_ptr<rump::Process> process) {
+  wire::Cookie cookie;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (forks_.size() >= options_.max_pending_forks) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(forks_.size(), " forks are pending already"));
+  }
+  do {
+    if (!FillRandom(cookie.data(), cookie.size())) {
+      return absl::InternalError(absl::StrCat("getrandom: ", std::strerror(errno)));
+    }
+  } while (forks_.count(cookie) != 0);
+  forks_.emplace(cookie, std::move(process));
+  return cookie;
+}
+
+std::shared_ptr<rump::Process> SessionHost::TakePendingFork(const wire::Cookie& cookie) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = forks_.find(cookie);
+  if (it == forks_.end()) return nullptr;
+  std::shared_ptr<rump::Process> p = std::move(it->second);
+  forks_.erase(it);
+  return p;
+}
+
+void SessionHost::ReleasePendingForks() {
+  std::map<wire::Cookie, std::shared_ptr<rump::Process>> forks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    forks.swap(forks_);
+  }
+  for (auto& [cookie, p] : forks) kernel_.ReleaseProcess(p->pid());
+}
+
+// ---------------------------------------------------------- RemoteUserMemory
+
+absl::Status RemoteUserMemory::CopyIn(rump::UserAddr from, void* to, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  if (!UserRange(from, n)) return Efault();
+  char* dst = static_cast<char*>(to);
+  while (n > 0) {
+    const uint64_t chunk = std::min<uint64_t>(n, wire::kMaxCopyChunk);
+    const uint64_t addr = from;
+    absl::StatusOr<std::string> data = session_.Request(
+        wire::kTypeCopyin, chunk,
+        [&](uint64_t reqno) { return wire::CopyinRequest(reqno, chunk, addr); });
+    if (!data.ok()) return data.status();
+    std::memcpy(dst, data->data(), chunk);
+    dst += chunk;
+    from += chunk;
+    n -= chunk;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RemoteUserMemory::CopyOut(const void* from, rump::UserAddr to, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  if (!UserRange(to, n)) return Efault();
+  const char* src = static_cast<const char*>(from);
+  while (n > 0) {
+    const uint64_t chunk = std::min<uint64_t>(n, wire::kMaxCopyChunk);
+    const uint64_t addr = to;
+    const absl::string_view data(src, chunk);
+    if (!session_.SendRequest(
+            [&](uint64_t reqno) { return wire::CopyoutRequest(reqno, addr, data); })) {
+      return Efault();
+    }
+    src += chunk;
+    to += chunk;
+    n -= chunk;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RemoteUserMemory::CopyInString(rump::UserAddr from, size_t max) {
+  if (max == 0) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  if (!UserRange(from, 1)) return Efault();
+  // Ask for no more than fits in user space and in one copy.
+  const uint64_t ask = std::min<uint64_t>(
+      {uint64_t(max), wire::kMaxCopyChunk, wire::kUserAddressLimit - from});
+  absl::StatusOr<std::string> data = session_.Request(
+      wire::kTypeCopyinstr, ask,
+      [&](uint64_t reqno) { return wire::CopyinstrRequest(reqno, ask, from); });
+  if (!data.ok()) return data.status();
+  const size_t nul = data->find('\0');
+  if (nul == std::string::npos) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  data->resize(nul);
+  return data;
+}
+
+absl::StatusOr<size_t> RemoteUserMemory::CopyOutString(const std::string& s, rump::UserAddr to,
+                                                       size_t max) {
+  const size_t len = std::min(s.find('\0'), s.size()) + 1;  // strlen + 1
+  if (len > max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  if (!UserRange(to, len)) return Efault();
+  std::string bytes = s.substr(0, len - 1);
+  bytes.push_back('\0');
+  if (absl::Status st = CopyOut(bytes.data(), to, len); !st.ok()) return st;
+  return len;
+}
+
+absl::StatusOr<rump::UserAddr> RemoteUserMemory::AnonMmap(uint64_t size) {
+  if (size == 0 || size >= wire::kUserAddressLimit) {
+    return rump::abi::Errno(rump::abi::kEINVAL);
+  }
+  absl::StatusOr<std::string> data = session_.Request(
+      wire::kTypeAnonmmap, wire::kAnonmmapSize,
+      [&](uint64_t reqno) { return wire::AnonmmapRequest(reqno, size); });
+  if (!data.ok()) return data.status();
+  uint64_t addr = 0;
+  std::memcpy(&addr, data->data(), sizeof(addr));
+  if (addr == 0) return rump::abi::Errno(rump::abi::kENOMEM);
+  return addr;
+}
+
+// -------------------------------------------------------------------- Session
+
+Session::Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn)
+    : host_(std::move(host)), conn_(std::move(conn)), memory_(*this) {
+  if (host_->options().verbose) host_->Log(absl::StrCat(conn_->peer(), ": connected"));
+}
+
+Session::~Session() {
+  // Normally released when the transport reported the close; a session
+  // dropped without that (a test, a transport torn down) still frees its
+  // process and slot.
+  Release();
+}
+
+std::shared_ptr<rump::Process> Session::process() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return process_;
+}
+
+bool Session::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_ == State::kRunning;
+}
+
+bool Session::released() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return released_;
+}
+
+std::string Session::comm() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return comm_;
+}
+
+void Session::OnFrame(wire::Frame frame) {
+  State state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || state_ == State::kClosed) return;
+    state = state_;
+  }
+  if (state == State::kNew) {
+    HandleNew(frame);
+  } else {
+    HandleRunning(frame);
+  }
+}
+
+void Session::OnClosed(const absl::Status& why) {
+  if (!why.ok()) {
+    if (absl::IsUnavailable(why)) {
+      if (host_->options().verbose) {
+        host_->Log(absl::StrCat(conn_->peer(), ": connection lost: ", why.message()));
+      }
+    } else {
+      host_->Log(absl::StrCat(conn_->peer(), ": dropping connection: ", why.message()));
+    }
+  }
+  bool release_now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = State::kClosed;
+    closing_ = true;
+    for (auto& [reqno, p] : pending_) p->failed = true;
+    pending_.clear();
+    release_now = in_flight_ == 0;
+  }
+  cv_.notify_all();
+  if (release_now) Release();
+}
+
+void Session::Raise(uint32_t signo) {
+  // NetBSD leaves a RAISE's reqno uninitialised; ours is the next number,
+  // not consumed.
+  std::string frame;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || state_ != State::kRunning) return;
+    frame = wire::RaiseRequest(next_reqno_, signo);
+  }
+  conn_->Send(std::move(frame));
+}
+
+// ------------------------------------------------------------ frame handling
+
+void Session::HandleNew(const wire::Frame& f) {
+  const wire::Header& h = f.header;
+  if (h.cls != wire::kClassRequest || h.type != wire::kTypeHandshake ||
+      (h.u != wire::kHandshakeGuest && h.u != wire::kHandshakeFork)) {
+    if (host_->options().verbose) {
+      host_->Log(absl::StrCat(conn_->peer(), ": ", wire::ClassName(h.cls), " ",
+                              wire::TypeName(h.type), " (u=", h.u,
+                              ") before the handshake; closing"));
+    }
+    SendError(h.reqno, wire::kErrAuth);
+    CloseConnection();
+    return;
+  }
+  if (host_->stopping()) {
+    CloseConnection();
+    return;
+  }
+  if (h.u == wire::kHandshakeGuest) {
+    HandleGuest(f);
+  } else {
+    HandleFork(f);
+  }
+}
+
+void Session::HandleGuest(const wire::Frame& f) {
+  absl::StatusOr<absl::string_view> name = wire::DecodeHandshakeName(f);
+  if (!name.ok()) {
+    SendError(f.header.reqno, wire::kErrMalformedRequest);
+    Drop(std::string(name.status().message()));
+    return;
+  }
+  const std::string comm = CommOf(*name);
+  std::shared_ptr<rump::Process> p = host_->kernel().NewProcess(1, comm);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    process_ = p;
+    comm_ = comm;
+    state_ = State::kRunning;
+  }
+  conn_->Send(wire::HandshakeResponse(f.header.reqno, 0));
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": \"", absl::CHexEscape(comm), "\" is pid ",
+                            p->pid()));
+  }
+}
+
+void Session::HandleFork(const wire::Frame& f) {
+  absl::StatusOr<wire::HandshakeFork> fork = wire::DecodeHandshakeFork(f);
+  if (!fork.ok()) {
+    SendError(f.header.reqno, wire::kErrMalformedRequest);
+    Drop(std::string(fork.status().message()));
+    return;
+  }
+  std::shared_ptr<rump::Process> middle = host_->TakePendingFork(fork->cookie);
+  if (middle == nullptr) {
+    if (host_->options().verbose) {
+      host_->Log(absl::StrCat(conn_->peer(), ": FORK handshake with an unknown cookie"));
+    }
+    SendError(f.header.reqno, wire::kErrInvalidPrefork);
+    CloseConnection();
+    return;
+  }
+  rump::Kernel& kernel = host_->kernel();
+  if (fork->cancel != 0) {
+    kernel.ReleaseProcess(middle->pid());
+    CloseConnection();
+    return;
+  }
+  // NetBSD forks once more from the pre-forked process (sharing its
+  // descriptors) and releases it, so the child's parent is init.
+  std::shared_ptr<rump::Process> child = kernel.NewProcess(1, middle->comm());
+  child->fds().CloseAll();
+  child->fds().CopyFrom(middle->fds());
+  kernel.ReleaseProcess(middle->pid());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    process_ = child;
+    comm_ = middle->comm();
+    state_ = State::kRunning;
+  }
+  conn_->Send(wire::HandshakeResponse(f.header.reqno, 0));
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": forked, pid ", child->pid()));
+  }
+}
+
+void Session::HandleRunning(wire::Frame& f) {
+  const wire::Header& h = f.header;
+  if (h.cls == wire::kClassResponse) {
+    HandleResponse(f);
+    return;
+  }
+  if (h.cls != wire::kClassRequest) {
+    // Clients never send ERROR frames (or unknown classes). If it names a
+    // request of ours, that request fails.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = pending_.find(h.reqno); h.cls == wire::kClassError && it != pending_.end()) {
+        it->second->failed = true;
+        pending_.erase(it);
+      }
+    }
+    cv_.notify_all();
+    SendError(h.reqno, wire::kErrMalformedRequest);
+    return;
+  }
+  switch (h.type) {
+    case wire::kTypeHandshake:
+      if (h.u == wire::kHandshakeExec) {
+        HandleExec(f);
+      } else {
+        SendError(h.reqno, wire::kErrMalformedRequest);
+        Drop(absl::StrCat("HANDSHAKE kind ", h.u, " after the handshake"));
+      }
+      return;
+    case wire::kTypeSyscall:
+      HandleSyscall(f);
+      return;
+    case wire::kTypePrefork:
+      HandlePrefork(f);
+      return;
+    default:
+      if (h.type >= wire::kTypeExtensionFirst && h.type <= wire::kTypeExtensionLast) {
+        HandleExtension(f);
+        return;
+      }
+      if (host_->options().verbose) {
+        host_->Log(absl::StrCat(conn_->peer(), ": unknown request type ", h.type));
+      }
+      SendError(h.reqno, wire::kErrMalformedRequest);
+      return;
+  }
+}
+
+void Session::HandleExtension(const wire::Frame& f) {
+  // X_SYSCALL (the one-round-trip extension) comes with the client work;
+  // until then an extension frame is an unknown request.
+  SendError(f.header.reqno, wire::kErrMalformedRequest);
+}
+
+void Session::HandleSyscall(const wire::Frame& f) {
+  absl::StatusOr<wire::SyscallArgs> args = wire::DecodeSyscallRequest(f);
+  if (!args.ok()) {
+    if (host_->options().verbose) {
+      host_->Log(absl::StrCat(conn_->peer(), ": ", args.status().message()));
+    }
+    SendError(f.header.reqno, wire::kErrMalformedRequest);
+    return;
+  }
+  if (host_->stopping()) return;  // the connection closes soon
+  bool in_exec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_exec = exec_pending_;
+    if (!in_exec) ++in_flight_;
+  }
+  if (in_exec) {
+    SendError(f.header.reqno, wire::kErrInExec);  // (NetBSD would run it)
+    return;
+  }
+  host_->CallStarted();
+  const uint64_t reqno = f.header.reqno;
+  std::shared_ptr<Session> self = shared_from_this();
+  if (!host_->executor().Submit(
+          [self, reqno, a = *args] { self->RunSyscall(reqno, a); })) {
+    SendError(reqno, wire::kErrTryAgain);
+    CallDone();
+  }
+}
+
+void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args) {
+  std::shared_ptr<rump::Process> p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p = process_;
+  }
+  // Short payloads were zero-extended by the decoder: pass all 8 slots.
+  rump::SyscallResult r;
+  try {
+    r = host_->kernel().Syscall(*p, memory_, static_cast<int>(args.sysnum),
+                                absl::MakeConstSpan(args.slots));
+  } catch (const std::bad_alloc&) {
+    // A client asked the kernel for more memory than there is (a huge
+    // length): that call fails, the server goes on.
+    host_->Log(absl::StrCat(conn_->peer(), ": syscall ", args.sysnum,
+                            " ran out of memory; answering ENOMEM"));
+    r = rump::SyscallResult{rump::abi::kENOMEM, 0, 0};
+  }
+  conn_->Send(wire::SyscallResponse(reqno, r.error, r.rv0, r.rv1));
+  CallDone();
+}
+
+void Session::CallDone() {
+  bool exec = false;
+  bool release = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    if (in_flight_ == 0) {
+      if (state_ == State::kClosed) {
+        release = true;
+      } else if (exec_pending_) {
+        in_flight_ = 1;  // the exec itself
+        exec = true;
+      }
+    }
+  }
+  host_->CallFinished();
+  if (exec) {
+    host_->CallStarted();
+    CompleteExec();
+  }
+  if (release) Release();
+}
+
+void Session::HandleExec(const wire::Frame& f) {
+  bool in_exec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_exec = exec_pending_;
+  }
+  if (in_exec) {
+    SendError(f.header.reqno, wire::kErrInExec);
+    CloseConnection();
+    return;
+  }
+  absl::StatusOr<absl::string_view> name = wire::DecodeHandshakeName(f);
+  if (!name.ok()) {
+    SendError(f.header.reqno, wire::kErrMalformedRequest);
+    Drop(std::string(name.status().message()));
+    return;
+  }
+  bool now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    exec_pending_ = true;
+    exec_reqno_ = f.header.reqno;
+    exec_name_ = CommOf(*name);
+    now = in_flight_ == 0;
+    if (now) in_flight_ = 1;  // the exec itself
+  }
+  // Otherwise the last call in flight completes it (CallDone).
+  if (now) {
+    host_->CallStarted();
+    CompleteExec();
+  }
+}
+
+void Session::CompleteExec() {
+  std::shared_ptr<rump::Process> p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    p = process_;
+  }
+  rump::FdTable& fds = p->fds();
+  const int max = fds.MaxFd();
+  for (int fd = 0; fd <= max; ++fd) {
+    absl::StatusOr<bool> cloexec = fds.GetCloexec(fd);
+    if (cloexec.ok() && *cloexec) (void)fds.Close(fd);
+  }
+  uint64_t reqno;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    comm_ = exec_name_;
+    exec_pending_ = false;
+    reqno = exec_reqno_;
+  }
+  conn_->Send(wire::HandshakeResponse(reqno, 0));
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": pid ", p->pid(), " exec'd \"",
+                            absl::CHexEscape(comm()), "\""));
+  }
+  CallDone();
+}
+
+void Session::HandlePrefork(const wire::Frame& f) {
+  if (absl::Status s = wire::DecodePreforkRequest(f); !s.ok()) {
+    SendError(f.header.reqno, wire::kErrMalformedRequest);
+    return;
+  }
+  std::shared_ptr<rump::Process> parent;
+  std::string comm;
+  bool in_exec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_exec = exec_pending_;
+    parent = process_;
+    comm = comm_;
+  }
+  if (in_exec) {
+    SendError(f.header.reqno, wire::kErrInExec);
+    return;
+  }
+  rump::Kernel& kernel = host_->kernel();
+  std::shared_ptr<rump::Process> middle = kernel.NewProcess(parent->pid(), comm);
+  middle->fds().CloseAll();
+  middle->fds().CopyFrom(parent->fds());
+  absl::StatusOr<wire::Cookie> cookie = host_->AddPendingFork(middle);
+  if (!cookie.ok()) {
+    kernel.ReleaseProcess(middle->pid());
+    host_->Log(absl::StrCat(conn_->peer(), ": PREFORK refused: ", cookie.status().message()));
+    SendError(f.header.reqno, absl::IsResourceExhausted(cookie.status()) ? wire::kErrNoMem
+                                                                          : wire::kErrRforkFailed);
+    return;
+  }
+  conn_->Send(wire::PreforkResponse(f.header.reqno, *cookie));
+}
+
+void Session::HandleResponse(wire::Frame& f) {
+  const uint64_t reqno = f.header.reqno;
+  std::string bad;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = pending_.find(reqno);
+    if (it == pending_.end()) {
+      bad = absl::StrCat("a response (type ", f.header.type, ") to request ", reqno,
+                         ", which the server never made or has its answer to");
+    } else {
+      Pending* p = it->second;
+      pending_.erase(it);
+      absl::Status s;
+      switch (p->type) {
+        case wire::kTypeCopyin:
+          s = wire::DecodeCopyinResponse(f, p->len).status();
+          break;
+        case wire::kTypeCopyinstr:
+          s = wire::DecodeCopyinstrResponse(f, p->len).status();
+          break;
+        case wire::kTypeAnonmmap:
+          s = wire::DecodeAnonmmapResponse(f).status();
+          break;
+        default:
+          s = absl::InternalError("unexpected pending request type");
+          break;
+      }
+      if (s.ok()) {
+        p->data = std::move(f.payload);
+        p->done = true;
+      } else {
+        p->failed = true;
+        bad = std::string(s.message());
+      }
+    }
+  }
+  cv_.notify_all();
+  if (!bad.empty()) Drop(bad);
+}
+
+void Session::SendError(uint64_t reqno, uint32_t code) {
+  conn_->Send(wire::ErrorFrame(reqno, code));
+}
+
+void Session::Drop(const std::string& why) {
+  host_->Log(absl::StrCat(conn_->peer(), ": dropping connection: ", why));
+  CloseConnection();
+}
+
+void Session::CloseConnection() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  conn_->Close();
+}
+
+void Session::Release() {
+  std::shared_ptr<rump::Process> p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (released_) return;
+    released_ = true;
+    p = std::move(process_);
+  }
+  if (p != nullptr) host_->kernel().ReleaseProcess(p->pid());
+  host_->ReleaseSlot();
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": disconnected",
+                            p != nullptr ? absl::StrCat(", pid ", p->pid(), " released") : ""));
+  }
+}
+
+// ------------------------------------------------------------ server requests
+
+absl::StatusOr<std::string> Session::Request(
+    uint16_t type, uint64_t len, const std::function<std::string(uint64_t)>& frame_for) {
+  Pending p;
+  p.type = type;
+  p.len = len;
+  std::string frame;
+  uint64_t reqno;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || state_ != State::kRunning) return Efault();
+    reqno = next_reqno_++;
+    pending_[reqno] = &p;
+    frame = frame_for(reqno);
+  }
+  // The answer may arrive (even re-entrantly) before Send returns: the
+  // request is registered already.
+  conn_->Send(std::move(frame));
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return p.done || p.failed; });
+  if (p.failed) return Efault();
+  return std::move(p.data);
+}
+
+bool Session::SendRequest(const std::function<std::string(uint64_t)>& frame_for) {
+  std::string frame;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_ || state_ != State::kRunning) return false;
+    frame = frame_for(next_reqno_++);
+  }
+  conn_->Send(std::move(frame));
+  return true;
+}
+
+}  // namespace sp::server

@@ -1,0 +1,269 @@
+// The rump_sp server's session logic: one Session per client connection,
+// whatever transport carries it (sp/transport only moves frames; this file
+// interprets them). Facts: shared/spec/rumpsp-protocol.md.
+//
+// States:
+//   NEW      after accept. HANDSHAKE GUEST → a new kernel process (parent
+//            init, pid 1; fds 0-2 on the console; comm = the program name,
+//            cut at its NUL or at 16 bytes, NetBSD's MAXCOMLEN) and
+//            RESP i32 0 → RUNNING. HANDSHAKE FORK with a PREFORK cookie →
+//            the forked process → RUNNING. Anything else: ERROR AUTH, close.
+//   RUNNING  SYSCALL (run on the executor, so several calls of one
+//            connection are in flight and block independently), PREFORK,
+//            HANDSHAKE EXEC, and RESP frames answering the server's own
+//            COPYIN / COPYINSTR / ANONMMAP requests.
+//   CLOSED   the transport reported the connection gone: copy waiters wake
+//            with EFAULT, in-flight calls finish, then the process is
+//            released (all its descriptors closed) and the client slot freed.
+//
+// Errors, as NetBSD's server sends them (ERROR frames carry the reqno of the
+// offending request):
+//   before the handshake: any frame but HANDSHAKE GUEST/FORK → ERROR AUTH
+//     and close; FORK payload not 20 bytes → ERROR MALFORMED and close;
+//     unknown or used cookie → ERROR INVALID_PREFORK and close; cancel != 0
+//     → the pre-forked process is released, close without an answer.
+//   RUNNING: HANDSHAKE other than EXEC → ERROR MALFORMED and close; EXEC or
+//     PREFORK while an exec is pending → ERROR INEXEC (EXEC also closes);
+//     SYSCALL payload not a multiple of 8 or over 64 bytes → ERROR
+//     MALFORMED (kept); unknown request type → ERROR MALFORMED (kept);
+//     class ERROR or unknown class → ERROR MALFORMED (kept); executor full
+//     → ERROR TRYAGAIN; too many pending forks → ERROR NOMEM.
+//   Hostile input closes the connection with a log line, never the server:
+//     a RESP for a request the server never made (or already answered), a
+//     COPYIN answer of the wrong length, a COPYINSTR answer longer than
+//     asked, an ANONMMAP answer that is not an address.
+//
+// Beyond NetBSD (documented deviations): a SYSCALL arriving while an exec
+// is pending is answered ERROR INEXEC (NetBSD runs it); short syscall
+// payloads are zero-extended to 8 slots (NetBSD reads past its buffer);
+// COPYIN answers are checked for length (NetBSD copies blindly); copyinstr
+// asks for at most wire::kMaxCopyChunk bytes at once.
+//
+// The one-round-trip extension (X_SYSCALL, frame types 0x100..0x1ff) is not
+// implemented yet: Session::HandleExtension is its seam and answers ERROR
+// MALFORMED today.
+#ifndef RUMP_SP_SERVER_SESSION_H_
+#define RUMP_SP_SERVER_SESSION_H_
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "rump/kern/kernel.h"
+#include "rump/kern/process.h"
+#include "rump/kern/user_memory.h"
+#include "sp/server/worker_pool.h"
+#include "sp/transport/connection.h"
+#include "sp/wire/decode.h"
+#include "sp/wire/frame_reader.h"
+#include "sp/wire/protocol.h"
+
+namespace sp::server {
+
+// NetBSD's MAXCOMLEN: a process name keeps at most this many bytes.
+inline constexpr size_t kMaxCommLen = 16;
+
+struct SessionOptions {
+  // Client slots (NetBSD: 255). A connection beyond is refused (closed
+  // without banner) by the server's acceptor.
+  int max_clients = 255;
+  // PREFORK cookies not yet claimed by a FORK handshake; beyond: ERROR NOMEM.
+  // (NetBSD keeps them without limit.)
+  size_t max_pending_forks = 1024;
+  // Log every connect, handshake and disconnect (not only problems).
+  bool verbose = false;
+  // Where log lines go. Default: stderr, "rump_sp: <line>".
+  std::function<void(const std::string&)> log;
+};
+
+// What the sessions of one server share: the kernel, the executor, the
+// pending forks, the slot count. Thread-safe.
+class SessionHost {
+ public:
+  SessionHost(rump::Kernel& kernel, Executor& executor, SessionOptions options);
+  ~SessionHost();
+  SessionHost(const SessionHost&) = delete;
+  SessionHost& operator=(const SessionHost&) = delete;
+
+  rump::Kernel& kernel() { return kernel_; }
+  Executor& executor() { return executor_; }
+  const SessionOptions& options() const { return options_; }
+  void Log(const std::string& line) const;
+
+  // --- client slots
+  // Takes a slot for a new connection; false if all are taken or the host
+  // is stopping.
+  bool TryAcquireSlot();
+  // Gives a slot back (a session released its process).
+  void ReleaseSlot();
+  // Slots in use (connections whose process is not yet released).
+  int clients() const;
+
+  // --- stopping
+  // From now on sessions start no new work (new syscalls are dropped,
+  // handshakes refused): the server is going away.
+  void BeginStop();
+  bool stopping() const;
+  // Blocks until no call runs in any session, or `deadline`. True if idle.
+  bool WaitIdle(absl::Time deadline);
+  // Blocks until every slot is free, or `deadline`. True if all are.
+  bool WaitAllReleased(absl::Time deadline);
+  // Calls in flight over all sessions (bookkeeping by Session).
+  void CallStarted();
+  void CallFinished();
+
+  // --- PREFORK cookies
+  // Keeps `process` under a new random cookie. ResourceExhausted when
+  // max_pending_forks are pending.
+  absl::StatusOr<wire::Cookie> AddPendingFork(std::shared_ptr<rump::Process> process);
+  // Removes and returns the process for `cookie`, or nullptr.
+  std::shared_ptr<rump::Process> TakePendingFork(const wire::Cookie& cookie);
+  // Releases every pending fork's process.
+  void ReleasePendingForks();
+
+ private:
+  rump::Kernel& kernel_;
+  Executor& executor_;
+  const SessionOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  int clients_ = 0;
+  size_t calls_ = 0;
+  bool stopping_ = false;
+  std::map<wire::Cookie, std::shared_ptr<rump::Process>> forks_;
+};
+
+class Session;
+
+// User memory of a remote client: copyin/copyinstr ask the client over the
+// connection and wait for the answer; copyout/copyoutstr send COPYOUT
+// frames without waiting. NetBSD's rules: zero-length copies never reach
+// the wire; a NULL address (or a range past user space) with a non-zero
+// length is EFAULT; a dead connection while waiting is EFAULT (NetBSD:
+// ENOTCONN, which the kernel turns into EFAULT); copies larger than
+// wire::kMaxCopyChunk are split. CopyInString: the answer's length is the
+// copied length, and no NUL in it is ENAMETOOLONG. CopyOutString sends
+// strlen+1 bytes, or fails with ENAMETOOLONG without sending if that does
+// not fit `max` (NetBSD's remote copyoutstr; the in-process one truncates).
+class RemoteUserMemory final : public rump::UserMemory {
+ public:
+  explicit RemoteUserMemory(Session& session) : session_(session) {}
+  absl::Status CopyIn(rump::UserAddr from, void* to, size_t n) override;
+  absl::Status CopyOut(const void* from, rump::UserAddr to, size_t n) override;
+  absl::StatusOr<std::string> CopyInString(rump::UserAddr from, size_t max) override;
+  absl::StatusOr<size_t> CopyOutString(const std::string& s, rump::UserAddr to,
+                                       size_t max) override;
+  // ANONMMAP: `size` bytes of fresh anonymous memory in the client; its
+  // address (ENOMEM if the client answered 0).
+  absl::StatusOr<rump::UserAddr> AnonMmap(uint64_t size);
+
+ private:
+  Session& session_;
+};
+
+class Session final : public transport::Receiver,
+                      public std::enable_shared_from_this<Session> {
+ public:
+  // The caller has taken a slot for this session (SessionHost::
+  // TryAcquireSlot); the session gives it back when its process is
+  // released. `conn` is where its frames go.
+  Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn);
+  ~Session() override;
+
+  // transport::Receiver
+  void OnFrame(wire::Frame frame) override;
+  void OnClosed(const absl::Status& why) override;
+
+  // RAISE: posts NetBSD signal `signo` to the client (no answer).
+  void Raise(uint32_t signo);
+
+  // For tests: the kernel process (nullptr before the handshake and after
+  // release) and the state.
+  std::shared_ptr<rump::Process> process() const;
+  bool running() const;
+  bool released() const;
+  // The name EXEC gave the process (rump::Process keeps the name it was
+  // created with; see the report on issue 5).
+  std::string comm() const;
+
+ private:
+  friend class RemoteUserMemory;
+  enum class State { kNew, kRunning, kClosed };
+
+  // A request of ours (COPYIN, COPYINSTR, ANONMMAP) waiting for its RESP.
+  struct Pending {
+    uint16_t type = 0;
+    uint64_t len = 0;      // bytes asked for (COPYIN), maximum (COPYINSTR)
+    bool done = false;
+    bool failed = false;   // connection gone or a bad answer: EFAULT
+    std::string data;      // the answer's payload
+  };
+
+  // --- frame handling (transport thread)
+  void HandleNew(const wire::Frame& f);
+  void HandleRunning(wire::Frame& f);
+  void HandleGuest(const wire::Frame& f);
+  void HandleFork(const wire::Frame& f);
+  void HandleExec(const wire::Frame& f);
+  void HandleSyscall(const wire::Frame& f);
+  void HandlePrefork(const wire::Frame& f);
+  void HandleResponse(wire::Frame& f);
+  // The seam for the one-round-trip extension (types 0x100..0x1ff).
+  void HandleExtension(const wire::Frame& f);
+
+  void SendError(uint64_t reqno, uint32_t code);
+  // Logs `why` and closes the connection (hostile or broken input).
+  void Drop(const std::string& why);
+  // Closes the connection (after what is queued is sent).
+  void CloseConnection();
+
+  // --- calls (worker threads)
+  void RunSyscall(uint64_t reqno, wire::SyscallArgs args);
+  // A call ended: runs a pending exec or the release when it was the last.
+  void CallDone();
+  void CompleteExec();  // requires in_flight_ == 0
+  void Release();       // once: the process goes, the slot is freed
+
+  // --- server requests (RemoteUserMemory)
+  // Sends `frame_for(reqno)` as a request that expects an answer and waits
+  // for it. The answer's payload, or EFAULT.
+  absl::StatusOr<std::string> Request(uint16_t type, uint64_t len,
+                                      const std::function<std::string(uint64_t)>& frame_for);
+  // Sends a request that has no answer (COPYOUT, RAISE); false if the
+  // connection is gone.
+  bool SendRequest(const std::function<std::string(uint64_t)>& frame_for);
+
+  const std::shared_ptr<SessionHost> host_;
+  const std::shared_ptr<transport::Connection> conn_;
+  RemoteUserMemory memory_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // answers to pending requests; disconnect
+  State state_ = State::kNew;
+  bool closing_ = false;        // we asked the transport to close
+  bool released_ = false;
+  std::shared_ptr<rump::Process> process_;
+  std::string comm_;
+  size_t in_flight_ = 0;        // calls (and the exec) running
+  bool exec_pending_ = false;
+  uint64_t exec_reqno_ = 0;
+  std::string exec_name_;
+  uint64_t next_reqno_ = 0;     // the server's own request numbers
+  std::map<uint64_t, Pending*> pending_;
+};
+
+}  // namespace sp::server
+
+#endif  // RUMP_SP_SERVER_SESSION_H_

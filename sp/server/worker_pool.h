@@ -1,0 +1,72 @@
+// Where a session runs its system calls. The server uses a WorkerPool (a
+// bounded set of threads with a queue, as NetBSD's: at most 128 threads, 16
+// kept idle); tests and the fuzzer may run calls inline.
+#ifndef RUMP_SP_SERVER_WORKER_POOL_H_
+#define RUMP_SP_SERVER_WORKER_POOL_H_
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "absl/time/time.h"
+
+namespace sp::server {
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Runs `job` some time later (or now). False if it cannot take the job
+  // (queue full, shut down); the job is then dropped unrun.
+  virtual bool Submit(std::function<void()> job) = 0;
+};
+
+// Runs every job at once, in the caller's thread (deterministic; for tests
+// and the fuzzer, where the "client" answers copyin requests re-entrantly).
+class InlineExecutor final : public Executor {
+ public:
+  bool Submit(std::function<void()> job) override {
+    job();
+    return true;
+  }
+};
+
+struct WorkerPoolOptions {
+  size_t max_threads = 128;   // NetBSD's MAXWORKER
+  size_t idle_threads = 16;   // kept waiting when there is no work (IDLEWORKER)
+  size_t max_queue = 65536;   // jobs waiting for a thread; Submit fails beyond
+  absl::Duration idle_timeout = absl::Seconds(10);  // extra idle threads exit after
+  // A thread that finished a job watches the queue this long before it
+  // sleeps: the next request of a busy client is picked up without a
+  // wake-up (which costs more than the whole of a getpid).
+  absl::Duration spin = absl::Microseconds(50);
+};
+
+// Threads start on demand (a job that finds no idle thread starts one, up to
+// max_threads; beyond that it waits in the queue). Thread-safe.
+class WorkerPool final : public Executor {
+ public:
+  explicit WorkerPool(WorkerPoolOptions options = {});
+  // Shutdown(infinite).
+  ~WorkerPool() override;
+
+  bool Submit(std::function<void()> job) override;
+
+  // Refuses new jobs, lets queued and running ones finish and the threads
+  // exit, for at most `timeout`. False if some job was still running then:
+  // the threads are left to finish on their own (they own what they use).
+  bool Shutdown(absl::Duration timeout);
+
+  size_t threads() const;
+
+ private:
+  struct State;
+  static void Run(std::shared_ptr<State> state);
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace sp::server
+
+#endif  // RUMP_SP_SERVER_WORKER_POOL_H_

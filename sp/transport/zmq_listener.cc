@@ -1,0 +1,553 @@
+#include "sp/transport/zmq_listener.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+#include <zmq.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sp/transport/socket_file.h"
+#include "sp/wire/frame_reader.h"
+
+namespace sp::transport {
+namespace {
+
+constexpr int kMessagesPerPoll = 256;  // fairness between input and output
+
+class ZmqListener;
+
+// One of libzmq's underlying connections: its descriptor number and which
+// connection of that number (descriptors are reused).
+struct Link {
+  int fd = -1;
+  uint64_t epoch = 0;
+  bool operator<(const Link& o) const { return fd != o.fd ? fd < o.fd : epoch < o.epoch; }
+};
+
+class ZmqConn final : public Connection, public std::enable_shared_from_this<ZmqConn> {
+ public:
+  ZmqConn(ZmqListener* owner, std::string id, std::string peer, int fd)
+      : owner_(owner), id_(std::move(id)), peer_(std::move(peer)), fd_(fd) {}
+
+  void Send(std::string bytes) override;
+  void Close() override;
+  const std::string& peer() const override { return peer_; }
+
+  const std::string& id() const { return id_; }
+  int fd() const { return fd_; }
+  bool closing() const { return closing_.load(std::memory_order_acquire); }
+  bool finalized() const { return finalized_.load(std::memory_order_acquire); }
+
+  // --- listener thread only
+  std::shared_ptr<Receiver> receiver;
+  Link link;
+
+ private:
+  friend class ZmqListener;
+  ZmqListener* const owner_;
+  const std::string id_;
+  const std::string peer_;
+  const int fd_;  // the underlying connection's descriptor in libzmq, or -1
+  std::atomic<bool> closing_{false};
+  std::atomic<bool> finalized_{false};
+};
+
+// Something for the listener thread to do.
+struct OutItem {
+  enum Kind { kData, kClose, kCommand } kind = kData;
+  std::shared_ptr<ZmqConn> conn;
+  std::string bytes;
+  std::function<void()> command;
+};
+
+class ZmqListener final : public Listener {
+ public:
+  ZmqListener(Url url, ListenerOptions options, std::unique_ptr<zmq::context_t> ctx,
+              std::unique_ptr<zmq::socket_t> router, std::unique_ptr<zmq::socket_t> monitor,
+              int wake_fd, std::string bound_url, internal::FileId file_id)
+      : url_(std::move(url)),
+        options_(std::move(options)),
+        ctx_(std::move(ctx)),
+        router_(std::move(router)),
+        monitor_(std::move(monitor)),
+        wake_fd_(wake_fd),
+        bound_url_(std::move(bound_url)),
+        file_id_(file_id) {}
+
+  ~ZmqListener() override {
+    Shutdown(absl::ZeroDuration());
+    close(wake_fd_);
+  }
+
+  void Start(Acceptor* acceptor) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (started_ || loop_done_) return;
+    started_ = true;
+    acceptor_ = acceptor;
+    thread_ = std::thread([this] { Loop(); });
+    loop_thread_ = thread_.get_id();
+  }
+
+  void StopAccepting() override {
+    RunInLoop([this] { StopAcceptingInLoop(); });
+  }
+
+  void Shutdown(absl::Duration flush) override {
+    RunInLoop([this, flush] {
+      StopAcceptingInLoop();
+      FlushOutput();
+      std::vector<std::shared_ptr<ZmqConn>> all;
+      for (auto& [id, c] : conns_) all.push_back(c);
+      for (auto& c : all) {
+        SendEof(c->id());
+        Finalize(c, absl::OkStatus());
+      }
+      linger_ms_ = int(std::max<int64_t>(0, absl::ToInt64Milliseconds(flush)));
+      stop_ = true;
+    });
+    std::thread t;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!started_) loop_done_ = true;
+      t = std::move(thread_);
+    }
+    if (t.joinable()) t.join();
+    CloseSockets();
+  }
+
+  std::string BoundUrl() const override { return bound_url_; }
+
+  // From any thread: queue work for the listener thread.
+  void Enqueue(OutItem item) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (loop_done_) return;
+      wake = out_.empty();
+      out_.push_back(std::move(item));
+    }
+    if (wake) {
+      const uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+ private:
+  void Log(const std::string& line) const {
+    if (options_.log) {
+      options_.log(line);
+    } else {
+      internal::LogToStderr(line);
+    }
+  }
+
+  void RunInLoop(std::function<void()> fn) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!started_ || loop_done_ || std::this_thread::get_id() == loop_thread_) {
+      lock.unlock();
+      fn();
+      return;
+    }
+    auto done = std::make_shared<bool>(false);
+    auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
+    OutItem item;
+    item.kind = OutItem::kCommand;
+    item.command = [this, shared_fn, done] {
+      (*shared_fn)();
+      std::lock_guard<std::mutex> l(mu_);
+      *done = true;
+      cv_.notify_all();
+    };
+    const bool wake = out_.empty();
+    out_.push_back(std::move(item));
+    if (wake) {
+      const uint64_t one = 1;
+      (void)!write(wake_fd_, &one, sizeof(one));
+    }
+    cv_.wait(lock, [&] { return *done || loop_done_; });
+    if (!*done) {
+      lock.unlock();
+      (*shared_fn)();
+    }
+  }
+
+  void StopAcceptingInLoop() {
+    if (!accepting_) return;
+    accepting_ = false;
+    if (url_.scheme == Scheme::kZmqIpc) internal::RemoveIfSame(url_.path, file_id_);
+  }
+
+  void CloseSockets() {
+    std::lock_guard<std::mutex> lock(sockets_mu_);
+    if (!router_) return;
+    try {
+      zmq_socket_monitor(router_->handle(), nullptr, 0);
+      router_->set(zmq::sockopt::linger, linger_ms_);
+    } catch (const zmq::error_t&) {
+    }
+    router_.reset();
+    monitor_.reset();
+    ctx_.reset();  // waits (up to the linger time) for queued messages
+    if (url_.scheme == Scheme::kZmqIpc) internal::RemoveIfSame(url_.path, file_id_);
+  }
+
+  void Loop() {
+    while (!stop_) {
+      zmq_pollitem_t items[3] = {
+          {router_->handle(), 0, ZMQ_POLLIN, 0},
+          {monitor_->handle(), 0, ZMQ_POLLIN, 0},
+          {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+      };
+      int n = 0;
+      if (busy_) {
+        // Activity last round: watch a moment before sleeping (see the
+        // stream listener), yielding the CPU.
+        busy_ = false;
+        const absl::Time until = absl::Now() + absl::Microseconds(50);
+        while ((n = zmq_poll(items, 3, 0)) == 0 && absl::Now() < until) {
+          std::this_thread::yield();
+        }
+      }
+      if (n == 0) n = zmq_poll(items, 3, -1);
+      if (n < 0) {
+        if (zmq_errno() == EINTR) continue;
+        Log(absl::StrCat("zmq_poll: ", zmq_strerror(zmq_errno())));
+        break;
+      }
+      if (items[2].revents & ZMQ_POLLIN) {
+        uint64_t v;
+        (void)!read(wake_fd_, &v, sizeof(v));
+      }
+      DrainMonitor();
+      ReadMessages();  // also when only the monitor spoke: applies disconnects
+      FlushOutput();
+      busy_ = n > 0;
+    }
+    std::vector<std::shared_ptr<ZmqConn>> all;
+    for (auto& [id, c] : conns_) all.push_back(c);
+    for (auto& c : all) Finalize(c, absl::OkStatus());
+    std::deque<OutItem> rest;
+    std::lock_guard<std::mutex> lock(mu_);
+    loop_done_ = true;
+    rest.swap(out_);  // destroyed here; their waiters run the commands
+    cv_.notify_all();
+  }
+
+  // Reads what the ROUTER has (up to a batch); once it is empty, applies
+  // the disconnects seen meanwhile, so that what a client sent before its
+  // connection broke is handled before the break.
+  void ReadMessages() {
+    for (int i = 0; i < kMessagesPerPoll; ++i) {
+      zmq::message_t id;
+      zmq::message_t body;
+      bool extra = false;
+      try {
+        if (!router_->recv(id, zmq::recv_flags::dontwait)) {
+          ApplyDisconnects();
+          return;
+        }
+        if (!id.more()) continue;  // a ROUTER always gives identity + body
+        (void)router_->recv(body, zmq::recv_flags::none);
+        while (body.more()) {
+          extra = true;
+          zmq::message_t part;
+          (void)router_->recv(part, zmq::recv_flags::none);
+          if (!part.more()) break;
+        }
+      } catch (const zmq::error_t& e) {
+        Log(absl::StrCat("zmq recv: ", e.what()));
+        return;
+      }
+      // A new connection's ACCEPTED event precedes its messages: see it
+      // before its hello (its descriptor may be a reused one).
+      DrainMonitor();
+      HandleMessage(id.to_string(), body, extra);
+    }
+  }
+
+  void HandleMessage(const std::string& key, zmq::message_t& body, bool extra) {
+    auto it = conns_.find(key);
+    if (it == conns_.end()) {
+      // An identity we closed (its goodbye, or frames sent before it saw
+      // our EOF): ignored until its connection goes.
+      if (closed_ids_.count(key) != 0) return;
+      if (body.size() != 0 || extra) {
+        SendEof(key);  // not connected: EOF
+        return;
+      }
+      if (!accepting_) {
+        SendEof(key);
+        return;
+      }
+      // Which underlying connection it came over (for its disconnect).
+      const int fd = zmq_msg_get(body.handle(), ZMQ_SRCFD);
+      const Link link{fd, fd >= 0 ? epochs_[fd] : 0};
+      auto c = std::make_shared<ZmqConn>(
+          this, key,
+          absl::StrCat(url_.scheme == Scheme::kZmqIpc ? "zmq+ipc" : "zmq+tcp", " id ",
+                       absl::BytesToHexString(key)),
+          link.fd);
+      c->link = link;
+      conns_[key] = c;
+      if (fd >= 0) link_ids_[link].insert(key);
+      std::shared_ptr<Receiver> r = acceptor_ != nullptr ? acceptor_->OnAccept(c) : nullptr;
+      if (r == nullptr) {
+        SendEof(key);
+        Finalize(c, absl::OkStatus());
+        return;
+      }
+      c->receiver = std::move(r);
+      return;
+    }
+    std::shared_ptr<ZmqConn> c = it->second;
+    if (c->closing()) return;  // no more input after Close()
+    if (extra) {
+      SendEof(key);
+      Finalize(c, absl::InvalidArgumentError("a multi-part message (a frame is one part)"));
+      return;
+    }
+    if (body.size() == 0) {
+      Finalize(c, absl::OkStatus());  // goodbye
+      return;
+    }
+    absl::string_view bytes(static_cast<const char*>(body.data()), body.size());
+    absl::StatusOr<wire::FrameView> f = wire::ParseFrame(bytes, options_.max_frame_len);
+    if (!f.ok()) {
+      SendEof(key);
+      Finalize(c, f.status());
+      return;
+    }
+    wire::Frame frame{f->header, std::string(f->payload)};
+    if (c->receiver != nullptr) c->receiver->OnFrame(std::move(frame));
+  }
+
+  // Monitor events: ACCEPTED starts a new epoch of a descriptor number;
+  // DISCONNECTED ends the current one (applied by ApplyDisconnects).
+  void DrainMonitor() {
+    for (;;) {
+      zmq::message_t ev;
+      zmq::message_t addr;
+      try {
+        if (!monitor_->recv(ev, zmq::recv_flags::dontwait)) return;
+        if (ev.more()) (void)monitor_->recv(addr, zmq::recv_flags::none);
+      } catch (const zmq::error_t&) {
+        return;
+      }
+      if (ev.size() < 6) continue;
+      uint16_t event;
+      int32_t value;
+      std::memcpy(&event, ev.data(), sizeof(event));
+      std::memcpy(&value, static_cast<const char*>(ev.data()) + 2, sizeof(value));
+      if (event == ZMQ_EVENT_ACCEPTED) {
+        ++epochs_[value];
+      } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        disconnects_.push_back(Link{value, epochs_[value]});
+      }
+    }
+  }
+
+  void ApplyDisconnects() {
+    DrainMonitor();
+    std::vector<Link> links;
+    links.swap(disconnects_);
+    for (const Link& link : links) {
+      auto it = link_ids_.find(link);
+      if (it == link_ids_.end()) continue;
+      std::set<std::string> ids = std::move(it->second);
+      link_ids_.erase(it);
+      for (const std::string& id : ids) {
+        auto c = conns_.find(id);
+        if (c != conns_.end()) {
+          std::shared_ptr<ZmqConn> conn = c->second;
+          Finalize(conn, absl::OkStatus());
+        }
+        closed_ids_.erase(id);
+      }
+    }
+  }
+
+  void FlushOutput() {
+    for (;;) {
+      std::deque<OutItem> items;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (out_.empty()) return;
+        items.swap(out_);
+      }
+      for (OutItem& item : items) {
+        switch (item.kind) {
+          case OutItem::kCommand:
+            item.command();
+            break;
+          case OutItem::kClose:
+            if (item.conn->finalized()) break;
+            SendEof(item.conn->id());
+            Finalize(item.conn, absl::OkStatus());
+            break;
+          case OutItem::kData:
+            if (item.conn->finalized()) break;
+            if (absl::Status s = SendRaw(item.conn->id(), item.bytes); !s.ok()) {
+              Finalize(item.conn, s);
+            }
+            break;
+        }
+      }
+    }
+  }
+
+  // The empty message that tells a client its connection is closed.
+  void SendEof(const std::string& id) { (void)SendRaw(id, std::string()); }
+
+  // One message to identity `id`.
+  absl::Status SendRaw(const std::string& id, const std::string& bytes) {
+    try {
+      zmq::message_t idmsg(id.data(), id.size());
+      zmq::message_t body(bytes.data(), bytes.size());
+      if (!router_->send(idmsg, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "the peer left more than ", kZmqMaxUnreadMessages, " messages unread"));
+      }
+      (void)router_->send(body, zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EHOSTUNREACH) return absl::UnavailableError("the peer is gone");
+      return absl::UnavailableError(absl::StrCat("zmq send: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  void Finalize(const std::shared_ptr<ZmqConn>& c, const absl::Status& why) {
+    if (c->finalized_.exchange(true)) return;
+    c->closing_.store(true, std::memory_order_release);
+    conns_.erase(c->id());
+    // Until its connection goes, the identity stays known as closed.
+    if (link_ids_.count(c->link) != 0) closed_ids_.insert(c->id());
+    std::shared_ptr<Receiver> r = std::move(c->receiver);
+    if (r != nullptr) r->OnClosed(why);
+  }
+
+  const Url url_;
+  const ListenerOptions options_;
+  std::mutex sockets_mu_;
+  std::unique_ptr<zmq::context_t> ctx_;
+  std::unique_ptr<zmq::socket_t> router_;
+  std::unique_ptr<zmq::socket_t> monitor_;
+  const int wake_fd_;
+  const std::string bound_url_;
+  const internal::FileId file_id_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<OutItem> out_;
+  std::thread thread_;
+  std::thread::id loop_thread_;
+  bool started_ = false;
+  bool loop_done_ = false;
+  Acceptor* acceptor_ = nullptr;
+
+  // --- listener thread only (or before Start / after the thread ended)
+  std::unordered_map<std::string, std::shared_ptr<ZmqConn>> conns_;
+  // libzmq's connections, as (descriptor, epoch): the identities seen on
+  // each (open or closed), the closed identities, the epoch of each
+  // descriptor number, and disconnects not yet applied.
+  std::map<Link, std::set<std::string>> link_ids_;
+  std::set<std::string> closed_ids_;
+  std::map<int, uint64_t> epochs_;
+  std::vector<Link> disconnects_;
+  bool accepting_ = true;
+  bool stop_ = false;
+  int linger_ms_ = 0;
+  bool busy_ = false;
+};
+
+void ZmqConn::Send(std::string bytes) {
+  if (bytes.empty() || closing() || finalized()) return;
+  OutItem item;
+  item.kind = OutItem::kData;
+  item.conn = shared_from_this();
+  item.bytes = std::move(bytes);
+  owner_->Enqueue(std::move(item));
+}
+
+void ZmqConn::Close() {
+  if (finalized() || closing_.exchange(true)) return;
+  OutItem item;
+  item.kind = OutItem::kClose;
+  item.conn = shared_from_this();
+  owner_->Enqueue(std::move(item));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Listener>> OpenZmqListener(const Url& url,
+                                                          ListenerOptions options) {
+  if (url.scheme != Scheme::kZmqTcp && url.scheme != Scheme::kZmqIpc) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("rump_sp: ", url.text, " is not a zmq+tcp:// or zmq+ipc:// URL"));
+  }
+  if (url.scheme == Scheme::kZmqIpc) {
+    // libzmq would remove whatever is at the path; refuse a live server's
+    // socket and anything that is not a socket first.
+    if (absl::Status s = internal::FreeSocketPath(url.text, url.path, options.log); !s.ok()) {
+      return s;
+    }
+  }
+  std::unique_ptr<zmq::context_t> ctx;
+  std::unique_ptr<zmq::socket_t> router;
+  std::unique_ptr<zmq::socket_t> monitor;
+  std::string bound;
+  try {
+    ctx = std::make_unique<zmq::context_t>(1);
+    router = std::make_unique<zmq::socket_t>(*ctx, zmq::socket_type::router);
+    router->set(zmq::sockopt::router_mandatory, 1);
+    router->set(zmq::sockopt::sndhwm, kZmqMaxUnreadMessages);
+    router->set(zmq::sockopt::maxmsgsize, int64_t(options.max_frame_len));
+    router->set(zmq::sockopt::linger, 0);
+    if (url.ipv6) router->set(zmq::sockopt::ipv6, 1);
+    const std::string mon_endpoint =
+        absl::StrCat("inproc://rump-sp-monitor-", reinterpret_cast<uintptr_t>(router.get()));
+    if (zmq_socket_monitor(router->handle(), mon_endpoint.c_str(), ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    monitor = std::make_unique<zmq::socket_t>(*ctx, zmq::socket_type::pair);
+    monitor->set(zmq::sockopt::rcvhwm, 0);
+    monitor->connect(mon_endpoint);
+    router->bind(url.zmq_endpoint);
+    bound = router->get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t& e) {
+    const int err = e.num() > 0 ? e.num() : EINVAL;
+    if (router) {
+      zmq_socket_monitor(router->handle(), nullptr, 0);
+    }
+    monitor.reset();
+    router.reset();
+    ctx.reset();
+    return HostError(err, absl::StrCat("rump_sp: failed to bind to URL ", url.text, ": ",
+                                       zmq_strerror(err)));
+  }
+  const int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake < 0) {
+    const int e = errno;
+    return HostError(e, absl::StrCat("rump_sp: eventfd: ", std::strerror(e)));
+  }
+  internal::FileId file_id;
+  if (url.scheme == Scheme::kZmqIpc) file_id = internal::IdOfFile(url.path);
+  return std::unique_ptr<Listener>(new ZmqListener(url, std::move(options), std::move(ctx),
+                                                   std::move(router), std::move(monitor), wake,
+                                                   absl::StrCat("zmq+", bound), file_id));
+}
+
+}  // namespace sp::transport
