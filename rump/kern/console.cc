@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "rump/abi/ioctl.h"
@@ -17,20 +18,27 @@ absl::StatusOr<size_t> Console::Read(SyscallContext&, absl::Span<const UserIoVec
 
 absl::StatusOr<size_t> Console::Write(SyscallContext& ctx,
                                       absl::Span<const UserIoVec> iov) {
+  // Copied in bounded pieces: a caller's length never sizes an allocation.
+  constexpr size_t kChunk = 64 * 1024;
+  std::string buf;
   size_t total = 0;
   for (const UserIoVec& v : iov) {
-    std::string buf(v.len, '\0');
-    if (absl::Status s = ctx.mem.CopyIn(v.base, buf.data(), v.len); !s.ok()) {
-      if (total) break;
-      return s;
+    for (size_t done = 0; done < v.len;) {
+      const size_t n = std::min(kChunk, v.len - done);
+      buf.resize(n);
+      if (absl::Status s = ctx.mem.CopyIn(v.base + done, buf.data(), n); !s.ok()) {
+        if (total) return total;
+        return s;
+      }
+      size_t off = 0;
+      while (off < n) {
+        const ssize_t w = ::write(STDOUT_FILENO, buf.data() + off, n - off);
+        if (w <= 0) break;  // the host's stdout is gone: the console swallows
+        off += size_t(w);
+      }
+      done += n;
+      total += n;
     }
-    size_t off = 0;
-    while (off < buf.size()) {
-      const ssize_t n = ::write(STDOUT_FILENO, buf.data() + off, buf.size() - off);
-      if (n <= 0) break;  // the host's stdout is gone: the console swallows
-      off += size_t(n);
-    }
-    total += v.len;
   }
   return total;
 }

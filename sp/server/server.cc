@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
 #include "rump/kern/kern_sysctl.h"
-#include "sp/server/host_errno.h"
 #include "sp/transport/url.h"
 #include "sp/wire/banner.h"
 
@@ -17,24 +16,23 @@ namespace {
 
 // A transport or URL error as a status carrying the NetBSD errno.
 absl::Status WithNetbsdErrno(const absl::Status& s) {
-  return rump::abi::Errno(NetbsdErrnoFromHost(transport::HostErrno(s)), s.message());
+  return rump::abi::Errno(rump::abi::FromHostErrno(transport::HostErrno(s)), s.message());
 }
 
 }  // namespace
 
-Server::Server(rump::Kernel& kernel, ServerOptions options)
-    : kernel_(kernel), options_(std::move(options)) {}
+Server::Server(ServerOptions options) : options_(std::move(options)) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
                                                       absl::string_view url,
                                                       ServerOptions options) {
   absl::StatusOr<transport::Url> parsed = transport::ParseUrl(url, transport::Role::kServer);
   if (!parsed.ok()) {
-    return rump::abi::Errno(NetbsdErrnoFromHost(transport::UrlErrno(parsed.status())),
+    return rump::abi::Errno(rump::abi::FromHostErrno(transport::UrlErrno(parsed.status())),
                             absl::StrCat("rump_sp: failed to bind to URL ", url, ": ",
                                          parsed.status().message()));
   }
-  std::unique_ptr<Server> server(new Server(kernel, std::move(options)));
+  std::unique_ptr<Server> server(new Server(std::move(options)));
   const ServerOptions& o = server->options_;
 
   wire::BannerInfo info;

@@ -83,9 +83,8 @@ class Server final : public transport::Acceptor {
       std::shared_ptr<transport::Connection> conn) override;
 
  private:
-  Server(rump::Kernel& kernel, ServerOptions options);
+  explicit Server(ServerOptions options);
 
-  rump::Kernel& kernel_;
   const ServerOptions options_;
   std::string banner_;
   std::string url_;

@@ -387,11 +387,11 @@ void Session::HandleFork(const wire::Frame& f) {
     CloseConnection();
     return;
   }
-  // NetBSD forks once more from the pre-forked process (sharing its
-  // descriptors) and releases it, so the child's parent is init.
-  std::shared_ptr<rump::Process> child = kernel.NewProcess(1, middle->comm());
-  child->fds().CloseAll();
-  child->fds().CopyFrom(middle->fds());
+  // NetBSD forks once more from the pre-forked process, sharing its
+  // descriptor table (RFFD_SHARE), and releases it, so the child's parent
+  // is init.
+  std::shared_ptr<rump::Process> child =
+      kernel.NewProcess(1, middle->comm(), middle->shared_fds());
   kernel.ReleaseProcess(middle->pid());
   {
     std::lock_guard<std::mutex> lock(mu_);
