@@ -21,25 +21,8 @@ namespace {
 constexpr char kErrnoPayload[] = "rump.sp/host-errno";
 
 absl::Status Error(absl::string_view url, int host_errno, absl::string_view why) {
-  std::string msg = absl::StrCat("rump_sp URL \"", absl::CHexEscape(url), "\": ", why);
-  absl::Status s;
-  switch (host_errno) {
-    case ERANGE:
-      s = absl::OutOfRangeError(msg);
-      break;
-    case EOPNOTSUPP:
-      s = absl::UnimplementedError(msg);
-      break;
-    case EINVAL:
-    case ENAMETOOLONG:
-      s = absl::InvalidArgumentError(msg);
-      break;
-    default:
-      s = absl::FailedPreconditionError(msg);
-      break;
-  }
-  s.SetPayload(kErrnoPayload, absl::Cord(std::to_string(host_errno)));
-  return s;
+  return HostErrnoStatus(
+      host_errno, absl::StrCat("rump_sp URL \"", absl::CHexEscape(url), "\": ", why));
 }
 
 // unix:// and zmq+ipc://: the absolute path, checked against sun_path.
@@ -330,6 +313,45 @@ int UrlErrno(const absl::Status& status) {
     return e;
   }
   return EINVAL;
+}
+
+absl::Status HostErrnoStatus(int host_errno, absl::string_view message) {
+  absl::StatusCode code;
+  switch (host_errno) {
+    case ENOTCONN: case ECONNRESET: case EPIPE: case ECONNREFUSED: case ETIMEDOUT:
+      code = absl::StatusCode::kUnavailable;
+      break;
+    case ENOENT:
+      code = absl::StatusCode::kNotFound;
+      break;
+    case EADDRINUSE:
+      code = absl::StatusCode::kAlreadyExists;
+      break;
+    case EACCES: case EPERM:
+      code = absl::StatusCode::kPermissionDenied;
+      break;
+    case EINVAL: case ENAMETOOLONG:
+      code = absl::StatusCode::kInvalidArgument;
+      break;
+    case ERANGE:
+      code = absl::StatusCode::kOutOfRange;
+      break;
+    case EOPNOTSUPP:
+      code = absl::StatusCode::kUnimplemented;
+      break;
+    case EPROTO:
+      code = absl::StatusCode::kDataLoss;
+      break;
+    case ENOMEM:
+      code = absl::StatusCode::kResourceExhausted;
+      break;
+    default:
+      code = absl::StatusCode::kFailedPrecondition;
+      break;
+  }
+  absl::Status s(code, message);
+  s.SetPayload(kErrnoPayload, absl::Cord(std::to_string(host_errno)));
+  return s;
 }
 
 }  // namespace sp::transport

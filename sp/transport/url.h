@@ -85,6 +85,11 @@ absl::StatusOr<SocketAddress> SocketAddressOf(const Url& url);
 // status that carries none.
 int UrlErrno(const absl::Status& status);
 
+// A status carrying host errno `host_errno` (read back by UrlErrno), with a
+// canonical code that matches it. The one way sp/ makes such statuses: URL,
+// listener and client errors all go through it.
+absl::Status HostErrnoStatus(int host_errno, absl::string_view message);
+
 }  // namespace sp::transport
 
 #endif  // RUMP_SP_TRANSPORT_URL_H_
