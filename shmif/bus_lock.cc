@@ -62,6 +62,9 @@ absl::Status BusLock::RegisterLiveness() {
 
 bool BusLock::HolderIsDead(uint32_t holder) const {
   if ((holder & kHolderMark) == 0) return false;  // a NetBSD peer: unknown
+  // Another thread of this process: alive (and our own liveness lock would
+  // not conflict with the query below, so it would look dead).
+  if ((holder & kPidMask) == (pid_ & kPidMask)) return false;
   struct flock fl = LivenessRange(holder & kPidMask, F_WRLCK);
   if (fcntl(fd_, F_OFD_GETLK, &fl) != 0) return false;
   return fl.l_type == F_UNLCK;

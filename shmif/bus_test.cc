@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -315,6 +317,35 @@ TEST(BusLockTest, TellsLiveHoldersFromDeadOnes) {
   EXPECT_FALSE(lock.HolderIsDead(0)) << "a NetBSD holder is never known dead";
   // A pid that is not attached (pid 1 is not on our bus).
   EXPECT_TRUE(lock.HolderIsDead(BusLock::kHolderMark | BusLock::kWriterBit | 1));
+  close(fd);
+}
+
+// The liveness mark of this very file description never conflicts with a
+// query through it, so another thread of the holder's own process must not
+// be taken for dead (it once was, and a receive thread reset the ring under
+// a sending thread).
+TEST(BusLockTest, AThreadOfTheHoldingProcessIsAlive) {
+  const std::string path = TempPath("self.bus");
+  unlink(path.c_str());
+  auto a = Bus::Attach(path);
+  ASSERT_TRUE(a.ok());
+  int fd = open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> mem(kBusSize);
+  BusLock lock(mem.data(), fd);
+  ASSERT_TRUE(lock.RegisterLiveness().ok());
+  EXPECT_FALSE(lock.HolderIsDead(BusLock::kHolderMark | BusLock::kWriterBit |
+                                 uint32_t(getpid())));
+  ASSERT_EQ(lock.Acquire(/*writer=*/true), BusLock::Takeover::kNone);
+  std::atomic<int> takeover{-1};
+  std::thread other([&] {
+    takeover = static_cast<int>(lock.Acquire(/*writer=*/false));
+    lock.Release();
+  });
+  absl::SleepFor(absl::Milliseconds(30));  // long past the dead-holder checks
+  lock.Release();
+  other.join();
+  EXPECT_EQ(takeover.load(), static_cast<int>(BusLock::Takeover::kNone));
   close(fd);
 }
 
