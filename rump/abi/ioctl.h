@@ -32,6 +32,14 @@ inline constexpr uint64_t kFIONCLEX = Io('f', 2);
 inline constexpr uint64_t kFIONBIO = Iow('f', 126, 4);
 inline constexpr uint64_t kFIONREAD = Ior('f', 127, 4);
 static_assert(kFIONBIO == 0x8004667e && kFIONREAD == 0x4004667f);
+inline constexpr uint64_t kFIOASYNC = Iow('f', 125, 4);
+inline constexpr uint64_t kFIONWRITE = Ior('f', 121, 4);  // bytes in the send queue
+inline constexpr uint64_t kFIONSPACE = Ior('f', 120, 4);  // free space in the send queue
+static_assert(kFIOASYNC == 0x8004667d && kFIONWRITE == 0x40046679);
+inline constexpr uint64_t kSIOCATMARK = Ior('s', 7, 4);
+static_assert(kSIOCATMARK == 0x40047307);
+// The ioctl group letter ('i' interface, 'f' file, 's' socket, 'r' route).
+constexpr char IoctlGroup(uint64_t cmd) { return char((cmd >> 8) & 0xff); }
 static_assert(kFIOCLEX == 0x20006601 && kFIONCLEX == 0x20006602);
 
 // fcntl(2) commands and flags.

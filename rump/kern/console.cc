@@ -6,6 +6,7 @@
 #include <string>
 
 #include "rump/abi/ioctl.h"
+#include "rump/abi/poll.h"
 #include "rump/kern/syscall.h"
 
 namespace rump {
@@ -41,6 +42,10 @@ absl::StatusOr<size_t> Console::Write(SyscallContext& ctx,
     }
   }
   return total;
+}
+
+int Console::Poll(int events) {
+  return events & (abi::kPOLLIN | abi::kPOLLRDNORM | abi::kPOLLOUT | abi::kPOLLWRNORM);
 }
 
 }  // namespace rump

@@ -1,7 +1,8 @@
 // Console: the rump console, what descriptors 0-2 of every process refer to.
 // Writes go to the host process's standard output (rump_server's, which is
 // /dev/null once it daemonizes), as NetBSD's rump console does; reads return
-// end of file.
+// end of file. poll/select see it always readable (end of file) and
+// writable.
 #ifndef RUMP_KERN_CONSOLE_H_
 #define RUMP_KERN_CONSOLE_H_
 
@@ -16,6 +17,7 @@ class Console final : public File {
                               absl::Span<const UserIoVec> iov) override;
   absl::StatusOr<size_t> Write(SyscallContext& ctx,
                                absl::Span<const UserIoVec> iov) override;
+  int Poll(int events) override;
 };
 
 }  // namespace rump

@@ -2,6 +2,7 @@
 
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
+#include "rump/abi/poll.h"
 
 namespace rump {
 
@@ -15,6 +16,10 @@ absl::StatusOr<size_t> File::Write(SyscallContext&, absl::Span<const UserIoVec>)
 
 absl::Status File::Ioctl(SyscallContext&, uint64_t, absl::Span<uint8_t>) {
   return abi::Errno(abi::kENOTTY);
+}
+
+int File::Poll(int events) {
+  return events & (abi::kPOLLIN | abi::kPOLLOUT | abi::kPOLLRDNORM | abi::kPOLLWRNORM);
 }
 
 void File::SetStatusFlags(int flags) {

@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "rump/kern/poll.h"
 #include "rump/kern/user_memory.h"
 
 namespace rump {
@@ -43,6 +44,18 @@ class File {
   virtual absl::Status Ioctl(SyscallContext& ctx, uint64_t cmd,
                              absl::Span<uint8_t> data);
 
+  // Readiness for poll(2)/select(2): the subset of `events` (NetBSD POLL*
+  // bits, rump/abi/poll.h) that an operation could do now without
+  // blocking, plus POLLERR / POLLHUP when they apply (reported whether
+  // asked for or not). Must not block. Default (NetBSD's seltrue): always
+  // readable and writable.
+  virtual int Poll(int events);
+
+  // The poll/select calls waiting on this file. A file whose readiness
+  // changes (data arrives, an error is posted, it is shut down or closed)
+  // calls poll_waiters().Wake() after the change.
+  PollWaiters& poll_waiters() { return poll_waiters_; }
+
   // Called once, when the last descriptor referring to this file is closed.
   // Blocked operations on it must return soon after.
   virtual void LastClose() {}
@@ -56,6 +69,7 @@ class File {
   friend class FdTable;
   std::atomic<int> flags_;
   std::atomic<int> descriptors_{0};  // descriptors referring to this file
+  PollWaiters poll_waiters_;
 };
 
 }  // namespace rump

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -10,14 +11,15 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/syscalls.h"
+#include "rump/kern/iov.h"
 #include "rump/kern/kernel.h"
+#include "rump/kern/sleep.h"
 
 namespace rump {
 namespace {
 
 using Result = absl::StatusOr<SyscallReturn>;
 
-constexpr int kMaxIov = 1024;  // UIO_MAXIOV
 constexpr int kClockRealtime = 0;
 constexpr int kClockMonotonic = 3;
 
@@ -25,28 +27,6 @@ SyscallReturn Ret(int64_t rv0, int64_t rv1 = 0) { return SyscallReturn{rv0, rv1}
 
 absl::StatusOr<std::shared_ptr<File>> FileFor(SyscallContext& ctx, int fd) {
   return ctx.process.fds().Get(fd);
-}
-
-// Copies in a NetBSD iovec array (16 bytes per entry).
-absl::StatusOr<std::vector<UserIoVec>> CopyInIov(SyscallContext& ctx, UserAddr addr,
-                                                 int count) {
-  if (count < 0 || count > kMaxIov) return abi::Errno(abi::kEINVAL);
-  std::vector<uint64_t> raw(2 * size_t(count));
-  if (count > 0) {
-    if (absl::Status s = ctx.mem.CopyIn(addr, raw.data(), raw.size() * 8); !s.ok()) {
-      return s;
-    }
-  }
-  std::vector<UserIoVec> iov(count);
-  uint64_t total = 0;
-  for (int i = 0; i < count; ++i) {
-    iov[i] = UserIoVec{raw[2 * i], raw[2 * i + 1]};
-    total += iov[i].len;
-    if (iov[i].len > uint64_t{INT64_MAX} || total > uint64_t{INT64_MAX}) {
-      return abi::Errno(abi::kEINVAL);
-    }
-  }
-  return iov;
 }
 
 Result DoRead(SyscallContext& ctx, int fd, absl::Span<const UserIoVec> iov) {
@@ -191,7 +171,21 @@ Result Nanosleep(SyscallContext& ctx, const SyscallArgs& a) {
   int64_t req[2];
   if (absl::Status s = ctx.mem.CopyIn(a.Ptr(0), req, sizeof(req)); !s.ok()) return s;
   if (req[0] < 0 || req[1] < 0 || req[1] >= 1000000000) return abi::Errno(abi::kEINVAL);
-  absl::SleepFor(absl::Seconds(req[0]) + absl::Nanoseconds(req[1]));
+  const absl::Duration d = absl::Seconds(req[0]) + absl::Nanoseconds(req[1]);
+  const absl::Time end = absl::Now() + d;
+  if (absl::Status s = SleepFor(ctx, d); !s.ok()) {
+    // Interrupted: NetBSD stores the time left before failing with EINTR.
+    if (a.Ptr(1) != 0) {
+      const absl::Duration left = std::max(end - absl::Now(), absl::ZeroDuration());
+      int64_t rem[2] = {req[0], req[1]};  // a sleep too long to measure
+      if (left != absl::InfiniteDuration()) {
+        rem[0] = absl::ToInt64Seconds(left);
+        rem[1] = absl::ToInt64Nanoseconds(left % absl::Seconds(1));
+      }
+      (void)ctx.mem.CopyOut(rem, a.Ptr(1), sizeof(rem));
+    }
+    return s;
+  }
   if (a.Ptr(1) != 0) {
     const int64_t rem[2] = {0, 0};
     if (absl::Status s = ctx.mem.CopyOut(rem, a.Ptr(1), sizeof(rem)); !s.ok()) return s;
@@ -256,12 +250,12 @@ void RegisterKernSyscalls(SyscallTable& t) {
     return DoWrite(ctx, a.Int(0), absl::MakeConstSpan(&v, 1));
   });
   t.Register(abi::kSysReadv, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
-    absl::StatusOr<std::vector<UserIoVec>> iov = CopyInIov(ctx, a.Ptr(1), a.Int(2));
+    absl::StatusOr<std::vector<UserIoVec>> iov = CopyInIov(ctx.mem, a.Ptr(1), a.Int(2));
     if (!iov.ok()) return iov.status();
     return DoRead(ctx, a.Int(0), *iov);
   });
   t.Register(abi::kSysWritev, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
-    absl::StatusOr<std::vector<UserIoVec>> iov = CopyInIov(ctx, a.Ptr(1), a.Int(2));
+    absl::StatusOr<std::vector<UserIoVec>> iov = CopyInIov(ctx.mem, a.Ptr(1), a.Int(2));
     if (!iov.ok()) return iov.status();
     return DoWrite(ctx, a.Int(0), *iov);
   });
@@ -275,6 +269,7 @@ void RegisterKernSyscalls(SyscallTable& t) {
   t.Register(abi::kSysClockGettime, ClockGettime);
   t.Register(abi::kSysGettimeofday, Gettimeofday);
   t.Register(abi::kSysNanosleep, Nanosleep);
+  RegisterPollSyscalls(t);
 }
 
 }  // namespace rump

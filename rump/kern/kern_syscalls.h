@@ -11,6 +11,9 @@ namespace rump {
 
 void RegisterKernSyscalls(SyscallTable& table);
 
+// poll, pollts and select (kern_poll.cc); RegisterKernSyscalls calls it.
+void RegisterPollSyscalls(SyscallTable& table);
+
 }  // namespace rump
 
 #endif  // RUMP_KERN_KERN_SYSCALLS_H_

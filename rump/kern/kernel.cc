@@ -176,6 +176,14 @@ void Kernel::Halt(int howto) {
     halted_ = true;
     halt_howto_ = howto;
   }
+  // Release every thread sleeping in a system call (they return EINTR);
+  // later sleeps see halted() and return at once.
+  std::vector<std::shared_ptr<Process>> procs;
+  {
+    std::lock_guard<std::mutex> lock(procs_mu_);
+    for (auto& [pid, p] : procs_) procs.push_back(p);
+  }
+  for (auto& p : procs) p->Interrupt();
   timers_->Stop();  // no timer may run into a detached component
   for (auto it = components_.rbegin(); it != components_.rend(); ++it) {
     (*it)->Detach(*this);

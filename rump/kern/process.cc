@@ -2,6 +2,16 @@
 
 namespace rump {
 
+std::string Process::comm() const {
+  std::lock_guard<std::mutex> lock(comm_mu_);
+  return comm_;
+}
+
+void Process::set_comm(std::string comm) {
+  std::lock_guard<std::mutex> lock(comm_mu_);
+  comm_ = std::move(comm);
+}
+
 Credentials Process::credentials() const {
   const uint64_t u = uids_.load(std::memory_order_relaxed);
   const uint64_t g = gids_.load(std::memory_order_relaxed);
@@ -11,6 +21,28 @@ Credentials Process::credentials() const {
 void Process::set_credentials(const Credentials& c) {
   uids_.store(uint64_t{c.uid} | (uint64_t{c.euid} << 32), std::memory_order_relaxed);
   gids_.store(uint64_t{c.gid} | (uint64_t{c.egid} << 32), std::memory_order_relaxed);
+}
+
+void Process::Interrupt() {
+  std::vector<Sleeper*> sleepers;
+  {
+    std::lock_guard<std::mutex> lock(sleep_mu_);
+    interrupted_.store(true, std::memory_order_release);
+    sleepers = sleepers_;
+    ++interrupting_;  // keeps every listed sleeper (and its mutex) in place
+  }
+  for (Sleeper* s : sleepers) {
+    // A registered sleeper holds its mutex from its last look at
+    // interrupted() until it waits; taking the mutex here means it is
+    // waiting now (or gone past), so the notification cannot be lost.
+    { std::lock_guard<std::mutex> lock(*s->mu); }
+    s->cv->notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(sleep_mu_);
+    --interrupting_;
+  }
+  sleep_cv_.notify_all();
 }
 
 }  // namespace rump

@@ -7,8 +7,11 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "rump/kern/fd_table.h"
 
@@ -28,10 +31,15 @@ class Process {
         ppid_(ppid),
         comm_(std::move(comm)),
         fds_(fds ? std::move(fds) : std::make_shared<FdTable>()) {}
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
 
   pid_t pid() const { return pid_; }
   pid_t ppid() const { return ppid_; }
-  const std::string& comm() const { return comm_; }
+  // The command name (p_comm). Thread-safe; returns a copy.
+  std::string comm() const;
+  // Changes the command name (exec). Thread-safe.
+  void set_comm(std::string comm);
   FdTable& fds() { return *fds_; }
   // The descriptor table as a shared object, to share it with a new process.
   const std::shared_ptr<FdTable>& shared_fds() const { return fds_; }
@@ -39,13 +47,42 @@ class Process {
   Credentials credentials() const;
   void set_credentials(const Credentials& c);
 
+  // --- interruption
+  // Marks the process as being torn down (its remote client disconnected
+  // in the middle of a call, or the kernel is halting). Every interruptible
+  // sleep (SleepUntil in rump/kern/sleep.h: socket receives, poll, pollts,
+  // select, nanosleep) that a thread of this process is in returns EINTR
+  // promptly, and every later one returns EINTR at once, so no system call
+  // of the process stays blocked. Calls that do not sleep are unaffected.
+  // Permanent (there is no way to clear it); idempotent; thread-safe and
+  // callable from any thread, including while threads of the process are
+  // inside system calls. It does not close descriptors or release the
+  // process: the caller still calls Kernel::ReleaseProcess afterwards.
+  void Interrupt();
+  bool interrupted() const { return interrupted_.load(std::memory_order_acquire); }
+
  private:
+  friend class SleepRegistration;  // sleep.cc
+  // One thread sleeping in SleepUntil: the mutex and condition variable an
+  // Interrupt must lock and notify.
+  struct Sleeper {
+    std::mutex* mu;
+    std::condition_variable* cv;
+  };
+
   const pid_t pid_;
   const pid_t ppid_;
-  const std::string comm_;
+  mutable std::mutex comm_mu_;
+  std::string comm_;  // guarded by comm_mu_
   std::atomic<uint64_t> uids_{0};  // uid | euid << 32
   std::atomic<uint64_t> gids_{0};
   const std::shared_ptr<FdTable> fds_;
+
+  std::atomic<bool> interrupted_{false};
+  std::mutex sleep_mu_;             // guards sleepers_, interrupting_
+  std::condition_variable sleep_cv_;  // interrupting_ dropped to 0
+  std::vector<Sleeper*> sleepers_;
+  int interrupting_ = 0;            // Interrupt calls walking sleepers_
 };
 
 }  // namespace rump

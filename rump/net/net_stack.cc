@@ -20,6 +20,7 @@
 #include "rump/net/loopback.h"
 #include "rump/net/net_internal.h"
 #include "rump/net/sockaddr.h"
+#include "rump/net/socket_syscalls.h"
 
 namespace rump {
 namespace {
@@ -92,6 +93,7 @@ absl::Status NetStack::Attach(Kernel& kernel) {
                              [this](SyscallContext& ctx, const SyscallArgs& args) {
                                return SocketSyscall(ctx, args);
                              });
+  RegisterSocketSyscalls(kernel.syscalls());
   return AddSysctlNodes(kernel.sysctl());
 }
 

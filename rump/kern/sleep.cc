@@ -1,0 +1,94 @@
+#include "rump/kern/sleep.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/time/clock.h"
+#include "rump/abi/errno.h"
+#include "rump/kern/kernel.h"
+#include "rump/kern/process.h"
+
+namespace rump {
+
+// Registers one sleeping thread with its process for the time of one wait,
+// so that Process::Interrupt can wake it.
+class SleepRegistration {
+ public:
+  SleepRegistration(Process& p, std::mutex* mu, std::condition_variable* cv) : p_(p), me_{mu, cv} {}
+
+  // Called with the sleeper's mutex held (lock order: caller's mutex ->
+  // process sleep lock). False if the process is already interrupted.
+  bool Add() {
+    std::lock_guard<std::mutex> g(p_.sleep_mu_);
+    if (p_.interrupted()) return false;
+    p_.sleepers_.push_back(&me_);
+    return true;
+  }
+  // Called with `lock` (the sleeper's mutex) held; returns with it held. If
+  // an Interrupt is walking the list it may be about to take our mutex, so
+  // we let go of it until that Interrupt is done.
+  void Remove(std::unique_lock<std::mutex>& lock) {
+    std::unique_lock<std::mutex> g(p_.sleep_mu_);
+    if (p_.interrupting_ > 0) {
+      lock.unlock();
+      p_.sleep_cv_.wait(g, [this] { return p_.interrupting_ == 0; });
+    }
+    auto it = std::find(p_.sleepers_.begin(), p_.sleepers_.end(), &me_);
+    if (it != p_.sleepers_.end()) p_.sleepers_.erase(it);
+    g.unlock();
+    if (!lock.owns_lock()) lock.lock();
+  }
+
+ private:
+  Process& p_;
+  Process::Sleeper me_;
+};
+
+namespace {
+
+const absl::Status& TimeoutStatus() {
+  static const absl::Status* const s =
+      new absl::Status(absl::StatusCode::kDeadlineExceeded, "sleep timed out");
+  return *s;
+}
+
+}  // namespace
+
+bool IsSleepTimeout(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kDeadlineExceeded && s.message() == "sleep timed out";
+}
+
+absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
+                        std::condition_variable& cv, absl::Time deadline,
+                        absl::FunctionRef<bool()> pred) {
+  Process& p = ctx.process;
+  SleepRegistration reg(p, lock.mutex(), &cv);
+  for (;;) {
+    if (pred()) return absl::OkStatus();
+    if (p.interrupted() || ctx.kernel.halted()) return abi::Errno(abi::kEINTR);
+    const absl::Time now = absl::Now();
+    if (now >= deadline) return TimeoutStatus();
+    if (!reg.Add()) return abi::Errno(abi::kEINTR);
+    auto woken = [&] { return pred() || p.interrupted(); };
+    if (deadline == absl::InfiniteFuture()) {
+      cv.wait(lock, woken);
+    } else {
+      // Sleep in bounded slices so that a far deadline cannot overflow the
+      // clock arithmetic; the loop re-checks everything anyway.
+      const absl::Duration left = std::min(deadline - now, absl::Hours(1));
+      cv.wait_for(lock, absl::ToChronoNanoseconds(left), woken);
+    }
+    reg.Remove(lock);
+  }
+}
+
+absl::Status SleepFor(SyscallContext& ctx, absl::Duration d) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock<std::mutex> lock(mu);
+  absl::Status s = SleepUntil(ctx, lock, cv, absl::Now() + d, [] { return false; });
+  if (IsSleepTimeout(s)) return absl::OkStatus();
+  return s;
+}
+
+}  // namespace rump
