@@ -1,0 +1,889 @@
+// rump.ifconfig: NetBSD's ifconfig(8) against the rump kernel named by
+// RUMP_SERVER (sbin/ifconfig's command syntax, messages and output format,
+// written anew for the interfaces this kernel has).
+//
+//   rump.ifconfig IF create [commands] | IF destroy
+//   rump.ifconfig IF [inet] [ADDR[/LEN] [DST|NETMASK] [BRD]] [netmask M]
+//                 [broadcast B] [prefixlen N] [alias | -alias | delete]
+//                 [up] [down] [mtu N] [metric N] [media none|auto|...]
+//                 [linkstr PATH] [-linkstr] [arp | -arp] [debug | -debug]
+//                 [link0 | -link0 ...]
+//   rump.ifconfig [-mvz] IF [inet]     the interface's status
+//   rump.ifconfig -a [-bdmsuvz] [inet] every interface's status
+//   rump.ifconfig -l [-bdsu]           the interface names
+//   rump.ifconfig -C                   the interface cloners
+//
+// Commands run in the order given (flags, mtu, link string at once; media
+// and the address last), as NetBSD's do. The status shows the flags line,
+// "address:", "linkstr:", "media:"/"status:", with -v the counters and
+// (beyond NetBSD) "linkstate: up|down|unknown", then "inet A/L broadcast B
+// flags 0x0" lines. Addresses are read with the NET_RT_IFLIST sysctl, as
+// NetBSD's getifaddrs() does. Exit 0, or 1 with NetBSD's messages.
+#include <arpa/inet.h>
+#include <rump/rump_syscalls.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
+#include "rump/abi/route.h"
+#include "rump/abi/socket.h"
+#include "rump/abi/sysctl.h"
+#include "rump/cmd/tools/common.h"
+
+namespace {
+
+namespace abi = rump::abi;
+namespace tools = rump::tools;
+
+bool aflag = false, bflag = false, Cflag = false, dflag = false, lflag = false,
+     mflag = false, sflag = false, uflag = false, vflag = false, zflag = false;
+
+// ---- bytes
+
+template <typename T>
+void Put(uint8_t* buf, size_t off, T v) {
+  std::memcpy(buf + off, &v, sizeof(T));
+}
+template <typename T>
+T Get(const uint8_t* buf, size_t off) {
+  T v;
+  std::memcpy(&v, buf + off, sizeof(T));
+  return v;
+}
+
+using Ifreq = std::array<uint8_t, abi::kIfreqSize>;
+
+void SetName(uint8_t* buf, const std::string& name) {
+  std::memset(buf, 0, abi::kIfNameSize);
+  std::memcpy(buf, name.data(), std::min(name.size(), abi::kIfNameSize - 1));
+}
+
+// A sockaddr_in as 16 bytes (address in network order).
+std::array<uint8_t, 16> SockaddrIn(uint32_t addr_net) {
+  std::array<uint8_t, 16> sa{};
+  sa[abi::kSinLenOff] = uint8_t(abi::kSockaddrInSize);
+  sa[abi::kSinFamilyOff] = uint8_t(abi::kAF_INET);
+  std::memcpy(sa.data() + abi::kSinAddrOff, &addr_net, 4);
+  return sa;
+}
+
+// ---- the socket and ioctls
+
+int g_sock = -1;
+
+int Sock() {
+  if (g_sock == -1) {
+    g_sock = rump_sys_socket(abi::kAF_INET, abi::kSOCK_DGRAM, 0);
+    if (g_sock == -1) tools::Err(1, errno, "main: getsock");
+  }
+  return g_sock;
+}
+
+// 0 or the NetBSD errno.
+int Ioctl(uint64_t cmd, void* data) {
+  if (rump_sys_ioctl(Sock(), static_cast<unsigned long>(cmd), data) == -1) return errno;
+  return 0;
+}
+
+int GetFlags(const std::string& ifname, uint32_t* flags) {
+  Ifreq ifr{};
+  SetName(ifr.data(), ifname);
+  if (int e = Ioctl(abi::kSIOCGIFFLAGS, ifr.data()); e != 0) return e;
+  *flags = Get<uint16_t>(ifr.data(), abi::kIfrFlagsOff);
+  return 0;
+}
+
+// ---- getifaddrs() over NET_RT_IFLIST
+
+struct IfAddr {
+  std::string name;
+  uint32_t flags = 0;  // the interface's
+  int family = 0;
+  std::vector<uint8_t> addr, netmask, brd;  // raw sockaddrs (may be empty)
+};
+
+std::vector<IfAddr> GetIfAddrs() {
+  const std::vector<int> mib = {abi::kCtlNet, abi::kAF_ROUTE, 0, 0, abi::kNET_RT_IFLIST, 0};
+  std::vector<uint8_t> buf;
+  for (int attempt = 0;; ++attempt) {
+    size_t len = 0;
+    if (int e = tools::Sysctl(mib, nullptr, &len, nullptr, 0); e != 0) {
+      tools::Err(1, e, "getifaddrs");
+    }
+    buf.assign(len + 1024, 0);
+    len = buf.size();
+    const int e = tools::Sysctl(mib, buf.data(), &len, nullptr, 0);
+    if (e == 0) {
+      buf.resize(len);
+      break;
+    }
+    if (e != abi::kENOMEM || attempt > 4) tools::Err(1, e, "getifaddrs");
+  }
+  std::vector<IfAddr> out;
+  struct Known {
+    int index;
+    std::string name;
+    uint32_t flags;
+  };
+  std::vector<Known> known;
+  size_t off = 0;
+  while (off + 4 <= buf.size()) {
+    const uint16_t msglen = Get<uint16_t>(buf.data(), off);
+    if (msglen < 4 || off + msglen > buf.size()) break;
+    const uint8_t* m = buf.data() + off;
+    const uint8_t type = m[abi::kIfmTypeOff];
+    size_t hdr = 0;
+    int addrs = 0, index = 0;
+    if (type == abi::kRTM_IFINFO && msglen >= abi::kIfMsghdrSize) {
+      hdr = abi::kIfMsghdrSize;
+      addrs = Get<int32_t>(m, abi::kIfmAddrsOff);
+      index = Get<uint16_t>(m, abi::kIfmIndexOff);
+    } else if (type == abi::kRTM_NEWADDR && msglen >= abi::kIfaMsghdrSize) {
+      hdr = abi::kIfaMsghdrSize;
+      addrs = Get<int32_t>(m, abi::kIfamAddrsOff);
+      index = Get<uint16_t>(m, abi::kIfamIndexOff);
+    } else {
+      off += msglen;
+      continue;
+    }
+    std::vector<uint8_t> sas[abi::kRTAX_MAX];
+    size_t p = hdr;
+    for (int i = 0; i < abi::kRTAX_MAX; ++i) {
+      if (!(addrs & (1 << i))) continue;
+      if (p >= msglen) break;
+      const size_t salen = m[p];
+      const size_t take = std::min<size_t>(salen, msglen - p);
+      sas[i].assign(m + p, m + p + take);
+      p += abi::RtRoundup(salen);
+    }
+    if (type == abi::kRTM_IFINFO) {
+      std::string name;
+      const std::vector<uint8_t>& sdl = sas[abi::kRTAX_IFP];
+      if (sdl.size() >= abi::kSdlDataOff) {
+        const size_t nlen = std::min<size_t>(sdl[abi::kSdlNlenOff], sdl.size() - abi::kSdlDataOff);
+        name.assign(reinterpret_cast<const char*>(sdl.data() + abi::kSdlDataOff), nlen);
+      }
+      known.push_back({index, name, uint32_t(Get<int32_t>(m, abi::kIfmFlagsOff))});
+    } else {
+      auto it = std::find_if(known.begin(), known.end(),
+                             [&](const Known& k) { return k.index == index; });
+      const std::vector<uint8_t>& ifa = sas[abi::kRTAX_IFA];
+      if (it != known.end() && ifa.size() >= 2) {
+        IfAddr a;
+        a.name = it->name;
+        a.flags = it->flags;
+        a.family = ifa[abi::kSaFamilyOff];
+        a.addr = ifa;
+        a.netmask = sas[abi::kRTAX_NETMASK];
+        a.brd = sas[abi::kRTAX_BRD];
+        out.push_back(std::move(a));
+      }
+    }
+    off += msglen;
+  }
+  return out;
+}
+
+uint32_t InAddrOf(const std::vector<uint8_t>& sa) {
+  uint8_t b[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < 4; ++i) {
+    if (abi::kSinAddrOff + i < sa.size()) b[i] = sa[abi::kSinAddrOff + i];
+  }
+  uint32_t v;
+  std::memcpy(&v, b, 4);
+  return v;  // network order
+}
+
+std::string Ntoa(uint32_t net) {
+  char buf[INET_ADDRSTRLEN];
+  in_addr a;
+  a.s_addr = net;
+  inet_ntop(AF_INET, &a, buf, sizeof(buf));
+  return buf;
+}
+
+// ---- status
+
+// snprintb(3) with a "\020\1NAME..." style table, given as (bit, name).
+std::string Snprintb(uint32_t v, const std::vector<std::pair<int, const char*>>& bits) {
+  char head[32];
+  std::snprintf(head, sizeof(head), "0x%x", v);
+  std::string s = head;
+  bool any = false;
+  for (const auto& [bit, name] : bits) {
+    if (v & (1u << (bit - 1))) {
+      s += any ? "," : "<";
+      s += name;
+      any = true;
+    }
+  }
+  if (any) s += ">";
+  return s;
+}
+
+const std::vector<std::pair<int, const char*>> kIffBits = {
+    {1, "UP"},       {2, "BROADCAST"},  {3, "DEBUG"},    {4, "LOOPBACK"},
+    {5, "POINTOPOINT"}, {6, "NOTRAILERS"}, {7, "RUNNING"}, {8, "NOARP"},
+    {9, "PROMISC"},  {10, "ALLMULTI"},  {11, "OACTIVE"}, {12, "SIMPLEX"},
+    {13, "LINK0"},   {14, "LINK1"},     {15, "LINK2"},   {16, "MULTICAST"}};
+const std::vector<std::pair<int, const char*>> kInIffBits = {
+    {1, "TENTATIVE"}, {2, "DUPLICATED"}, {3, "DETACHED"}, {4, "TRYTENTATIVE"}};
+
+const char* MediaTypeString(uint32_t word) {
+  return (word & abi::kIFM_NMASK) == abi::kIFM_ETHER ? "Ethernet" : "unknown type";
+}
+
+const char* MediaSubtypeString(uint32_t word) {
+  switch (word & abi::kIFM_TMASK) {
+    case abi::kIFM_AUTO:
+      return "autoselect";
+    case abi::kIFM_MANUAL:
+      return "manual";
+    case abi::kIFM_NONE:
+      return "none";
+    default:
+      return "unknown subtype";
+  }
+}
+
+// The subtype for a word given on the command line, or -1.
+int MediaSubtype(const std::string& word) {
+  if (word == "autoselect" || word == "auto") return int(abi::kIFM_AUTO);
+  if (word == "manual") return int(abi::kIFM_MANUAL);
+  if (word == "none") return int(abi::kIFM_NONE);
+  return -1;
+}
+
+std::string LinkStateWord(int state) {
+  switch (state) {
+    case abi::kLinkStateUp:
+      return "up";
+    case abi::kLinkStateDown:
+      return "down";
+    default:
+      return "unknown";
+  }
+}
+
+// The "status:" text for a link state (LINK_STATE_DESCRIPTIONS).
+std::string LinkStatus(uint8_t ift, int state) {
+  if (state == abi::kLinkStateDown && ift == abi::kIFT_ETHER) return "no carrier";
+  if (state == abi::kLinkStateUp) return "active";
+  if (state == abi::kLinkStateDown) return "down";
+  return "unknown";
+}
+
+std::string Plural(uint64_t n, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%" PRIu64 " %s%s", n, unit, n == 1 ? "" : "s");
+  return buf;
+}
+
+void MediaStatus(const std::string& ifname) {
+  uint8_t ifm[abi::kIfmediareqSize] = {};
+  SetName(ifm, ifname);
+  if (Ioctl(abi::kSIOCGIFMEDIA, ifm) != 0) {
+    uint8_t ifdr[abi::kIfdatareqSize] = {};
+    SetName(ifdr, ifname);
+    if (int e = Ioctl(abi::kSIOCGIFDATA, ifdr); e != 0) tools::Err(1, e, "media_status: SIOCGIFDATA");
+    const int state = Get<int32_t>(ifdr, abi::kIfdrDataOff + abi::kIfiLinkStateOff);
+    if (state != abi::kLinkStateUnknown) {
+      std::printf("\tstatus: %s\n",
+                  LinkStatus(ifdr[abi::kIfdrDataOff + abi::kIfiTypeOff], state).c_str());
+    }
+    return;
+  }
+  const int count = Get<int32_t>(ifm, abi::kIfmCountOff);
+  if (count <= 0) {
+    tools::Warnx(ifname + ": no media types?");
+    return;
+  }
+  std::vector<int32_t> list(size_t(std::min(count, 64)));
+  Put<int32_t>(ifm, abi::kIfmCountOff, int32_t(list.size()));
+  Put<uint64_t>(ifm, abi::kIfmUlistOff, uint64_t(reinterpret_cast<uintptr_t>(list.data())));
+  if (int e = Ioctl(abi::kSIOCGIFMEDIA, ifm); e != 0 && e != abi::kE2BIG) {
+    tools::Err(1, e, "SIOCGIFMEDIA");
+  }
+  const uint32_t current = Get<uint32_t>(ifm, abi::kIfmCurrentOff);
+  const uint32_t active = Get<uint32_t>(ifm, abi::kIfmActiveOff);
+  const uint32_t status = Get<uint32_t>(ifm, abi::kIfmStatusOff);
+  std::printf("\tmedia: %s %s", MediaTypeString(current), MediaSubtypeString(current));
+  if (active != current) std::printf(" (%s)", MediaSubtypeString(active));
+  std::printf("\n");
+  if (status & abi::kIFM_AVALID) {
+    std::printf("\tstatus: %s\n", (status & abi::kIFM_ACTIVE) ? "active" : "no carrier");
+  }
+  if (mflag) {
+    std::printf("\tsupported %s media:\n", MediaTypeString(current));
+    for (int32_t w : list) std::printf("\t\tmedia %s\n", MediaSubtypeString(uint32_t(w)));
+  }
+}
+
+int PrefixLen(uint32_t mask_net) {
+  const uint32_t mask = ntohl(mask_net);
+  if (mask == 0) return 0;
+  const int cidr = 33 - __builtin_ffs(int(mask));
+  if (cidr < 32 && (mask ^ (((1u << cidr) - 1) << (32 - cidr))) != 0) return -1;
+  return cidr;
+}
+
+void InetStatus(const std::string& ifname, const std::vector<IfAddr>& addrs) {
+  for (const IfAddr& a : addrs) {
+    if (a.name != ifname || a.family != abi::kAF_INET || lflag) continue;
+    std::printf("\tinet %s", Ntoa(InAddrOf(a.addr)).c_str());
+    const uint32_t mask = InAddrOf(a.netmask);
+    const int plen = PrefixLen(mask);
+    if (plen >= 0) std::printf("/%d", plen);
+    if (a.flags & abi::kIFF_POINTOPOINT) std::printf(" -> %s", Ntoa(InAddrOf(a.brd)).c_str());
+    if (plen < 0) std::printf(" netmask %#x", ntohl(mask));
+    if (a.flags & abi::kIFF_BROADCAST) std::printf(" broadcast %s", Ntoa(InAddrOf(a.brd)).c_str());
+    // The address's flags (tentative, duplicated, detached).
+    Ifreq ifr{};
+    SetName(ifr.data(), ifname);
+    const std::array<uint8_t, 16> sa = SockaddrIn(InAddrOf(a.addr));
+    std::memcpy(ifr.data() + abi::kIfrAddrOff, sa.data(), sa.size());
+    uint32_t aflags = 0;
+    if (Ioctl(abi::kSIOCGIFAFLAG_IN, ifr.data()) == 0) {
+      aflags = Get<int32_t>(ifr.data(), abi::kIfrAddrflagsOff);
+    }
+    std::printf(" flags %s\n", Snprintb(aflags, kInIffBits).c_str());
+  }
+}
+
+void Status(const std::string& ifname, int family) {
+  uint32_t flags = 0;
+  if (int e = GetFlags(ifname, &flags); e != 0) tools::Err(1, e, "SIOCGIFFLAGS " + ifname);
+  std::printf("%s: flags=%s", ifname.c_str(), Snprintb(flags, kIffBits).c_str());
+  Ifreq ifr{};
+  SetName(ifr.data(), ifname);
+  if (int e = Ioctl(abi::kSIOCGIFMETRIC, ifr.data()); e != 0) {
+    tools::Warn(e, "SIOCGIFMETRIC " + ifname);
+  } else if (int metric = Get<int32_t>(ifr.data(), abi::kIfrMetricOff); metric != 0) {
+    std::printf(" metric %d", metric);
+  }
+  SetName(ifr.data(), ifname);
+  if (Ioctl(abi::kSIOCGIFMTU, ifr.data()) == 0) {
+    const int mtu = Get<int32_t>(ifr.data(), abi::kIfrMtuOff);
+    if (mtu != 0) std::printf(" mtu %d", mtu);
+  }
+  std::printf("\n");
+
+  const std::vector<IfAddr> addrs = GetIfAddrs();
+  // The link-level address.
+  for (const IfAddr& a : addrs) {
+    if (a.name != ifname || a.family != abi::kAF_LINK) continue;
+    if (a.addr.size() < abi::kSdlDataOff) continue;
+    const size_t nlen = a.addr[abi::kSdlNlenOff], alen = a.addr[abi::kSdlAlenOff];
+    if (alen == 0 || abi::kSdlDataOff + nlen + alen > a.addr.size()) continue;
+    std::string text;
+    for (size_t i = 0; i < alen; ++i) {
+      char b[4];
+      std::snprintf(b, sizeof(b), "%s%02x", i ? ":" : "", a.addr[abi::kSdlDataOff + nlen + i]);
+      text += b;
+    }
+    std::printf("\taddress: %s\n", text.c_str());
+  }
+  // The link string, where the driver has one.
+  {
+    uint8_t ifd[abi::kIfdrvSize] = {};
+    SetName(ifd, ifname);
+    Put<uint64_t>(ifd, abi::kIfdCmdOff, abi::kIFLINKSTR_QUERYLEN);
+    if (Ioctl(abi::kSIOCGLINKSTR, ifd) == 0) {
+      const uint64_t len = Get<uint64_t>(ifd, abi::kIfdLenOff);
+      std::vector<char> str(size_t(std::min<uint64_t>(len, abi::kMaxPathLen)) + 1, '\0');
+      Put<uint64_t>(ifd, abi::kIfdCmdOff, 0);
+      Put<uint64_t>(ifd, abi::kIfdLenOff, str.size() - 1);
+      Put<uint64_t>(ifd, abi::kIfdDataOff, uint64_t(reinterpret_cast<uintptr_t>(str.data())));
+      if (int e = Ioctl(abi::kSIOCGLINKSTR, ifd); e != 0) {
+        tools::Err(1, e, "failed to query linkstr");
+      }
+      std::printf("\tlinkstr: %s\n", str.data());
+    }
+  }
+  MediaStatus(ifname);
+  if (vflag || zflag) {
+    uint8_t ifdr[abi::kIfdatareqSize] = {};
+    SetName(ifdr, ifname);
+    if (int e = Ioctl(zflag ? abi::kSIOCZIFDATA : abi::kSIOCGIFDATA, ifdr); e != 0) {
+      tools::Err(1, e, zflag ? "SIOCZIFDATA" : "SIOCGIFDATA");
+    }
+    const uint8_t* d = ifdr + abi::kIfdrDataOff;
+    auto u64 = [&](size_t off) { return Get<uint64_t>(d, off); };
+    std::string in = "\tinput: " + Plural(u64(abi::kIfiIpacketsOff), "packet") + ", " +
+                     Plural(u64(abi::kIfiIbytesOff), "byte");
+    if (u64(abi::kIfiImcastsOff)) in += ", " + Plural(u64(abi::kIfiImcastsOff), "multicast");
+    if (u64(abi::kIfiIerrorsOff)) in += ", " + Plural(u64(abi::kIfiIerrorsOff), "error");
+    if (u64(abi::kIfiIqdropsOff)) in += ", " + Plural(u64(abi::kIfiIqdropsOff), "queue drop");
+    if (u64(abi::kIfiNoprotoOff)) {
+      in += ", " + std::to_string(u64(abi::kIfiNoprotoOff)) + " unknown protocol";
+    }
+    std::string out = "\toutput: " + Plural(u64(abi::kIfiOpacketsOff), "packet") + ", " +
+                      Plural(u64(abi::kIfiObytesOff), "byte");
+    if (u64(abi::kIfiOmcastsOff)) out += ", " + Plural(u64(abi::kIfiOmcastsOff), "multicast");
+    if (u64(abi::kIfiOerrorsOff)) out += ", " + Plural(u64(abi::kIfiOerrorsOff), "error");
+    if (u64(abi::kIfiCollisionsOff)) {
+      out += ", " + Plural(u64(abi::kIfiCollisionsOff), "collision");
+    }
+    std::printf("%s\n%s\n", in.c_str(), out.c_str());
+    if (vflag) {
+      std::printf("\tlinkstate: %s\n",
+                  LinkStateWord(Get<int32_t>(d, abi::kIfiLinkStateOff)).c_str());
+    }
+  }
+  if (family == 0 || family == abi::kAF_INET) InetStatus(ifname, addrs);
+}
+
+// The interface's link state (0 unknown, 1 down, 2 up), for -s.
+int LinkState(const std::string& ifname) {
+  uint8_t ifdr[abi::kIfdatareqSize] = {};
+  SetName(ifdr, ifname);
+  if (Ioctl(abi::kSIOCGIFDATA, ifdr) != 0) return abi::kLinkStateUnknown;
+  return Get<int32_t>(ifdr, abi::kIfdrDataOff + abi::kIfiLinkStateOff);
+}
+
+void PrintAll(const std::optional<std::string>& only, int family) {
+  const std::vector<IfAddr> addrs = GetIfAddrs();
+  std::vector<std::string> names;
+  for (const IfAddr& a : addrs) {
+    if (std::find(names.begin(), names.end(), a.name) == names.end()) names.push_back(a.name);
+  }
+  int idx = 0;
+  for (const std::string& name : names) {
+    if (only && *only != name) continue;
+    uint32_t flags = 0;
+    for (const IfAddr& a : addrs) {
+      if (a.name == name) flags = a.flags;
+    }
+    if (bflag && !(flags & abi::kIFF_BROADCAST)) continue;
+    if (dflag && (flags & abi::kIFF_UP)) continue;
+    if (uflag && !(flags & abi::kIFF_UP)) continue;
+    if (sflag && LinkState(name) == abi::kLinkStateDown) continue;
+    ++idx;
+    if (lflag) {
+      std::printf("%s%s", idx > 1 ? " " : "", name.c_str());
+      continue;
+    }
+    Status(name, family);
+  }
+  if (lflag) std::printf("\n");
+}
+
+void ListCloners() {
+  uint8_t ifcr[abi::kIfClonereqSize] = {};
+  if (int e = Ioctl(abi::kSIOCIFGCLONERS, ifcr); e != 0) {
+    tools::Err(1, e, "SIOCIFGCLONERS for count");
+  }
+  const int total = std::max(0, Get<int32_t>(ifcr, abi::kIfcrTotalOff));
+  std::vector<char> buf(size_t(total) * abi::kIfNameSize + 1, '\0');
+  Put<int32_t>(ifcr, abi::kIfcrCountOff, total);
+  Put<uint64_t>(ifcr, abi::kIfcrBufferOff, uint64_t(reinterpret_cast<uintptr_t>(buf.data())));
+  if (int e = Ioctl(abi::kSIOCIFGCLONERS, ifcr); e != 0) {
+    tools::Err(1, e, "SIOCIFGCLONERS for names");
+  }
+  const int n = std::min(total, Get<int32_t>(ifcr, abi::kIfcrTotalOff));
+  for (int i = 0; i < n; ++i) {
+    std::string name(buf.data() + size_t(i) * abi::kIfNameSize,
+                     strnlen(buf.data() + size_t(i) * abi::kIfNameSize, abi::kIfNameSize));
+    std::printf("%s%s", i ? " " : "", name.c_str());
+  }
+  std::printf("\n");
+}
+
+// ---- usage
+
+[[noreturn]] void Usage() {
+  const char* p = tools::ProgName();
+  std::fprintf(stderr,
+               "usage: %s [-m] [-v] [-z] interface\n"
+               "\t[ af [ address [ dest_addr ] ] [ netmask mask ] [ prefixlen n ]\n"
+               "\t\t[ alias | -alias ] ]\n"
+               "\t[ up ] [ down ] [ metric n ] [ mtu n ]\n"
+               "\t[ media type ]\n"
+               "\t[ arp | -arp ]\n"
+               "\t[ link0 | -link0 ] [ link1 | -link1 ] [ link2 | -link2 ]\n"
+               "\t[ linkstr str | -linkstr ]\n"
+               "       %s -a [-b] [-d] [-m] [-u] [-v] [-z] [ af ]\n"
+               "       %s -l [-b] [-d] [-s] [-u]\n"
+               "       %s -C\n"
+               "       %s interface create\n"
+               "       %s interface destroy\n",
+               p, p, p, p, p, p);
+  std::exit(1);
+}
+
+// ---- commands
+
+struct Address {
+  uint32_t addr = 0;  // network order
+  int plen = -1;
+};
+
+// ADDR or ADDR/LEN (NetBSD's paddr parser: numeric, inet_aton forms too).
+std::optional<Address> ParseAddress(const std::string& arg, bool allow_prefix) {
+  std::string a = arg;
+  Address out;
+  if (allow_prefix) {
+    if (const size_t slash = a.rfind('/'); slash != std::string::npos) {
+      const std::string p = a.substr(slash + 1);
+      a = a.substr(0, slash);
+      char* end = nullptr;
+      errno = 0;
+      const long len = std::strtol(p.c_str(), &end, 10);
+      if (p.empty() || *end != '\0' || errno != 0 || len < 0 || len > 32) return std::nullopt;
+      out.plen = int(len);
+    }
+  }
+  in_addr in;
+  if (inet_aton(a.c_str(), &in) == 0) return std::nullopt;
+  out.addr = in.s_addr;
+  return out;
+}
+
+uint32_t MaskOf(int plen) {
+  if (plen == 0 || plen == 32) return 0xffffffffu;  // as prefixlen_to_mask
+  return htonl(~uint32_t(0) << (32 - plen));
+}
+
+struct Commands {
+  std::string ifname;
+  std::optional<Address> address, dst_or_mask, broadcast, netmask;
+  std::optional<bool> alias;  // alias / -alias, delete
+  std::optional<uint32_t> media_subtype;
+};
+
+using Action = std::function<void()>;
+
+// setifflags: SIOCGIFFLAGS, change, SIOCSIFFLAGS; NetBSD reports a failure
+// as the failed exec of the parsed commands.
+void SetIfFlags(const std::string& ifname, int value) {
+  Ifreq ifr{};
+  SetName(ifr.data(), ifname);
+  int e = Ioctl(abi::kSIOCGIFFLAGS, ifr.data());
+  if (e == 0) {
+    uint16_t f = Get<uint16_t>(ifr.data(), abi::kIfrFlagsOff);
+    if (value < 0) {
+      f &= uint16_t(~uint32_t(-value));
+    } else {
+      f |= uint16_t(value);
+    }
+    Put<uint16_t>(ifr.data(), abi::kIfrFlagsOff, f);
+    e = Ioctl(abi::kSIOCSIFFLAGS, ifr.data());
+  }
+  if (e != 0) tools::Err(1, e, "exec_matches");
+}
+
+void CommitAddress(const Commands& c) {
+  Ifreq ridreq{};
+  SetName(ridreq.data(), c.ifname);
+  if (!c.address) {
+    // "delete" alone removes the first address.
+    if (!c.alias.has_value() || *c.alias) return;
+    if (int e = Ioctl(abi::kSIOCGIFADDR, ridreq.data()); e != 0) tools::Err(1, e, "SIOCGIFADDR");
+    if (int e = Ioctl(abi::kSIOCDIFADDR, ridreq.data()); e != 0) tools::Err(1, e, "SIOCDIFADDR");
+    return;
+  }
+  uint32_t flags = 0;
+  if (int e = GetFlags(c.ifname, &flags); e != 0) tools::Err(1, e, "commit_address: getifflags");
+  const bool replace = !c.alias.has_value();
+  const bool del = c.alias.has_value() && !*c.alias;
+
+  uint8_t ifra[abi::kIfaliasreqSize] = {};
+  SetName(ifra, c.ifname);
+  const std::array<uint8_t, 16> addr = SockaddrIn(c.address->addr);
+  std::memcpy(ifra + abi::kIfraAddrOff, addr.data(), addr.size());
+  // The netmask: ADDR/LEN, then "netmask M" or the second address on a
+  // broadcast interface.
+  std::optional<uint32_t> mask;
+  if (c.address->plen >= 0) mask = MaskOf(c.address->plen);
+  std::optional<Address> second = c.netmask ? c.netmask : c.dst_or_mask;
+  if (second) mask = second->addr;
+  const uint32_t bp = flags & (abi::kIFF_BROADCAST | abi::kIFF_POINTOPOINT);
+  if (bp == (abi::kIFF_BROADCAST | abi::kIFF_POINTOPOINT)) {
+    tools::Errx(1, "unsupported interface flags");
+  }
+  if (bp == abi::kIFF_POINTOPOINT && c.broadcast) {
+    tools::Errx(1, c.ifname + " is not a broadcast interface");
+  }
+  if (bp == abi::kIFF_BROADCAST && c.broadcast) {
+    const std::array<uint8_t, 16> b = SockaddrIn(c.broadcast->addr);
+    std::memcpy(ifra + abi::kIfraBroadaddrOff, b.data(), b.size());
+  }
+  if (bp == abi::kIFF_POINTOPOINT && c.dst_or_mask) {
+    const std::array<uint8_t, 16> d = SockaddrIn(c.dst_or_mask->addr);
+    std::memcpy(ifra + abi::kIfraBroadaddrOff, d.data(), d.size());
+    mask = c.netmask ? std::optional<uint32_t>(c.netmask->addr) :
+                       (c.address->plen >= 0 ? std::optional<uint32_t>(MaskOf(c.address->plen))
+                                             : std::nullopt);
+  }
+  if (mask) {
+    std::array<uint8_t, 16> m = SockaddrIn(*mask);
+    std::memcpy(ifra + abi::kIfraMaskOff, m.data(), m.size());
+  }
+  if (replace) {
+    if (int e = Ioctl(abi::kSIOCGIFADDR, ridreq.data()); e == 0) {
+      if (int e2 = Ioctl(abi::kSIOCDIFADDR, ridreq.data()); e2 != 0) {
+        tools::Err(1, e2, "SIOCDIFADDR");
+      }
+    } else if (e != abi::kEADDRNOTAVAIL) {
+      tools::Err(1, e, "SIOCGIFADDR");
+    }
+  } else if (del) {
+    std::memcpy(ridreq.data() + abi::kIfrAddrOff, addr.data(), addr.size());
+    if (int e = Ioctl(abi::kSIOCDIFADDR, ridreq.data()); e != 0) tools::Err(1, e, "SIOCDIFADDR");
+    return;
+  }
+  if (int e = Ioctl(abi::kSIOCAIFADDR, ifra); e != 0) tools::Err(1, e, "SIOCAIFADDR");
+}
+
+bool IsFlagWord(const std::string& w, int* value) {
+  struct {
+    const char* word;
+    int value;
+  } const kWords[] = {
+      {"up", int(abi::kIFF_UP)},        {"down", -int(abi::kIFF_UP)},
+      {"arp", -int(abi::kIFF_NOARP)},   {"-arp", int(abi::kIFF_NOARP)},
+      {"debug", int(abi::kIFF_DEBUG)},  {"-debug", -int(abi::kIFF_DEBUG)},
+      {"link0", int(abi::kIFF_LINK0)},  {"-link0", -int(abi::kIFF_LINK0)},
+      {"link1", int(abi::kIFF_LINK1)},  {"-link1", -int(abi::kIFF_LINK1)},
+      {"link2", int(abi::kIFF_LINK2)},  {"-link2", -int(abi::kIFF_LINK2)},
+  };
+  for (const auto& k : kWords) {
+    if (w == k.word) {
+      *value = k.value;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ParseInt(const std::string& s, long lo, long hi, long* out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+// The parsed commands: what runs in order, then media and the address.
+struct Parsed {
+  Commands c;
+  std::vector<Action> actions;
+  bool media_given = false;
+};
+
+// Parses the commands after the interface (and family). Bad syntax prints
+// usage, before anything is done (and before connecting), as NetBSD's.
+void ParseCommands(const std::string& ifname, const std::vector<std::string>& args,
+                   Parsed* parsed) {
+  Commands& c = parsed->c;
+  c.ifname = ifname;
+  std::vector<Action>& actions = parsed->actions;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    auto next = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) Usage();
+      return args[++i];
+    };
+    int flagval = 0;
+    long n = 0;
+    if (IsFlagWord(w, &flagval)) {
+      actions.push_back([ifname, flagval] { SetIfFlags(ifname, flagval); });
+    } else if (w == "mtu" || w == "metric") {
+      if (!ParseInt(next(), INT32_MIN, INT32_MAX, &n)) Usage();
+      const bool mtu = w == "mtu";
+      actions.push_back([ifname, n, mtu] {
+        Ifreq ifr{};
+        SetName(ifr.data(), ifname);
+        Put<int32_t>(ifr.data(), mtu ? abi::kIfrMtuOff : abi::kIfrMetricOff, int32_t(n));
+        if (int e = Ioctl(mtu ? abi::kSIOCSIFMTU : abi::kSIOCSIFMETRIC, ifr.data()); e != 0) {
+          tools::Warn(e, mtu ? "SIOCSIFMTU" : "SIOCSIFMETRIC");
+        }
+      });
+    } else if (w == "linkstr") {
+      const std::string path = next();
+      if (path.size() >= 128) Usage();  // NetBSD's pstr buffer
+      actions.push_back([ifname, path] {
+        uint8_t ifd[abi::kIfdrvSize] = {};
+        SetName(ifd, ifname);
+        Put<uint64_t>(ifd, abi::kIfdCmdOff, 0);
+        Put<uint64_t>(ifd, abi::kIfdLenOff, path.size() + 1);
+        Put<uint64_t>(ifd, abi::kIfdDataOff, uint64_t(reinterpret_cast<uintptr_t>(path.c_str())));
+        if (int e = Ioctl(abi::kSIOCSLINKSTR, ifd); e != 0) tools::Err(1, e, "SIOCSLINKSTR");
+      });
+    } else if (w == "-linkstr") {
+      actions.push_back([ifname] {
+        uint8_t ifd[abi::kIfdrvSize] = {};
+        SetName(ifd, ifname);
+        Put<uint64_t>(ifd, abi::kIfdCmdOff, abi::kIFLINKSTR_UNSET);
+        if (int e = Ioctl(abi::kSIOCSLINKSTR, ifd); e != 0) tools::Err(1, e, "SIOCSLINKSTR");
+      });
+    } else if (w == "media") {
+      if (c.media_subtype) Usage();
+      const std::string m = next();
+      actions.push_back([&c, ifname, m] {
+        // init_current_media, then the new word (applied after the others).
+        uint8_t ifm[abi::kIfmediareqSize] = {};
+        SetName(ifm, ifname);
+        if (int e = Ioctl(abi::kSIOCGIFMEDIA, ifm); e != 0 && e != abi::kE2BIG) {
+          tools::Err(1, e, "SIOCGIFMEDIA");
+        }
+        const uint32_t current = Get<uint32_t>(ifm, abi::kIfmCurrentOff);
+        if ((current & abi::kIFM_NMASK) == 0) tools::Errx(1, ifname + ": no link type?");
+        const int sub = MediaSubtype(m);
+        if (sub < 0) {
+          tools::Errx(1, std::string("unknown ") + MediaTypeString(current) +
+                             " media subtype: " + m);
+        }
+        c.media_subtype = (current & abi::kIFM_NMASK) | uint32_t(sub);
+      });
+      c.media_subtype = 0;  // "given"; the value is set when it runs
+    } else if (w == "alias") {
+      c.alias = true;
+    } else if (w == "-alias" || w == "delete") {
+      c.alias = false;
+    } else if (w == "netmask") {
+      c.netmask = ParseAddress(next(), false);
+      if (!c.netmask) Usage();
+    } else if (w == "broadcast") {
+      c.broadcast = ParseAddress(next(), false);
+      if (!c.broadcast) Usage();
+    } else if (w == "prefixlen") {
+      if (!ParseInt(next(), 0, 32, &n)) Usage();
+      c.netmask = Address{MaskOf(int(n)), -1};
+    } else if (w == "create" || w == "destroy") {
+      Usage();  // only right after the interface name
+    } else if (!c.address) {
+      c.address = ParseAddress(w, true);
+      if (!c.address) Usage();
+    } else if (!c.dst_or_mask) {
+      c.dst_or_mask = ParseAddress(w, false);
+      if (!c.dst_or_mask) Usage();
+    } else if (!c.broadcast) {
+      c.broadcast = ParseAddress(w, false);
+      if (!c.broadcast) Usage();
+    } else {
+      Usage();
+    }
+  }
+  parsed->media_given = c.media_subtype.has_value();
+  c.media_subtype.reset();
+}
+
+// Runs them in NetBSD's order.
+void RunCommands(Parsed& p) {
+  Commands& c = p.c;
+  const std::string& ifname = c.ifname;
+  for (const Action& a : p.actions) a();
+  if (p.media_given && c.media_subtype) {
+    Ifreq ifr{};
+    SetName(ifr.data(), ifname);
+    Put<int32_t>(ifr.data(), abi::kIfrMediaOff, int32_t(*c.media_subtype));
+    if (int e = Ioctl(abi::kSIOCSIFMEDIA, ifr.data()); e != 0) tools::Err(1, e, "SIOCSIFMEDIA");
+  }
+  CommitAddress(c);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tools::SetProgName(argv[0]);
+  const bool noargs = argc == 1;
+  int ch;
+  while ((ch = tools::GetOpt(argc, argv, "abCdlmsuvz")) != -1) {
+    switch (ch) {
+      case 'a': aflag = true; break;
+      case 'b': bflag = true; break;
+      case 'C': Cflag = true; break;
+      case 'd': dflag = true; break;
+      case 'l': lflag = true; break;
+      case 'm': mflag = true; break;
+      case 's': sflag = true; break;
+      case 'u': uflag = true; break;
+      case 'v': vflag = true; break;
+      case 'z': zflag = true; break;
+      default: Usage();
+    }
+  }
+  std::vector<std::string> args(argv + optind, argv + argc);
+  if (noargs) aflag = true;
+  if ((lflag || Cflag) && (aflag || mflag || vflag || zflag)) Usage();
+  if (lflag && Cflag) Usage();
+
+  // Syntax first, as NetBSD parses before it connects.
+  int family = 0;
+  if (Cflag || lflag) {
+    if (!args.empty()) Usage();
+  } else if (aflag) {
+    if (args.size() > 1) Usage();
+    if (args.size() == 1) {
+      if (args[0] != "inet") Usage();
+      family = rump::abi::kAF_INET;
+    }
+  } else {
+    if (args.empty()) Usage();
+    if (args[0].size() > rump::abi::kIfNameSize) Usage();
+    if (args.size() >= 2 && args[1] == "destroy" && args.size() != 2) Usage();
+  }
+
+  // Parse the commands before connecting.
+  std::string ifname;
+  bool create = false, destroy = false, status_only = false;
+  Parsed parsed;
+  if (!Cflag && !lflag && !aflag) {
+    ifname = args[0];
+    args.erase(args.begin());
+    if (!args.empty() && (args[0] == "create" || args[0] == "destroy")) {
+      (args[0] == "create" ? create : destroy) = true;
+      args.erase(args.begin());
+    }
+    if (!args.empty() && args[0] == "inet") {
+      args.erase(args.begin());
+      family = rump::abi::kAF_INET;
+    }
+    status_only = args.empty() && !create && !destroy;
+    ParseCommands(ifname, args, &parsed);
+  }
+
+  tools::InitClient("rump client init");
+
+  if (Cflag) {
+    ListCloners();
+    return 0;
+  }
+  if (lflag || aflag) {
+    PrintAll(std::nullopt, family);
+    return 0;
+  }
+  if (create || destroy) {
+    Ifreq ifr{};
+    SetName(ifr.data(), ifname);
+    if (int e = Ioctl(create ? rump::abi::kSIOCIFCREATE : rump::abi::kSIOCIFDESTROY, ifr.data());
+        e != 0) {
+      tools::Warn(e, "clone_command");
+      tools::Err(1, e, "exec_matches");
+    }
+    if (destroy) return 0;
+  }
+  if (status_only) {
+    uint32_t flags = 0;
+    if (int e = GetFlags(ifname, &flags); e != 0) tools::Err(1, e, "SIOCGIFFLAGS " + ifname);
+    Status(ifname, family);
+    return 0;
+  }
+  RunCommands(parsed);
+  return 0;
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# rump.ifconfig as a user scripts it against a real rump_server: create,
+# linkstr, inet, up and the NetBSD display; -v, -a, -l, -C; link string
+# EBUSY; up without a bus; media none/auto and link states; -linkstr;
+# destroy and re-create; mtu; alias and delete.
+source "$(dirname "$0")/lib.sh"
+
+A=unix://a
+start_server $A
+
+configure $A shmif0 bus 10.0.0.1/24
+on $A rump.ifconfig shmif0
+expect_rc 0
+expect_out '^shmif0: flags=0x8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500$'
+expect_out $'^\taddress: b2:a0(:[0-9a-f]{2}){4}$'
+expect_out $'^\tlinkstr: bus$'
+expect_out $'^\tmedia: Ethernet autoselect$'
+expect_out $'^\tstatus: active$'
+expect_out $'^\tinet 10.0.0.1/24 broadcast 10.0.0.255 flags 0x0$'
+expect_no_out 'linkstate'
+
+on $A rump.ifconfig -v shmif0
+expect_rc 0
+expect_out $'^\tlinkstate: up$'
+expect_out $'^\tmedia: Ethernet autoselect$'
+expect_out $'^\tinput: [0-9]+ packets?, [0-9]+ bytes?'
+expect_out $'^\toutput: [0-9]+ packets?, [0-9]+ bytes?'
+
+on $A rump.ifconfig -l
+expect_out_eq "lo0 shmif0"
+on $A rump.ifconfig -C
+expect_out 'shmif'
+expect_out 'lo'
+on $A rump.ifconfig -a
+expect_out '^lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624$'
+expect_out $'^\tinet 127.0.0.1/8 flags 0x0$'
+expect_out '^shmif0: flags='
+on $A rump.ifconfig -a inet
+expect_rc 0
+
+# linkstr on an up interface: EBUSY, NetBSD's message.
+on $A rump.ifconfig shmif0 linkstr other
+expect_rc 1
+expect_err '^rump.ifconfig: SIOCSLINKSTR: Device busy$'
+
+# media none: link down; media auto: up again.
+on $A rump.ifconfig shmif0 media none
+expect_rc 0
+on $A rump.ifconfig -v shmif0
+expect_out $'^\tmedia: Ethernet none$'
+expect_out $'^\tstatus: no carrier$'
+expect_out $'^\tlinkstate: down$'
+on $A rump.ifconfig shmif0 media auto
+expect_rc 0
+on $A rump.ifconfig -v shmif0
+expect_out $'^\tmedia: Ethernet autoselect$'
+expect_out $'^\tlinkstate: up$'
+on $A rump.ifconfig shmif0 media 10baseQ
+expect_rc 1
+expect_err 'unknown Ethernet media subtype: 10baseQ'
+
+# -linkstr (once down): the link state becomes unknown, no linkstr line.
+on $A rump.ifconfig shmif0 down
+expect_rc 0
+on $A rump.ifconfig shmif0 -linkstr
+expect_rc 0
+on $A rump.ifconfig -v shmif0
+expect_out '^shmif0: flags=0x8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500$'
+expect_out $'^\tlinkstate: unknown$'
+expect_no_out 'linkstr:'
+
+# Up without a bus: an error (shmif's init fails: ENXIO).
+on $A rump.ifconfig shmif0 up
+expect_rc 1
+expect_err 'Device not configured'
+
+# Destroy and re-create the same unit: a fresh interface.
+on $A rump.ifconfig shmif0 destroy
+expect_rc 0
+on $A rump.ifconfig shmif0
+expect_rc 1
+expect_err '^rump.ifconfig: SIOCGIFFLAGS shmif0: Device not configured$'
+on $A rump.ifconfig shmif0 create
+expect_rc 0
+on $A rump.ifconfig shmif0 create
+expect_rc 1
+expect_err 'File exists'
+on $A rump.ifconfig shmif0
+expect_rc 0
+expect_out '^shmif0: flags=0x8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500$'
+expect_no_out 'inet '
+
+# mtu: set and shown; out of range is a warning, as NetBSD's.
+on $A rump.ifconfig shmif0 mtu 1280
+expect_rc 0
+on $A rump.ifconfig shmif0
+expect_out 'mtu 1280$'
+on $A rump.ifconfig shmif0 mtu 9000
+expect_rc 0
+expect_err 'SIOCSIFMTU: Invalid argument'
+
+# Addresses: bare IF ADDR/LEN, alias, -alias, delete, netmask, broadcast.
+on $A rump.ifconfig shmif0 linkstr bus2
+expect_rc 0
+on $A rump.ifconfig shmif0 10.1.0.1/16
+expect_rc 0
+on $A rump.ifconfig shmif0 inet 10.2.0.1 netmask 255.255.255.0 broadcast 10.2.0.255 alias
+expect_rc 0
+on $A rump.ifconfig shmif0 inet
+expect_out $'^\tinet 10.1.0.1/16 broadcast 10.1.255.255 flags 0x0$'
+expect_out $'^\tinet 10.2.0.1/24 broadcast 10.2.0.255 flags 0x0$'
+on $A rump.ifconfig shmif0 inet 10.2.0.1 -alias
+expect_rc 0
+on $A rump.ifconfig shmif0
+expect_no_out '10.2.0.1'
+expect_out '10.1.0.1/16'
+on $A rump.ifconfig shmif0 inet 10.3.0.1/24
+expect_rc 0
+on $A rump.ifconfig shmif0
+expect_no_out '10.1.0.1'
+expect_out '10.3.0.1/24'
+on $A rump.ifconfig shmif0 delete
+expect_rc 0
+on $A rump.ifconfig shmif0
+expect_no_out 'inet '
+
+halt_server $A
+[ ! -e a ] || fail "socket file a left behind"
+echo PASS

@@ -1,0 +1,147 @@
+# Helpers for the tool scenarios: run the real binaries as a user would, in
+# a fresh temporary directory with relative unix:// URLs, and stop every
+# server started here by its PID when the script exits (pass or fail).
+#
+# Sourced by the *_test.sh scripts; they call start_server, then `run CMD`
+# and the expect_* checks. A failed check prints what ran and exits 1.
+
+set -u
+
+_runfiles="${RUNFILES_DIR:-${TEST_SRCDIR:-$0.runfiles}}/rump"
+RUMP_SERVER_BIN="$_runfiles/rump/cmd/rump_server"
+TOOLS="$_runfiles/rump/cmd/tools"
+SHMIF_DUMPBUS="$_runfiles/shmif/dumpbus/shmif_dumpbus"
+for _b in "$RUMP_SERVER_BIN" "$TOOLS/rump.ifconfig" "$TOOLS/rump.sysctl" \
+          "$TOOLS/rump.ping" "$TOOLS/rump.halt"; do
+  [ -x "$_b" ] || { echo "missing $_b" >&2; exit 1; }
+done
+# The tools by their names, as a user has them on PATH.
+PATH="$TOOLS:$_runfiles/rump/cmd:$_runfiles/shmif/dumpbus:$PATH"
+export PATH
+
+WORKDIR=$(mktemp -d /tmp/rtools.XXXXXX)
+cd "$WORKDIR"
+_pids=""
+
+_cleanup() {
+  local pid
+  for pid in $_pids; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in $_pids; do
+    for _i in $(seq 1 40); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  cd /
+  rm -rf "$WORKDIR"
+}
+trap _cleanup EXIT
+# A test killed on timeout (SIGTERM) still stops its servers.
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- last command: $last_cmd (exit $rc)" >&2
+  echo "--- stdout:" >&2; printf '%s\n' "$out" >&2
+  echo "--- stderr:" >&2; printf '%s\n' "$err" >&2
+  exit 1
+}
+
+last_cmd=""
+out=""
+err=""
+rc=0
+
+# run CMD...: runs it, keeping stdout in $out, stderr in $err, status in $rc.
+run() {
+  last_cmd="$*"
+  echo "\$ $*"
+  # In the background and waited for, so that a SIGTERM (a test timeout)
+  # runs the cleanup at once.
+  "$@" >"$WORKDIR/.out" 2>"$WORKDIR/.err" </dev/null &
+  wait $!
+  rc=$?
+  out=$(cat "$WORKDIR/.out")
+  err=$(cat "$WORKDIR/.err")
+  [ -z "$out" ] || printf '%s\n' "$out"
+  [ -z "$err" ] || printf '%s\n' "$err" | sed 's/^/(stderr) /'
+}
+
+# The same with RUMP_SERVER set: on URL CMD...
+on() {
+  local url=$1
+  shift
+  last_cmd="RUMP_SERVER=$url $*"
+  echo "\$ RUMP_SERVER=$url $*"
+  RUMP_SERVER=$url "$@" >"$WORKDIR/.out" 2>"$WORKDIR/.err" </dev/null &
+  wait $!
+  rc=$?
+  out=$(cat "$WORKDIR/.out")
+  err=$(cat "$WORKDIR/.err")
+  [ -z "$out" ] || printf '%s\n' "$out"
+  [ -z "$err" ] || printf '%s\n' "$err" | sed 's/^/(stderr) /'
+}
+
+expect_rc() { [ "$rc" -eq "$1" ] || fail "expected exit $1"; }
+expect_fail() { [ "$rc" -ne 0 ] || fail "expected a non-zero exit"; }
+expect_out() { printf '%s\n' "$out" | grep -E -q -- "$1" || fail "stdout lacks /$1/"; }
+expect_no_out() { ! printf '%s\n' "$out" | grep -E -q -- "$1" || fail "stdout has /$1/"; }
+expect_err() { printf '%s\n' "$err" | grep -E -q -- "$1" || fail "stderr lacks /$1/"; }
+expect_out_eq() { [ "$out" = "$1" ] || fail "stdout is not '$1'"; }
+
+# start_server URL: a networking rump_server (it daemonizes and returns once
+# it accepts); its PID, from kern.hostname ("rump-<pid>.<host>"), is kept
+# for the cleanup.
+start_server() {
+  local url=$1 host pid
+  run rump_server -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "$url"
+  expect_rc 0
+  host=$(RUMP_SERVER=$url rump.sysctl -n kern.hostname) || fail "server at $url not answering"
+  pid=${host#rump-}
+  pid=${pid%%.*}
+  pid=$((10#$pid))
+  kill -0 "$pid" || fail "no process $pid for $url"
+  _pids="$_pids $pid"
+  eval "SERVER_PID_$(echo "$url" | tr -c 'a-zA-Z0-9\n' _)=$pid"
+}
+
+# server_pid URL: the PID start_server found.
+server_pid() {
+  eval "echo \${SERVER_PID_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)}"
+}
+
+# halt_server URL: rump.halt, then the process must be gone.
+halt_server() {
+  local url=$1 pid
+  pid=$(server_pid "$url")
+  on "$url" rump.halt
+  expect_rc 0
+  for _i in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  fail "server $pid for $url still running after rump.halt"
+}
+
+# configure URL IF BUS ADDR/LEN: create, linkstr, address, up.
+configure() {
+  local url=$1 ifname=$2 bus=$3 addr=$4
+  on "$url" rump.ifconfig "$ifname" create
+  expect_rc 0
+  on "$url" rump.ifconfig "$ifname" linkstr "$bus"
+  expect_rc 0
+  on "$url" rump.ifconfig "$ifname" inet "$addr"
+  expect_rc 0
+  on "$url" rump.ifconfig "$ifname" up
+  expect_rc 0
+}
+
+# A free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
