@@ -15,6 +15,7 @@
 #include "rump/abi/errno.h"
 #include "rump/components.h"
 #include "rump/kern/kernel.h"
+#include "sp/server/server.h"
 
 namespace rump::capi {
 
@@ -81,10 +82,22 @@ int rump_init(void) {
   return 0;
 }
 
-// The remote-syscall server belongs to the sp layer, which does not exist
-// yet; until it does this reports ENOSYS (78), NetBSD's "Function not
-// implemented", as a rump kernel without the sysproxy component would fail.
-int rump_init_server(const char* /*url*/) { return rump::abi::kENOSYS; }
+// Serves the kernel to remote clients at `url` (sp/server): returns once the
+// address accepts connections; the server runs on its own threads until
+// the kernel halts (a client's reboot), and then, as NetBSD's, ends the
+// process unless the halt was RB_HALT. Several calls serve several URLs.
+int rump_init_server(const char* url) {
+  rump::Kernel* k = g_kernel.load(std::memory_order_acquire);
+  if (k == nullptr) return rump::abi::kENXIO;  // no rump_init() yet
+  if (url == nullptr) return rump::abi::kEINVAL;
+  const absl::Status s = sp::server::ServeKernel(*k, url);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(s.message()).c_str());
+    const int e = rump::abi::ToErrno(s);
+    return e != 0 ? e : rump::abi::kEINVAL;
+  }
+  return 0;
+}
 
 int rump_daemonize_begin(void) {
   std::lock_guard<std::mutex> lock(g_init_mu);

@@ -54,11 +54,19 @@ std::mutex g_init_mu;
 
 constexpr char kExecFdVar[] = "RUMPCLIENT__EXECFD";
 
+}  // namespace
+
+// RUMPCLIENT_NO_XBATCH (set, not "0"): plain NetBSD frames even when the
+// server offers the one-round-trip extension.
 sp::client::ConnectionOptions Options() {
   sp::client::ConnectionOptions o;
   o.progname = sp::client::ProgramName();
+  const char* no_x = getenv("RUMPCLIENT_NO_XBATCH");
+  o.xbatch = no_x == nullptr || std::strcmp(no_x, "0") == 0;
   return o;
 }
+
+namespace {
 
 int Fail(const absl::Status& st) {
   std::fprintf(stderr, "%s\n", std::string(st.message()).c_str());
@@ -218,9 +226,7 @@ int rumpclient_fork_init(struct rumpclient_fork* rf) {
     errno = ENOTCONN;
     return -1;
   }
-  sp::client::ConnectionOptions o;
-  o.progname = sp::client::ProgramName();
-  auto c = Client::ConnectForked(*rf->url, rf->cookie, o);
+  auto c = Client::ConnectForked(*rf->url, rf->cookie, rump::capi::client::Options());
   if (!c.ok()) {
     errno = sp::client::ErrnoOf(c.status());
     return -1;
@@ -234,9 +240,8 @@ void rumpclient_fork_cancel(struct rumpclient_fork* rf) {
   if (rf == nullptr) return;
   const int saved_errno = errno;
   if (rf->url) {
-    sp::client::ConnectionOptions o;
-    o.progname = sp::client::ProgramName();
-    (void)sp::client::Connection::CancelFork(*rf->url, rf->cookie, o);
+    (void)sp::client::Connection::CancelFork(*rf->url, rf->cookie,
+                                             rump::capi::client::Options());
   }
   delete rf;
   errno = saved_errno;

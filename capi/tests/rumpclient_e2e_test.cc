@@ -135,6 +135,17 @@ class Proc {
   }
   const std::string& out() const { return out_; }
   const std::string& err() const { return err_; }
+  // Waits until stderr contains `needle` (true) or `timeout` passes.
+  bool WaitErr(const std::string& needle, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (err_.find(needle) == std::string::npos) {
+      if (absl::Now() >= deadline) return false;
+      if (!Pump(std::min(deadline, absl::Now() + absl::Milliseconds(100)))) {
+        if (out_eof_) return err_.find(needle) != std::string::npos;
+      }
+    }
+    return true;
+  }
 
  private:
   // Reads what is available; false at EOF on stdout or at the deadline.
@@ -225,6 +236,7 @@ class Server {
   // relative one as given for unix and zmq+ipc.
   const std::string& bound() const { return bound_; }
   pid_t pid() const { return proc_.pid(); }
+  Proc& proc() { return proc_; }
   void Kill() { kill(proc_.pid(), SIGKILL); }
   int Stop() {
     kill(proc_.pid(), SIGTERM);
@@ -266,15 +278,17 @@ class E2eTest : public ::testing::TestWithParam<Transport> {
     }
   }
 
-  std::unique_ptr<Proc> Client(const std::string& scenario) {
-    return std::make_unique<Proc>(std::vector<std::string>{ProgBin(), scenario},
-                                  std::map<std::string, std::string>{{"RUMP_SERVER", url_},
-                                                                     {"TSAN_OPTIONS", TsanOptions()}},
+  std::unique_ptr<Proc> Client(const std::string& scenario,
+                               std::map<std::string, std::string> env = {}) {
+    env["RUMP_SERVER"] = url_;
+    env["TSAN_OPTIONS"] = TsanOptions();
+    return std::make_unique<Proc>(std::vector<std::string>{ProgBin(), scenario}, env,
                                   std::vector<std::string>{"RUMP__PARSEDSERVER"}, dir_.path());
   }
   // Runs a scenario to its end; its output.
-  std::string Run(const std::string& scenario, absl::Duration timeout = absl::Seconds(60)) {
-    auto p = Client(scenario);
+  std::string Run(const std::string& scenario, absl::Duration timeout = absl::Seconds(60),
+                  std::map<std::string, std::string> env = {}) {
+    auto p = Client(scenario, std::move(env));
     const int status = p->Wait(timeout);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << scenario << ": status " << status << "\nstdout:\n"
@@ -302,6 +316,34 @@ TEST_P(E2eTest, Basic) {
   EXPECT_THAT(out, HasSubstr("sysctl kern.hostname="));
   EXPECT_THAT(out, HasSubstr("socket(99) -1 errno 47\n"));  // EAFNOSUPPORT, NetBSD's number
   EXPECT_THAT(out, HasSubstr("close again -1 errno 9\n"));
+}
+
+// The same scenario in plain NetBSD frames (RUMPCLIENT_NO_XBATCH: the
+// client ignores the server's x-batch offer).
+TEST_P(E2eTest, BasicWithoutTheExtension) {
+  const std::string out =
+      Run("basic", absl::Seconds(60), {{"RUMPCLIENT_NO_XBATCH", "1"}});
+  EXPECT_THAT(out, HasSubstr("socket 3 errno 0\n"));
+  EXPECT_THAT(out, HasSubstr("lo0 flags 0x"));
+  EXPECT_THAT(out, HasSubstr("sysctl kern.ostype=NetBSD mib=1.1\n"));
+  EXPECT_THAT(out, HasSubstr("socket(99) -1 errno 47\n"));
+}
+
+// A client killed while its call is blocked in the kernel (a recvfrom on a
+// UDP socket nobody sends to): the call is interrupted and the process
+// released at once, and the server goes on serving.
+TEST_P(E2eTest, ClientKilledWhileBlockedIsReleased) {
+  auto p = Client("block");
+  std::optional<std::string> line = p->ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(line.has_value()) << p->err();
+  long pid = 0;
+  ASSERT_TRUE(Scan(*line, "blocked %ld", &pid)) << *line;
+  absl::SleepFor(absl::Milliseconds(200));  // the recvfrom is in flight
+  kill(p->pid(), SIGKILL);
+  p->Wait(absl::Seconds(10));
+  EXPECT_TRUE(server_->proc().WaitErr(absl::StrCat("pid ", pid, " released"), absl::Seconds(10)))
+      << server_->proc().err();
+  EXPECT_THAT(Run("basic"), HasSubstr("socket 3 errno 0\n"));
 }
 
 TEST_P(E2eTest, ConcurrentBlockingAndQuickCalls) {
@@ -461,6 +503,38 @@ TEST_F(InitErrorsTest, BadUrls) {
   EXPECT_EQ(Init("no-scheme").first, "init -1 22\n");
   const std::string long_path(200, 'x');
   EXPECT_EQ(Init("unix:///" + long_path).first, "init -1 36\n");  // ENAMETOOLONG
+}
+
+}  // namespace
+
+namespace {
+
+// rump_init() + rump_init_server() in a program of its own (NetBSD's way of
+// embedding a served kernel), a librumpclient program talking to it, and a
+// client's reboot ending it.
+TEST(EmbeddedServerTest, RumpInitServerServesUntilAClientReboots) {
+  ScratchDir dir;
+  Proc server({std::filesystem::absolute(rump_testing::RunfilePath("capi/embedded_server"))
+                   .string(),
+               "unix://esock"},
+              {}, {}, dir.path());
+  std::optional<std::string> line = server.ReadLine(absl::Seconds(30));
+  ASSERT_TRUE(line.has_value()) << server.err();
+  EXPECT_EQ(*line, "serving 0 again 48");  // EADDRINUSE: a live server's socket
+  auto client = [&](const std::string& scenario) {
+    Proc p({ProgBin(), scenario}, {{"RUMP_SERVER", "unix://esock"}, {"TSAN_OPTIONS", TsanOptions()}},
+           {"RUMP__PARSEDSERVER"}, dir.path());
+    const int status = p.Wait(absl::Seconds(60));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << p.out() << p.err();
+    return p.out();
+  };
+  const std::string out = client("basic");
+  EXPECT_THAT(out, HasSubstr("socket 3 errno 0\n"));
+  EXPECT_THAT(out, HasSubstr("sysctl kern.ostype=NetBSD mib=1.1\n"));
+  EXPECT_EQ(client("reboot"), "reboot 0 0\n");
+  const int status = server.Wait(absl::Seconds(20));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << server.err();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/esock"));
 }
 
 }  // namespace

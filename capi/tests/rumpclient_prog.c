@@ -18,6 +18,10 @@
  *                 without close-on-exec kept, the others closed
  *   daemon        rumpclient_daemon(1, 0); the daemon writes what it sees to
  *                 ./daemon.out (its stdout is /dev/null)
+ *   block         binds a UDP socket to 127.0.0.1, prints "blocked <pid>"
+ *                 and waits in recvfrom for a datagram nobody sends (the
+ *                 test kills this client meanwhile)
+ *   reboot        reboot(2) with RB_AUTOBOOT: prints "reboot <rv> <errno>"
  *
  * Every line of output is "<what> ..."; failures print "FAIL: ..." and exit 1.
  * As NetBSD says clients must, it defines the NetBSD structures it uses.
@@ -28,6 +32,7 @@
 #include <rump/rumpclient.h>
 #include <rump/rumpdefs.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -83,7 +88,16 @@ struct nb_sysctlnode { /* 96 bytes */
 #define NB_EBADF        9
 #define NB_CLOCK_MONOTONIC 3
 
+struct nb_sockaddr_in { /* 16 bytes */
+	uint8_t sin_len;
+	uint8_t sin_family;
+	uint16_t sin_port;
+	uint32_t sin_addr;
+	uint8_t sin_zero[8];
+};
+
 typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
+typedef char check_sin[sizeof(struct nb_sockaddr_in) == 16 ? 1 : -1];
 typedef char check_node[sizeof(struct nb_sysctlnode) == 96 ? 1 : -1];
 typedef char check_create[NB_SIOCIFCREATE == 0x8090697aUL ? 1 : -1];
 
@@ -318,6 +332,44 @@ scenario_sleep(void)
 	return 0;
 }
 
+static int
+scenario_block(void)
+{
+	struct nb_sockaddr_in sin;
+	char buf[64];
+	long pid, ppid;
+	int s;
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = RUMP_AF_INET;
+	sin.sin_addr = htonl(0x7f000001);
+	if (rump_sys_bind(s, (const struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail("bind", errno);
+	printf("blocked %ld\n", pid);
+	fflush(stdout);
+	rump_sys_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL);
+	printf("woke up\n");
+	return 0;
+}
+
+static int
+scenario_reboot(void)
+{
+	int r;
+
+	init_or_die();
+	errno = 0;
+	r = rump_sys_reboot(0, NULL);
+	printf("reboot %d %d\n", r, r == 0 ? 0 : errno);
+	return 0;
+}
+
 /* ---- fork, vfork, exec -------------------------------------------------- */
 
 static int
@@ -496,6 +548,10 @@ main(int argc, char **argv)
 		return scenario_threads();
 	if (strcmp(what, "sleep") == 0)
 		return scenario_sleep();
+	if (strcmp(what, "block") == 0)
+		return scenario_block();
+	if (strcmp(what, "reboot") == 0)
+		return scenario_reboot();
 	if (strcmp(what, "fork") == 0)
 		return scenario_fork();
 	if (strcmp(what, "vfork") == 0)
@@ -508,6 +564,6 @@ main(int argc, char **argv)
 		return scenario_daemon();
 	if (strcmp(what, "exec-child") == 0 && argc == 5)
 		return scenario_exec_child(atol(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: rumpclient_prog init|basic|threads|sleep|fork|vfork|exec|daemon\n");
+	fprintf(stderr, "usage: rumpclient_prog init|basic|threads|sleep|block|reboot|fork|vfork|exec|daemon\n");
 	return 2;
 }

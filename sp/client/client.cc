@@ -96,6 +96,13 @@ std::shared_ptr<Connection> Client::connection() const {
 
 SyscallResult Client::Syscall(uint32_t sysnum, absl::Span<const uint64_t> slots) {
   ScopedBlockSignals block;
+  // The caller's errno survives the transport's own (EAGAIN from a
+  // non-blocking read, ...): NetBSD's NOERR calls leave it alone.
+  const int saved_errno = errno;
+  struct RestoreErrno {
+    int value;
+    ~RestoreErrno() { errno = value; }
+  } restore{saved_errno};
   for (;;) {
     std::shared_ptr<Connection> c;
     uint64_t gen;

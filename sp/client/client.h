@@ -54,7 +54,8 @@ class Client {
       int fd, std::optional<transport::Url> url, const ConnectionOptions& options);
 
   // A system call with every signal blocked in the calling thread for its
-  // duration (a signal the server raises is delivered when it returns).
+  // duration (a signal the server raises is delivered when it returns);
+  // errno is as it was before the call.
   // When the connection is lost, reconnects (GUEST: a new kernel process)
   // and sends the call again as the policy says; otherwise ENOTCONN.
   SyscallResult Syscall(uint32_t sysnum, absl::Span<const uint64_t> slots);

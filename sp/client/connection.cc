@@ -15,8 +15,10 @@
 #include "sp/client/errors.h"
 #include "sp/client/memory.h"
 #include "sp/client/signals.h"
+#include "sp/client/xplan.h"
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
+#include "sp/wire/xsyscall.h"
 
 namespace sp::client {
 namespace {
@@ -281,8 +283,20 @@ SyscallResult Connection::Syscall(uint32_t sysnum, absl::Span<const uint64_t> sl
     r.error = EINVAL;
     return r;
   }
+  XPlan plan;
+  if (uses_xbatch()) plan = XPlan::For(sysnum, slots);
+  const std::vector<wire::XBytes> inputs = plan.inputs();
+  const bool x = !plan.empty();
   for (int attempt = 0;; ++attempt) {
     absl::StatusOr<wire::Frame> resp = Transact([&](uint64_t reqno) {
+      if (x) {
+        // The plan keeps to the codec's rules, so this does not fail.
+        if (absl::StatusOr<std::string> f =
+                wire::XSyscallRequest(reqno, sysnum, slots, inputs, plan.outputs());
+            f.ok()) {
+          return *std::move(f);
+        }
+      }
       // Cannot fail: the slot count was checked.
       return *wire::SyscallRequest(reqno, sysnum, slots);
     });
@@ -305,6 +319,32 @@ SyscallResult Connection::Syscall(uint32_t sysnum, absl::Span<const uint64_t> sl
         continue;
       }
       r.error = wire::ErrorCodeToHostErrno(*code);
+      return r;
+    }
+    if (x && resp->header.type == wire::kTypeXSyscall) {
+      absl::StatusOr<wire::XSyscallResult> xr = wire::DecodeXSyscallResponse(*resp);
+      absl::Status bad = xr.status();
+      if (xr.ok()) {
+        for (const wire::XBytes& seg : xr->segments) {
+          if (!wire::XContained(wire::XRange{seg.addr, seg.data.size()}, plan.outputs())) {
+            bad = absl::InvalidArgumentError(
+                absl::StrCat("segment at 0x", absl::Hex(seg.addr), " + ", seg.data.size(),
+                             " is outside the declared output buffers"));
+            break;
+          }
+        }
+      }
+      if (!bad.ok()) {
+        Fail(Malformed("X_SYSCALL answer", bad));
+        r.error = ENOTCONN;
+        r.lost = true;
+        return r;
+      }
+      // A bad address has no answer in the protocol (as for COPYOUT).
+      for (const wire::XBytes& seg : xr->segments) WriteOwnMemory(seg.addr, seg.data);
+      r.error = xr->error;
+      r.rv0 = xr->rv0;
+      r.rv1 = xr->rv1;
       return r;
     }
     absl::StatusOr<wire::SyscallResult> sr = wire::DecodeSyscallResponse(*resp);

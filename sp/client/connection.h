@@ -58,6 +58,10 @@ struct ConnectionOptions {
   uint64_t max_copyin = uint64_t{256} << 20;
   // Where log lines go (protocol violations); default: stderr.
   std::function<void(const std::string&)> log;
+  // Use the one-round-trip extension (X_SYSCALL, sp/wire/xsyscall.h) when
+  // the server's banner offers it. Off: plain NetBSD frames only
+  // (librumpclient turns it off when RUMPCLIENT_NO_XBATCH is set).
+  bool xbatch = true;
 };
 
 class Connection {
@@ -94,7 +98,10 @@ class Connection {
   ~Connection();
 
   // A system call: number `sysnum`, one 8-byte slot per argument (at most
-  // 8). An ERROR/TRYAGAIN answer is retried transparently.
+  // 8). An ERROR/TRYAGAIN answer is retried transparently. When the
+  // extension is in use (uses_xbatch) and XPlan knows buffers of the call,
+  // it goes as one X_SYSCALL with them and the answer's output bytes are
+  // written here; otherwise as NetBSD's SYSCALL.
   SyscallResult Syscall(uint32_t sysnum, absl::Span<const uint64_t> slots);
 
   // PREFORK: the server copies this process; returns the cookie for the
@@ -114,6 +121,11 @@ class Connection {
   // The server announced the x-batch extension (our server). Used only to
   // choose the safest answer to a COPYIN of unreadable memory.
   bool peer_is_ours() const { return banner_info_.batch_version > 0; }
+  // X_SYSCALL frames are sent: the server offers x-batch and the options
+  // allow it.
+  bool uses_xbatch() const {
+    return options_.xbatch && banner_info_.batch_version >= wire::kBatchVersion;
+  }
 
   Transport& transport() const { return *transport_; }
 

@@ -28,6 +28,7 @@
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 #include "sp/wire/spec_examples.h"
+#include "sp/wire/xsyscall.h"
 
 namespace sp::client {
 namespace {
@@ -569,6 +570,132 @@ TEST(ConnectionTest, DestroyingTheConnectionClosesIt) {
   Pair p = Connect(Options(nullptr));
   p.conn.reset();
   EXPECT_TRUE(p.server->SeesEof());
+}
+
+}  // namespace
+}  // namespace sp::client
+
+namespace sp::client {
+namespace {
+
+// ---------------------------------------------------- the one-round-trip extension
+
+TEST(ConnectionXTest, SendtoGoesAsOneFrameWithItsBuffers) {
+  Pair p = Connect(Options(nullptr));
+  ASSERT_NE(p.conn, nullptr);
+  EXPECT_TRUE(p.conn->uses_xbatch());
+  std::string data(1024, 'd');
+  const char sin[16] = {16, 2, 0, 7, 10, 0, 0, 2};
+  auto call = AsyncSyscall(p.conn.get(), 133,
+                           {3, Addr(data.data()), data.size(), 0, Addr(sin), sizeof(sin)});
+  std::optional<wire::Frame> f = p.server->Read();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->header.type, wire::kTypeXSyscall);
+  EXPECT_EQ(f->header.u, 133u);
+  absl::StatusOr<wire::XSyscallCall> x = wire::DecodeXSyscallRequest(*f);
+  ASSERT_TRUE(x.ok()) << x.status();
+  EXPECT_EQ(x->nslots, 6u);
+  ASSERT_EQ(x->inputs.size(), 2u);
+  EXPECT_EQ(x->inputs[0].addr, Addr(data.data()));
+  EXPECT_EQ(x->inputs[0].data, data);
+  EXPECT_EQ(x->inputs[1].data, absl::string_view(sin, 16));
+  EXPECT_TRUE(x->outputs.empty());
+  p.server->Write(wire::XSyscallResponse(f->header.reqno, 0, 1024, 0, {}));
+  SyscallResult r = call.get();
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.rv0, 1024);
+}
+
+TEST(ConnectionXTest, AnswerSegmentsAreWrittenAfterCopyoutFrames) {
+  Pair p = Connect(Options(nullptr));
+  ASSERT_NE(p.conn, nullptr);
+  char buf[32] = {};
+  uint32_t fromlen = 16;
+  char from[16] = {};
+  // recvfrom(3, buf, 32, 0, from, &fromlen)
+  auto call = AsyncSyscall(p.conn.get(), 29,
+                           {3, Addr(buf), sizeof(buf), 0, Addr(from), Addr(&fromlen)});
+  std::optional<wire::Frame> f = p.server->Read();
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->header.type, wire::kTypeXSyscall);
+  absl::StatusOr<wire::XSyscallCall> x = wire::DecodeXSyscallRequest(*f);
+  ASSERT_TRUE(x.ok()) << x.status();
+  ASSERT_EQ(x->inputs.size(), 1u);  // fromlen
+  EXPECT_EQ(x->inputs[0].addr, Addr(&fromlen));
+  EXPECT_EQ(x->outputs.size(), 3u);  // buf, fromlen, from
+  // A COPYOUT first (an earlier write), then the answer's segments, which
+  // come later and win.
+  p.server->Write(wire::CopyoutRequest(0, Addr(buf), "old!"));
+  const uint32_t len = 5;
+  p.server->Write(wire::XSyscallResponse(
+      f->header.reqno, 0, 5, 0,
+      {{Addr(buf), "hello"},
+       {Addr(&fromlen), absl::string_view(reinterpret_cast<const char*>(&len), 4)}}));
+  SyscallResult r = call.get();
+  EXPECT_EQ(r.rv0, 5);
+  EXPECT_EQ(std::string(buf, 5), "hello");
+  EXPECT_EQ(fromlen, 5u);
+}
+
+TEST(ConnectionXTest, SegmentOutsideTheDeclaredBuffersEndsTheConnection) {
+  Logs logs;
+  Pair p = Connect(Options(&logs));
+  ASSERT_NE(p.conn, nullptr);
+  int64_t ts[2] = {};
+  char other[8] = {};
+  auto call = AsyncSyscall(p.conn.get(), 427, {0, Addr(ts)});  // clock_gettime
+  std::optional<wire::Frame> f = p.server->Read();
+  ASSERT_TRUE(f);
+  ASSERT_EQ(f->header.type, wire::kTypeXSyscall);
+  p.server->Write(wire::XSyscallResponse(f->header.reqno, 0, 0, 0, {{Addr(other), "evil"}}));
+  SyscallResult r = call.get();
+  EXPECT_TRUE(r.lost);
+  EXPECT_EQ(r.error, ENOTCONN);
+  EXPECT_EQ(std::string(other, 4), std::string(4, '\0'));
+  EXPECT_FALSE(p.conn->alive());
+  EXPECT_THAT(logs.All(), HasSubstr("outside the declared output buffers"));
+}
+
+TEST(ConnectionXTest, MalformedAnswerEndsTheConnection) {
+  Logs logs;
+  Pair p = Connect(Options(&logs));
+  ASSERT_NE(p.conn, nullptr);
+  int64_t ts[2] = {};
+  auto call = AsyncSyscall(p.conn.get(), 427, {0, Addr(ts)});
+  std::optional<wire::Frame> f = p.server->Read();
+  ASSERT_TRUE(f);
+  p.server->Write(wire::EncodeFrame(f->header.reqno, wire::kClassResponse, wire::kTypeXSyscall,
+                                    0, {"short"}));
+  EXPECT_TRUE(call.get().lost);
+  EXPECT_THAT(logs.All(), HasSubstr("X_SYSCALL answer"));
+}
+
+TEST(ConnectionXTest, PlainFramesWhenOffOrNotOffered) {
+  for (const bool offered : {true, false}) {
+    ConnectionOptions o = Options(nullptr);
+    o.xbatch = !offered;  // offered but off; or on but not offered
+    Pair p = Connect(o, offered ? OurBannerText() : std::string(wire::kNetbsdBanner));
+    ASSERT_NE(p.conn, nullptr);
+    EXPECT_FALSE(p.conn->uses_xbatch());
+    int64_t ts[2] = {};
+    auto call = AsyncSyscall(p.conn.get(), 427, {0, Addr(ts)});
+    std::optional<wire::Frame> f = p.server->Read();
+    ASSERT_TRUE(f);
+    EXPECT_EQ(f->header.type, wire::kTypeSyscall);
+    p.server->Write(wire::SyscallResponse(f->header.reqno, 0, 0, 0));
+    EXPECT_EQ(call.get().error, 0);
+  }
+}
+
+TEST(ConnectionXTest, CallsWithoutKnownBuffersStayPlain) {
+  Pair p = Connect(Options(nullptr));
+  ASSERT_NE(p.conn, nullptr);
+  auto call = AsyncSyscall(p.conn.get(), 20, {});  // getpid
+  std::optional<wire::Frame> f = p.server->Read();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->header.type, wire::kTypeSyscall);
+  p.server->Write(wire::SyscallResponse(f->header.reqno, 0, 2, 1));
+  EXPECT_EQ(call.get().rv0, 2);
 }
 
 }  // namespace

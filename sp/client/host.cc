@@ -22,6 +22,7 @@ Calls Lookup() {
   Resolve(c.read, "read", &::read);
   Resolve(c.write, "write", &::write);
   Resolve(c.send, "send", &::send);
+  Resolve(c.recv, "recv", &::recv);
   Resolve(c.poll, "poll", &::poll);
   Resolve(c.fcntl, "fcntl", &::fcntl);
   Resolve(c.setsockopt, "setsockopt", &::setsockopt);

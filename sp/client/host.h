@@ -19,6 +19,7 @@ struct Calls {
   ssize_t (*read)(int, void*, size_t);
   ssize_t (*write)(int, const void*, size_t);
   ssize_t (*send)(int, const void*, size_t, int);
+  ssize_t (*recv)(int, void*, size_t, int);
   int (*poll)(struct pollfd*, nfds_t, int);
   int (*fcntl)(int, int, ...);
   int (*setsockopt)(int, int, int, const void*, socklen_t);

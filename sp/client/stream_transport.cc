@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstring>
 #include <mutex>
 
@@ -29,7 +31,7 @@ absl::Status Lost(absl::string_view why) {
 class StreamTransport final : public Transport {
  public:
   StreamTransport(int fd, const TransportOptions& options)
-      : fd_(fd), reader_(options.max_frame_len) {}
+      : fd_(fd), reader_(options.max_frame_len), spin_(std::chrono::microseconds(options.spin_us)) {}
 
   ~StreamTransport() override { host::Get().close(fd_.load()); }
 
@@ -57,13 +59,28 @@ class StreamTransport final : public Transport {
 
   absl::Status Receive(std::vector<wire::Frame>* out) override {
     const host::Calls& h = host::Get();
+    bool spinning = spin_.count() > 0;
+    const auto spin_until = std::chrono::steady_clock::now() + spin_;
     for (;;) {
       while (auto f = reader_.Next()) out->push_back(std::move(*f));
       if (!out->empty()) return absl::OkStatus();
       if (!pending_error_.ok()) return pending_error_;
       if (shut_.load(std::memory_order_acquire)) return Lost("connection closed");
       const int fd = fd_.load(std::memory_order_relaxed);
-      const ssize_t n = h.read(fd, buf_, sizeof(buf_));
+      ssize_t n;
+      if (spinning) {
+        n = h.recv(fd, buf_, sizeof(buf_), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          if (std::chrono::steady_clock::now() >= spin_until) {
+            spinning = false;
+          } else {
+            std::this_thread::yield();
+          }
+          continue;
+        }
+      } else {
+        n = h.read(fd, buf_, sizeof(buf_));
+      }
       if (n > 0) {
         absl::Status st = reader_.Feed(absl::string_view(buf_, size_t(n)));
         if (!st.ok()) {
@@ -117,6 +134,7 @@ class StreamTransport final : public Transport {
   // Receive side: one thread at a time.
   wire::FrameReader reader_;
   absl::Status pending_error_;
+  const std::chrono::microseconds spin_;
   char buf_[64 * 1024];
 };
 

@@ -80,6 +80,11 @@ struct TransportOptions {
   uint64_t max_frame_len = wire::kDefaultMaxFrameLen;
   // How long connecting and reading the banner may take before ETIMEDOUT.
   int connect_timeout_ms = 60000;
+  // Receive watches the socket this long (non-blocking reads, yielding the
+  // CPU in between) before it sleeps in a blocking read: an answer usually
+  // follows its request within microseconds, and a sleeping thread's
+  // wake-up costs more than a whole getpid. 0: block at once.
+  int spin_us = 50;
 };
 
 // Connects to `url` (parsed for Role::kClient) and reads the banner, which

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <zmq.hpp>
 
 #include "absl/strings/escaping.h"
@@ -183,6 +184,11 @@ class ZmqTransport final : public Transport {
   }
 
   absl::Status Receive(std::vector<wire::Frame>* out) override {
+    // As the stream transport: watch for the answer a moment before
+    // sleeping in poll(2).
+    bool spinning = options_.spin_us > 0;
+    const auto spin_until =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(options_.spin_us);
     for (;;) {
       int dealer_fd, monitor_fd;
       {
@@ -227,6 +233,13 @@ class ZmqTransport final : public Transport {
         } catch (const zmq::error_t& e) {
           return Lost(absl::StrCat("zmq: ", e.what()));
         }
+      }
+      if (spinning) {
+        if (std::chrono::steady_clock::now() < spin_until) {
+          std::this_thread::yield();
+          continue;
+        }
+        spinning = false;
       }
       struct pollfd p[3] = {{dealer_fd, POLLIN, 0}, {monitor_fd, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
       if (host::Get().poll(p, 3, -1) > 0 && (p[2].revents & POLLIN)) {
@@ -297,3 +310,4 @@ absl::StatusOr<std::unique_ptr<Transport>> ConnectZmq(const transport::Url& url,
 }
 
 }  // namespace sp::client
+

@@ -76,6 +76,8 @@ class Server final : public transport::Acceptor {
   const std::string& banner() const { return banner_; }
   // Connected clients (slots in use).
   int clients() const { return host_->clients(); }
+  // Calls run and requests sent so far, over all connections.
+  SessionStats stats() const { return host_->stats(); }
 
   // transport::Acceptor: a slot and a Session, or nullptr (closed without
   // banner) when all slots are taken or the server is stopping.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/syscalls.h"
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 
@@ -43,6 +44,23 @@ bool FillRandom(uint8_t* buf, size_t n) {
 }
 
 }  // namespace
+
+bool RunsInline(uint32_t sysnum) {
+  namespace abi = rump::abi;
+  switch (sysnum) {
+    case abi::kSysGetpid:
+    case abi::kSysGetppid:
+    case abi::kSysGetuid:
+    case abi::kSysGeteuid:
+    case abi::kSysGetgid:
+    case abi::kSysGetegid:
+    case abi::kSysClockGettime:
+    case abi::kSysGettimeofday:
+      return true;
+    default:
+      return false;
+  }
+}
 
 // ---------------------------------------------------------------- SessionHost
 
@@ -118,6 +136,22 @@ void SessionHost::CallFinished() {
   --calls_;
   if (calls_ == 0) cv_.notify_all();
 }
+
+SessionStats SessionHost::stats() const {
+  SessionStats st;
+  st.syscalls = n_syscalls_.load(std::memory_order_relaxed);
+  st.xsyscalls = n_xsyscalls_.load(std::memory_order_relaxed);
+  st.inline_calls = n_inline_.load(std::memory_order_relaxed);
+  st.server_requests = n_requests_.load(std::memory_order_relaxed);
+  return st;
+}
+
+void SessionHost::CountSyscall(bool x, bool inline_call) {
+  (x ? n_xsyscalls_ : n_syscalls_).fetch_add(1, std::memory_order_relaxed);
+  if (inline_call) n_inline_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SessionHost::CountServerRequest() { n_requests_.fetch_add(1, std::memory_order_relaxed); }
 
 absl::StatusOr<wire::Cookie> SessionHost::AddPendingFork(std::shared_ptr<rump::Process> process) {
   wire::Cookie cookie;
@@ -234,6 +268,110 @@ absl::StatusOr<rump::UserAddr> RemoteUserMemory::AnonMmap(uint64_t size) {
   return addr;
 }
 
+// ------------------------------------------------------- PrefetchedUserMemory
+
+PrefetchedUserMemory::PrefetchedUserMemory(RemoteUserMemory& remote,
+                                           absl::Span<const wire::XBytes> inputs,
+                                           std::vector<wire::XRange> outputs)
+    : remote_(remote), outputs_(std::move(outputs)) {
+  inputs_.reserve(inputs.size());
+  for (const wire::XBytes& b : inputs) inputs_.push_back(Input{b.addr, std::string(b.data)});
+  for (const wire::XRange& r : outputs_) output_capacity_ += r.len;
+}
+
+const PrefetchedUserMemory::Input* PrefetchedUserMemory::InputFor(uint64_t addr,
+                                                                  uint64_t n) const {
+  for (const Input& b : inputs_) {
+    if (addr >= b.addr && n <= b.data.size() && addr - b.addr <= b.data.size() - n) return &b;
+  }
+  return nullptr;
+}
+
+absl::Status PrefetchedUserMemory::Flush() {
+  absl::Status result;
+  for (const Segment& seg : segments_) {
+    ++fallbacks_;
+    if (absl::Status s = remote_.CopyOut(seg.data.data(), seg.addr, seg.data.size());
+        !s.ok() && result.ok()) {
+      result = s;
+    }
+  }
+  segments_.clear();
+  gathered_ = 0;
+  return result;
+}
+
+absl::Status PrefetchedUserMemory::CopyIn(rump::UserAddr from, void* to, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  if (!UserRange(from, n)) return Efault();
+  if (const Input* b = InputFor(from, n); b != nullptr) {
+    std::memcpy(to, b->data.data() + (from - b->addr), n);
+    return absl::OkStatus();
+  }
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  ++fallbacks_;
+  return remote_.CopyIn(from, to, n);
+}
+
+absl::Status PrefetchedUserMemory::CopyOut(const void* from, rump::UserAddr to, size_t n) {
+  if (n == 0) return absl::OkStatus();
+  if (!UserRange(to, n)) return Efault();
+  const char* src = static_cast<const char*>(from);
+  // What the kernel writes, it reads back (the client's memory will hold it).
+  for (Input& b : inputs_) {
+    const uint64_t lo = std::max<uint64_t>(to, b.addr);
+    const uint64_t hi = std::min<uint64_t>(to + n, b.addr + b.data.size());
+    if (lo < hi) std::memcpy(b.data.data() + (lo - b.addr), src + (lo - to), hi - lo);
+  }
+  if (wire::XContained(wire::XRange{to, n}, outputs_)) {
+    if (segments_.size() >= wire::kXMaxSegments || gathered_ + n > output_capacity_) {
+      if (absl::Status s = Flush(); !s.ok()) return s;
+    }
+    segments_.push_back(Segment{to, std::string(src, n)});
+    gathered_ += n;
+    return absl::OkStatus();
+  }
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  ++fallbacks_;
+  return remote_.CopyOut(from, to, n);
+}
+
+absl::StatusOr<std::string> PrefetchedUserMemory::CopyInString(rump::UserAddr from, size_t max) {
+  if (max == 0) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  if (!UserRange(from, 1)) return Efault();
+  if (const Input* b = InputFor(from, 1); b != nullptr) {
+    const size_t off = size_t(from - b->addr);
+    const size_t avail = b->data.size() - off;
+    const absl::string_view have(b->data.data() + off, std::min(avail, max));
+    if (const size_t nul = have.find('\0'); nul != absl::string_view::npos) {
+      return std::string(have.substr(0, nul));
+    }
+    if (avail >= max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+    // The string goes on past the buffer: ask the client.
+  }
+  if (absl::Status s = Flush(); !s.ok()) return s;
+  ++fallbacks_;
+  return remote_.CopyInString(from, max);
+}
+
+absl::StatusOr<size_t> PrefetchedUserMemory::CopyOutString(const std::string& s,
+                                                           rump::UserAddr to, size_t max) {
+  const size_t len = std::min(s.find('\0'), s.size()) + 1;  // strlen + 1
+  if (len > max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  if (!UserRange(to, len)) return Efault();
+  std::string bytes = s.substr(0, len - 1);
+  bytes.push_back('\0');
+  if (absl::Status st = CopyOut(bytes.data(), to, len); !st.ok()) return st;
+  return len;
+}
+
+std::vector<wire::XBytes> PrefetchedUserMemory::Segments() const {
+  std::vector<wire::XBytes> out;
+  out.reserve(segments_.size());
+  for (const Segment& seg : segments_) out.push_back(wire::XBytes{seg.addr, seg.data});
+  return out;
+}
+
 // -------------------------------------------------------------------- Session
 
 Session::Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn)
@@ -293,6 +431,7 @@ void Session::OnClosed(const absl::Status& why) {
     }
   }
   bool release_now;
+  std::shared_ptr<rump::Process> interrupt;
   {
     std::lock_guard<std::mutex> lock(mu_);
     state_ = State::kClosed;
@@ -300,8 +439,13 @@ void Session::OnClosed(const absl::Status& why) {
     for (auto& [reqno, p] : pending_) p->failed = true;
     pending_.clear();
     release_now = in_flight_ == 0;
+    if (!release_now) interrupt = process_;
   }
   cv_.notify_all();
+  // Calls still blocked in the kernel (a recvfrom, a poll) return EINTR
+  // now, as NetBSD makes a dead client's lwps exit; the last one to finish
+  // releases the process.
+  if (interrupt != nullptr) interrupt->Interrupt();
   if (release_now) Release();
 }
 
@@ -453,10 +597,44 @@ void Session::HandleRunning(wire::Frame& f) {
   }
 }
 
-void Session::HandleExtension(const wire::Frame& f) {
-  // X_SYSCALL (the one-round-trip extension) comes with the client work;
-  // until then an extension frame is an unknown request.
+void Session::HandleExtension(wire::Frame& f) {
+  if (f.header.type == wire::kTypeXSyscall) {
+    HandleXSyscall(f);
+    return;
+  }
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": unknown extension request type ", f.header.type));
+  }
   SendError(f.header.reqno, wire::kErrMalformedRequest);
+}
+
+bool Session::BeginCall(uint64_t reqno) {
+  if (host_->stopping()) return false;  // the connection closes soon
+  bool in_exec;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_exec = exec_pending_;
+    if (!in_exec) ++in_flight_;
+  }
+  if (in_exec) {
+    SendError(reqno, wire::kErrInExec);  // (NetBSD would run it)
+    return false;
+  }
+  host_->CallStarted();
+  return true;
+}
+
+void Session::Dispatch(uint64_t reqno, uint32_t sysnum, bool x, std::function<void()> job) {
+  const bool now = host_->options().inline_quick_calls && RunsInline(sysnum);
+  host_->CountSyscall(x, now);
+  if (now) {
+    job();
+    return;
+  }
+  if (!host_->executor().Submit(std::move(job))) {
+    SendError(reqno, wire::kErrTryAgain);
+    CallDone();
+  }
 }
 
 void Session::HandleSyscall(const wire::Frame& f) {
@@ -468,46 +646,60 @@ void Session::HandleSyscall(const wire::Frame& f) {
     SendError(f.header.reqno, wire::kErrMalformedRequest);
     return;
   }
-  if (host_->stopping()) return;  // the connection closes soon
-  bool in_exec;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    in_exec = exec_pending_;
-    if (!in_exec) ++in_flight_;
-  }
-  if (in_exec) {
-    SendError(f.header.reqno, wire::kErrInExec);  // (NetBSD would run it)
-    return;
-  }
-  host_->CallStarted();
   const uint64_t reqno = f.header.reqno;
+  if (!BeginCall(reqno)) return;
   std::shared_ptr<Session> self = shared_from_this();
-  if (!host_->executor().Submit(
-          [self, reqno, a = *args] { self->RunSyscall(reqno, a); })) {
-    SendError(reqno, wire::kErrTryAgain);
-    CallDone();
-  }
+  Dispatch(reqno, args->sysnum, false, [self, reqno, a = *args] { self->RunSyscall(reqno, a); });
 }
 
-void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args) {
+void Session::HandleXSyscall(wire::Frame& f) {
+  auto x = std::make_shared<XCall>();
+  x->frame = std::move(f);
+  absl::StatusOr<wire::XSyscallCall> call = wire::DecodeXSyscallRequest(x->frame);
+  const uint64_t reqno = x->frame.header.reqno;
+  if (!call.ok()) {
+    if (host_->options().verbose) {
+      host_->Log(absl::StrCat(conn_->peer(), ": ", call.status().message()));
+    }
+    SendError(reqno, wire::kErrMalformedRequest);
+    return;
+  }
+  x->call = *std::move(call);
+  if (!BeginCall(reqno)) return;
+  const uint32_t sysnum = x->call.sysnum;
+  std::shared_ptr<Session> self = shared_from_this();
+  Dispatch(reqno, sysnum, true, [self, reqno, x = std::move(x)] { self->RunXSyscall(reqno, x); });
+}
+
+rump::SyscallResult Session::Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
+                                     rump::UserMemory& mem) {
   std::shared_ptr<rump::Process> p;
   {
     std::lock_guard<std::mutex> lock(mu_);
     p = process_;
   }
-  // Short payloads were zero-extended by the decoder: pass all 8 slots.
-  rump::SyscallResult r;
   try {
-    r = host_->kernel().Syscall(*p, memory_, static_cast<int>(args.sysnum),
-                                absl::MakeConstSpan(args.slots));
+    return host_->kernel().Syscall(*p, mem, static_cast<int>(sysnum), slots);
   } catch (const std::bad_alloc&) {
     // A client asked the kernel for more memory than there is (a huge
     // length): that call fails, the server goes on.
-    host_->Log(absl::StrCat(conn_->peer(), ": syscall ", args.sysnum,
+    host_->Log(absl::StrCat(conn_->peer(), ": syscall ", sysnum,
                             " ran out of memory; answering ENOMEM"));
-    r = rump::SyscallResult{rump::abi::kENOMEM, 0, 0};
+    return rump::SyscallResult{rump::abi::kENOMEM, 0, 0};
   }
+}
+
+void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args) {
+  // Short payloads were zero-extended by the decoder: pass all 8 slots.
+  const rump::SyscallResult r = Execute(args.sysnum, absl::MakeConstSpan(args.slots), memory_);
   conn_->Send(wire::SyscallResponse(reqno, r.error, r.rv0, r.rv1));
+  CallDone();
+}
+
+void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x) {
+  PrefetchedUserMemory mem(memory_, x->call.inputs, x->call.outputs);
+  const rump::SyscallResult r = Execute(x->call.sysnum, absl::MakeConstSpan(x->call.slots), mem);
+  conn_->Send(wire::XSyscallResponse(reqno, r.error, r.rv0, r.rv1, mem.Segments()));
   CallDone();
 }
 
@@ -586,6 +778,7 @@ void Session::CompleteExec() {
     exec_pending_ = false;
     reqno = exec_reqno_;
   }
+  p->set_comm(comm());
   conn_->Send(wire::HandshakeResponse(reqno, 0));
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": pid ", p->pid(), " exec'd \"",
@@ -640,6 +833,14 @@ void Session::HandleResponse(wire::Frame& f) {
       Pending* p = it->second;
       pending_.erase(it);
       absl::Status s;
+      if (p->type == wire::kTypeCopyin && p->len > 0 && f.payload.empty() &&
+          f.header.cls == wire::kClassResponse) {
+        // Our client's answer for memory it cannot read: that copyin fails
+        // with EFAULT, the connection stays.
+        p->failed = true;
+        cv_.notify_all();
+        return;
+      }
       switch (p->type) {
         case wire::kTypeCopyin:
           s = wire::DecodeCopyinResponse(f, p->len).status();
@@ -717,6 +918,7 @@ absl::StatusOr<std::string> Session::Request(
     pending_[reqno] = &p;
     frame = frame_for(reqno);
   }
+  host_->CountServerRequest();
   // The answer may arrive (even re-entrantly) before Send returns: the
   // request is registered already.
   conn_->Send(std::move(frame));
@@ -733,6 +935,7 @@ bool Session::SendRequest(const std::function<std::string(uint64_t)>& frame_for)
     if (closing_ || state_ != State::kRunning) return false;
     frame = frame_for(next_reqno_++);
   }
+  host_->CountServerRequest();
   conn_->Send(std::move(frame));
   return true;
 }

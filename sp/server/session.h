@@ -13,8 +13,10 @@
 //            HANDSHAKE EXEC, and RESP frames answering the server's own
 //            COPYIN / COPYINSTR / ANONMMAP requests.
 //   CLOSED   the transport reported the connection gone: copy waiters wake
-//            with EFAULT, in-flight calls finish, then the process is
-//            released (all its descriptors closed) and the client slot freed.
+//            with EFAULT, calls blocked in the kernel are interrupted
+//            (rump::Process::Interrupt: their sleeps return EINTR), in-flight
+//            calls finish, then the process is released (all its
+//            descriptors closed) and the client slot freed.
 //
 // Errors, as NetBSD's server sends them (ERROR frames carry the reqno of the
 // offending request):
@@ -31,7 +33,9 @@
 //   Hostile input closes the connection with a log line, never the server:
 //     a RESP for a request the server never made (or already answered), a
 //     COPYIN answer of the wrong length, a COPYINSTR answer longer than
-//     asked, an ANONMMAP answer that is not an address.
+//     asked, an ANONMMAP answer that is not an address. An empty COPYIN
+//     answer (our client's way of saying "unreadable") fails that copyin
+//     with EFAULT and keeps the connection.
 //
 // Beyond NetBSD (documented deviations): a SYSCALL arriving while an exec
 // is pending is answered ERROR INEXEC (NetBSD runs it); short syscall
@@ -39,14 +43,17 @@
 // COPYIN answers are checked for length (NetBSD copies blindly); copyinstr
 // asks for at most wire::kMaxCopyChunk bytes at once.
 //
-// The one-round-trip extension (X_SYSCALL, frame types 0x100..0x1ff) is not
-// implemented yet: Session::HandleExtension is its seam and answers ERROR
-// MALFORMED today.
+// The one-round-trip extension (sp/wire/xsyscall.h): an X_SYSCALL request
+// runs as a SYSCALL does, with a PrefetchedUserMemory over the buffers it
+// carries, and is answered with an X_SYSCALL response (result plus gathered
+// copyouts). A malformed one gets ERROR MALFORMED (kept); other extension
+// types get ERROR MALFORMED too.
 #ifndef RUMP_SP_SERVER_SESSION_H_
 #define RUMP_SP_SERVER_SESSION_H_
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +67,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "rump/kern/kernel.h"
 #include "rump/kern/process.h"
 #include "rump/kern/user_memory.h"
@@ -68,6 +76,7 @@
 #include "sp/wire/decode.h"
 #include "sp/wire/frame_reader.h"
 #include "sp/wire/protocol.h"
+#include "sp/wire/xsyscall.h"
 
 namespace sp::server {
 
@@ -85,6 +94,25 @@ struct SessionOptions {
   bool verbose = false;
   // Where log lines go. Default: stderr, "rump_sp: <line>".
   std::function<void(const std::string&)> log;
+  // Run the calls that never block and never read client memory (getpid,
+  // getppid, get[e]uid, get[e]gid, clock_gettime, gettimeofday) at once on
+  // the transport's thread instead of handing them to the executor: no
+  // thread hand-off, no wake-up (see RunsInline).
+  bool inline_quick_calls = true;
+};
+
+// True for the syscalls a session may run on the transport's thread: they
+// take no lock that a blocked call holds, never sleep and never copy in
+// (a copyin there would wait for an answer that thread has to read).
+bool RunsInline(uint32_t sysnum);
+
+// Counters over all sessions of a host (tests and benchmarks count round
+// trips with them).
+struct SessionStats {
+  uint64_t syscalls = 0;         // SYSCALL requests run
+  uint64_t xsyscalls = 0;        // X_SYSCALL requests run
+  uint64_t inline_calls = 0;     // of those, run on the transport's thread
+  uint64_t server_requests = 0;  // COPYIN, COPYINSTR, COPYOUT, ANONMMAP sent
 };
 
 // What the sessions of one server share: the kernel, the executor, the
@@ -123,6 +151,11 @@ class SessionHost {
   void CallStarted();
   void CallFinished();
 
+  // --- counters
+  SessionStats stats() const;
+  void CountSyscall(bool x, bool inline_call);
+  void CountServerRequest();
+
   // --- PREFORK cookies
   // Keeps `process` under a new random cookie. ResourceExhausted when
   // max_pending_forks are pending.
@@ -143,6 +176,8 @@ class SessionHost {
   size_t calls_ = 0;
   bool stopping_ = false;
   std::map<wire::Cookie, std::shared_ptr<rump::Process>> forks_;
+
+  std::atomic<uint64_t> n_syscalls_{0}, n_xsyscalls_{0}, n_inline_{0}, n_requests_{0};
 };
 
 class Session;
@@ -173,6 +208,63 @@ class RemoteUserMemory final : public rump::UserMemory {
   Session& session_;
 };
 
+// User memory of a remote client for one X_SYSCALL (the one-round-trip
+// extension, sp/wire/xsyscall.h; ARCHITECTURE.md's third UserMemory): the
+// client sent the bytes of its input buffers with the call and named its
+// output buffers. CopyIn / CopyInString of a range inside one input buffer
+// are served from those bytes; CopyOut / CopyOutString into one output
+// buffer are gathered as segments for the answer. Everything else goes to
+// `remote` (ordinary COPYIN / COPYINSTR / COPYOUT round trips), so a client
+// that guessed wrong, or not at all, still gets exactly the plain-protocol
+// result.
+//
+// Ordering promise: the client sees the kernel's writes in the kernel's
+// order. Before any request goes to `remote` the segments gathered so far
+// are sent as COPYOUT frames (they then precede that request and the
+// answer); a write into an input buffer also updates those bytes, so a later
+// CopyIn of them reads what the kernel wrote. Segments are also flushed
+// when they would exceed wire::kXMaxSegments or the declared output size.
+// Address rules are RemoteUserMemory's (zero lengths never fail; NULL or
+// outside user space with a non-zero length is EFAULT).
+class PrefetchedUserMemory final : public rump::UserMemory {
+ public:
+  PrefetchedUserMemory(RemoteUserMemory& remote, absl::Span<const wire::XBytes> inputs,
+                       std::vector<wire::XRange> outputs);
+  absl::Status CopyIn(rump::UserAddr from, void* to, size_t n) override;
+  absl::Status CopyOut(const void* from, rump::UserAddr to, size_t n) override;
+  absl::StatusOr<std::string> CopyInString(rump::UserAddr from, size_t max) override;
+  absl::StatusOr<size_t> CopyOutString(const std::string& s, rump::UserAddr to,
+                                       size_t max) override;
+  RemoteUserMemory& remote() { return remote_; }
+
+  // The gathered copyouts, in order (views into this object).
+  std::vector<wire::XBytes> Segments() const;
+  // Round trips (COPYIN, COPYINSTR) and COPYOUT frames the call needed.
+  size_t fallbacks() const { return fallbacks_; }
+
+ private:
+  struct Input {
+    uint64_t addr;
+    std::string data;
+  };
+  struct Segment {
+    uint64_t addr;
+    std::string data;
+  };
+  // Sends the gathered segments as COPYOUT frames. EFAULT if the
+  // connection is gone.
+  absl::Status Flush();
+  const Input* InputFor(uint64_t addr, uint64_t n) const;
+
+  RemoteUserMemory& remote_;
+  std::vector<Input> inputs_;
+  const std::vector<wire::XRange> outputs_;
+  uint64_t output_capacity_ = 0;
+  uint64_t gathered_ = 0;
+  std::vector<Segment> segments_;
+  size_t fallbacks_ = 0;
+};
+
 class Session final : public transport::Receiver,
                       public std::enable_shared_from_this<Session> {
  public:
@@ -194,8 +286,8 @@ class Session final : public transport::Receiver,
   std::shared_ptr<rump::Process> process() const;
   bool running() const;
   bool released() const;
-  // The name EXEC gave the process (rump::Process keeps the name it was
-  // created with; see the report on issue 5).
+  // The process name (the handshake's, or the last EXEC's; EXEC also
+  // renames the kernel process).
   std::string comm() const;
 
  private:
@@ -220,8 +312,16 @@ class Session final : public transport::Receiver,
   void HandleSyscall(const wire::Frame& f);
   void HandlePrefork(const wire::Frame& f);
   void HandleResponse(wire::Frame& f);
-  // The seam for the one-round-trip extension (types 0x100..0x1ff).
-  void HandleExtension(const wire::Frame& f);
+  // The one-round-trip extension (types 0x100..0x1ff; X_SYSCALL only).
+  void HandleExtension(wire::Frame& f);
+  // An X_SYSCALL request: decoded in place, then run as a SYSCALL is.
+  void HandleXSyscall(wire::Frame& f);
+  // Bookkeeping before a call runs: false (and the answer sent) if it must
+  // not run (stopping, exec pending).
+  bool BeginCall(uint64_t reqno);
+  // Runs `job` for call `reqno` of syscall `sysnum`: inline (RunsInline)
+  // or on the executor (ERROR TRYAGAIN if it is full).
+  void Dispatch(uint64_t reqno, uint32_t sysnum, bool x, std::function<void()> job);
 
   void SendError(uint64_t reqno, uint32_t code);
   // Logs `why` and closes the connection (hostile or broken input).
@@ -230,7 +330,15 @@ class Session final : public transport::Receiver,
   void CloseConnection();
 
   // --- calls (worker threads)
+  struct XCall {
+    wire::Frame frame;        // owns the bytes `call` points into
+    wire::XSyscallCall call;
+  };
   void RunSyscall(uint64_t reqno, wire::SyscallArgs args);
+  void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x);
+  // The kernel call itself; out of memory is ENOMEM.
+  rump::SyscallResult Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
+                              rump::UserMemory& mem);
   // A call ended: runs a pending exec or the release when it was the last.
   void CallDone();
   void CompleteExec();  // requires in_flight_ == 0

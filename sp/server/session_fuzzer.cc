@@ -13,6 +13,9 @@
 // starts with 0xcc gets the most recent PREFORK cookie instead, so that
 // the fuzzer reaches real forks.
 //
+// X_SYSCALL frames (the one-round-trip extension) are fed like any other;
+// their answers must decode.
+//
 // Checked: every frame the server sends parses and is one it may send;
 // ERROR frames carry known codes; a server request is answered only while
 // its connection lives; after every connection is closed all client
@@ -36,6 +39,7 @@
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 #include "sp/wire/frame_reader.h"
+#include "sp/wire/xsyscall.h"
 
 namespace {
 
@@ -79,7 +83,12 @@ class FuzzConn final : public transport::Connection {
     }
     if (h.cls == wire::kClassResponse) {
       Check(h.type == wire::kTypeHandshake || h.type == wire::kTypeSyscall ||
-            h.type == wire::kTypePrefork);
+            h.type == wire::kTypePrefork || h.type == wire::kTypeXSyscall);
+      if (h.type == wire::kTypeXSyscall) {
+        absl::StatusOr<wire::XSyscallResult> x = wire::DecodeXSyscallResponse(*f);
+        Check(x.ok());
+        Check(x->segments.size() <= wire::kXMaxSegments);
+      }
       if (h.type == wire::kTypePrefork) {
         absl::StatusOr<wire::Cookie> c = wire::DecodePreforkResponse(*f);
         Check(c.ok());

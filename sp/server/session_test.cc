@@ -28,6 +28,7 @@
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 #include "sp/wire/spec_examples.h"
+#include "sp/wire/xsyscall.h"
 
 namespace sp::server {
 namespace {
@@ -43,6 +44,9 @@ constexpr int kSysTestCopyOut = 501;     // (addr, len, byte) -> fills
 constexpr int kSysTestCopyInStr = 502;   // (addr, max) -> rv0 = strlen
 constexpr int kSysTestCopyOutStr = 503;  // (addr, max) -> copies "hello"; rv0 = done
 constexpr int kSysTestAnonMmap = 504;    // (size) -> rv0 = address
+constexpr int kSysTestOutThenIn = 505;   // (out, in, n) -> writes n 'M's at out,
+                                         //   then rv0 = sum of n bytes at in
+constexpr int kSysTestManyOuts = 506;    // (addr, n) -> n one-byte copyouts i+1 at addr+i
 
 void RegisterTestSyscalls(rump::Kernel& k) {
   using rump::SyscallArgs;
@@ -93,6 +97,33 @@ void RegisterTestSyscalls(rump::Kernel& k) {
                           absl::StatusOr<rump::UserAddr> addr = remote->AnonMmap(a.U64(0));
                           if (!addr.ok()) return addr.status();
                           return SyscallReturn{int64_t(*addr), 0};
+                        });
+  k.syscalls().Register(kSysTestOutThenIn,
+                        [](SyscallContext& ctx, const SyscallArgs& a)
+                            -> absl::StatusOr<SyscallReturn> {
+                          std::string buf(a.Size(2), 'M');
+                          if (absl::Status s = ctx.mem.CopyOut(buf.data(), a.Ptr(0), buf.size());
+                              !s.ok()) {
+                            return s;
+                          }
+                          if (absl::Status s = ctx.mem.CopyIn(a.Ptr(1), buf.data(), buf.size());
+                              !s.ok()) {
+                            return s;
+                          }
+                          int64_t sum = 0;
+                          for (unsigned char c : buf) sum += c;
+                          return SyscallReturn{sum, 0};
+                        });
+  k.syscalls().Register(kSysTestManyOuts,
+                        [](SyscallContext& ctx, const SyscallArgs& a)
+                            -> absl::StatusOr<SyscallReturn> {
+                          for (size_t i = 0; i < a.Size(1); ++i) {
+                            const char c = char(i + 1);
+                            if (absl::Status s = ctx.mem.CopyOut(&c, a.Ptr(0) + i, 1); !s.ok()) {
+                              return s;
+                            }
+                          }
+                          return SyscallReturn{};
                         });
 }
 
@@ -225,6 +256,57 @@ class Client {
 
   rump::SyscallResult Syscall(uint32_t num, std::vector<uint64_t> slots = {}) {
     return Await(SendSyscall(num, std::move(slots)));
+  }
+
+  // X_SYSCALL: the input buffers' bytes are read here and sent along; the
+  // answer's segments are written to this process's memory. Counts what
+  // the exchange cost in `frames_in` (frames the server sent, answer
+  // included) and `segments`.
+  struct XOutcome {
+    rump::SyscallResult result{-1, 0, 0};
+    int frames_in = 0;
+    size_t segments = 0;
+  };
+  XOutcome XSyscall(uint32_t num, std::vector<uint64_t> slots, std::vector<wire::XRange> in,
+                    std::vector<wire::XRange> out) {
+    std::vector<wire::XBytes> inputs;
+    for (const wire::XRange& r : in) {
+      inputs.push_back(wire::XBytes{
+          r.addr, absl::string_view(reinterpret_cast<const char*>(r.addr), size_t(r.len))});
+    }
+    absl::StatusOr<std::string> req = wire::XSyscallRequest(reqno_, num, slots, inputs, out);
+    EXPECT_TRUE(req.ok()) << req.status();
+    XOutcome o;
+    if (!req.ok()) return o;
+    const uint64_t r = reqno_++;
+    Feed(*req);
+    for (;;) {
+      std::optional<Frame> f = Next();
+      if (!f.has_value()) {
+        ADD_FAILURE() << "no answer to X_SYSCALL " << r;
+        return o;
+      }
+      ++o.frames_in;
+      if (f->header.cls == wire::kClassRequest) {
+        Serve(*f);
+        continue;
+      }
+      EXPECT_EQ(f->header.reqno, r);
+      if (f->header.cls == wire::kClassError) {
+        ADD_FAILURE() << "ERROR " << f->header.u;
+        return o;
+      }
+      absl::StatusOr<wire::XSyscallResult> x = wire::DecodeXSyscallResponse(*f);
+      EXPECT_TRUE(x.ok()) << x.status();
+      if (!x.ok()) return o;
+      for (const wire::XBytes& seg : x->segments) {
+        EXPECT_TRUE(wire::XContained(wire::XRange{seg.addr, seg.data.size()}, out));
+        std::memcpy(reinterpret_cast<void*>(seg.addr), seg.data.data(), seg.data.size());
+      }
+      o.segments = x->segments.size();
+      o.result = rump::SyscallResult{x->error, x->rv0, x->rv1};
+      return o;
+    }
   }
 
   // Answers one server request from this process's memory.
@@ -537,6 +619,7 @@ TEST_F(SessionTest, ExecClosesCloexecDescriptorsAndRenames) {
   EXPECT_EQ(c.Syscall(rump::abi::kSysFcntl, {4, rump::abi::kF_GETFD, 0}).error, 0);
   EXPECT_EQ(c.Syscall(rump::abi::kSysGetpid).rv0, 2);
   EXPECT_EQ(c.session().comm(), "ifconfig");
+  EXPECT_EQ(c.session().process()->comm(), "ifconfig");
 }
 
 TEST_F(SessionTest, SeveralCallsOfOneConnectionBlockIndependently) {
@@ -729,6 +812,267 @@ TEST_F(SessionTest, PendingForksAreLimited) {
   const uint64_t r = c.NextReqno();
   c.Feed(wire::PreforkRequest(r));
   c.ExpectError(r, wire::kErrNoMem);
+}
+
+}  // namespace
+}  // namespace sp::server
+
+namespace sp::server {
+namespace {
+
+wire::XRange R(const void* p, size_t n) { return wire::XRange{P(p), n}; }
+
+// -------------------------------------------------- the one-round-trip extension
+
+TEST_F(SessionTest, XSyscallWithKilobyteInputIsOneRequestAndOneAnswer) {
+  Client c(host_);
+  c.Guest();
+  std::string data(1024, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = char(i % 251);
+  int64_t sum = 0;
+  for (unsigned char ch : data) sum += ch;
+  const SessionStats before = host_->stats();
+  Client::XOutcome o = c.XSyscall(kSysTestCopyIn, {P(data.data()), data.size()},
+                                  {R(data.data(), data.size())}, {});
+  EXPECT_EQ(o.result.error, 0);
+  EXPECT_EQ(o.result.rv0, sum);
+  EXPECT_EQ(o.frames_in, 1);  // the answer, nothing else
+  EXPECT_EQ(host_->stats().server_requests, before.server_requests);
+  EXPECT_EQ(host_->stats().xsyscalls, before.xsyscalls + 1);
+  // Without the buffer: the same result through one COPYIN.
+  o = c.XSyscall(kSysTestCopyIn, {P(data.data()), data.size()}, {}, {});
+  EXPECT_EQ(o.result.rv0, sum);
+  EXPECT_EQ(o.frames_in, 2);
+  EXPECT_EQ(c.served(wire::kTypeCopyin), 1);
+}
+
+TEST_F(SessionTest, XSyscallIoctlCopiesBothWaysInOneRoundTrip) {
+  Client c(host_);
+  c.Guest();
+  rump::SyscallResult s =
+      c.Syscall(rump::abi::kSysSocket, {uint64_t(rump::abi::kAF_INET), rump::abi::kSOCK_DGRAM, 0});
+  ASSERT_EQ(s.error, 0);
+  uint8_t ifr[rump::abi::kIfreqSize] = {};
+  std::memcpy(ifr, "lo0", 3);
+  Client::XOutcome o = c.XSyscall(rump::abi::kSysIoctl, {3, rump::abi::kSIOCGIFFLAGS, P(ifr)},
+                                  {R(ifr, sizeof(ifr))}, {R(ifr, sizeof(ifr))});
+  ASSERT_EQ(o.result.error, 0);
+  EXPECT_EQ(o.frames_in, 1);
+  EXPECT_EQ(o.segments, 1u);
+  EXPECT_EQ(c.served(wire::kTypeCopyin) + c.served(wire::kTypeCopyout), 0);
+  uint16_t flags;
+  std::memcpy(&flags, ifr + 16, sizeof(flags));
+  EXPECT_TRUE(flags & rump::abi::kIFF_UP);
+  // Declared nothing: plain COPYIN + COPYOUT, same answer.
+  uint8_t ifr2[rump::abi::kIfreqSize] = {};
+  std::memcpy(ifr2, "lo0", 3);
+  o = c.XSyscall(rump::abi::kSysIoctl, {3, rump::abi::kSIOCGIFFLAGS, P(ifr2)}, {}, {});
+  ASSERT_EQ(o.result.error, 0);
+  EXPECT_EQ(o.segments, 0u);
+  EXPECT_EQ(c.served(wire::kTypeCopyin), 1);
+  EXPECT_EQ(c.served(wire::kTypeCopyout), 1);
+  EXPECT_EQ(std::memcmp(ifr, ifr2, sizeof(ifr)), 0);
+}
+
+TEST_F(SessionTest, XSyscallKeepsTheKernelsOrderAcrossFallbacks) {
+  Client c(host_);
+  c.Guest();
+  // Written into a declared output, then read from an address nobody
+  // declared: the write goes out as a COPYOUT before the COPYIN.
+  char out[8] = {};
+  char in[8] = "abcdefg";
+  Client::XOutcome o = c.XSyscall(kSysTestOutThenIn, {P(out), P(in), 8}, {}, {R(out, 8)});
+  EXPECT_EQ(o.result.error, 0);
+  EXPECT_EQ(o.result.rv0, 'a' + 'b' + 'c' + 'd' + 'e' + 'f' + 'g');
+  EXPECT_EQ(std::string(out, 8), "MMMMMMMM");
+  EXPECT_EQ(c.served(wire::kTypeCopyout), 1);
+  EXPECT_EQ(c.served(wire::kTypeCopyin), 1);
+  EXPECT_EQ(o.segments, 0u);
+  // Reading back what it wrote, the buffer being both input and output:
+  // served from the updated input bytes, no request at all.
+  char both[8] = "1234567";
+  o = c.XSyscall(kSysTestOutThenIn, {P(both), P(both), 8}, {R(both, 8)}, {R(both, 8)});
+  EXPECT_EQ(o.result.rv0, 8 * 'M');
+  EXPECT_EQ(o.frames_in, 1);
+  EXPECT_EQ(std::string(both, 8), "MMMMMMMM");
+  // Written where nobody declared an output, read from a declared input it
+  // overlaps: COPYOUT, and the read sees the new bytes.
+  char shared[8] = "zzzzzzz";
+  o = c.XSyscall(kSysTestOutThenIn, {P(shared), P(shared), 8}, {R(shared, 8)}, {});
+  EXPECT_EQ(o.result.rv0, 8 * 'M');
+  EXPECT_EQ(c.served(wire::kTypeCopyout), 2);
+  EXPECT_EQ(c.served(wire::kTypeCopyin), 1);
+}
+
+TEST_F(SessionTest, XSyscallSpillsSegmentsBeyondTheLimitAsCopyouts) {
+  Client c(host_);
+  c.Guest();
+  char buf[100] = {};
+  Client::XOutcome o = c.XSyscall(kSysTestManyOuts, {P(buf), sizeof(buf)}, {}, {R(buf, 100)});
+  EXPECT_EQ(o.result.error, 0);
+  EXPECT_EQ(size_t(c.served(wire::kTypeCopyout)) + o.segments, sizeof(buf));
+  EXPECT_LE(o.segments, wire::kXMaxSegments);
+  for (size_t i = 0; i < sizeof(buf); ++i) EXPECT_EQ(buf[i], char(i + 1)) << i;
+}
+
+TEST_F(SessionTest, XSyscallStringsFromInputsAndPastThem) {
+  Client c(host_);
+  c.Guest();
+  char name[16] = "hello";
+  Client::XOutcome o = c.XSyscall(kSysTestCopyInStr, {P(name), 16}, {R(name, 16)}, {});
+  EXPECT_EQ(o.result.rv0, 5);
+  EXPECT_EQ(o.frames_in, 1);
+  // No NUL within max inside the buffer: ENAMETOOLONG without asking.
+  o = c.XSyscall(kSysTestCopyInStr, {P(name), 3}, {R(name, 16)}, {});
+  EXPECT_EQ(o.result.error, rump::abi::kENAMETOOLONG);
+  EXPECT_EQ(o.frames_in, 1);
+  // The buffer ends before the NUL: COPYINSTR for the whole string.
+  o = c.XSyscall(kSysTestCopyInStr, {P(name), 16}, {R(name, 3)}, {});
+  EXPECT_EQ(o.result.rv0, 5);
+  EXPECT_EQ(c.served(wire::kTypeCopyinstr), 1);
+  // copyoutstr into a declared output.
+  char out[16] = {};
+  o = c.XSyscall(kSysTestCopyOutStr, {P(out), 16}, {}, {R(out, 16)});
+  EXPECT_EQ(o.result.rv0, 6);
+  EXPECT_EQ(o.frames_in, 1);
+  EXPECT_STREQ(out, "hello");
+}
+
+TEST_F(SessionTest, XSyscallBadAddressesAreEfaultNotRequests) {
+  Client c(host_);
+  c.Guest();
+  Client::XOutcome o = c.XSyscall(kSysTestCopyIn, {0, 4}, {}, {});
+  EXPECT_EQ(o.result.error, rump::abi::kEFAULT);
+  o = c.XSyscall(kSysTestCopyOut, {wire::kUserAddressLimit - 2, 4, 'x'}, {}, {});
+  EXPECT_EQ(o.result.error, rump::abi::kEFAULT);
+  EXPECT_EQ(o.frames_in, 1);
+}
+
+TEST_F(SessionTest, HostileExtensionFramesGetMalformedAndTheConnectionStays) {
+  Client c(host_);
+  c.Guest();
+  auto payload = [](uint16_t nslots, uint16_t nin, uint16_t nout, std::vector<uint64_t> words,
+                    std::string data) {
+    std::string p;
+    for (uint16_t v : {nslots, nin, nout, uint16_t{0}}) p.append(reinterpret_cast<char*>(&v), 2);
+    for (uint64_t w : words) p.append(reinterpret_cast<char*>(&w), 8);
+    return p + data;
+  };
+  const std::vector<std::string> bad = {
+      "",
+      "xyz",
+      payload(9, 0, 0, std::vector<uint64_t>(9, 0), ""),          // too many slots
+      payload(0, 17, 0, {}, ""),                                    // too many buffers
+      payload(0, 1, 0, {0x10000, 8}, "abc"),                        // short data
+      payload(0, 1, 0, {0x10000, 2}, "abc"),                        // long data
+      payload(0, 1, 0, {0x10000, ~uint64_t{0}}, "abc"),             // huge length
+      payload(0, 2, 0, {0x10000, 2, 0x10001, 2}, "abcd"),           // overlapping inputs
+      payload(0, 0, 2, {0x10000, 8, 0x10004, 8}, ""),               // overlapping outputs
+      payload(0, 0, 1, {0, 8}, ""),                                 // NULL
+      payload(0, 0, 2, {0x10000, 1 << 24, 0x10000 + (1 << 24), 1}, ""),  // output total
+  };
+  uint64_t r = 100;
+  for (const std::string& p : bad) {
+    c.Feed(wire::EncodeFrame(r, wire::kClassRequest, wire::kTypeXSyscall, 20, {p}));
+    c.ExpectError(r, wire::kErrMalformedRequest);
+    ++r;
+  }
+  // Other extension types, and an X_SYSCALL answer sent to the server.
+  c.Feed(wire::EncodeFrame(r, wire::kClassRequest, 0x101, 0, {}));
+  c.ExpectError(r, wire::kErrMalformedRequest);
+  EXPECT_FALSE(c.conn().close_asked());
+  EXPECT_EQ(c.Syscall(rump::abi::kSysGetpid).rv0, 2);
+  // A response of type X_SYSCALL to a request never made drops it.
+  c.Feed(wire::XSyscallResponse(5000, 0, 0, 0, {}));
+  EXPECT_TRUE(c.conn().WaitClosed());
+}
+
+TEST_F(SessionTest, XSyscallBeforeTheHandshakeIsAuthError) {
+  Client c(host_);
+  c.Feed(*wire::XSyscallRequest(0, rump::abi::kSysGetpid, {}, {}, {}));
+  c.ExpectError(0, wire::kErrAuth);
+  EXPECT_TRUE(c.conn().close_asked());
+}
+
+TEST_F(SessionTest, QuickCallsRunInlineOthersOnTheExecutor) {
+  Client c(host_);
+  c.Guest();
+  const SessionStats before = host_->stats();
+  EXPECT_EQ(c.Syscall(rump::abi::kSysGetpid).rv0, 2);
+  EXPECT_EQ(c.Syscall(rump::abi::kSysGetuid).error, 0);
+  int64_t ts[2] = {};
+  Client::XOutcome o = c.XSyscall(rump::abi::kSysClockGettime, {0, P(ts)}, {}, {R(ts, 16)});
+  EXPECT_EQ(o.result.error, 0);
+  EXPECT_EQ(o.frames_in, 1);
+  EXPECT_GT(ts[0] + ts[1], 0);
+  EXPECT_EQ(c.Syscall(kSysTestCopyOut, {P(ts), 1, 0}).error, 0);
+  const SessionStats after = host_->stats();
+  EXPECT_EQ(after.inline_calls - before.inline_calls, 3u);
+  EXPECT_EQ(after.syscalls - before.syscalls, 3u);
+  EXPECT_EQ(after.xsyscalls - before.xsyscalls, 1u);
+  EXPECT_FALSE(RunsInline(rump::abi::kSysRead));
+  EXPECT_FALSE(RunsInline(rump::abi::kSysIoctl));
+}
+
+}  // namespace
+}  // namespace sp::server
+
+namespace sp::server {
+namespace {
+
+TEST_F(SessionTest, DisconnectInterruptsABlockedCallAndReleasesTheProcess) {
+  Client c(host_);
+  c.Guest();
+  std::shared_ptr<rump::Process> p = c.session().process();
+  ASSERT_NE(p, nullptr);
+  const pid_t pid = p->pid();
+  p.reset();
+  // nanosleep(60 s) with its timespec sent along: blocked in the kernel.
+  const int64_t ts[2] = {60, 0};
+  absl::StatusOr<std::string> req = wire::XSyscallRequest(
+      c.NextReqno(), rump::abi::kSysNanosleep, {P(ts), 0},
+      {wire::XBytes{P(ts), absl::string_view(reinterpret_cast<const char*>(ts), sizeof(ts))}},
+      {});
+  ASSERT_TRUE(req.ok());
+  c.Feed(*req);
+  EXPECT_FALSE(c.Next(absl::Milliseconds(100)).has_value());  // still sleeping
+  EXPECT_FALSE(c.session().released());
+  const absl::Time start = absl::Now();
+  c.Disconnect();
+  EXPECT_TRUE(host_->WaitAllReleased(absl::Now() + absl::Seconds(20)));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_TRUE(c.session().released());
+  EXPECT_EQ(kernel_->FindProcess(pid), nullptr);
+  EXPECT_EQ(host_->clients(), 0);
+  // Others go on.
+  Client d(host_);
+  d.Guest();
+  EXPECT_GT(d.Syscall(rump::abi::kSysGetpid).rv0, 2);
+}
+
+}  // namespace
+}  // namespace sp::server
+
+namespace sp::server {
+namespace {
+
+TEST_F(SessionTest, EmptyCopyinAnswerIsEfaultAndTheConnectionStays) {
+  Client c(host_);
+  c.Guest();
+  char buf[4] = {1, 2, 3, 4};
+  const uint64_t r = c.SendSyscall(kSysTestCopyIn, {P(buf), 4});
+  std::optional<Frame> f = c.Next();
+  ASSERT_TRUE(f.has_value());
+  ASSERT_EQ(f->header.type, wire::kTypeCopyin);
+  c.Feed(wire::CopyinResponse(f->header.reqno, ""));
+  f = c.Next();
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->header.reqno, r);
+  absl::StatusOr<wire::SyscallResult> res = wire::DecodeSyscallResponse(*f);
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->error, rump::abi::kEFAULT);
+  EXPECT_FALSE(c.conn().close_asked());
+  EXPECT_EQ(c.Syscall(rump::abi::kSysGetpid).rv0, 2);
 }
 
 }  // namespace

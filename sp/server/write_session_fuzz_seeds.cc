@@ -8,6 +8,7 @@
 
 #include "rump/abi/syscalls.h"
 #include "sp/wire/encode.h"
+#include "sp/wire/xsyscall.h"
 
 namespace {
 
@@ -71,6 +72,40 @@ int main(int argc, char** argv) {
                                   Chunk(2, EncodeFrame(1, 2, 0, 7, {})) +
                                   Chunk(2, EncodeFrame(2, 0, 77, 0, {})) +
                                   Chunk(2, HandshakeGuestRequest(3, "again"))});
+  // The one-round-trip extension: sysctl(kern.ostype) with its name and
+  // *oldlenp sent along and oldp named as output; a write with its buffer;
+  // nanosleep with its timespec; an ioctl whose buffer is only partly
+  // sent (COPYIN fallback); then hostile ones (overlapping inputs, a
+  // length past the data, too many buffers), each ERROR MALFORMED.
+  {
+    const std::string name = U32(1) + U32(1);
+    const std::string oldlen = U64(64);
+    const std::string ts(16, '\0');
+    const std::string hello = "hello";
+    auto x = [](uint64_t reqno, int num, std::vector<uint64_t> slots,
+                std::vector<XBytes> in, std::vector<XRange> out) {
+      return *XSyscallRequest(reqno, uint32_t(num), slots, in, out);
+    };
+    // Payload headers: {u16 nslots, u16 nin, u16 nout, u16 flags}.
+    const std::string overlap = std::string("\0\0\x02\0\0\0\0\0", 8) + U64(kA) + U64(4) + U64(kA + 2) + U64(4) +
+              "abcdefgh";
+    std::string past = std::string("\0\0\x01\0\0\0\0\0", 8) + U64(kA) + U64(100) + "abc";
+    std::string many = std::string("\0\0\x11\0\0\0\0\0", 8);
+    seeds.push_back(
+        {"xsyscall",
+         Chunk(0, HandshakeGuestRequest(0, "x")) +
+             Chunk(0, x(1, rump::abi::kSysSysctl, {kA, 2, kB, kC, 0, 0}, {{kA, name}, {kC, oldlen}},
+                        {{kB, 64}, {kC, 8}})) +
+             Chunk(0, x(2, rump::abi::kSysWrite, {1, kA, 5}, {{kA, hello}}, {})) +
+             Chunk(0, x(3, rump::abi::kSysNanosleep, {kA, kB}, {{kA, ts}}, {{kB, 16}})) +
+             Chunk(0, x(4, rump::abi::kSysIoctl, {0, 0xc0906911, kA}, {{kA + 8, hello}},
+                        {{kA, 144}})) +
+             Chunk(0, EncodeFrame(5, 0, kTypeXSyscall, 20, {overlap})) +
+             Chunk(0, EncodeFrame(6, 0, kTypeXSyscall, 20, {past})) +
+             Chunk(0, EncodeFrame(7, 0, kTypeXSyscall, 20, {many})) +
+             Chunk(0, EncodeFrame(8, 0, 0x101, 0, {})) +
+             std::string(1, '\0') + std::string(200, 'm')});
+  }
   for (const auto& [name, bytes] : seeds) {
     const std::string path = std::string(argv[1]) + "/" + name;
     FILE* f = std::fopen(path.c_str(), "wb");

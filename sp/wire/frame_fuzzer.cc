@@ -18,6 +18,7 @@
 #include "sp/wire/encode.h"
 #include "sp/wire/frame_reader.h"
 #include "sp/wire/protocol.h"
+#include "sp/wire/xsyscall.h"
 
 namespace {
 
@@ -105,6 +106,17 @@ void Exercise(const FrameView& f, uint64_t max_len) {
   if (auto code = DecodeError(f); code.ok()) {
     Check(ErrorCodeToHostErrno(*code) >= 0);
     Check(ErrorCodeName(*code) != nullptr);
+  }
+  // The one-round-trip extension: what decodes encodes back the same.
+  if (auto x = DecodeXSyscallRequest(f); x.ok()) {
+    auto again = XSyscallRequest(reqno, x->sysnum,
+                                 absl::MakeConstSpan(x->slots.data(), x->nslots), x->inputs,
+                                 x->outputs);
+    Check(again.ok() && *again == original);
+  }
+  if (auto x = DecodeXSyscallResponse(f); x.ok()) {
+    Check(x->segments.size() <= kXMaxSegments);
+    Check(XSyscallResponse(reqno, x->error, x->rv0, x->rv1, x->segments) == original_u0);
   }
   Check(TypeName(f.header.type) != nullptr && ClassName(f.header.cls) != nullptr);
 }

@@ -55,8 +55,8 @@ inline constexpr uint16_t kTypeRaise = 8;
 
 // Extension frame types (ours), only sent after negotiation (banner.h):
 //   0x100 X_SYSCALL: REQ = a syscall that carries the client's input buffers;
-//                    RESP = its result plus the output buffers. The payload
-//                    layouts belong to the step that implements it.
+//                    RESP = its result plus the output buffers (layouts and
+//                    rules: xsyscall.h).
 // 0x101..0x1ff are reserved for later extensions.
 inline constexpr uint16_t kTypeExtensionFirst = 0x100;
 inline constexpr uint16_t kTypeXSyscall = 0x100;

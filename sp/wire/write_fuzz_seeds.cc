@@ -5,6 +5,7 @@
 #include <string>
 
 #include "sp/wire/spec_examples.h"
+#include "sp/wire/xsyscall.h"
 
 namespace {
 
@@ -33,6 +34,21 @@ int main(int argc, char** argv) {
     all += e.bytes;
     ++n;
   }
+  // The one-round-trip extension: a sendto with its two inputs and a
+  // recvfrom's answer with two segments.
+  const std::string hello = "hello", sin(16, '\x02');
+  const std::string xreq =
+      *sp::wire::XSyscallRequest(2, 133, {3, 0x7ffc0000a000, 5, 0, 0x7ffc0000b000, 16},
+                                 {{0x7ffc0000a000, hello}, {0x7ffc0000b000, sin}},
+                                 {{0x7ffc0000c000, 64}});
+  const std::string xresp = sp::wire::XSyscallResponse(
+      2, 0, 5, 0, {{0x7ffc0000c000, hello}, {0x7ffc0000c010, sin}});
+  if (!WriteFile(dir + "/xsyscall", std::string(1, '\x80') + xreq + xresp)) {
+    std::perror(dir.c_str());
+    return 1;
+  }
+  all += xreq + xresp;
+  ++n;
   if (!WriteFile(dir + "/all", all) ||
       !WriteFile(dir + "/banner", std::string(1, '\x80') + sp::wire::testing::SpecBanner())) {
     std::perror(dir.c_str());

@@ -71,8 +71,13 @@ enum rump_etfs_type {
 int rump_init(void);
 
 /*
- * Serves remote clients on `url`. Not provided yet: always returns ENOSYS
- * (78); the remote-syscall server arrives with rump_server.
+ * Serves this kernel to remote clients (librumpclient) at `url`:
+ * unix://path, tcp://a.b.c.d:port/, tcp://[v6]:port/, zmq+tcp://host:port,
+ * zmq+ipc://path. Returns 0 once the address accepts connections (the
+ * server runs in background threads), or a NetBSD errno: ENXIO before
+ * rump_init(), EADDRINUSE, ENAMETOOLONG for a unix path over sun_path, ...
+ * When a client reboots the kernel the process exits (status 0) unless the
+ * reboot asked for RB_HALT.
  */
 int rump_init_server(const char *url);
 

@@ -25,6 +25,13 @@
  * runs; a signal the kernel raises for the process (SIGPIPE from a write to
  * a dead TCP connection, ...) is delivered when the call returns.
  *
+ * Round trips: against a server that offers it (ours announces "x-batch=1"
+ * in its banner) a call whose buffers the library knows (sendto, recvfrom,
+ * ioctl, __sysctl, bind, connect, read, write, ...) travels with its input
+ * bytes and comes back with its output bytes: one round trip. Against any
+ * other server (NetBSD's), or with RUMPCLIENT_NO_XBATCH=1 in the
+ * environment, every call uses NetBSD's plain frames.
+ *
  * C99 and C++; C types only.
  */
 #ifndef RUMP_RUMPCLIENT_H_
