@@ -1,0 +1,3 @@
+module example.com/rump
+
+go 1.19

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Installs into a temporary prefix with scripts/install, then runs README.md's
+# Go commands ("Using rump from Go") in a copy of examples/go:
+#   go test ./...
+#   go run ./cmd/udp_exchange bus 10.0.2.1/24 serve &
+#   go run ./cmd/udp_exchange bus 10.0.2.2/24 send 10.0.2.1 hello
+# offline, with the build cache and GOPATH in the scratch directory.
+set -u
+source examples/testlib.sh
+readonly WORK=$(mktemp -d /tmp/rumpgo.XXXXXX)
+trap '_example_cleanup; chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
+
+command -v go >/dev/null || { echo "FAIL: no go (scripts/install-deps installs golang-go)" >&2; exit 1; }
+go version
+
+example_install "$WORK/prefix"
+export GOCACHE="$WORK/gocache" GOPATH="$WORK/gopath" GOFLAGS=-mod=mod GOPROXY=off \
+  GOTOOLCHAIN=local CGO_ENABLED=1
+exec_flags=()
+if [ -n "$example_preload" ]; then
+  # A sanitizer build: its runtime must be loaded first (not into go).
+  exec_flags=(-exec "env LD_PRELOAD=$example_preload")
+fi
+cp -RL examples/go "$WORK/module"
+cd "$WORK/module" || exit 1
+
+go vet ./... 2>&1 || fail "go vet"
+go test "${exec_flags[@]}" ./... 2>&1
+rc=$?
+[ $rc = 0 ] || fail "go test exited $rc"
+
+go run "${exec_flags[@]}" ./cmd/udp_exchange bus 10.0.2.1/24 serve >serve.out 2>serve.err &
+server=$!
+started $server
+wait_for_line serve.out '^listening on 10\.0\.2\.1:7777$' 30 $server ||
+  fail "the server did not listen: $(cat serve.err)"
+go run "${exec_flags[@]}" ./cmd/udp_exchange bus 10.0.2.2/24 send 10.0.2.1 hello >send.out 2>send.err ||
+  fail "send: $(cat send.err)"
+wait $server || fail "serve: $(cat serve.err)"
+cat serve.out send.out
+grep -q '^reply from 10\.0\.2\.1:7777: hello$' send.out || fail "no reply line"
+grep -qE "^got 'hello' from 10\.0\.2\.2:[0-9]+$" serve.out || fail "the server saw no datagram"
+
+if ((failures > 0)); then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "PASS"
