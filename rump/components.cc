@@ -6,17 +6,20 @@
 #include "absl/strings/str_cat.h"
 #include "rump/dev/shmif/shmif.h"
 #include "rump/net/net_stack.h"
+#include "rump/netinet/inet.h"
 
 namespace rump {
 namespace {
 
 // The components, in boot order.
-enum class Piece { kNet, kShmif };
+enum class Piece { kNet, kInet, kShmif };
 
 ComponentFactory FactoryFor(Piece p) {
   switch (p) {
     case Piece::kNet:
       return [] { return std::make_unique<NetStack>(); };
+    case Piece::kInet:
+      return [] { return std::make_unique<Inet>(); };
     case Piece::kShmif:
       return [] { return std::make_unique<Shmif>(); };
   }
@@ -25,13 +28,19 @@ ComponentFactory FactoryFor(Piece p) {
 
 // What a NetBSD rump library name brings, prerequisites included.
 //   rumpnet, rumpnet_net  the network base and interfaces (NetStack)
+//   rumpnet_netinet       IPv4: ARP, IP, ICMP, UDP, raw IP (Inet; needs NetStack)
 //   rumpnet_shmif         shmif interfaces (needs NetStack)
 // Known names that add nothing yet: the base libraries (rump, rumpuser,
 // rumpkern, rumpkern_sysproxy, rumpdev, rumpvfs) and the protocol libraries
-// still to come (rumpnet_netinet, rumpnet_netinet6, rumpnet_local).
+// still to come (rumpnet_netinet6, rumpnet_local).
 bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   if (name == "rumpnet" || name == "rumpnet_net") {
     out->push_back(Piece::kNet);
+    return true;
+  }
+  if (name == "rumpnet_netinet") {
+    out->push_back(Piece::kNet);
+    out->push_back(Piece::kInet);
     return true;
   }
   if (name == "rumpnet_shmif") {
@@ -41,8 +50,7 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   }
   static const char* const kNothingYet[] = {
       "rump",      "rumpuser",        "rumpkern",          "rumpkern_sysproxy",
-      "rumpdev",   "rumpvfs",         "rumpnet_netinet",   "rumpnet_netinet6",
-      "rumpnet_local"};
+      "rumpdev",   "rumpvfs",         "rumpnet_netinet6",  "rumpnet_local"};
   return std::find(std::begin(kNothingYet), std::end(kNothingYet), name) !=
          std::end(kNothingYet);
 }
@@ -65,7 +73,7 @@ absl::StatusOr<std::vector<ComponentFactory>> ComponentsFor(
 }
 
 std::vector<ComponentFactory> AllComponents() {
-  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kShmif)};
+  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kInet), FactoryFor(Piece::kShmif)};
 }
 
 }  // namespace rump

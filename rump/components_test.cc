@@ -4,6 +4,7 @@
 #include "rump/dev/shmif/shmif.h"
 #include "rump/kern/kernel.h"
 #include "rump/net/net_stack.h"
+#include "rump/netinet/inet.h"
 
 namespace rump {
 namespace {
@@ -24,11 +25,17 @@ TEST(ComponentsTest, NamesFoldedIntoOneComponentAreDeduplicated) {
   auto fs = ComponentsFor({"rumpnet_shmif", "rumpnet", "rumpnet_net", "rumpnet_netinet",
                            "rumpvfs", "rumpdev", "rumpkern_sysproxy", "rumpnet"});
   ASSERT_TRUE(fs.ok()) << fs.status();
-  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "shmif"}));
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet", "shmif"}));
+}
+
+TEST(ComponentsTest, NetinetBringsTheNetStackFirst) {
+  auto fs = ComponentsFor({"rumpnet_netinet"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet"}));
 }
 
 TEST(ComponentsTest, KnownNamesThatAddNothingYet) {
-  auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_netinet"});
+  auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_netinet6"});
   ASSERT_TRUE(fs.ok()) << fs.status();
   EXPECT_TRUE(fs->empty());
   fs = ComponentsFor({});
@@ -50,7 +57,9 @@ TEST(ComponentsTest, AllComponentsBoot) {
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_NE((*k)->Find<NetStack>(), nullptr);
   EXPECT_NE((*k)->Find<Shmif>(), nullptr);
+  EXPECT_NE((*k)->Find<Inet>(), nullptr);
   EXPECT_TRUE((*k)->HasComponent("net"));
+  EXPECT_TRUE((*k)->HasComponent("inet"));
   EXPECT_TRUE((*k)->HasComponent("shmif"));
 }
 

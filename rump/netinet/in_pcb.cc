@@ -1,0 +1,206 @@
+#include "rump/netinet/in_pcb.h"
+
+#include <algorithm>
+
+#include "rump/abi/errno.h"
+#include "rump/abi/in.h"
+#include "rump/netinet/ip_header.h"
+
+namespace rump::inet {
+
+InPcbTable::PcbRef InPcbTable::Attach(std::weak_ptr<Socket> socket, int protocol) {
+  auto pcb = std::make_shared<InPcb>();
+  pcb->socket = std::move(socket);
+  pcb->protocol = protocol;
+  std::lock_guard<std::mutex> lock(mu_);
+  pcbs_.push_front(pcb);
+  return pcb;
+}
+
+void InPcbTable::Detach(const PcbRef& pcb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pcbs_.remove(pcb);
+}
+
+PcbAddrs InPcbTable::Addrs(const PcbRef& pcb) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return PcbAddrs{pcb->laddr, pcb->faddr, pcb->lport, pcb->fport};
+}
+
+size_t InPcbTable::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pcbs_.size();
+}
+
+const InPcb* InPcbTable::LookupPortLocked(uint32_t laddr, uint16_t lport,
+                                          bool wildcard) const {
+  const InPcb* match = nullptr;
+  int matchwild = 3;
+  for (const PcbRef& p : pcbs_) {
+    if (p->lport != lport) continue;
+    int wild = 0;
+    if (p->faddr != 0) ++wild;
+    if (p->laddr == 0) {
+      if (laddr != 0) ++wild;
+    } else if (laddr == 0) {
+      ++wild;
+    } else if (p->laddr != laddr) {
+      continue;
+    }
+    if (wild && !wildcard) continue;
+    if (wild < matchwild) {
+      match = p.get();
+      matchwild = wild;
+      if (wild == 0) break;
+    }
+  }
+  return match;
+}
+
+absl::Status InPcbTable::PickEphemeralLocked(InPcb& pcb) {
+  constexpr int kMin = abi::kIPPORT_ANONMIN, kMax = abi::kIPPORT_ANONMAX;
+  int port = int(last_port_) - 1;
+  for (int n = kMax - kMin + 1; n > 0; --n, --port) {
+    if (port < kMin || port > kMax) port = kMax;
+    if (LookupPortLocked(pcb.laddr, uint16_t(port), true) == nullptr) {
+      last_port_ = uint16_t(port);
+      pcb.lport = uint16_t(port);
+      return absl::OkStatus();
+    }
+  }
+  return abi::Errno(abi::kEAGAIN, "no ephemeral port");
+}
+
+absl::Status InPcbTable::Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
+                              bool reuse_addr, bool reuse_port) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pcb->lport != 0 || pcb->laddr != 0) return abi::Errno(abi::kEINVAL);
+  pcb->reuse_addr = reuse_addr;
+  pcb->reuse_port = reuse_port;
+  if (lport != 0) {
+    // in_pcbbind_port: with neither option any overlap (wildcards too)
+    // conflicts; with one, only an identical local address does, and is
+    // allowed when both sockets have SO_REUSEPORT (SO_REUSEADDR counts as
+    // SO_REUSEPORT for multicast addresses).
+    const bool wild = !reuse_addr && !reuse_port;
+    bool mine = reuse_port, theirs_needed_port = true;
+    if (IsMulticast(laddr) && reuse_addr) mine = true, theirs_needed_port = false;
+    const InPcb* t = LookupPortLocked(laddr, lport, wild);
+    if (t != nullptr) {
+      const bool theirs = theirs_needed_port ? t->reuse_port : (t->reuse_port || t->reuse_addr);
+      if (!(mine && theirs)) return abi::Errno(abi::kEADDRINUSE);
+    }
+    pcb->laddr = laddr;
+    pcb->lport = lport;
+    return absl::OkStatus();
+  }
+  pcb->laddr = laddr;
+  absl::Status s = PickEphemeralLocked(*pcb);
+  if (!s.ok()) pcb->laddr = 0;
+  return s;
+}
+
+absl::Status InPcbTable::Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr,
+                                 uint16_t fport) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint32_t laddr = pcb->laddr != 0 ? pcb->laddr : src;
+  if (pcb->lport != 0) {
+    for (const PcbRef& p : pcbs_) {
+      if (p != pcb && p->faddr == faddr && p->fport == fport && p->lport == pcb->lport &&
+          p->laddr == laddr) {
+        return abi::Errno(abi::kEADDRINUSE);
+      }
+    }
+  }
+  if (pcb->laddr == 0 && pcb->lport == 0) {
+    if (absl::Status s = PickEphemeralLocked(*pcb); !s.ok()) return s;
+  }
+  pcb->laddr = laddr;
+  pcb->faddr = faddr;
+  pcb->fport = fport;
+  return absl::OkStatus();
+}
+
+absl::Status InPcbTable::Disconnect(const PcbRef& pcb) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (pcb->faddr == 0) return abi::Errno(abi::kENOTCONN);
+  pcb->faddr = 0;
+  pcb->fport = 0;
+  pcb->laddr = 0;  // udp_disconnect: back to the wildcard address
+  return absl::OkStatus();
+}
+
+void InPcbTable::SetRaw(const PcbRef& pcb, bool local, uint32_t addr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  (local ? pcb->laddr : pcb->faddr) = addr;
+}
+
+std::vector<std::shared_ptr<Socket>> InPcbTable::LookupDatagram(uint32_t src, uint16_t sport,
+                                                                uint32_t dst, uint16_t dport,
+                                                                bool broadcast) const {
+  std::vector<std::shared_ptr<Socket>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (broadcast) {
+    for (const PcbRef& p : pcbs_) {
+      if (p->lport != dport) continue;
+      if (p->laddr != 0 && p->laddr != dst) continue;
+      if (p->faddr != 0 && (p->faddr != src || p->fport != sport)) continue;
+      if (auto s = p->socket.lock()) out.push_back(std::move(s));
+      if (!p->reuse_addr && !p->reuse_port) break;
+    }
+    return out;
+  }
+  const InPcb* best = nullptr;
+  int best_rank = 3;
+  for (const PcbRef& p : pcbs_) {
+    if (p->lport != dport) continue;
+    int rank;
+    if (p->faddr != 0) {
+      if (p->faddr != src || p->fport != sport || p->laddr != dst) continue;
+      rank = 0;
+    } else if (p->laddr == dst) {
+      rank = 1;
+    } else if (p->laddr == 0) {
+      rank = 2;
+    } else {
+      continue;
+    }
+    if (rank < best_rank) {
+      best = p.get();
+      best_rank = rank;
+      if (rank == 0) break;
+    }
+  }
+  if (best != nullptr) {
+    if (auto s = best->socket.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Socket>> InPcbTable::LookupConnected(uint32_t laddr, uint16_t lport,
+                                                                 uint32_t faddr,
+                                                                 uint16_t fport) const {
+  std::vector<std::shared_ptr<Socket>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PcbRef& p : pcbs_) {
+    if (p->faddr == faddr && p->fport == fport && p->lport == lport && p->laddr == laddr) {
+      if (auto s = p->socket.lock()) out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<Socket>> InPcbTable::LookupRaw(uint8_t proto, uint32_t src,
+                                                           uint32_t dst) const {
+  std::vector<std::shared_ptr<Socket>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PcbRef& p : pcbs_) {
+    if (p->protocol != 0 && p->protocol != proto) continue;
+    if (p->laddr != 0 && p->laddr != dst) continue;
+    if (p->faddr != 0 && p->faddr != src) continue;
+    if (auto s = p->socket.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace rump::inet

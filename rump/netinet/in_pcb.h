@@ -1,0 +1,96 @@
+// InPcbTable: the protocol control blocks of one IPv4 protocol's sockets
+// (NetBSD's inpcbtable): local and foreign address and port of each
+// socket, NetBSD's bind rules (in_pcbbind: SO_REUSEADDR / SO_REUSEPORT,
+// wildcards, the ephemeral range 49152-65535 searched downwards from the
+// last port handed out) and the lookups input uses.
+//
+// Thread-safe: one mutex guards every PCB's fields; lookups return the
+// sockets (strong references) so that delivery happens without the lock.
+// Addresses are in network order, ports in host order.
+#ifndef RUMP_NETINET_IN_PCB_H_
+#define RUMP_NETINET_IN_PCB_H_
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "rump/net/socket.h"
+
+namespace rump::inet {
+
+struct InPcb {
+  uint32_t laddr = 0, faddr = 0;
+  uint16_t lport = 0, fport = 0;
+  int protocol = 0;             // raw sockets: the IP protocol (0: all)
+  bool reuse_addr = false;      // so_options at bind time
+  bool reuse_port = false;
+  std::weak_ptr<Socket> socket;
+  bool connected() const { return faddr != 0; }
+};
+
+// A copy of a PCB's addresses.
+struct PcbAddrs {
+  uint32_t laddr = 0, faddr = 0;
+  uint16_t lport = 0, fport = 0;
+};
+
+class InPcbTable {
+ public:
+  using PcbRef = std::shared_ptr<InPcb>;
+
+  PcbRef Attach(std::weak_ptr<Socket> socket, int protocol = 0);
+  void Detach(const PcbRef& pcb);
+
+  PcbAddrs Addrs(const PcbRef& pcb) const;
+
+  // in_pcbbind. `laddr_ok` has already checked that laddr is 0, multicast
+  // or one of ours. EINVAL if already bound, EADDRINUSE on conflict,
+  // EAGAIN when no ephemeral port is free.
+  absl::Status Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport, bool reuse_addr,
+                    bool reuse_port);
+  // The local part of in_pcbconnect: binds an ephemeral port if unbound,
+  // takes `src` as the local address if it is still wildcard, checks the
+  // 4-tuple is free (EADDRINUSE), records the peer.
+  absl::Status Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr, uint16_t fport);
+  // Forgets the peer (ENOTCONN if none); the local address becomes the
+  // wildcard again if it was set by Connect, as NetBSD's udp disconnect.
+  absl::Status Disconnect(const PcbRef& pcb);
+  // For raw sockets: set the addresses without port rules.
+  void SetRaw(const PcbRef& pcb, bool local, uint32_t addr);
+
+  // UDP demultiplexing (udp4_realinput): the sockets a datagram from
+  // src:sport to dst:dport goes to. Unicast: the connected match, else the
+  // best bound match (exact address before wildcard). Broadcast or
+  // multicast: every match, stopping after the first one without
+  // SO_REUSEADDR / SO_REUSEPORT.
+  std::vector<std::shared_ptr<Socket>> LookupDatagram(uint32_t src, uint16_t sport,
+                                                      uint32_t dst, uint16_t dport,
+                                                      bool broadcast) const;
+  // The connected sockets with exactly this 4-tuple (in_pcbnotify).
+  std::vector<std::shared_ptr<Socket>> LookupConnected(uint32_t laddr, uint16_t lport,
+                                                       uint32_t faddr, uint16_t fport) const;
+  // Raw sockets (rip_input): protocol 0 or `proto`, local address unset or
+  // `dst`, foreign address unset or `src`.
+  std::vector<std::shared_ptr<Socket>> LookupRaw(uint8_t proto, uint32_t src,
+                                                 uint32_t dst) const;
+
+  size_t size() const;
+
+ private:
+  // in_pcblookup_port: a PCB bound to `lport` that conflicts with `laddr`
+  // (wildcards match when `wildcard`), preferring exact matches.
+  const InPcb* LookupPortLocked(uint32_t laddr, uint16_t lport, bool wildcard) const;
+  absl::Status PickEphemeralLocked(InPcb& pcb);
+
+  mutable std::mutex mu_;
+  std::list<PcbRef> pcbs_;  // newest first, as NetBSD's hash chains
+  uint16_t last_port_ = 65535;
+};
+
+}  // namespace rump::inet
+
+#endif  // RUMP_NETINET_IN_PCB_H_

@@ -1,0 +1,233 @@
+// Inet: the IPv4 component ("inet"; NetBSD's rumpnet_netinet). Attached
+// after NetStack, it puts the protocols on the interface layer's seams:
+//
+//  * Ethernet input (frames for our MAC, broadcast, IPv4 multicast; runts
+//    and frames for other MACs seen in promiscuous mode dropped) and ARP:
+//    one ArpCache per Ethernet interface, requests and replies answered
+//    for our own addresses only, gratuitous ARP when an address is added;
+//  * IPv4 input: every header field checked (bad packets counted in
+//    net.inet.ip.stats and dropped), link padding trimmed, options skipped,
+//    reassembly, local delivery to our addresses, directed and limited
+//    broadcast; packets not for us are not forwarded (forwarding and the
+//    routing socket come later) but get ICMP time exceeded when their TTL
+//    runs out, as a router would send it;
+//  * IPv4 output: route lookup (RouteTable, longest prefix; interface routes
+//    follow addresses), source address selection, broadcast only with
+//    SO_BROADCAST (EACCES), fragmentation to the interface MTU (EMSGSIZE with
+//    DF), ARP resolution, local destinations looped through lo0;
+//  * ICMP: echo replies; port / protocol unreachable and time exceeded sent
+//    per RFC 1122 (never about ICMP errors, broadcasts or non-first
+//    fragments; at most icmperrppslim 100 a second); received errors passed
+//    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
+//  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
+//    NetStack::SetSocketFactory (see udp.h, raw_ip.h);
+//  * net.inet.ip.stats and net.inet.udp.stats sysctl nodes, and C++
+//    getters for every protocol's counters.
+//
+// Threads: input runs on the drivers' receive threads; packets looped back
+// through lo0 are queued and handled on the component's own thread (as
+// NetBSD's ipintr softint), so a sender never re-enters its own input; ARP
+// retries and reassembly timeouts run on the kernel's timer thread. No lock
+// is held while a frame is handed to Interface::Output or a datagram to
+// Socket::DeliverDatagram.
+#ifndef RUMP_NETINET_INET_H_
+#define RUMP_NETINET_INET_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "rump/kern/kernel.h"
+#include "rump/net/interface.h"
+#include "rump/net/net_stack.h"
+#include "rump/netinet/arp_cache.h"
+#include "rump/netinet/in_pcb.h"
+#include "rump/netinet/ip_header.h"
+#include "rump/netinet/rate_limit.h"
+#include "rump/netinet/reassembly.h"
+#include "rump/netinet/route_table.h"
+#include "rump/netinet/stats.h"
+
+namespace rump {
+
+class Inet : public Component {
+ public:
+  struct Config {
+    inet::ArpConfig arp;
+    inet::ReassemblyConfig reassembly;
+    int icmp_error_pps = abi::kIcmpErrPpsLim;   // icmperrppslim
+    absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo
+    size_t loopback_queue_max = 256;           // ipqmaxlen
+  };
+
+  Inet();
+  explicit Inet(Config config);
+  ~Inet() override;
+
+  const char* name() const override { return "inet"; }
+  // FailedPrecondition without a NetStack.
+  absl::Status Attach(Kernel& kernel) override;
+  void Detach(Kernel& kernel) override;
+
+  // --- output
+  struct OutputRequest {
+    uint32_t src = 0;   // 0: chosen from the route
+    uint32_t dst = 0;
+    uint8_t proto = 0;
+    int ttl = -1;       // -1: net.inet.ip.ttl (1 for multicast)
+    uint8_t tos = 0;
+    bool allow_broadcast = false;  // SO_BROADCAST
+    bool dont_route = false;       // SO_DONTROUTE / MSG_DONTROUTE
+    bool dont_fragment = false;
+    absl::Span<const uint8_t> payload;  // after the IP header
+  };
+  // ip_output for a packet built here. Errors as NetBSD's: EHOSTUNREACH (no
+  // route), ENETUNREACH (dont_route and not on a connected network),
+  // EACCES (broadcast without SO_BROADCAST), EMSGSIZE (too big: broadcast
+  // or DF), EHOSTDOWN / EHOSTUNREACH (ARP gave up), ENETDOWN.
+  absl::Status Output(const OutputRequest& req);
+  // ip_output for a whole packet whose header the caller wrote (IP_HDRINCL,
+  // ICMP replies): fields in network order, checksum and a zero ip_id or
+  // ip_src filled in here.
+  absl::Status OutputPacket(std::vector<uint8_t> packet, bool allow_broadcast, bool dont_route);
+
+  // in_selectsrc: our address on the way to `dst` (EHOSTUNREACH without a
+  // route; EADDRNOTAVAIL with no address at all).
+  absl::StatusOr<uint32_t> SelectSource(uint32_t dst, bool dont_route) const;
+  // One of our addresses (any interface)?
+  bool IsLocalAddress(uint32_t addr) const;
+  // A broadcast address of one of our broadcast interfaces, or
+  // 255.255.255.255?
+  bool IsBroadcastAddress(uint32_t addr) const;
+  // connect()'s mapping: INADDR_ANY -> our first address; INADDR_BROADCAST
+  // -> the broadcast address of the first broadcast interface.
+  uint32_t MapConnectAddress(uint32_t addr) const;
+  uint16_t NextIpId() { return uint16_t(ip_id_.fetch_add(1, std::memory_order_relaxed)); }
+  int default_ttl() const;
+
+  // --- input (the NetStack hooks; public for tests)
+  void EtherInput(Interface& ifp, absl::Span<const uint8_t> frame);
+  void IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_broadcast);
+  // Sends the ICMP error (type, code) about `offending` (a whole IP packet)
+  // as icmp_error does, if RFC 1122 and the rate limit allow. `mtu` is the
+  // next-hop MTU for ICMP_UNREACH_NEEDFRAG.
+  void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu = 0,
+                     bool link_broadcast = false);
+
+  // --- tables and counters
+  inet::RouteTable& routes() { return routes_; }
+  inet::InPcbTable& udp_pcbs() { return udp_pcbs_; }
+  inet::InPcbTable& raw_pcbs() { return raw_pcbs_; }
+  // The interface's ARP cache (nullptr for non-Ethernet or unknown ones).
+  std::shared_ptr<inet::ArpCache> arp_cache(int ifindex);
+  const inet::IpStats& ip_stats() const { return ip_stats_; }
+  const inet::IcmpStats& icmp_stats() const { return icmp_stats_; }
+  const inet::UdpStats& udp_stats() const { return udp_stats_; }
+  const inet::ArpStats& arp_stats() const { return arp_stats_; }
+  inet::IpStats& mutable_ip_stats() { return ip_stats_; }
+  inet::UdpStats& mutable_udp_stats() { return udp_stats_; }
+  const inet::Reassembler& reassembler() const { return reass_; }
+  NetStack& net() const { return *net_; }
+
+ private:
+  // What input and output need to know about an interface, rebuilt on
+  // every interface event (SetInterfaceObserver).
+  struct IfInfo {
+    std::shared_ptr<Interface> ifp;
+    int index = 0;
+    bool loopback = false, ethernet = false, broadcast = false;
+    inet::MacAddress mac{};
+    std::vector<Ipv4Address> addrs;
+  };
+  struct Snapshot {
+    std::vector<IfInfo> ifs;
+  };
+  std::shared_ptr<const Snapshot> snapshot() const;
+  void Resync();  // rebuilds the snapshot and the interface routes
+  // Where a packet to `dst` leaves: the interface, next hop, source
+  // address, and whether it is a link-level broadcast.
+  struct OutRoute {
+    const IfInfo* info = nullptr;
+    uint32_t next_hop = 0;
+    uint32_t ifaddr = 0;
+    bool link_broadcast = false;
+    bool via_gateway = false;
+  };
+  absl::StatusOr<OutRoute> ResolveOutput(const Snapshot& snap, uint32_t dst,
+                                         bool dont_route) const;
+  static const IfInfo* FindIf(const Snapshot& snap, int index);
+  static bool IsLocalIn(const Snapshot& snap, uint32_t addr);
+  static bool IsBroadcastOn(const IfInfo& info, uint32_t addr);
+  void OnInterfaceEvent(Interface& ifp, NetStack::InterfaceEvent event);
+
+  // Output below routing: to `next_hop` on interface `info`.
+  absl::Status SendOnInterface(const IfInfo& info, uint32_t next_hop, bool link_broadcast,
+                               std::vector<uint8_t> packet, bool via_gateway);
+  absl::Status EtherOutput(const IfInfo& info, const inet::MacAddress& dst, uint16_t type,
+                           absl::Span<const uint8_t> payload);
+  absl::Status RouteAndSend(std::vector<uint8_t> packet, bool allow_broadcast,
+                            bool dont_route);
+  void ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_broadcast);
+  void SendArp(const IfInfo& info, uint16_t op, const inet::MacAddress& dst_mac,
+               const inet::MacAddress& tha, uint32_t spa, uint32_t tpa);
+  void Announce(Interface& ifp, const Ipv4Address& a);
+  void IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+                 bool broadcast);
+  void UdpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+                bool broadcast);
+  // rip_input; true if some socket took a copy.
+  bool RawInput(absl::Span<const uint8_t> packet, const inet::IpHeader& h);
+  void UdpCtlInput(int netbsd_errno, absl::Span<const uint8_t> inner);
+  void LoopbackEnqueue(Interface& ifp, absl::Span<const uint8_t> packet);
+  void LoopbackThread();
+  void SlowTimer();
+  void ScheduleSlowTimer();
+  absl::Status AddSysctlNodes(SysctlTree& tree);
+
+  const Config config_;
+  Kernel* kernel_ = nullptr;
+  NetStack* net_ = nullptr;
+  std::atomic<uint32_t> ip_id_;
+
+  std::mutex resync_mu_;  // serializes Resync
+  mutable std::mutex snap_mu_;
+  std::shared_ptr<const Snapshot> snap_;
+
+  std::mutex arp_mu_;
+  std::map<int, std::shared_ptr<inet::ArpCache>> arp_;
+
+  inet::RouteTable routes_;
+  inet::Reassembler reass_;
+  inet::RateLimiter icmp_limiter_;
+  inet::InPcbTable udp_pcbs_;
+  inet::InPcbTable raw_pcbs_;
+
+  inet::IpStats ip_stats_;
+  inet::IcmpStats icmp_stats_;
+  inet::UdpStats udp_stats_;
+  inet::ArpStats arp_stats_;
+
+  // The loopback queue (ipintrq) and its thread.
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  std::deque<std::pair<std::shared_ptr<Interface>, std::vector<uint8_t>>> loop_q_;
+  bool loop_stop_ = false;
+  std::thread loop_thread_;
+
+  std::mutex timer_mu_;
+  bool detached_ = false;
+};
+
+}  // namespace rump
+
+#endif  // RUMP_NETINET_INET_H_

@@ -1,0 +1,492 @@
+// Kernels in one process on one shmif bus, driven through the socket
+// system calls: ARP resolution, ping through raw ICMP sockets, UDP both
+// ways, a 60 KB datagram fragmented and reassembled, ICMP port unreachable
+// as ECONNREFUSED, TTL 1 towards a non-local address, broadcast to every
+// kernel, loopback, socket options and errors.
+#include <arpa/inet.h>
+
+#include <random>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
+#include "rump/abi/in.h"
+#include "rump/abi/socket.h"
+#include "rump/abi/syscalls.h"
+#include "rump/netinet/checksum.h"
+#include "rump/netinet/inet.h"
+#include "rump/netinet/inet_testing.h"
+#include "rump/netinet/ip_header.h"
+
+namespace rump {
+namespace {
+
+using inet_testing::EchoRequest;
+using inet_testing::Eventually;
+using inet_testing::Host;
+using inet_testing::Ip;
+
+constexpr int kDgram = abi::kSOCK_DGRAM;
+constexpr int kRaw = abi::kSOCK_RAW;
+constexpr int kIp = abi::kIPPROTO_IP;
+
+std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
+class InetTest : public ::testing::Test {
+ protected:
+  inet_testing::ScratchDir dir_;
+  const std::string bus_ = dir_.path() + "/bus";
+};
+
+TEST_F(InetTest, ArpResolvesAndUdpGoesBothWays) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int sb = b.Socket(kDgram);
+  ASSERT_GE(sb, 0);
+  ASSERT_EQ(b.Bind(sb, "0.0.0.0", 5000), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(10)), 0);
+  const int sa = a.Socket(kDgram);
+  ASSERT_GE(sa, 0);
+  ASSERT_EQ(a.SetRecvTimeout(sa, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.SendTo(sa, Bytes("hello"), "10.0.0.2", 5000), 5);
+
+  std::vector<uint8_t> got;
+  uint32_t from = 0;
+  uint16_t port = 0;
+  ASSERT_EQ(b.RecvFrom(sb, &got, 100, &from, &port), 5);
+  EXPECT_EQ(got, Bytes("hello"));
+  EXPECT_EQ(from, Ip("10.0.0.1"));
+  EXPECT_GE(port, abi::kIPPORT_ANONMIN);  // an ephemeral port, as NetBSD's
+
+  // The sender's name: its port, the wildcard address.
+  uint32_t la = 1;
+  uint16_t lp = 0;
+  ASSERT_EQ(a.SockName(sa, &la, &lp), 0);
+  EXPECT_EQ(la, 0u);
+  EXPECT_EQ(lp, port);
+
+  ASSERT_EQ(b.SendTo(sb, Bytes("world!"), "10.0.0.1", port), 6);
+  ASSERT_EQ(a.RecvFrom(sa, &got, 100, &from, &port), 6);
+  EXPECT_EQ(got, Bytes("world!"));
+  EXPECT_EQ(from, Ip("10.0.0.2"));
+  EXPECT_EQ(port, 5000);
+
+  // Each side learnt the other's MAC.
+  auto ca = a.inet().arp_cache(a.ifp().index());
+  ASSERT_NE(ca, nullptr);
+  auto mac_b = ca->Lookup(Ip("10.0.0.2"), absl::Now());
+  ASSERT_TRUE(mac_b.has_value());
+  EXPECT_TRUE(std::equal(mac_b->begin(), mac_b->end(), b.ifp().lladdr().begin()));
+  EXPECT_GE(a.inet().arp_stats().Get(inet::kArpSndRequest), 1u);
+  EXPECT_GE(b.inet().arp_stats().Get(inet::kArpSndReply), 1u);
+  EXPECT_EQ(a.inet().udp_stats().Get(abi::kUdpStatOpackets), 1u);
+  EXPECT_GE(b.inet().udp_stats().Get(abi::kUdpStatIpackets), 1u);
+}
+
+TEST_F(InetTest, PingThroughRawIcmpSockets) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int s = a.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_GE(s, 0);
+  ASSERT_EQ(a.SetRecvTimeout(s, absl::Seconds(10)), 0);
+  for (uint16_t seq = 1; seq <= 5; ++seq) {
+    ASSERT_EQ(a.SendTo(s, EchoRequest(0x4242, seq, 56), "10.0.0.2", 0), 64);
+    std::vector<uint8_t> got;
+    uint32_t from = 0;
+    ASSERT_EQ(a.RecvFrom(s, &got, 2048, &from), 84);
+    EXPECT_EQ(from, Ip("10.0.0.2"));
+    // NetBSD's raw delivery: ip_len in host order without the header.
+    uint16_t ip_len;
+    std::memcpy(&ip_len, got.data() + 2, 2);
+    EXPECT_EQ(ip_len, 64);
+    EXPECT_EQ(got[9], abi::kIPPROTO_ICMP);
+    EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);
+    EXPECT_EQ(inet::Get16(got.data() + 24), 0x4242);
+    EXPECT_EQ(inet::Get16(got.data() + 26), seq);
+    EXPECT_EQ(inet::InetChecksum(absl::MakeSpan(got).subspan(20)), 0);
+  }
+  EXPECT_EQ(b.inet().icmp_stats().c.Get(inet::kIcmpReflect), 5u);
+}
+
+TEST_F(InetTest, PingWithHeaderIncluded) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int s = a.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_EQ(a.SetInt(s, kIp, abi::kIP_HDRINCL, 1), 0);
+  int v = 0;
+  ASSERT_EQ(a.GetInt(s, kIp, abi::kIP_HDRINCL, &v), 0);
+  EXPECT_EQ(v, 1);
+  ASSERT_EQ(a.SetRecvTimeout(s, absl::Seconds(10)), 0);
+  std::vector<uint8_t> icmp = EchoRequest(7, 1, 16);
+  std::vector<uint8_t> pkt(20 + icmp.size(), 0);
+  pkt[0] = 0x45;
+  const uint16_t len = uint16_t(pkt.size());  // host order, as ping writes it
+  std::memcpy(&pkt[2], &len, 2);
+  pkt[8] = 64;
+  pkt[9] = abi::kIPPROTO_ICMP;
+  const uint32_t dst = Ip("10.0.0.2");
+  std::memcpy(&pkt[16], &dst, 4);  // ip_src 0: filled in
+  std::memcpy(&pkt[20], icmp.data(), icmp.size());
+  ASSERT_EQ(a.SendTo(s, pkt, "10.0.0.2", 0), int64_t(pkt.size()));
+  std::vector<uint8_t> got;
+  ASSERT_EQ(a.RecvFrom(s, &got, 2048), int64_t(pkt.size()));
+  EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);
+  EXPECT_EQ(inet::GetAddr(got.data() + 16), Ip("10.0.0.1"));  // to the filled-in source
+  // ip_len that does not match what was written is EINVAL.
+  const uint16_t wrong = uint16_t(pkt.size() + 1);
+  std::memcpy(&pkt[2], &wrong, 2);
+  EXPECT_EQ(a.SendTo(s, pkt, "10.0.0.2", 0), -abi::kEINVAL);
+  EXPECT_EQ(a.SendTo(s, std::vector<uint8_t>(10, 0x45), "10.0.0.2", 0), -abi::kEINVAL);
+}
+
+TEST_F(InetTest, SixtyKilobyteDatagramIsFragmentedAndReassembled) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int sb = b.Socket(kDgram), sa = a.Socket(kDgram);
+  ASSERT_EQ(b.Bind(sb, "10.0.0.2", 6000), 0);
+  ASSERT_EQ(b.SetInt(sb, abi::kSOL_SOCKET, abi::kSO_RCVBUF, 200000), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.SetInt(sa, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 65536), 0);
+  std::vector<uint8_t> big(60000);
+  std::mt19937 rng(1);
+  for (auto& x : big) x = uint8_t(rng());
+  // Too big for the default SO_SNDBUF (9216) was EMSGSIZE; now it goes.
+  ASSERT_EQ(a.SendTo(sa, big, "10.0.0.2", 6000), 60000);
+  std::vector<uint8_t> got;
+  ASSERT_EQ(b.RecvFrom(sb, &got, 65536), 60000);
+  EXPECT_EQ(got, big);
+  EXPECT_GE(a.inet().ip_stats().Get(abi::kIpStatOfragments), 41u);
+  EXPECT_EQ(a.inet().ip_stats().Get(abi::kIpStatFragmented), 1u);
+  EXPECT_EQ(b.inet().ip_stats().Get(abi::kIpStatReassembled), 1u);
+  EXPECT_EQ(b.inet().reassembler().datagrams(), 0u);
+  // Beyond IP_MAXPACKET is EMSGSIZE.
+  ASSERT_EQ(a.SetInt(sa, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 100000), 0);
+  EXPECT_EQ(a.SendTo(sa, std::vector<uint8_t>(65508), "10.0.0.2", 6000), -abi::kEMSGSIZE);
+}
+
+TEST_F(InetTest, PortUnreachableRefusesAConnectedSocket) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int s = a.Socket(kDgram);
+  ASSERT_EQ(a.Connect(s, "10.0.0.2", 9999), 0);
+  uint32_t la = 0;
+  uint16_t lp = 0;
+  ASSERT_EQ(a.SockName(s, &la, &lp), 0);
+  EXPECT_EQ(la, Ip("10.0.0.1"));  // connect chose the source address
+  ASSERT_EQ(a.Send(s, Bytes("anyone?")), 7);
+  int err = 0;
+  ASSERT_TRUE(Eventually([&] {
+    a.GetInt(s, abi::kSOL_SOCKET, abi::kSO_ERROR, &err);
+    return err != 0;
+  }));
+  EXPECT_EQ(err, abi::kECONNREFUSED);
+  EXPECT_EQ(b.inet().udp_stats().Get(abi::kUdpStatNoport), 1u);
+  // An unconnected socket is not told.
+  const int u = a.Socket(kDgram);
+  ASSERT_EQ(a.SendTo(u, Bytes("x"), "10.0.0.2", 9998), 1);
+  ASSERT_TRUE(Eventually([&] { return b.inet().udp_stats().Get(abi::kUdpStatNoport) == 2; }));
+  ASSERT_TRUE(Eventually(
+      [&] { return a.inet().icmp_stats().inhist.Get(abi::kICMP_UNREACH) == 2; }));
+  a.GetInt(u, abi::kSOL_SOCKET, abi::kSO_ERROR, &err);
+  EXPECT_EQ(err, 0);
+}
+
+TEST_F(InetTest, TtlOneToANonLocalAddressIsNotDelivered) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  // 10.9.9.0/24 is reached through b; b does not forward.
+  inet::Route r;
+  r.dst = Ip("10.9.9.0");
+  r.netmask = Ip("255.255.255.0");
+  r.gateway = Ip("10.0.0.2");
+  r.is_gateway = true;
+  ASSERT_TRUE(a.inet().routes().Add(r).ok());
+  const int listener = b.Socket(kDgram);
+  ASSERT_EQ(b.Bind(listener, "0.0.0.0", 7777), 0);
+  const int icmp = a.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_EQ(a.SetRecvTimeout(icmp, absl::Seconds(10)), 0);
+  const int s = a.Socket(kDgram);
+  ASSERT_EQ(a.SetInt(s, kIp, abi::kIP_TTL, 1), 0);
+  int ttl = 0;
+  ASSERT_EQ(a.GetInt(s, kIp, abi::kIP_TTL, &ttl), 0);
+  EXPECT_EQ(ttl, 1);
+  ASSERT_EQ(a.SendTo(s, Bytes("ttl1"), "10.9.9.9", 7777), 4);
+  // b answers with time exceeded, as a router does, and delivers nothing.
+  std::vector<uint8_t> got;
+  ASSERT_GT(a.RecvFrom(icmp, &got, 2048), 28);
+  EXPECT_EQ(got[20], abi::kICMP_TIMXCEED);
+  EXPECT_EQ(got[21], abi::kICMP_TIMXCEED_INTRANS);
+  EXPECT_EQ(b.inet().ip_stats().Get(abi::kIpStatCantforward), 1u);
+  EXPECT_EQ(b.RecvFrom(listener, &got, 100, nullptr, nullptr, abi::kMSG_DONTWAIT),
+            -abi::kEAGAIN);
+  EXPECT_EQ(b.inet().udp_stats().Get(abi::kUdpStatIpackets), 0u);
+}
+
+TEST_F(InetTest, BroadcastReachesEveryKernelWithSoBroadcast) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2"), c(bus_, "10.0.0.3");
+  int sb = b.Socket(kDgram), sc = c.Socket(kDgram), sa = a.Socket(kDgram);
+  ASSERT_EQ(b.Bind(sb, "0.0.0.0", 7000), 0);
+  ASSERT_EQ(c.Bind(sc, "0.0.0.0", 7000), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(10)), 0);
+  ASSERT_EQ(c.SetRecvTimeout(sc, absl::Seconds(10)), 0);
+  EXPECT_EQ(a.SendTo(sa, Bytes("all"), "10.0.0.255", 7000), -abi::kEACCES);
+  EXPECT_EQ(a.SendTo(sa, Bytes("all"), "255.255.255.255", 7000), -abi::kEACCES);
+  ASSERT_EQ(a.SetInt(sa, abi::kSOL_SOCKET, abi::kSO_BROADCAST, 1), 0);
+  for (const char* dst : {"10.0.0.255", "255.255.255.255"}) {
+    ASSERT_EQ(a.SendTo(sa, Bytes(dst), dst, 7000), int64_t(strlen(dst)));
+    for (Host* h : {&b, &c}) {
+      std::vector<uint8_t> got;
+      uint32_t from = 0;
+      const int fd = h == &b ? sb : sc;
+      ASSERT_EQ(h->RecvFrom(fd, &got, 100, &from), int64_t(strlen(dst)));
+      EXPECT_EQ(got, Bytes(dst));
+      EXPECT_EQ(from, Ip("10.0.0.1"));
+    }
+  }
+  // A broadcast to a port nobody has is not answered with ICMP.
+  ASSERT_EQ(a.SendTo(sa, Bytes("?"), "10.0.0.255", 7001), 1);
+  ASSERT_TRUE(Eventually([&] { return b.inet().udp_stats().Get(abi::kUdpStatNoportbcast) == 1; }));
+  EXPECT_EQ(b.inet().udp_stats().Get(abi::kUdpStatNoport), 0u);
+  // Broadcasts are never fragmented.
+  ASSERT_EQ(a.SetInt(sa, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 65536), 0);
+  EXPECT_EQ(a.SendTo(sa, std::vector<uint8_t>(3000), "10.0.0.255", 7000), -abi::kEMSGSIZE);
+}
+
+TEST_F(InetTest, LoopbackAndOwnAddress) {
+  Host a(bus_, "10.0.0.1");
+  const int r = a.Socket(kDgram), s = a.Socket(kDgram);
+  ASSERT_EQ(a.Bind(r, "0.0.0.0", 4000), 0);
+  ASSERT_EQ(a.SetRecvTimeout(r, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.SetInt(r, kIp, abi::kIP_RECVDSTADDR, 1), 0);
+  for (const char* dst : {"127.0.0.1", "10.0.0.1"}) {
+    ASSERT_EQ(a.SendTo(s, Bytes(dst), dst, 4000), int64_t(strlen(dst)));
+    std::vector<uint8_t> got;
+    std::string control;
+    int flags = 0;
+    ASSERT_EQ(a.RecvMsg(r, &got, 100, &control, &flags), int64_t(strlen(dst)));
+    EXPECT_EQ(got, Bytes(dst));
+    // IP_RECVDSTADDR: cmsg_len 20, IPPROTO_IP, IP_RECVDSTADDR, the address.
+    ASSERT_GE(control.size(), 20u);
+    uint32_t len = 0, addr = 0;
+    int32_t level = -1, type = -1;
+    std::memcpy(&len, control.data(), 4);
+    std::memcpy(&level, control.data() + 4, 4);
+    std::memcpy(&type, control.data() + 8, 4);
+    std::memcpy(&addr, control.data() + 16, 4);
+    EXPECT_EQ(len, 20u);
+    EXPECT_EQ(level, abi::kIPPROTO_IP);
+    EXPECT_EQ(type, abi::kIP_RECVDSTADDR);
+    EXPECT_EQ(addr, Ip(dst));
+  }
+  // Ping ourselves.
+  const int icmp = a.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_EQ(a.SetRecvTimeout(icmp, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.SendTo(icmp, EchoRequest(1, 1, 8), "127.0.0.1", 0), 16);
+  std::vector<uint8_t> got;
+  ASSERT_EQ(a.RecvFrom(icmp, &got, 2048), 36);
+  EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);
+}
+
+TEST_F(InetTest, BindRulesAndEphemeralPorts) {
+  Host a(bus_, "10.0.0.1");
+  const int s1 = a.Socket(kDgram), s2 = a.Socket(kDgram), s3 = a.Socket(kDgram);
+  ASSERT_EQ(a.Bind(s1, "0.0.0.0", 3000), 0);
+  EXPECT_EQ(a.Bind(s1, "0.0.0.0", 3001), abi::kEINVAL);  // already bound
+  EXPECT_EQ(a.Bind(s2, "0.0.0.0", 3000), abi::kEADDRINUSE);
+  EXPECT_EQ(a.Bind(s2, "10.0.0.1", 3000), abi::kEADDRINUSE);  // overlaps the wildcard
+  // SO_REUSEADDR: a specific address beside the wildcard is fine.
+  ASSERT_EQ(a.SetInt(s2, abi::kSOL_SOCKET, abi::kSO_REUSEADDR, 1), 0);
+  EXPECT_EQ(a.Bind(s2, "10.0.0.1", 3000), 0);
+  // SO_REUSEPORT on both: the same binding twice.
+  const int p1 = a.Socket(kDgram), p2 = a.Socket(kDgram);
+  ASSERT_EQ(a.SetInt(p1, abi::kSOL_SOCKET, abi::kSO_REUSEPORT, 1), 0);
+  ASSERT_EQ(a.SetInt(p2, abi::kSOL_SOCKET, abi::kSO_REUSEPORT, 1), 0);
+  EXPECT_EQ(a.Bind(p1, "10.0.0.1", 3100), 0);
+  EXPECT_EQ(a.Bind(p2, "10.0.0.1", 3100), 0);
+  // Addresses that are not ours.
+  EXPECT_EQ(a.Bind(s3, "10.0.0.9", 0), abi::kEADDRNOTAVAIL);
+  EXPECT_EQ(a.Bind(s3, "10.0.0.255", 0), 0);  // a broadcast address is ours
+  // Port 0: ephemeral ports counting down from 65535.
+  uint16_t prev = 0;
+  for (int i = 0; i < 3; ++i) {
+    const int e = a.Socket(kDgram);
+    ASSERT_EQ(a.Bind(e, "0.0.0.0", 0), 0);
+    uint32_t la;
+    uint16_t lp;
+    ASSERT_EQ(a.SockName(e, &la, &lp), 0);
+    EXPECT_GE(lp, abi::kIPPORT_ANONMIN);
+    if (prev != 0) {
+      EXPECT_EQ(lp, prev - 1);
+    }
+    prev = lp;
+  }
+  // Bad addresses.
+  const int b = a.Socket(kDgram);
+  std::vector<uint8_t> sa6(28, 0);
+  sa6[1] = abi::kAF_INET6;
+  inet_testing::SysResult r = a.Call(abi::kSysBind, {uint64_t(b), uint64_t(reinterpret_cast<uintptr_t>(sa6.data())), 28});
+  EXPECT_EQ(r.error, abi::kEINVAL);
+  std::vector<uint8_t> sa(16, 0);
+  sa[1] = abi::kAF_INET6;
+  r = a.Call(abi::kSysBind, {uint64_t(b), uint64_t(reinterpret_cast<uintptr_t>(sa.data())), 16});
+  EXPECT_EQ(r.error, abi::kEAFNOSUPPORT);
+}
+
+TEST_F(InetTest, ConnectSendAndDisconnectRules) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int sb = b.Socket(kDgram);
+  ASSERT_EQ(b.Bind(sb, "0.0.0.0", 5300), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(10)), 0);
+  const int s = a.Socket(kDgram);
+  EXPECT_EQ(a.Send(s, Bytes("x")), -abi::kENOTCONN);
+  EXPECT_EQ(a.Connect(s, "10.0.0.2", 0), abi::kEADDRNOTAVAIL);
+  ASSERT_EQ(a.Connect(s, "10.0.0.2", 5300), 0);
+  EXPECT_EQ(a.Connect(s, "10.0.0.2", 5301), abi::kEISCONN);
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "10.0.0.2", 5300), -abi::kEISCONN);
+  ASSERT_EQ(a.Send(s, Bytes("connected")), 9);
+  std::vector<uint8_t> got;
+  ASSERT_EQ(b.RecvFrom(sb, &got, 100), 9);
+  // A connected socket hears only from its peer.
+  uint32_t la;
+  uint16_t lp;
+  ASSERT_EQ(a.SockName(s, &la, &lp), 0);
+  const int other = b.Socket(kDgram);
+  ASSERT_EQ(b.SendTo(other, Bytes("stranger"), "10.0.0.1", lp), 8);
+  ASSERT_EQ(b.SendTo(sb, Bytes("peer"), "10.0.0.1", lp), 4);
+  ASSERT_EQ(a.SetRecvTimeout(s, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.RecvFrom(s, &got, 100), 4);
+  EXPECT_EQ(got, Bytes("peer"));
+  EXPECT_EQ(a.Disconnect(s), abi::kEAFNOSUPPORT);  // NetBSD's answer, disconnected
+  EXPECT_EQ(a.Send(s, Bytes("x")), -abi::kENOTCONN);
+  EXPECT_EQ(a.SendTo(s, Bytes("again"), "10.0.0.2", 5300), 5);
+  // No route: EHOSTUNREACH; not on the network with MSG_DONTROUTE.
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.7.7", 5300), -abi::kEHOSTUNREACH);
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.7.7", 5300, abi::kMSG_DONTROUTE),
+            -abi::kENETUNREACH);
+}
+
+TEST_F(InetTest, ArpGivesUpWithHostDown) {
+  inet_testing::Host a(bus_, "10.0.0.1");
+  const int s = a.Socket(kDgram);
+  // Nobody has 10.0.0.77: the first send is held, then ARP gives up
+  // (5 requests a second apart) and later sends fail with EHOSTDOWN.
+  ASSERT_EQ(a.SendTo(s, Bytes("x"), "10.0.0.77", 9), 1);
+  ASSERT_TRUE(Eventually([&] { return a.inet().arp_stats().Get(inet::kArpTimeouts) == 1; },
+                         absl::Seconds(20)));
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "10.0.0.77", 9), -abi::kEHOSTDOWN);
+  EXPECT_EQ(a.inet().arp_stats().Get(inet::kArpSndRequest), 5u + 1u);  // + gratuitous
+}
+
+TEST_F(InetTest, SocketTypesAndOptions) {
+  Host a(bus_, "10.0.0.1");
+  EXPECT_GE(a.Socket(kRaw, 0), 0);
+  EXPECT_GE(a.Socket(kRaw, 200), 0);
+  EXPECT_EQ(a.Socket(kDgram, abi::kIPPROTO_TCP), -abi::kEPROTONOSUPPORT);
+  const int u = a.Socket(kDgram);
+  EXPECT_EQ(a.SetInt(u, kIp, abi::kIP_HDRINCL, 1), abi::kENOPROTOOPT);
+  EXPECT_EQ(a.SetInt(u, kIp, 9999, 1), abi::kENOPROTOOPT);
+  int v = -1;
+  ASSERT_EQ(a.GetInt(u, kIp, abi::kIP_TTL, &v), 0);
+  EXPECT_EQ(v, 64);  // net.inet.ip.ttl
+  ASSERT_EQ(a.SetInt(u, kIp, abi::kIP_TOS, 0x10), 0);
+  ASSERT_EQ(a.GetInt(u, kIp, abi::kIP_TOS, &v), 0);
+  EXPECT_EQ(v, 0x10);
+  ASSERT_EQ(a.GetInt(u, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &v), 0);
+  EXPECT_EQ(v, int(abi::kUdpRecvSpace));
+  ASSERT_EQ(a.GetInt(u, abi::kSOL_SOCKET, abi::kSO_SNDBUF, &v), 0);
+  EXPECT_EQ(v, int(abi::kUdpSendSpace));
+  const int r = a.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_EQ(a.GetInt(r, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &v), 0);
+  EXPECT_EQ(v, int(abi::kRipRecvSpace));
+  // sysctl net.inet.ip.stats: 30 counters.
+  auto mib = a.kernel().sysctl().Resolve("net.inet.ip.stats");
+  ASSERT_TRUE(mib.ok()) << mib.status();
+  EXPECT_EQ(*mib, (std::vector<int>{4, 2, 0, 24}));
+  EXPECT_TRUE(a.kernel().sysctl().Resolve("net.inet.udp.stats").ok());
+}
+
+}  // namespace
+}  // namespace rump
+
+namespace rump {
+namespace {
+
+TEST_F(InetTest, ManyDatagramsAllArrive) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int sb = b.Socket(kDgram), sa = a.Socket(kDgram);
+  ASSERT_EQ(b.Bind(sb, "0.0.0.0", 5400), 0);
+  ASSERT_EQ(b.SetInt(sb, abi::kSOL_SOCKET, abi::kSO_RCVBUF, 200000), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(5)), 0);
+  constexpr int kCount = 2000;
+  std::vector<int> seen(kCount, 0);
+  std::thread reader([&] {
+    std::vector<uint8_t> got;
+    for (;;) {
+      if (b.RecvFrom(sb, &got, 2048) < 4) break;
+      uint32_t seq;
+      std::memcpy(&seq, got.data(), 4);
+      if (seq < kCount) ++seen[seq];
+    }
+  });
+  for (uint32_t i = 0; i < kCount; ++i) {
+    std::vector<uint8_t> d(500, uint8_t(i));
+    std::memcpy(d.data(), &i, 4);
+    ASSERT_EQ(a.SendTo(sa, d, "10.0.0.2", 5400), 500);
+    if (i % 8 == 0) absl::SleepFor(absl::Microseconds(100));
+  }
+  reader.join();
+  int missing = 0, dups = 0;
+  for (int n : seen) {
+    missing += n == 0;
+    dups += n > 1;
+  }
+  EXPECT_EQ(missing, 0) << "a sent " << a.ifp().stats().opackets << ", b's interface got "
+                        << b.ifp().stats().ipackets << ", b's IP "
+                        << b.inet().ip_stats().Get(abi::kIpStatTotal) << ", b's UDP "
+                        << b.inet().udp_stats().Get(abi::kUdpStatIpackets) << " fullsock "
+                        << b.inet().udp_stats().Get(abi::kUdpStatFullsock);
+  EXPECT_EQ(dups, 0);
+}
+
+}  // namespace
+}  // namespace rump
+
+namespace rump {
+namespace {
+
+TEST_F(InetTest, InterfaceRoutesFollowAddressesAndState) {
+  Host a(bus_, "10.0.0.1");
+  const int s = a.Socket(kDgram);
+  auto has_route = [&](const char* dst) { return a.inet().routes().Lookup(Ip(dst)).has_value(); };
+  EXPECT_TRUE(has_route("10.0.0.77"));
+  EXPECT_TRUE(has_route("127.0.0.5"));  // lo0's 127/8
+  // A second address adds its network; removing it removes the route.
+  ASSERT_TRUE(a.net().AddIpv4Address(a.ifp(), Ip("192.168.50.1"), Ip("255.255.255.0"), 0).ok());
+  EXPECT_TRUE(has_route("192.168.50.9"));
+  auto r = a.inet().routes().Lookup(Ip("192.168.50.9"));
+  EXPECT_EQ(r->ifaddr, Ip("192.168.50.1"));
+  ASSERT_TRUE(a.net().DeleteIpv4Address(a.ifp(), Ip("192.168.50.1")).ok());
+  EXPECT_FALSE(has_route("192.168.50.9"));
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.50.9", 9), -abi::kEHOSTUNREACH);
+  // A default route through a gateway on the interface's network.
+  inet::Route def;
+  def.gateway = Ip("10.0.0.254");
+  def.is_gateway = true;
+  ASSERT_TRUE(a.inet().routes().Add(def).ok());
+  EXPECT_TRUE(has_route("8.8.8.8"));
+  // Down: the interface routes go (the static one stays, and leads to an
+  // interface that is down).
+  ASSERT_TRUE(a.net().SetFlags(a.ifp(), a.ifp().flags() & ~abi::kIFF_UP).ok());
+  r = a.inet().routes().Lookup(Ip("10.0.0.77"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->is_gateway);  // only the default route is left
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "10.0.0.77", 9), -abi::kENETDOWN);
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "8.8.8.8", 9), -abi::kENETDOWN);
+  ASSERT_TRUE(a.net().SetFlags(a.ifp(), a.ifp().flags() | abi::kIFF_UP).ok());
+  r = a.inet().routes().Lookup(Ip("10.0.0.77"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->is_gateway);
+  // Destroyed: everything through it goes.
+  ASSERT_TRUE(a.net().DestroyInterface(a.ifp().name()).ok());
+  EXPECT_FALSE(has_route("8.8.8.8"));
+  EXPECT_FALSE(has_route("10.0.0.77"));
+  EXPECT_TRUE(has_route("127.0.0.1"));
+}
+
+}  // namespace
+}  // namespace rump
