@@ -183,9 +183,12 @@ absl::StatusOr<wire::Frame> Connection::Wait(Waiter& w) {
     lock.unlock();
     std::vector<wire::Frame> frames;
     absl::Status st = transport_->Receive(&frames);
+    // Frames that arrived before an error are still answers.
     for (wire::Frame& f : frames) {
-      if (!st.ok()) break;
-      st = HandleFrame(f);
+      if (absl::Status h = HandleFrame(f); !h.ok()) {
+        st = h;
+        break;
+      }
     }
     lock.lock();
     reader_active_ = false;

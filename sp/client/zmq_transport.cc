@@ -198,8 +198,11 @@ class ZmqTransport final : public Transport {
             zmq::message_t msg;
             if (!dealer_.recv(msg, zmq::recv_flags::dontwait)) break;
             if (msg.size() == 0) {
+              // The server's end of the connection. It comes right behind
+              // the server's last answers (the reboot's): hand those over
+              // first; the next call reports the end.
               disconnected_ = true;
-              return Lost("the server closed the connection");
+              break;
             }
             if (msg.more()) {
               return HostError(EPROTO, "rump_sp: malformed data from the server: a multi-part message");
