@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
@@ -10,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -261,11 +263,33 @@ void Bus::DrainNotifications() {
   }
 }
 
+uint64_t Bus::RingStamp() const {
+  const uint64_t gen = __atomic_load_n(
+      reinterpret_cast<const uint64_t*>(mem_ + kGenOffset), __ATOMIC_ACQUIRE);
+  const uint32_t last = __atomic_load_n(
+      reinterpret_cast<const uint32_t*>(mem_ + kLastOffset), __ATOMIC_ACQUIRE);
+  return (gen << 32) ^ last;
+}
+
+bool Bus::SpinForFrames(absl::Time until) {
+  for (int i = 0;; ++i) {
+    if (RingStamp() != seen_stamp_) return true;
+    if (interrupted_.load(std::memory_order_acquire)) return false;
+    // Check the clock now and then; let the other runnable threads (the
+    // sender we are waiting for, on a small machine) have the CPU.
+    if ((i & 15) == 15) {
+      if (absl::Now() >= until) return false;
+      sched_yield();
+    }
+  }
+}
+
 absl::StatusOr<bool> Bus::FillStaging() {
   staged_.clear();
   staged_at_.clear();
   staged_next_ = 0;
   const BusLock::Takeover takeover = lock_.Acquire(/*writer=*/false);
+  seen_stamp_ = RingStamp();
   if (takeover != BusLock::Takeover::kNone) ++lock_recoveries_;
   if (takeover == BusLock::Takeover::kFromDeadWriter) ring_.Reset();
   absl::Status status;
@@ -324,7 +348,17 @@ absl::StatusOr<ReceivedFrame> Bus::Receive(absl::Span<uint8_t> buf,
     }
     absl::StatusOr<bool> progressed = FillStaging();
     if (!progressed.ok()) return progressed.status();
-    if (*progressed) continue;
+    if (*progressed) {
+      if (options_.receive_spin > absl::ZeroDuration()) last_frame_time_ = absl::Now();
+      continue;
+    }
+    if (options_.receive_spin > absl::ZeroDuration() && timeout > absl::ZeroDuration()) {
+      const absl::Time now = absl::Now();
+      if (now - last_frame_time_ < absl::Milliseconds(5) &&
+          SpinForFrames(std::min(deadline, now + options_.receive_spin))) {
+        continue;
+      }
+    }
 
     // Nothing new. Forget old wakeups, then look once more: a frame that
     // lands after this second look will leave a fresh notification.

@@ -24,6 +24,12 @@ uint32_t BusRing::Load32(uint32_t offset) const {
 }
 
 void BusRing::Store32(uint32_t offset, uint32_t v) {
+  if (offset < kBusHeaderSize) {
+    // Header words are aligned, and receivers peek at `last` without the
+    // lock (Bus::RingStamp): store them whole.
+    __atomic_store_n(reinterpret_cast<uint32_t*>(mem_ + offset), v, __ATOMIC_RELEASE);
+    return;
+  }
   std::memcpy(mem_ + offset, &v, sizeof(v));
 }
 
@@ -33,7 +39,9 @@ uint64_t BusRing::gen() const {
   return v;
 }
 
-void BusRing::StoreGen(uint64_t v) { std::memcpy(mem_ + kGenOffset, &v, sizeof(v)); }
+void BusRing::StoreGen(uint64_t v) {
+  __atomic_store_n(reinterpret_cast<uint64_t*>(mem_ + kGenOffset), v, __ATOMIC_RELEASE);
+}
 
 void BusRing::InitializeIfNew() {
   if (magic() != 0) return;

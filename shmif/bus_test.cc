@@ -106,6 +106,46 @@ TEST(BusTest, BlockedReceiveWakesOnSendFromAnotherThread) {
   EXPECT_EQ(got->len, 100u);
 }
 
+// A receiver that watches the ring before sleeping (what the shmif driver
+// does) still gets every frame in order, times out, and can be interrupted
+// while it watches.
+TEST(BusTest, SpinningReceiverKeepsReceiveSemantics) {
+  const std::string path = TempPath("spin.bus");
+  unlink(path.c_str());
+  AttachOptions spin;
+  spin.receive_spin = absl::Milliseconds(20);  // long enough to interrupt
+  auto a = Bus::Attach(path);
+  auto b = Bus::Attach(path, spin);
+  ASSERT_TRUE(a.ok() && b.ok());
+  std::vector<uint8_t> buf(kMaxFrameLen);
+  std::thread sender([&] {
+    for (int i = 0; i < 200; ++i) {
+      auto f = MakeFrame(60 + i, static_cast<uint8_t>(i));
+      ASSERT_TRUE((*a)->Send(f).ok());
+      if (i % 10 == 0) absl::SleepFor(absl::Microseconds(300));
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    auto got = (*b)->Receive(absl::MakeSpan(buf), absl::Seconds(30));
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->len, 60u + i);
+  }
+  sender.join();
+  // Traffic was recent, so this Receive watches the ring, then times out.
+  EXPECT_TRUE(absl::IsDeadlineExceeded(
+      (*b)->Receive(absl::MakeSpan(buf), absl::Milliseconds(5)).status()));
+  auto f = MakeFrame(100, 7);
+  ASSERT_TRUE((*a)->Send(f).ok());
+  ASSERT_TRUE((*b)->Receive(absl::MakeSpan(buf), absl::Seconds(30)).ok());
+  std::thread stopper([&] {
+    absl::SleepFor(absl::Milliseconds(2));  // inside the 20 ms watch
+    (*b)->Interrupt();
+  });
+  auto got = (*b)->Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
+  stopper.join();
+  EXPECT_TRUE(absl::IsCancelled(got.status())) << got.status();
+}
+
 TEST(BusTest, InterruptStopsABlockedReceive) {
   const std::string path = TempPath("interrupt.bus");
   unlink(path.c_str());
