@@ -175,7 +175,7 @@ absl::StatusOr<size_t> UdpSocket::ProtoSend(const SendRequest& req) {
   if (req.data.size() + abi::kIpHeaderLen + abi::kUdpHeaderLen > abi::kIP_MAXPACKET) {
     return abi::Errno(abi::kEMSGSIZE);
   }
-  const bool dont_route = (req.flags & abi::kMSG_DONTROUTE) != 0;
+  const bool dont_route = (req.flags & abi::kMSG_DONTROUTE) != 0 || this->dont_route();
   inet::PcbAddrs a = addrs();
   uint32_t dst, src;
   uint16_t dport;
@@ -269,7 +269,7 @@ bool RawIpSocket::ExtraGetOption(int name, absl::StatusOr<std::string>* out) {
 }
 
 absl::StatusOr<size_t> RawIpSocket::ProtoSend(const SendRequest& req) {
-  const bool dont_route = (req.flags & abi::kMSG_DONTROUTE) != 0;
+  const bool dont_route = (req.flags & abi::kMSG_DONTROUTE) != 0 || this->dont_route();
   const inet::PcbAddrs a = addrs();
   uint32_t dst;
   if (!req.to.empty()) {

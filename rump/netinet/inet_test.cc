@@ -358,6 +358,10 @@ TEST_F(InetTest, ConnectSendAndDisconnectRules) {
   EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.7.7", 5300), -abi::kEHOSTUNREACH);
   EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.7.7", 5300, abi::kMSG_DONTROUTE),
             -abi::kENETUNREACH);
+  // SO_DONTROUTE does the same for every send of the socket.
+  ASSERT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_DONTROUTE, 1), 0);
+  EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.7.7", 5300), -abi::kENETUNREACH);
+  EXPECT_EQ(a.SendTo(s, Bytes("local"), "10.0.0.2", 5300), 5);
 }
 
 TEST_F(InetTest, ArpGivesUpWithHostDown) {
