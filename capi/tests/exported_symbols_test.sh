@@ -6,25 +6,10 @@
 # Usage (from Bazel): exported_symbols_test.sh LIBRUMP_SO_0 LIBRUMP_SO RUMP_MAP
 set -u
 readonly LIB="$1" DEVLIB="$2" MAP="$3"
+# shellcheck source=capi/tests/symbols_lib.sh
+source capi/tests/symbols_lib.sh
 
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  failures=$((failures + 1))
-}
-
-# The global: section of the version script, comments removed.
-expected="$(perl -0777 -ne 's{/\*.*?\*/}{}gs; /global:(.*?)local:/s and print $1' "$MAP" |
-  grep -oE '[A-Za-z_][A-Za-z0-9_]*' | sort)"
-actual="$(nm -D --defined-only "$LIB" | awk '{print $NF}' | sort)"
-
-[[ -n "$expected" ]] || fail "no symbols found in $MAP"
-[[ -n "$actual" ]] || fail "nm found no defined dynamic symbols in $LIB"
-
-if ! diff -u <(echo "$expected") <(echo "$actual") >"${TEST_TMPDIR:-/tmp}/symbols.diff"; then
-  fail "exported symbols differ from rump.map (- map, + library):"
-  cat "${TEST_TMPDIR:-/tmp}/symbols.diff" >&2
-fi
+check_exports_match_map "$LIB" "$MAP"
 
 while read -r sym; do
   [[ "$sym" =~ ^rump_ ]] || fail "exported symbol '$sym' is not a C API name"
@@ -34,7 +19,7 @@ done <<<"$actual"
 
 # The names NetBSD's <rump/rump_syscalls.h> binds programs to, and the
 # entry points of <rump/rump.h>.
-for sym in rump_init rump_init_server rump_getversion rump_pub_getversion \
+expect_exported rump_init rump_init_server rump_getversion rump_pub_getversion \
   rump_nativeabi_p rump_boot_gethowto rump_boot_sethowto rump_daemonize_begin \
   rump_daemonize_done rump_schedule rump_unschedule rump_pub_shmif_create \
   rump_pub_lwproc_rfork rump_pub_lwproc_newlwp rump_pub_lwproc_switch \
@@ -44,21 +29,10 @@ for sym in rump_init rump_init_server rump_getversion rump_pub_getversion \
   rump___sysimpl_clock_gettime50 rump___sysimpl_nanosleep50 rump___sysimpl_ioctl \
   rump___sysimpl_read rump___sysimpl_write rump___sysimpl_close rump___sysimpl_bind \
   rump___sysimpl_sendto rump___sysimpl_recvfrom rump___sysimpl_reboot \
-  rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2; do
-  grep -qx "$sym" <<<"$actual" || fail "$sym is not exported"
-done
-for sym in rump_sys_socket rump___sysimpl_socket rump___sysimpl_select \
-  rump___sysimpl_sysctl rump_sys___sysctl; do
-  grep -qx "$sym" <<<"$actual" && fail "$sym must not be exported"
-done
+  rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2
+expect_not_exported rump_sys_socket rump___sysimpl_socket rump___sysimpl_select \
+  rump___sysimpl_sysctl rump_sys___sysctl
 
-soname="$(readelf -d "$LIB" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')"
-[[ "$soname" == "librump.so.0" ]] || fail "SONAME is '$soname', expected librump.so.0"
+check_soname_and_copy "$LIB" librump.so.0 "$DEVLIB"
 
-cmp -s "$LIB" "$DEVLIB" || fail "$DEVLIB is not a copy of $LIB"
-
-if ((failures > 0)); then
-  echo "$failures failure(s)" >&2
-  exit 1
-fi
-echo "PASS: $(wc -l <<<"$actual") C API symbols exported, soname $soname"
+finish "$(wc -l <<<"$actual") C API symbols exported, soname $soname"

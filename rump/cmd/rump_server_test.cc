@@ -35,6 +35,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/syscalls.h"
 #include "sp/server/raw_client.h"
+#include "sp/testing/server_fixture.h"
 #include "sp/wire/encode.h"
 #include "tests/support/subprocess.h"
 
@@ -44,7 +45,7 @@ using rump_testing::RunfilePath;
 using rump_testing::Subprocess;
 using sp::testing::RawClient;
 
-constexpr char kOurBanner[] = "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n";
+using sp::testing::kOurBanner;
 constexpr int kRbHalt = 0x008;
 
 uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
@@ -215,28 +216,16 @@ class RumpServerTest : public ::testing::Test {
   static void SetUpTestSuite() { ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0); }
 
   void SetUp() override {
-    char tmpl[] = "/tmp/sp.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    char cwd[4096];
-    ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
-    old_cwd_ = cwd;
-    ASSERT_EQ(chdir(dir_.c_str()), 0);
+    dir_ = std::make_unique<sp::testing::ScratchDir>();
+    ASSERT_TRUE(dir_->ok());
   }
-  void TearDown() override {
-    (void)!chdir(old_cwd_.c_str());
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { dir_.reset(); }
 
   std::unique_ptr<RawClient> Connect(const std::string& url) {
-    absl::StatusOr<std::unique_ptr<RawClient>> c = RawClient::Connect(url);
-    EXPECT_TRUE(c.ok()) << url << ": " << c.status();
-    return c.ok() ? *std::move(c) : nullptr;
+    return sp::testing::ConnectRaw(url);
   }
 
-  std::string dir_;
-  std::string old_cwd_;
+  std::unique_ptr<sp::testing::ScratchDir> dir_;
 };
 
 TEST_F(RumpServerTest, UsageAndUnsupportedFlags) {
@@ -284,15 +273,7 @@ TEST_F(RumpServerTest, DaemonReturnsOnlyWhenAcceptingAndRefusesALiveSocket) {
   Daemon daemon(pid);
   std::unique_ptr<RawClient> c = Connect("unix://sock");
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->banner(), kOurBanner);
-  ASSERT_TRUE(c->Handshake("daemontest").ok());
-  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->rv0, 2);
-  EXPECT_EQ(r->rv1, 1);
-  r = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->rv0, 3);
+  ASSERT_NO_FATAL_FAILURE(sp::testing::ExpectGuestGetpidSocket(*c, "daemontest"));
 
   // A live server's socket: 48 (NetBSD EADDRINUSE) through the daemonize
   // channel, 1 in the foreground; its file stays.
@@ -384,19 +365,11 @@ TEST_P(TransportTest, ClientsSyscallsAndCleanExit) {
   ASSERT_NE(s, nullptr);
   std::unique_ptr<RawClient> c = Connect(s->url());
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->banner(), kOurBanner);
-  ASSERT_TRUE(c->Handshake("e2e").ok());
-  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->rv0, 2);
-  EXPECT_EQ(r->rv1, 1);
-  r = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->rv0, 3);
+  ASSERT_NO_FATAL_FAILURE(sp::testing::ExpectGuestGetpidSocket(*c, "e2e"));
   int mib[2] = {1, 2};  // kern.osrelease
   char buf[32] = {};
   uint64_t oldlen = sizeof(buf);
-  r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
+  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->error, 0);
   EXPECT_STREQ(buf, "7.99.34");

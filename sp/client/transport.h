@@ -46,6 +46,9 @@ class Transport {
   // closed the connection (or Shutdown was called); DataLoss + EPROTO when
   // the server sent something that is not a frame (too long, too short,
   // a message whose size is not its frame's); both end the connection.
+  // Frames that arrived before the end are returned first (OK), and the
+  // error with the next call: the server's last answers (the reboot's) come
+  // right before it closes.
   virtual absl::Status Receive(std::vector<wire::Frame>* out) = 0;
 
   // Ends the connection: a blocked Receive returns ENOTCONN, later Sends

@@ -56,6 +56,9 @@ bool ReadMonitorEvent(zmq::socket_t& monitor, uint16_t* event, int32_t* value) {
   return true;
 }
 
+// The DEALER's reconnect interval: longer than any connection lives.
+constexpr int kNoReconnectMs = 1 << 30;  // 12 days
+
 int PollMs(std::chrono::steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
@@ -70,6 +73,15 @@ class ZmqTransport final : public Transport {
   ~ZmqTransport() override {
     try {
       std::lock_guard<std::mutex> lock(mu_);
+      if (!disconnected_ && monitor_.handle() != nullptr) {
+        // A break not read yet: no goodbye (it would wait out the linger
+        // in a queue nobody sends).
+        uint16_t event;
+        int32_t value;
+        while (ReadMonitorEvent(monitor_, &event, &value)) {
+          if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED) disconnected_ = true;
+        }
+      }
       if (!disconnected_ && conn_fd_ >= 0 && dealer_.handle() != nullptr) {
         // "goodbye"; the server also notices the socket closing.
         dealer_.set(zmq::sockopt::linger, 100);
@@ -90,7 +102,13 @@ class ZmqTransport final : public Transport {
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
     dealer_ = zmq::socket_t(ctx_, zmq::socket_type::dealer);
     dealer_.set(zmq::sockopt::linger, 0);
-    dealer_.set(zmq::sockopt::reconnect_ivl, -1);  // a break is final
+    // A break is final (the monitor reports it and the transport ends), but
+    // not through reconnect_ivl = -1: with that, libzmq removes the
+    // connection's pipe as soon as the break is seen, dropping messages
+    // that arrived before it and were not read yet, such as the answer to
+    // the reboot that stopped the server. A retry interval of weeks keeps
+    // the pipe readable and never comes.
+    dealer_.set(zmq::sockopt::reconnect_ivl, kNoReconnectMs);
     dealer_.set(zmq::sockopt::sndhwm, 0);
     dealer_.set(zmq::sockopt::rcvhwm, 0);
     dealer_.set(zmq::sockopt::maxmsgsize, int64_t(options_.max_frame_len));

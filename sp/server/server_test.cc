@@ -22,6 +22,7 @@
 #include "rump/components.h"
 #include "rump/kern/kernel.h"
 #include "sp/server/raw_client.h"
+#include "sp/testing/server_fixture.h"
 #include "sp/wire/encode.h"
 
 namespace sp::server {
@@ -31,18 +32,13 @@ using sp::testing::RawClient;
 
 uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-constexpr char kOurBanner[] = "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n";
+using sp::testing::kOurBanner;
 
 class ServerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sp.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    char cwd[4096];
-    ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
-    old_cwd_ = cwd;
-    ASSERT_EQ(chdir(dir_.c_str()), 0);
+    dir_ = std::make_unique<sp::testing::ScratchDir>();
+    ASSERT_TRUE(dir_->ok());
     rump::KernelOptions ko;
     ko.components = rump::AllComponents();
     absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
@@ -52,58 +48,35 @@ class ServerTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     server_.reset();
     kernel_.reset();
-    (void)!chdir(old_cwd_.c_str());
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    dir_.reset();
   }
 
   void StartServer(const std::string& url, ServerOptions o = {}) {
-    o.session.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      log_ += l + "\n";
-    };
+    o.session.log = log_.Sink();
     absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(*kernel_, url, o);
     ASSERT_TRUE(s.ok()) << s.status();
     server_ = *std::move(s);
   }
 
-  std::unique_ptr<RawClient> Connect() {
-    absl::StatusOr<std::unique_ptr<RawClient>> c = RawClient::Connect(server_->url());
-    EXPECT_TRUE(c.ok()) << c.status();
-    return c.ok() ? *std::move(c) : nullptr;
-  }
+  std::unique_ptr<RawClient> Connect() { return sp::testing::ConnectRaw(server_->url()); }
 
-  std::string log() {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    return log_;
-  }
+  std::string log() { return log_.text(); }
 
-  std::string dir_;
-  std::string old_cwd_;
+  std::unique_ptr<sp::testing::ScratchDir> dir_;
   std::unique_ptr<rump::Kernel> kernel_;
   std::unique_ptr<Server> server_;
-  std::mutex log_mu_;
-  std::string log_;
+  sp::testing::LogCapture log_;
 };
 
 TEST_P(ServerTest, BannerHandshakeAndSyscalls) {
   StartServer(GetParam());
   std::unique_ptr<RawClient> c = Connect();
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->banner(), kOurBanner);
-  ASSERT_TRUE(c->Handshake("ping").ok());
-  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->rv0, 2);
-  EXPECT_EQ(r->rv1, 1);
-  r = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->error, 0);
-  EXPECT_EQ(r->rv0, 3);
+  ASSERT_NO_FATAL_FAILURE(sp::testing::ExpectGuestGetpidSocket(*c, "ping"));
   int mib[2] = {1, 1};
   char buf[32] = {};
   uint64_t oldlen = sizeof(buf);
-  r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
+  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_STREQ(buf, "NetBSD");
   // A second client is another process.

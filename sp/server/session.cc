@@ -26,6 +26,19 @@ bool UserRange(uint64_t addr, uint64_t n) {
   return addr != 0 && addr < wire::kUserAddressLimit && n <= wire::kUserAddressLimit - addr;
 }
 
+// copyoutstr over `mem`'s CopyOut: strlen+1 bytes, or ENAMETOOLONG without
+// writing if that does not fit `max`.
+absl::StatusOr<size_t> CopyOutStringWith(rump::UserMemory& mem, const std::string& s,
+                                         rump::UserAddr to, size_t max) {
+  const size_t len = std::min(s.find('\0'), s.size()) + 1;  // strlen + 1
+  if (len > max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
+  if (!UserRange(to, len)) return Efault();
+  std::string bytes = s.substr(0, len - 1);
+  bytes.push_back('\0');
+  if (absl::Status st = mem.CopyOut(bytes.data(), to, len); !st.ok()) return st;
+  return len;
+}
+
 std::string CommOf(absl::string_view name) {
   return std::string(name.substr(0, std::min(name.size(), kMaxCommLen)));
 }
@@ -106,9 +119,9 @@ bool SessionHost::stopping() const {
   return stopping_;
 }
 
-bool SessionHost::WaitIdle(absl::Time deadline) {
+bool SessionHost::WaitUntil(absl::Time deadline, const std::function<bool()>& done) {
   std::unique_lock<std::mutex> lock(mu_);
-  while (calls_ > 0) {
+  while (!done()) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) return false;
     cv_.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Seconds(1))));
@@ -116,14 +129,12 @@ bool SessionHost::WaitIdle(absl::Time deadline) {
   return true;
 }
 
+bool SessionHost::WaitIdle(absl::Time deadline) {
+  return WaitUntil(deadline, [this] { return calls_ == 0; });
+}
+
 bool SessionHost::WaitAllReleased(absl::Time deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (clients_ > 0) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return false;
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(std::min(left, absl::Seconds(1))));
-  }
-  return true;
+  return WaitUntil(deadline, [this] { return clients_ == 0; });
 }
 
 void SessionHost::CallStarted() {
@@ -245,13 +256,7 @@ absl::StatusOr<std::string> RemoteUserMemory::CopyInString(rump::UserAddr from, 
 
 absl::StatusOr<size_t> RemoteUserMemory::CopyOutString(const std::string& s, rump::UserAddr to,
                                                        size_t max) {
-  const size_t len = std::min(s.find('\0'), s.size()) + 1;  // strlen + 1
-  if (len > max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
-  if (!UserRange(to, len)) return Efault();
-  std::string bytes = s.substr(0, len - 1);
-  bytes.push_back('\0');
-  if (absl::Status st = CopyOut(bytes.data(), to, len); !st.ok()) return st;
-  return len;
+  return CopyOutStringWith(*this, s, to, max);
 }
 
 absl::StatusOr<rump::UserAddr> RemoteUserMemory::AnonMmap(uint64_t size) {
@@ -356,13 +361,7 @@ absl::StatusOr<std::string> PrefetchedUserMemory::CopyInString(rump::UserAddr fr
 
 absl::StatusOr<size_t> PrefetchedUserMemory::CopyOutString(const std::string& s,
                                                            rump::UserAddr to, size_t max) {
-  const size_t len = std::min(s.find('\0'), s.size()) + 1;  // strlen + 1
-  if (len > max) return rump::abi::Errno(rump::abi::kENAMETOOLONG);
-  if (!UserRange(to, len)) return Efault();
-  std::string bytes = s.substr(0, len - 1);
-  bytes.push_back('\0');
-  if (absl::Status st = CopyOut(bytes.data(), to, len); !st.ok()) return st;
-  return len;
+  return CopyOutStringWith(*this, s, to, max);
 }
 
 std::vector<wire::XBytes> PrefetchedUserMemory::Segments() const {
@@ -496,13 +495,7 @@ void Session::HandleGuest(const wire::Frame& f) {
   }
   const std::string comm = CommOf(*name);
   std::shared_ptr<rump::Process> p = host_->kernel().NewProcess(1, comm);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    process_ = p;
-    comm_ = comm;
-    state_ = State::kRunning;
-  }
-  conn_->Send(wire::HandshakeResponse(f.header.reqno, 0));
+  StartRunning(f.header.reqno, p, comm);
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": \"", absl::CHexEscape(comm), "\" is pid ",
                             p->pid()));
@@ -537,16 +530,20 @@ void Session::HandleFork(const wire::Frame& f) {
   std::shared_ptr<rump::Process> child =
       kernel.NewProcess(1, middle->comm(), middle->shared_fds());
   kernel.ReleaseProcess(middle->pid());
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    process_ = child;
-    comm_ = middle->comm();
-    state_ = State::kRunning;
-  }
-  conn_->Send(wire::HandshakeResponse(f.header.reqno, 0));
+  StartRunning(f.header.reqno, child, middle->comm());
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": forked, pid ", child->pid()));
   }
+}
+
+void Session::StartRunning(uint64_t reqno, std::shared_ptr<rump::Process> p, std::string comm) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    process_ = std::move(p);
+    comm_ = std::move(comm);
+    state_ = State::kRunning;
+  }
+  conn_->Send(wire::HandshakeResponse(reqno, 0));
 }
 
 void Session::HandleRunning(wire::Frame& f) {

@@ -177,6 +177,9 @@ class SessionHost {
   bool stopping_ = false;
   std::map<wire::Cookie, std::shared_ptr<rump::Process>> forks_;
 
+  // Waits on cv_ until `done` (called with mu_ held) or `deadline`.
+  bool WaitUntil(absl::Time deadline, const std::function<bool()>& done);
+
   std::atomic<uint64_t> n_syscalls_{0}, n_xsyscalls_{0}, n_inline_{0}, n_requests_{0};
 };
 
@@ -308,6 +311,9 @@ class Session final : public transport::Receiver,
   void HandleRunning(wire::Frame& f);
   void HandleGuest(const wire::Frame& f);
   void HandleFork(const wire::Frame& f);
+  // A handshake succeeded: `p` is this connection's process, named `comm`;
+  // answers request `reqno`.
+  void StartRunning(uint64_t reqno, std::shared_ptr<rump::Process> p, std::string comm);
   void HandleExec(const wire::Frame& f);
   void HandleSyscall(const wire::Frame& f);
   void HandlePrefork(const wire::Frame& f);

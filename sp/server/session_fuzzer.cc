@@ -1,6 +1,7 @@
 // libFuzzer target for the server's session logic (built and run by
-// session_fuzz_test.sh with clang++ -fsanitize=fuzzer,address,undefined),
-// against a real rump kernel (no components).
+// session_fuzz_test through sp/testing/fuzz_driver.sh, with clang++
+// -fsanitize=fuzzer,address,undefined), against a real rump kernel (no
+// components).
 //
 // Input: a sequence of chunks [s][n lo][n hi][n bytes]: s % 3 picks one of
 // three client connections, and the n bytes are what that client sends

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "sp/testing/server_fixture.h"
 #include "sp/transport/url.h"
 #include "sp/transport/zmq_listener.h"
 #include "sp/wire/encode.h"
@@ -107,28 +108,16 @@ class Echo final : public Acceptor {
 class TransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sp.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    char cwd[4096];
-    ASSERT_NE(getcwd(cwd, sizeof(cwd)), nullptr);
-    old_cwd_ = cwd;
-    ASSERT_EQ(chdir(dir_.c_str()), 0);
+    dir_ = std::make_unique<sp::testing::ScratchDir>();
+    ASSERT_TRUE(dir_->ok());
   }
-  void TearDown() override {
-    (void)!chdir(old_cwd_.c_str());
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
+  void TearDown() override { dir_.reset(); }
 
   std::unique_ptr<Listener> Open(const std::string& url_text, ListenerOptions o = {}) {
     absl::StatusOr<Url> url = ParseUrl(url_text, Role::kServer);
     EXPECT_TRUE(url.ok()) << url.status();
     if (!url.ok()) return nullptr;
-    o.log = [this](const std::string& l) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      log_ += l + "\n";
-    };
+    o.log = log_.Sink();
     absl::StatusOr<std::unique_ptr<Listener>> l = Listener::Open(*url, std::move(o));
     EXPECT_TRUE(l.ok()) << l.status();
     if (!l.ok()) return nullptr;
@@ -142,15 +131,10 @@ class TransportTest : public ::testing::Test {
     return l.status();
   }
 
-  std::string log() {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    return log_;
-  }
+  std::string log() { return log_.text(); }
 
-  std::string dir_;
-  std::string old_cwd_;
-  std::mutex log_mu_;
-  std::string log_;
+  std::unique_ptr<sp::testing::ScratchDir> dir_;
+  sp::testing::LogCapture log_;
 };
 
 // A blocking stream client.
@@ -215,7 +199,7 @@ TEST_F(TransportTest, UnixFramesSplitAnyWayComeBackWhole) {
   Echo echo;
   auto l = Open("unix://sock");
   ASSERT_NE(l, nullptr);
-  EXPECT_EQ(l->BoundUrl(), "unix://" + dir_ + "/sock");
+  EXPECT_EQ(l->BoundUrl(), "unix://" + dir_->path() + "/sock");
   l->Start(&echo);
   StreamPeer p("unix://sock");
   EXPECT_EQ(p.Read(7), kBanner);
@@ -498,7 +482,7 @@ TEST_F(TransportTest, ZmqIpcRefusesALiveServer) {
   l->Start(&echo);
   absl::Status s = OpenError("zmq+ipc://zsock");
   EXPECT_EQ(HostErrno(s), EADDRINUSE) << s;
-  ZmqPeer p("ipc://" + dir_ + "/zsock");
+  ZmqPeer p("ipc://" + dir_->path() + "/zsock");
   p.Send("");
   EXPECT_EQ(p.Recv(), kBanner);
 }

@@ -83,4 +83,12 @@ void LogToStderr(const std::string& line) {
   (void)!write(STDERR_FILENO, out.data(), out.size());
 }
 
+void Log(const LogFn& log, const std::string& line) {
+  if (log) {
+    log(line);
+  } else {
+    LogToStderr(line);
+  }
+}
+
 }  // namespace sp::transport::internal

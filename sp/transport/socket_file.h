@@ -33,6 +33,8 @@ void RemoveIfSame(const std::string& path, const FileId& id);
 
 // The default log sink: stderr, "rump_sp: <line>\n".
 void LogToStderr(const std::string& line);
+// `line` to `log`, or to stderr (LogToStderr) if `log` is empty.
+void Log(const LogFn& log, const std::string& line);
 
 }  // namespace sp::transport::internal
 

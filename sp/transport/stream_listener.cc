@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "sp/transport/listener_loop.h"
 #include "sp/transport/socket_file.h"
 #include "sp/wire/frame_reader.h"
 
@@ -101,35 +102,17 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
   absl::Status broken_why_;
 };
 
-class StreamListener final : public Listener {
+class StreamListener final : public internal::LoopListener {
  public:
   StreamListener(Url url, ListenerOptions options, int listen_fd, int epoll_fd, int wake_fd,
                  std::string bound_url, internal::FileId file_id)
-      : url_(std::move(url)),
-        options_(std::move(options)),
+      : LoopListener(std::move(url), std::move(options), wake_fd, std::move(bound_url), file_id),
         listen_fd_(listen_fd),
-        epoll_fd_(epoll_fd),
-        wake_fd_(wake_fd),
-        bound_url_(std::move(bound_url)),
-        file_id_(file_id) {}
+        epoll_fd_(epoll_fd) {}
 
   ~StreamListener() override {
     Shutdown(absl::ZeroDuration());
-    close(wake_fd_);
     close(epoll_fd_);
-  }
-
-  void Start(Acceptor* acceptor) override {
-    std::lock_guard<std::mutex> lock(cmd_mu_);
-    if (started_ || loop_done_) return;
-    started_ = true;
-    acceptor_ = acceptor;
-    thread_ = std::thread([this] { Loop(); });
-    loop_thread_ = thread_.get_id();
-  }
-
-  void StopAccepting() override {
-    RunInLoop([this] { StopAcceptingInLoop(); });
   }
 
   void Shutdown(absl::Duration flush) override {
@@ -145,21 +128,13 @@ class StreamListener final : public Listener {
         MaybeFinishClose(c);
       }
     });
-    std::thread t;
-    {
-      std::lock_guard<std::mutex> lock(cmd_mu_);
-      if (!started_) loop_done_ = true;  // never start later
-      t = std::move(thread_);
-    }
-    if (t.joinable()) t.join();
+    loop_.Join();
   }
-
-  std::string BoundUrl() const override { return bound_url_; }
 
   // Queues `c` for the loop's attention (closing or broken) and wakes it.
   void Post(std::shared_ptr<StreamConn> c) {
     {
-      std::lock_guard<std::mutex> lock(cmd_mu_);
+      std::lock_guard<std::mutex> lock(loop_.mu());
       posted_.push_back(std::move(c));
     }
     Wake();
@@ -168,46 +143,12 @@ class StreamListener final : public Listener {
   int epoll_fd() const { return epoll_fd_; }
 
  private:
-  void Wake() {
-    const uint64_t one = 1;
-    (void)!write(wake_fd_, &one, sizeof(one));
-  }
-
-  void Log(const std::string& line) const {
-    if (options_.log) {
-      options_.log(line);
-    } else {
-      internal::LogToStderr(line);
-    }
-  }
-
-  // Runs `fn` on the loop thread and waits for it; runs it here when there
-  // is no loop thread (not started, or already stopped) or we are it.
-  void RunInLoop(std::function<void()> fn) {
-    std::unique_lock<std::mutex> lock(cmd_mu_);
-    if (!started_ || loop_done_ || std::this_thread::get_id() == loop_thread_) {
-      lock.unlock();
-      fn();
-      return;
-    }
-    auto done = std::make_shared<bool>(false);
-    auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
-    commands_.push_back([shared_fn, done, this] {
-      (*shared_fn)();
-      std::lock_guard<std::mutex> l(cmd_mu_);
-      *done = true;
-      cmd_cv_.notify_all();
-    });
+  void PostCommandLocked(std::function<void()> command) override {
+    commands_.push_back(std::move(command));
     Wake();
-    cmd_cv_.wait(lock, [&] { return *done || loop_done_; });
-    if (!*done) {
-      // The loop ended before running it; it touches nothing any more.
-      lock.unlock();
-      (*shared_fn)();
-    }
   }
 
-  void StopAcceptingInLoop() {
+  void StopAcceptingInLoop() override {
     if (listen_fd_ < 0) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
     close(listen_fd_);
@@ -215,7 +156,7 @@ class StreamListener final : public Listener {
     if (url_.scheme == Scheme::kUnix) internal::RemoveIfSame(url_.path, file_id_);
   }
 
-  void Loop() {
+  void Loop() override {
     epoll_event events[64];
     for (;;) {
       int timeout_ms = -1;
@@ -279,16 +220,13 @@ class StreamListener final : public Listener {
     for (auto& c : all) Finalize(c, absl::OkStatus());
     // Commands still queued are run by their callers (RunInLoop), now that
     // this thread touches nothing any more.
-    std::lock_guard<std::mutex> lock(cmd_mu_);
-    loop_done_ = true;
-    commands_.clear();
-    cmd_cv_.notify_all();
+    loop_.Ended([this] { commands_.clear(); });
   }
 
   void RunCommands() {
     std::deque<std::function<void()>> cmds;
     {
-      std::lock_guard<std::mutex> lock(cmd_mu_);
+      std::lock_guard<std::mutex> lock(loop_.mu());
       cmds.swap(commands_);
     }
     for (auto& fn : cmds) fn();
@@ -297,7 +235,7 @@ class StreamListener final : public Listener {
   void HandlePosted() {
     std::vector<std::shared_ptr<StreamConn>> posted;
     {
-      std::lock_guard<std::mutex> lock(cmd_mu_);
+      std::lock_guard<std::mutex> lock(loop_.mu());
       posted.swap(posted_);
     }
     for (auto& c : posted) {
@@ -526,23 +464,12 @@ class StreamListener final : public Listener {
     if (r != nullptr) r->OnClosed(why);
   }
 
-  const Url url_;
-  const ListenerOptions options_;
   int listen_fd_;  // loop thread (or before Start); -1 once closed
   const int epoll_fd_;
-  const int wake_fd_;
-  const std::string bound_url_;
-  const internal::FileId file_id_;
 
-  std::mutex cmd_mu_;
-  std::condition_variable cmd_cv_;
+  // Guarded by loop_.mu().
   std::deque<std::function<void()>> commands_;
   std::vector<std::shared_ptr<StreamConn>> posted_;
-  std::thread thread_;
-  bool started_ = false;
-  bool loop_done_ = false;
-  std::thread::id loop_thread_;
-  Acceptor* acceptor_ = nullptr;
 
   // --- loop thread only
   std::unordered_map<uint64_t, std::shared_ptr<StreamConn>> conns_;

@@ -20,6 +20,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "sp/transport/listener_loop.h"
 #include "sp/transport/socket_file.h"
 #include "sp/wire/frame_reader.h"
 
@@ -74,37 +75,17 @@ struct OutItem {
   std::function<void()> command;
 };
 
-class ZmqListener final : public Listener {
+class ZmqListener final : public internal::LoopListener {
  public:
   ZmqListener(Url url, ListenerOptions options, std::unique_ptr<zmq::context_t> ctx,
               std::unique_ptr<zmq::socket_t> router, std::unique_ptr<zmq::socket_t> monitor,
               int wake_fd, std::string bound_url, internal::FileId file_id)
-      : url_(std::move(url)),
-        options_(std::move(options)),
+      : LoopListener(std::move(url), std::move(options), wake_fd, std::move(bound_url), file_id),
         ctx_(std::move(ctx)),
         router_(std::move(router)),
-        monitor_(std::move(monitor)),
-        wake_fd_(wake_fd),
-        bound_url_(std::move(bound_url)),
-        file_id_(file_id) {}
+        monitor_(std::move(monitor)) {}
 
-  ~ZmqListener() override {
-    Shutdown(absl::ZeroDuration());
-    close(wake_fd_);
-  }
-
-  void Start(Acceptor* acceptor) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (started_ || loop_done_) return;
-    started_ = true;
-    acceptor_ = acceptor;
-    thread_ = std::thread([this] { Loop(); });
-    loop_thread_ = thread_.get_id();
-  }
-
-  void StopAccepting() override {
-    RunInLoop([this] { StopAcceptingInLoop(); });
-  }
+  ~ZmqListener() override { Shutdown(absl::ZeroDuration()); }
 
   void Shutdown(absl::Duration flush) override {
     RunInLoop([this, flush] {
@@ -119,73 +100,35 @@ class ZmqListener final : public Listener {
       linger_ms_ = int(std::max<int64_t>(0, absl::ToInt64Milliseconds(flush)));
       stop_ = true;
     });
-    std::thread t;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!started_) loop_done_ = true;
-      t = std::move(thread_);
-    }
-    if (t.joinable()) t.join();
+    loop_.Join();
     CloseSockets();
   }
 
-  std::string BoundUrl() const override { return bound_url_; }
-
   // From any thread: queue work for the listener thread.
   void Enqueue(OutItem item) {
-    bool wake;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (loop_done_) return;
-      wake = out_.empty();
-      out_.push_back(std::move(item));
-    }
-    if (wake) {
-      const uint64_t one = 1;
-      (void)!write(wake_fd_, &one, sizeof(one));
-    }
+    std::lock_guard<std::mutex> lock(loop_.mu());
+    if (loop_.ended()) return;
+    PushLocked(std::move(item));
   }
 
  private:
-  void Log(const std::string& line) const {
-    if (options_.log) {
-      options_.log(line);
-    } else {
-      internal::LogToStderr(line);
-    }
-  }
-
-  void RunInLoop(std::function<void()> fn) {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!started_ || loop_done_ || std::this_thread::get_id() == loop_thread_) {
-      lock.unlock();
-      fn();
-      return;
-    }
-    auto done = std::make_shared<bool>(false);
-    auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
-    OutItem item;
-    item.kind = OutItem::kCommand;
-    item.command = [this, shared_fn, done] {
-      (*shared_fn)();
-      std::lock_guard<std::mutex> l(mu_);
-      *done = true;
-      cv_.notify_all();
-    };
+  // Appends to the queue, waking the thread if it was empty. Requires
+  // loop_.mu().
+  void PushLocked(OutItem item) {
     const bool wake = out_.empty();
     out_.push_back(std::move(item));
-    if (wake) {
-      const uint64_t one = 1;
-      (void)!write(wake_fd_, &one, sizeof(one));
-    }
-    cv_.wait(lock, [&] { return *done || loop_done_; });
-    if (!*done) {
-      lock.unlock();
-      (*shared_fn)();
-    }
+    if (wake) Wake();
   }
 
-  void StopAcceptingInLoop() {
+  // Commands run in turn with queued output.
+  void PostCommandLocked(std::function<void()> command) override {
+    OutItem item;
+    item.kind = OutItem::kCommand;
+    item.command = std::move(command);
+    PushLocked(std::move(item));
+  }
+
+  void StopAcceptingInLoop() override {
     if (!accepting_) return;
     accepting_ = false;
     if (url_.scheme == Scheme::kZmqIpc) internal::RemoveIfSame(url_.path, file_id_);
@@ -205,7 +148,7 @@ class ZmqListener final : public Listener {
     if (url_.scheme == Scheme::kZmqIpc) internal::RemoveIfSame(url_.path, file_id_);
   }
 
-  void Loop() {
+  void Loop() override {
     while (!stop_) {
       zmq_pollitem_t items[3] = {
           {router_->handle(), 0, ZMQ_POLLIN, 0},
@@ -240,11 +183,8 @@ class ZmqListener final : public Listener {
     std::vector<std::shared_ptr<ZmqConn>> all;
     for (auto& [id, c] : conns_) all.push_back(c);
     for (auto& c : all) Finalize(c, absl::OkStatus());
-    std::deque<OutItem> rest;
-    std::lock_guard<std::mutex> lock(mu_);
-    loop_done_ = true;
-    rest.swap(out_);  // destroyed here; their waiters run the commands
-    cv_.notify_all();
+    std::deque<OutItem> rest;  // destroyed here; their waiters run the commands
+    loop_.Ended([&] { rest.swap(out_); });
   }
 
   // Reads what the ROUTER has (up to a batch); once it is empty, applies
@@ -384,7 +324,7 @@ class ZmqListener final : public Listener {
     for (;;) {
       std::deque<OutItem> items;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        std::lock_guard<std::mutex> lock(loop_.mu());
         if (out_.empty()) return;
         items.swap(out_);
       }
@@ -439,24 +379,11 @@ class ZmqListener final : public Listener {
     if (r != nullptr) r->OnClosed(why);
   }
 
-  const Url url_;
-  const ListenerOptions options_;
   std::mutex sockets_mu_;
   std::unique_ptr<zmq::context_t> ctx_;
   std::unique_ptr<zmq::socket_t> router_;
   std::unique_ptr<zmq::socket_t> monitor_;
-  const int wake_fd_;
-  const std::string bound_url_;
-  const internal::FileId file_id_;
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<OutItem> out_;
-  std::thread thread_;
-  std::thread::id loop_thread_;
-  bool started_ = false;
-  bool loop_done_ = false;
-  Acceptor* acceptor_ = nullptr;
+  std::deque<OutItem> out_;  // guarded by loop_.mu()
 
   // --- listener thread only (or before Start / after the thread ended)
   std::unordered_map<std::string, std::shared_ptr<ZmqConn>> conns_;
