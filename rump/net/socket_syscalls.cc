@@ -67,21 +67,15 @@ absl::Status CopyOutSocknameUser(SyscallContext& ctx, UserAddr asa, UserAddr ale
   return CopyOutValue(ctx.mem, l, alen);
 }
 
-Result Bind(SyscallContext& ctx, const SyscallArgs& a) {
+// bind(2) and connect(2): a descriptor and a sockaddr handed to `op`.
+using AddressOp = absl::Status (Socket::*)(SyscallContext&, absl::Span<const uint8_t>);
+template <AddressOp op>
+Result WithAddress(SyscallContext& ctx, const SyscallArgs& a) {
   absl::StatusOr<std::shared_ptr<Socket>> so = GetSocket(ctx, a.Int(0));
   if (!so.ok()) return so.status();
   absl::StatusOr<std::vector<uint8_t>> sa = CopyInSockaddr(ctx, a.Ptr(1), a.UInt(2));
   if (!sa.ok()) return sa.status();
-  if (absl::Status s = (*so)->Bind(ctx, *sa); !s.ok()) return s;
-  return Ret(0);
-}
-
-Result Connect(SyscallContext& ctx, const SyscallArgs& a) {
-  absl::StatusOr<std::shared_ptr<Socket>> so = GetSocket(ctx, a.Int(0));
-  if (!so.ok()) return so.status();
-  absl::StatusOr<std::vector<uint8_t>> sa = CopyInSockaddr(ctx, a.Ptr(1), a.UInt(2));
-  if (!sa.ok()) return sa.status();
-  if (absl::Status s = (*so)->Connect(ctx, *sa); !s.ok()) return s;
+  if (absl::Status s = ((**so).*op)(ctx, *sa); !s.ok()) return s;
   return Ret(0);
 }
 
@@ -291,8 +285,8 @@ Result Shutdown(SyscallContext& ctx, const SyscallArgs& a) {
 }  // namespace
 
 void RegisterSocketSyscalls(SyscallTable& t) {
-  t.Register(abi::kSysBind, Bind);
-  t.Register(abi::kSysConnect, Connect);
+  t.Register(abi::kSysBind, WithAddress<&Socket::Bind>);
+  t.Register(abi::kSysConnect, WithAddress<&Socket::Connect>);
   t.Register(abi::kSysListen, NoListen);
   t.Register(abi::kSysAccept, NoListen);
   t.Register(abi::kSysSendto, Sendto);
