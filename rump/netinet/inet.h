@@ -20,7 +20,7 @@
 //    fragments; at most icmperrppslim 100 a second); received errors passed
 //    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
 //  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
-//    NetStack::SetSocketFactory (see udp.h, raw_ip.h);
+//    NetStack::SetSocketFactory (see inet_socket.h);
 //  * net.inet.ip.stats and net.inet.udp.stats sysctl nodes, and C++
 //    getters for every protocol's counters.
 //
