@@ -21,7 +21,7 @@
 // ERROR frames carry known codes; a server request is answered only while
 // its connection lives; after every connection is closed all client
 // processes are released and every slot is free. Blocking system calls
-// (nanosleep) are replaced by non-blocking stand-ins, and read/write/readv/
+// (nanosleep, poll, pollts, select) are replaced by non-blocking stand-ins, and read/write/readv/
 // writev lengths are capped (the console allocates what it is asked for).
 #include <cstddef>
 #include <cstdint>
@@ -208,6 +208,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (absl::Status s = ctx.mem.CopyIn(a.Ptr(0), ts, sizeof(ts)); !s.ok()) return s;
         return rump::SyscallReturn{};
       });
+  // poll with a zero timeout; pollts and select (whose "no timeout" is a
+  // null pointer, i.e. forever) answer "nothing ready" at once.
+  {
+    const rump::SyscallHandler real_poll = *kernel->syscalls().Find(rump::abi::kSysPoll);
+    kernel->syscalls().Register(
+        rump::abi::kSysPoll,
+        [real_poll](rump::SyscallContext& ctx,
+                    const rump::SyscallArgs& a) -> absl::StatusOr<rump::SyscallReturn> {
+          const uint64_t slots[3] = {a.U64(0), a.U64(1), 0};
+          return real_poll(ctx, rump::SyscallArgs(slots));
+        });
+    for (int num : {rump::abi::kSysPollts, rump::abi::kSysSelect}) {
+      kernel->syscalls().Register(
+          num, [](rump::SyscallContext&,
+                  const rump::SyscallArgs&) -> absl::StatusOr<rump::SyscallReturn> {
+            return rump::SyscallReturn{};
+          });
+    }
+  }
 
   // The console copies a whole write in at once (a remote client can make
   // it allocate any size; reported): cap the lengths it sees here.

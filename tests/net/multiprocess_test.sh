@@ -34,6 +34,7 @@ for ((i = 0; i < NPEERS; i++)); do
   grep -q "^peer $i received $want bad 0 dup 0\$" "out.$i" || fail "peer $i: $(head -1 "out.$i")"
 done
 grep -q '^peer 0 ping ok$' out.0 || fail "peer 0 could not ping peer 1"
+grep -q '^peer 0 port unreachable ok$' out.0 || fail "peer 0 got no ECONNREFUSED from a closed port"
 
 "$DUMPBUS" -p capture.pcap bus >/dev/null 2>dump.err || fail "shmif_dumpbus: $(cat dump.err)"
 tcpdump -n -vv -r capture.pcap >decoded.txt 2>tcpdump.err || fail "tcpdump: $(cat tcpdump.err)"

@@ -243,7 +243,7 @@ finale(int s)
 {
 	struct nb_sockaddr_in to;
 	uint8_t echo[64], reply[2048];
-	int r, i, rcvbuf = 1;
+	int r, u, i, rcvbuf = 1;
 	struct { int64_t sec; int32_t usec; int32_t pad; } tv = {5, 0, 0};
 	ssize_t n;
 	uint16_t c;
@@ -271,9 +271,29 @@ finale(int s)
 		return 1;
 	}
 	printf("peer 0 ping ok\n");
+	/*
+	 * A closed port on peer 1, through a connected socket: its port
+	 * unreachable comes back as ECONNREFUSED, so it is on the bus before
+	 * peer 1 may leave.
+	 */
 	set_sin(&to, 2, 9999);
-	if (rump_sys_sendto(s, "closed?", 7, 0, (struct sockaddr *)&to, sizeof(to)) == -1)
-		die("sendto closed port", errno);
+	u = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (u < 0)
+		die("socket udp", errno);
+	if (rump_sys_setsockopt(u, RUMP_SOL_SOCKET, RUMP_SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		die("SO_RCVTIMEO", errno);
+	if (rump_sys_connect(u, (struct sockaddr *)&to, sizeof(to)) == -1)
+		die("connect closed port", errno);
+	if (rump_sys_sendto(u, "closed?", 7, 0, NULL, 0) == -1)
+		die("send closed port", errno);
+	n = rump_sys_recvfrom(u, reply, sizeof(reply), 0, NULL, NULL);
+	if (n != -1 || errno != RUMP_ECONNREFUSED) {
+		fprintf(stderr, "udp_peer 0: no ECONNREFUSED from a closed port (%zd, %d)\n", n,
+		    n == -1 ? errno : 0);
+		return 1;
+	}
+	rump_sys_close(u);
+	printf("peer 0 port unreachable ok\n");
 	set_sin(&to, 200, 9000);
 	if (rump_sys_sendto(s, "absent?", 7, 0, (struct sockaddr *)&to, sizeof(to)) == -1)
 		die("sendto absent host", errno);
