@@ -311,6 +311,7 @@ main(int argc, char **argv)
 	struct nb_ifaliasreq ifra;
 	struct nb_sockaddr_in sin;
 	struct { int64_t sec; int32_t usec; int32_t pad; } tv = {0, 100000, 0};
+	struct { int64_t sec; int32_t usec; int32_t pad; } warm_tv = {10, 0, 0};
 	static uint8_t out[4096];
 	long expected;
 	double deadline;
@@ -363,6 +364,36 @@ main(int argc, char **argv)
 	touch(dir, "ready", g_index);
 	if (barrier(dir, "ready", npeers) != 0) {
 		fprintf(stderr, "udp_peer %d: peers never got ready\n", g_index);
+		return 1;
+	}
+	/*
+	 * Resolve every peer before the burst: a closed port's ECONNREFUSED
+	 * means ARP worked both ways. (Under load a burst to an unresolved
+	 * peer could overflow the ARP hold queue and lose its first datagrams.)
+	 */
+	for (j = 0; j < npeers; j++) {
+		int u;
+		if (j == g_index)
+			continue;
+		set_sin(&sin, j + 1, 9);
+		u = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+		if (u < 0)
+			die("socket", errno);
+		if (rump_sys_setsockopt(u, RUMP_SOL_SOCKET, RUMP_SO_RCVTIMEO, &warm_tv, sizeof(warm_tv)) == -1)
+			die("SO_RCVTIMEO", errno);
+		if (rump_sys_connect(u, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+			die("connect", errno);
+		if (rump_sys_sendto(u, "arp?", 4, 0, NULL, 0) == -1)
+			die("sendto", errno);
+		if (rump_sys_recvfrom(u, out, sizeof(out), 0, NULL, NULL) != -1 || errno != RUMP_ECONNREFUSED) {
+			fprintf(stderr, "udp_peer %d: peer %d did not answer\n", g_index, j);
+			return 1;
+		}
+		rump_sys_close(u);
+	}
+	touch(dir, "resolved", g_index);
+	if (barrier(dir, "resolved", npeers) != 0) {
+		fprintf(stderr, "udp_peer %d: peers never resolved each other\n", g_index);
 		return 1;
 	}
 
