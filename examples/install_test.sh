@@ -15,19 +15,7 @@ cd "$(dirname "$0")/.." || exit 1
 readonly WORK=$(mktemp -d /tmp/rumpinst.XXXXXX)
 server_pid=""
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$WORK"' EXIT
-passed=0
-failed=0
-check() { # NAME COMMAND...
-  local name=$1
-  shift
-  if "$@"; then
-    echo "ok: $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name" >&2
-    failed=$((failed + 1))
-  fi
-}
+source examples/check.sh
 
 install() {
   scripts/install --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||

@@ -11,6 +11,10 @@
 #                         (gives up early when process PID has ended)
 #   fail MESSAGE          counts a failure (see `failures`)
 #   started PID           kills PID (and waits) when the test exits
+#   exchange CMD...       runs the udp_exchange program CMD twice in this
+#                         directory (serve on bus, then send "hello" to it)
+#                         and checks both outputs
+#   finish                exits 1 after failures, else prints PASS
 
 failures=0
 fail() {
@@ -68,4 +72,27 @@ wait_for_line() {
     sleep 0.1
   done
   return 1
+}
+
+exchange() {
+  local server
+  "$@" bus 10.0.2.1/24 serve >serve.out 2>serve.err &
+  server=$!
+  started $server
+  wait_for_line serve.out '^listening on 10\.0\.2\.1:7777$' 30 $server ||
+    fail "the server did not listen: $(cat serve.err)"
+  "$@" bus 10.0.2.2/24 send 10.0.2.1 hello >send.out 2>send.err ||
+    fail "send: $(cat send.err)"
+  wait $server || fail "serve: $(cat serve.err)"
+  cat serve.out send.out
+  grep -q '^reply from 10\.0\.2\.1:7777: hello$' send.out || fail "no reply line"
+  grep -qE "^got 'hello' from 10\.0\.2\.2:[0-9]+$" serve.out || fail "the server saw no datagram"
+}
+
+finish() {
+  if ((failures > 0)); then
+    echo "$failures failure(s)"
+    exit 1
+  fi
+  echo "PASS"
 }

@@ -16,8 +16,6 @@ set -u
 cd "$(dirname "$0")" || exit 1
 readonly ROOT=${RUMP_CONSUMER_OUTPUT_ROOT:-/tmp/rump-bazel-consumer-$(id -u)}
 readonly WORK=$(mktemp -d /tmp/rumpbc.XXXXXX)
-passed=0
-failed=0
 server_pid=""
 
 bz() {
@@ -31,17 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() { # NAME COMMAND...: runs COMMAND, counts it
-  local name=$1
-  shift
-  if "$@"; then
-    echo "ok: $name"
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $name" >&2
-    failed=$((failed + 1))
-  fi
-}
+source ../check.sh
 
 build() {
   bz build --symlink_prefix=/ //... @rump//rump/cmd:rump_server 2>"$WORK/build.err" ||
