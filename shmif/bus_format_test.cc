@@ -1,4 +1,4 @@
-// Byte-level checks of the bus format against shared/spec/shmif-bus.md, and
+// Byte-level checks of the bus format against docs/bus-format.md, and
 // ring states computed by hand after known sequences of writes.
 #include "shmif/bus_format.h"
 

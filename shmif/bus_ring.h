@@ -2,7 +2,7 @@
 //
 // BusRing knows how frames are laid out in the data area and how the header
 // fields `first`, `last` and `gen` move as frames are appended, exactly as
-// NetBSD's shmif does (see shared/spec/shmif-bus.md). It does no locking, no
+// NetBSD's shmif does (see docs/bus-format.md). It does no locking, no
 // waiting and no I/O: every method except the accessors must be called with
 // the bus lock held (BusLock), and it can run on plain memory in tests.
 //

@@ -20,7 +20,7 @@
 
 namespace {
 
-// NetBSD numbers the headers deliberately do not define (netbsd-abi.md).
+// NetBSD numbers the headers deliberately do not define (see rump/abi/).
 constexpr int kF_GETFD = 1, kF_GETFL = 3, kF_SETFL = 4, kF_DUPFD = 0;
 constexpr unsigned long kFIONBIO = _RUMP_IOW('f', 126, int);
 
@@ -364,7 +364,7 @@ TEST(Lwproc, ConcurrentThreadsEachInTheirProcess) {
 
 // ---- networking (needs the network stack) -----------------------------------
 
-// NetBSD's interface ioctls and flags (netbsd-abi.md sections 6.4, 7, 8).
+// NetBSD's interface ioctls and flags (rump/abi/if.h).
 struct NbIfreq {
   char name[16];
   union {

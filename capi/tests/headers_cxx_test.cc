@@ -1,6 +1,5 @@
 // The installed headers compiled as C++ (-pedantic), with their constants
-// checked against the kernel's own NetBSD ABI tables and the values of
-// netbsd-abi.md.
+// checked against the kernel's own NetBSD ABI tables (rump/abi/).
 #include <rump/rump.h>
 #include <rump/rump_syscalls.h>
 #include <rump/rump_syscallshotgun.h>

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- NetBSD layouts (netbsd-abi.md 6.1, 6.4, 6.5) ---------------------- */
+/* ---- NetBSD layouts (rump/abi/socket.h, if.h, route.h) ----------------- */
 
 struct nb_sockaddr_in { /* 16 bytes */
 	uint8_t sin_len;

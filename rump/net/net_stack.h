@@ -1,12 +1,16 @@
 // NetStack: the kernel's network component ("net"; NetBSD's rumpnet and
 // rumpnet_net). It owns the interface layer: the interfaces (lo0 exists from
-// boot with 127.0.0.1/8), their cloners, the interface ioctls, the socket(2)
-// system call with a minimal Socket that carries those ioctls, the
-// net.inet.ip sysctls and the net.route.0 (NET_RT_IFLIST) sysctl.
+// boot with 127.0.0.1/8), their cloners, the interface ioctls, the socket
+// system calls (socket(2) makes its Socket through the SocketFactory of the
+// domain; the socket layer itself is rump/net/socket.h), the net.inet.ip
+// sysctls and the net.route.0 (NET_RT_IFLIST) sysctl.
 //
 // Drivers only move frames; received frames are counted and handed to the
-// protocol input installed with SetEtherInput / SetLoopbackInput (the IPv4
-// component, next issue); until then they are counted as noproto.
+// protocol input installed with SetEtherInput / SetLoopbackInput. The inet
+// component (rump/netinet/inet.h) installs both, and its AF_INET socket
+// factory, when it attaches, and puts the defaults back when it detaches.
+// Without it, received frames are counted as noproto and AF_INET sockets
+// are plain Sockets with no protocol behind them (MakeBasicSocket).
 //
 // Thread-safe. Halt (Detach) stops every driver; no driver thread outlives
 // it, and interfaces cannot be started again afterwards. The input hooks run
@@ -111,9 +115,10 @@ class NetStack : public Component {
   // protocol's control routine).
   absl::Status InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t cmd,
                               absl::Span<uint8_t> data);
-  // net.route.0.<af>.<op>.<arg>: NET_RT_IFLIST output (EOPNOTSUPP for
-  // NET_RT_DUMP and NET_RT_FLAGS until the routing table exists); a size
-  // query gets NetBSD's estimate, 110% of the size.
+  // net.route.0.<af>.<op>.<arg>: NET_RT_IFLIST output; EOPNOTSUPP for
+  // NET_RT_DUMP and NET_RT_FLAGS (the routing table is the inet component's,
+  // rump/netinet/route_table.h, and is not exported here). A size query gets
+  // NetBSD's estimate, 110% of the size.
   absl::StatusOr<std::string> RouteSysctl(const SysctlRequest& req) const;
   // The NET_RT_IFLIST messages for address family `af` (0: all) and
   // interface index `index` (0: all).

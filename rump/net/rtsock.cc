@@ -73,7 +73,9 @@ absl::StatusOr<std::string> NetStack::RouteSysctl(const SysctlRequest& req) cons
       break;
     case abi::kNET_RT_DUMP:
     case abi::kNET_RT_FLAGS:
-      // The routing table (and ARP table) arrive with the routing issue.
+      // Not served: the IPv4 routing table and the ARP cache belong to the
+      // inet component (rump/netinet: RouteTable, ArpCache), which this
+      // layer does not see, and nothing turns them into routing messages.
       return abi::Errno(abi::kEOPNOTSUPP, "no routing table yet");
     default:
       return abi::Errno(abi::kEINVAL);

@@ -8,9 +8,11 @@
 //  * IPv4 input: every header field checked (bad packets counted in
 //    net.inet.ip.stats and dropped), link padding trimmed, options skipped,
 //    reassembly, local delivery to our addresses, directed and limited
-//    broadcast; packets not for us are not forwarded (forwarding and the
-//    routing socket come later) but get ICMP time exceeded when their TTL
-//    runs out, as a router would send it;
+//    broadcast. There is no forwarding: packets for other hosts are counted
+//    (cantforward) and dropped, except that, as a router would, one whose
+//    TTL has run out (<= 1) is answered with ICMP time exceeded when
+//    net.inet.ip.forwarding is set (1 by default, as in NetBSD's rump
+//    kernels) and it did not come in a link-level multicast or broadcast;
 //  * IPv4 output: route lookup (RouteTable, longest prefix; interface routes
 //    follow addresses), source address selection, broadcast only with
 //    SO_BROADCAST (EACCES), fragmentation to the interface MTU (EMSGSIZE with

@@ -1,6 +1,6 @@
 // The rump_sp server's session logic: one Session per client connection,
 // whatever transport carries it (sp/transport only moves frames; this file
-// interprets them). Facts: shared/spec/rumpsp-protocol.md.
+// interprets them). Protocol reference: docs/sp-protocol.md.
 //
 // States:
 //   NEW      after accept. HANDSHAKE GUEST → a new kernel process (parent
@@ -212,9 +212,9 @@ class RemoteUserMemory final : public rump::UserMemory {
 };
 
 // User memory of a remote client for one X_SYSCALL (the one-round-trip
-// extension, sp/wire/xsyscall.h; ARCHITECTURE.md's third UserMemory): the
-// client sent the bytes of its input buffers with the call and named its
-// output buffers. CopyIn / CopyInString of a range inside one input buffer
+// extension, sp/wire/xsyscall.h; the third UserMemory implementation in
+// docs/architecture.md): the client sent the bytes of its input buffers with
+// the call and named its output buffers. CopyIn / CopyInString of a range inside one input buffer
 // are served from those bytes; CopyOut / CopyOutString into one output
 // buffer are gathered as segments for the answer. Everything else goes to
 // `remote` (ordinary COPYIN / COPYINSTR / COPYOUT round trips), so a client

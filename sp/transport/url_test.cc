@@ -1,4 +1,4 @@
-// Every URL rule of rumpsp-protocol.md §11 and issue 5.
+// Every URL rule of docs/sp-protocol.md ("Transports and URLs") and issue 5.
 #include "sp/transport/url.h"
 
 #include <arpa/inet.h>

@@ -1,5 +1,5 @@
-// The codec byte for byte against the worked examples of
-// shared/spec/rumpsp-protocol.md §12, and round trips of every frame kind.
+// The codec byte for byte against NetBSD's reference frames (spec_examples.h;
+// layouts in docs/sp-protocol.md), and round trips of every frame kind.
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -89,7 +89,7 @@ TEST(ProtocolTest, HeaderBytes) {
   EXPECT_EQ(DecodeHeader(raw), h);
 }
 
-// §12: handshake.
+// Reference frames: handshake.
 TEST(SpecExamplesTest, GuestHandshake) {
   EXPECT_EQ(HandshakeGuestRequest(0, "ping"), SpecFrame("handshake.guest"));
   FrameView f = View(SpecFrame("handshake.guest"));
@@ -106,7 +106,7 @@ TEST(SpecExamplesTest, HandshakeResponse) {
   EXPECT_EQ(*v, 0);
 }
 
-// §12.1
+// getpid.
 TEST(SpecExamplesTest, Getpid) {
   EXPECT_EQ(Encoded(SyscallRequest(1, 20, {})), SpecFrame("getpid.request"));
   auto args = DecodeSyscallRequest(View(SpecFrame("getpid.request")));
@@ -123,7 +123,7 @@ TEST(SpecExamplesTest, Getpid) {
   EXPECT_EQ(r->rv1, 1);
 }
 
-// §12.2
+// sendto with two COPYINs.
 TEST(SpecExamplesTest, Sendto) {
   const uint64_t buf = 0x7ffc0000a000, to = 0x7ffc0000b000;
   EXPECT_EQ(Encoded(SyscallRequest(2, 133, {3, buf, 5, 0, to, 16})), SpecFrame("sendto.request"));
@@ -161,7 +161,7 @@ TEST(SpecExamplesTest, Sendto) {
   EXPECT_EQ(r->rv0, 5);
 }
 
-// §12.3
+// An error return.
 TEST(SpecExamplesTest, SocketErrorResponse) {
   EXPECT_EQ(Encoded(SyscallRequest(3, 394, {99, 2, 0})), SpecFrame("socket.request"));
   EXPECT_EQ(SyscallResponse(3, 47, 0, 0), WithZeroPadding(SpecFrame("socket.response")));
@@ -170,7 +170,7 @@ TEST(SpecExamplesTest, SocketErrorResponse) {
   EXPECT_EQ(r->error, 47);
 }
 
-// §12.4
+// COPYOUT, PREFORK, FORK, ERROR, RAISE.
 TEST(SpecExamplesTest, Copyout) {
   const std::string value("\x2a\0\0\0", 4);
   EXPECT_EQ(CopyoutRequest(2, 0x7ffc0000c000, value), SpecFrame("copyout"));

@@ -1,6 +1,6 @@
 // Builders for every rump_sp frame: each returns the whole frame (header and
 // payload) as bytes ready for one send. Layouts and values follow
-// shared/spec/rumpsp-protocol.md; the padding of rsp_sysresp is written as
+// docs/sp-protocol.md; the padding of rsp_sysresp is written as
 // zeros (NetBSD leaves it uninitialised).
 //
 // Who sends what: C = client, S = server. Request numbers are the caller's:

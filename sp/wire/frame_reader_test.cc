@@ -20,7 +20,7 @@ std::string Serialize(const Frame& f) {
   return out + f.payload;
 }
 
-// All §12 frames back to back, and the list of them.
+// All reference frames (spec_examples.h) back to back, and the list of them.
 std::vector<std::string> ExampleFrames() {
   std::vector<std::string> out;
   for (const auto& e : testing::SpecFrames()) out.push_back(e.bytes);

@@ -1,6 +1,6 @@
 // The rump_sp wire protocol: constants, enumerations, the 24-byte frame header
 // and the payload layouts, exactly as NetBSD's librumpuser/librumpclient put
-// them on the socket (protocol 0.4; facts in shared/spec/rumpsp-protocol.md).
+// them on the socket (protocol 0.4; reference: docs/sp-protocol.md).
 //
 // Byte order: NetBSD sends every integer in the sender's native order, and the
 // protocol only interoperates x86-64 to x86-64. This codec reads and writes

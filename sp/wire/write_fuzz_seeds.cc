@@ -1,6 +1,7 @@
 // write_fuzz_seeds DIR: writes the seed corpus of frame_fuzz_test into DIR.
 // Each seed is one control byte (see frame_fuzzer.cc) followed by frames: one
-// file per §12 example, one with all of them back to back, and the banner.
+// file per reference frame (spec_examples.h), one with all of them back to
+// back, and the banner.
 #include <cstdio>
 #include <string>
 

@@ -1,5 +1,5 @@
-// The X_SYSCALL codec: bytes of a worked example (the sendto of the fact
-// sheet's §12.2 as one frame), round trips, and every rule the decoders
+// The X_SYSCALL codec: bytes of a worked example (the reference sendto of
+// spec_examples.h as one frame), round trips, and every rule the decoders
 // enforce against hostile frames.
 #include "sp/wire/xsyscall.h"
 
@@ -47,7 +47,7 @@ std::string Req(const std::string& payload, uint32_t sysnum = 133) {
 }
 
 // sendto(3, buf=0x7ffc0000a000 "hello", 5, 0, to=0x7ffc0000b000, 16): the
-// §12.2 call, inputs in one frame, no outputs.
+// reference call (spec_examples.h), inputs in one frame, no outputs.
 const char kSendtoHex[] =
     "85 00 00 00 00 00 00 00  02 00 00 00 00 00 00 00"  // len 133, reqno 2
     "00 00 00 01 85 00 00 00"                           // REQ, type 0x100, u 133

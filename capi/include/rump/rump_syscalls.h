@@ -34,7 +34,8 @@ extern "C" {
 #endif
 
 /* Only pointed to. Their NetBSD layouts are in the project's
- * netbsd-abi notes; the host's definitions, if any, are not used. */
+ * ABI tables (rump/abi/, docs/architecture.md); the host's definitions,
+ * if any, are not used. */
 struct iovec;
 struct msghdr;
 struct pollfd;
