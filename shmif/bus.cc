@@ -188,6 +188,9 @@ BusStats Bus::stats() const {
   s.overruns = overruns_.load(std::memory_order_relaxed);
   s.corrupt_resets = corrupt_resets_.load(std::memory_order_relaxed);
   s.lock_recoveries = lock_recoveries_.load(std::memory_order_relaxed);
+  s.receive_watches = receive_watches_.load(std::memory_order_relaxed);
+  s.receive_sleeps = receive_sleeps_.load(std::memory_order_relaxed);
+  s.lock_holder_checks = lock_.holder_checks();
   return s;
 }
 
@@ -354,9 +357,9 @@ absl::StatusOr<ReceivedFrame> Bus::Receive(absl::Span<uint8_t> buf,
     }
     if (options_.receive_spin > absl::ZeroDuration() && timeout > absl::ZeroDuration()) {
       const absl::Time now = absl::Now();
-      if (now - last_frame_time_ < absl::Milliseconds(5) &&
-          SpinForFrames(std::min(deadline, now + options_.receive_spin))) {
-        continue;
+      if (now - last_frame_time_ < options_.receive_spin_window) {
+        receive_watches_.fetch_add(1, std::memory_order_relaxed);
+        if (SpinForFrames(std::min(deadline, now + options_.receive_spin))) continue;
       }
     }
 
@@ -378,6 +381,7 @@ absl::StatusOr<ReceivedFrame> Bus::Receive(absl::Span<uint8_t> buf,
       tsp = &ts;
     }
     struct pollfd fds[2] = {{notify_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    receive_sleeps_.fetch_add(1, std::memory_order_relaxed);
     if (ppoll(fds, 2, tsp, nullptr) > 0 && (fds[1].revents & POLLIN)) {
       uint64_t count;
       while (read(wake_fd_, &count, sizeof(count)) < 0 && errno == EINTR) {

@@ -56,6 +56,9 @@ struct AttachOptions {
   // sleep: request/response traffic then skips the file-notification
   // wake-up (~14 us) at the cost of some CPU while busy. Zero: never spin.
   absl::Duration receive_spin = absl::ZeroDuration();
+  // How recent the last frame must be for an empty ring to be watched
+  // (receive_spin) rather than slept on.
+  absl::Duration receive_spin_window = absl::Milliseconds(5);
 };
 
 // What Receive returns besides the frame bytes.
@@ -73,6 +76,14 @@ struct BusStats {
   uint64_t overruns = 0;        // times this receiver was lapped and resynced
   uint64_t corrupt_resets = 0;  // times this attachment reset a corrupt ring
   uint64_t lock_recoveries = 0; // times it took the lock from a dead holder
+  // How Receive waited: times it watched an empty ring (receive_spin), and
+  // times it went to sleep on the file notification. A thread blocked in
+  // Receive has raised one of them; anything sent after that wakes it.
+  uint64_t receive_watches = 0;
+  uint64_t receive_sleeps = 0;
+  // Times a sender or receiver, finding the lock held, checked whether its
+  // holder was dead (every few dozen failed attempts).
+  uint64_t lock_holder_checks = 0;
 };
 
 // The host errno behind an error of Bus::Attach: the open/stat/truncate/map
@@ -160,7 +171,7 @@ class Bus {
   absl::Time last_frame_time_;    // when Receive last found a frame
   std::atomic<bool> interrupted_{false};
   std::atomic<uint64_t> frames_sent_{0}, frames_received_{0}, overruns_{0},
-      corrupt_resets_{0}, lock_recoveries_{0};
+      corrupt_resets_{0}, lock_recoveries_{0}, receive_watches_{0}, receive_sleeps_{0};
 };
 
 }  // namespace shmif

@@ -92,6 +92,7 @@ BusLock::Takeover BusLock::Acquire(bool writer) {
       nanosleep(&ts, nullptr);
     }
     if (attempt % 64 == 63) {
+      holder_checks_.fetch_add(1, std::memory_order_relaxed);
       const uint32_t holder = HolderOf(seen);
       if (HolderIsDead(holder) &&
           __atomic_compare_exchange_n(pair_, &seen, Pair(1, me), false,

@@ -16,10 +16,12 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace shmif {
 namespace {
 
+using ::rump::testing::Eventually;
 using ::testing::HasSubstr;
 
 std::string TempPath(const std::string& name) {
@@ -95,7 +97,8 @@ TEST(BusTest, BlockedReceiveWakesOnSendFromAnotherThread) {
   auto b = Bus::Attach(path);
   ASSERT_TRUE(a.ok() && b.ok());
   std::thread sender([&] {
-    absl::SleepFor(absl::Milliseconds(50));
+    // Once the receiver has gone to sleep, a send must wake it.
+    EXPECT_TRUE(Eventually([&] { return (*b)->stats().receive_sleeps >= 1; }));
     auto f = MakeFrame(100, 1);
     ASSERT_TRUE((*a)->Send(f).ok());
   });
@@ -113,7 +116,7 @@ TEST(BusTest, SpinningReceiverKeepsReceiveSemantics) {
   const std::string path = TempPath("spin.bus");
   unlink(path.c_str());
   AttachOptions spin;
-  spin.receive_spin = absl::Milliseconds(20);  // long enough to interrupt
+  spin.receive_spin = absl::Milliseconds(20);
   auto a = Bus::Attach(path);
   auto b = Bus::Attach(path, spin);
   ASSERT_TRUE(a.ok() && b.ok());
@@ -137,13 +140,23 @@ TEST(BusTest, SpinningReceiverKeepsReceiveSemantics) {
   auto f = MakeFrame(100, 7);
   ASSERT_TRUE((*a)->Send(f).ok());
   ASSERT_TRUE((*b)->Receive(absl::MakeSpan(buf), absl::Seconds(30)).ok());
+  // Interrupted while it watches: an attachment that watches for an hour
+  // whenever a frame came in the last hour.
+  AttachOptions watch;
+  watch.receive_spin = absl::Hours(1);
+  watch.receive_spin_window = absl::Hours(1);
+  auto c = Bus::Attach(path, watch);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*a)->Send(f).ok());
+  ASSERT_TRUE((*c)->Receive(absl::MakeSpan(buf), absl::Seconds(30)).ok());
   std::thread stopper([&] {
-    absl::SleepFor(absl::Milliseconds(2));  // inside the 20 ms watch
-    (*b)->Interrupt();
+    EXPECT_TRUE(Eventually([&] { return (*c)->stats().receive_watches >= 1; }));
+    (*c)->Interrupt();
   });
-  auto got = (*b)->Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
+  auto got = (*c)->Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
   stopper.join();
   EXPECT_TRUE(absl::IsCancelled(got.status())) << got.status();
+  EXPECT_EQ((*c)->stats().receive_sleeps, 0u);  // it never slept
 }
 
 TEST(BusTest, InterruptStopsABlockedReceive) {
@@ -152,7 +165,7 @@ TEST(BusTest, InterruptStopsABlockedReceive) {
   auto b = Bus::Attach(path);
   ASSERT_TRUE(b.ok());
   std::thread stopper([&] {
-    absl::SleepFor(absl::Milliseconds(30));
+    EXPECT_TRUE(Eventually([&] { return (*b)->stats().receive_sleeps >= 1; }));
     (*b)->Interrupt();
   });
   std::vector<uint8_t> buf(kMaxFrameLen);
@@ -314,7 +327,7 @@ TEST(BusTest, SurvivesRandomScribbling) {
   ASSERT_TRUE((*a)->Send(f).ok());
   bool seen = false;
   for (int i = 0; i < 4 && !seen; ++i) {
-    auto got = (*b)->Receive(absl::MakeSpan(buf), absl::Seconds(2));
+    auto got = (*b)->Receive(absl::MakeSpan(buf), absl::Seconds(60));
     seen = got.ok() && got->len == 99;
   }
   EXPECT_TRUE(seen);
@@ -334,7 +347,8 @@ TEST(BusLockTest, WaitsForANetBsdHolderAndNeverStealsIt) {
     EXPECT_TRUE((*a)->Send(f).ok());
     sent = true;
   });
-  absl::SleepFor(absl::Milliseconds(100));
+  // The sender has looked at the holder several times and still waits.
+  ASSERT_TRUE(Eventually([&] { return (*a)->stats().lock_holder_checks >= 3; }));
   EXPECT_FALSE(sent.load()) << "took a lock held by a NetBSD peer";
   const uint32_t zero = 0;
   Scribble(path, kLockOffset, &zero, 4);  // the peer releases it
@@ -382,7 +396,8 @@ TEST(BusLockTest, AThreadOfTheHoldingProcessIsAlive) {
     takeover = static_cast<int>(lock.Acquire(/*writer=*/false));
     lock.Release();
   });
-  absl::SleepFor(absl::Milliseconds(30));  // long past the dead-holder checks
+  // The other thread has checked on this holder several times.
+  EXPECT_TRUE(Eventually([&] { return lock.holder_checks() >= 3; }));
   lock.Release();
   other.join();
   EXPECT_EQ(takeover.load(), static_cast<int>(BusLock::Takeover::kNone));

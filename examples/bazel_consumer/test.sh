@@ -22,14 +22,26 @@ bz() {
   # No bazel-* links in the source tree; the server exits when idle anyway.
   bazel --output_user_root="$ROOT" --max_idle_secs=600 "$@"
 }
+decoy=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   bz shutdown 2>/dev/null
+  [ -n "$decoy" ] && rm -f "$decoy"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 source ../check.sh
+
+# A user who followed README.md here has left Bazel's convenience links
+# (bazel-bazel_consumer, bazel-bin, ...) pointing into another output base;
+# .bazelignore keeps //... out of them. Unless the user's links are there,
+# stand in for them with a link to a package that does not load.
+if [ ! -e bazel-bazel_consumer ] && [ ! -L bazel-bazel_consumer ]; then
+  mkdir -p "$WORK/decoy/broken"
+  echo 'this is not a BUILD file (' >"$WORK/decoy/broken/BUILD"
+  ln -s "$WORK/decoy" bazel-bazel_consumer && decoy=$PWD/bazel-bazel_consumer
+fi
 
 build() {
   bz build --symlink_prefix=/ //... @rump//rump/cmd:rump_server 2>"$WORK/build.err" ||

@@ -36,6 +36,11 @@
 // RB_HALT (rump.halt -h) the kernel halts and the server stops, but the
 // process keeps running, serving nothing, until SIGTERM or SIGINT ends it
 // (exit 0). With RB_DUMP (rump.halt -d) it aborts and dumps core.
+//
+// Status: SIGUSR1 (as dd(1) does; NetBSD would use SIGINFO) prints one line
+// on stderr, "<prog>: status: N clients, M threads asleep in the kernel":
+// how many clients are connected and how many system calls are blocked
+// (a receive waiting for data, a poll, a nanosleep...).
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -48,6 +53,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -194,14 +200,16 @@ void Report(int error) {
 }
 
 // Turns SIGTERM / SIGINT into a kernel halt (or, once halted with
-// RB_HALT, into the end of the program).
+// RB_HALT, into the end of the program), and SIGUSR1 into a status line.
 class SignalThread {
  public:
-  explicit SignalThread(rump::Kernel& kernel) : kernel_(kernel) {
+  SignalThread(rump::Kernel& kernel, std::function<std::string()> status)
+      : kernel_(kernel), status_(std::move(status)) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGUSR1);  // our own wake-up, to end the thread
+    sigaddset(&set_, SIGUSR1);  // print the status line
+    sigaddset(&set_, SIGUSR2);  // our own wake-up, to end the thread
     thread_ = std::thread([this] { Run(); });
   }
   ~SignalThread() {
@@ -209,7 +217,7 @@ class SignalThread {
       std::lock_guard<std::mutex> lock(mu_);
       quit_ = true;
     }
-    pthread_kill(thread_.native_handle(), SIGUSR1);
+    pthread_kill(thread_.native_handle(), SIGUSR2);
     thread_.join();
   }
   // Blocks until a signal asks the halted program to exit.
@@ -226,7 +234,12 @@ class SignalThread {
       {
         std::lock_guard<std::mutex> lock(mu_);
         if (quit_) return;
-        if (sig == SIGUSR1) continue;
+        if (sig == SIGUSR2) continue;
+        if (sig == SIGUSR1) {
+          const std::string line = absl::StrCat(g_prog, ": status: ", status_(), "\n");
+          (void)!write(STDERR_FILENO, line.data(), line.size());
+          continue;
+        }
         if (kernel_.halted()) {
           exit_ = true;
           cv_.notify_all();
@@ -238,6 +251,7 @@ class SignalThread {
   }
 
   rump::Kernel& kernel_;
+  const std::function<std::string()> status_;
   sigset_t set_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -324,6 +338,7 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   rump::KernelOptions ko;
@@ -354,7 +369,11 @@ int main(int argc, char** argv) {
 
   int howto;
   {
-    SignalThread signals(*kernel);
+    SignalThread signals(*kernel, [&] {
+      const int asleep = kernel->sleeping_threads();
+      return absl::StrCat(server->clients(), " clients, ", asleep,
+                          asleep == 1 ? " thread" : " threads", " asleep in the kernel");
+    });
     Report(0);
     howto = kernel->WaitHalted();
     const bool stopped = server->Stop();

@@ -32,6 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/syscalls.h"
 #include "sp/server/raw_client.h"
@@ -116,16 +117,12 @@ class Daemon {
   pid_t pid() const { return pid_; }
   // Its wait status, or nullopt if it still runs after `timeout`.
   std::optional<int> Wait(absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      int st;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        reaped_ = true;
-        return st;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
+    int st = 0;
+    if (!rump::testing::Eventually([&] { return waitpid(pid_, &st, WNOHANG) == pid_; }, timeout)) {
+      return std::nullopt;
     }
-    return std::nullopt;
+    reaped_ = true;
+    return st;
   }
 
  private:

@@ -11,6 +11,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -101,6 +102,16 @@ class Kernel {
   // Blocks until Halt has run; returns its `howto`.
   int WaitHalted();
 
+  // --- observing blocked calls
+  // How many threads are asleep in SleepUntil (rump/kern/sleep.h) on behalf
+  // of a system call of this kernel right now. A thread counts from the
+  // moment it registers as a sleeper, with the mutex guarding its condition
+  // still held, until it wakes; so once a test sees the count rise, any
+  // change made under that mutex wakes the sleeper (no lost wake-up). This
+  // is how tests and rump_server's status line know that a call is blocked,
+  // instead of sleeping and hoping.
+  int sleeping_threads() const { return sleeping_threads_.load(std::memory_order_acquire); }
+
   const std::string& hostname_default() const { return default_hostname_; }
   int ncpu() const { return ncpu_; }
 
@@ -122,6 +133,9 @@ class Kernel {
 
   std::vector<std::unique_ptr<Component>> components_;
   std::map<std::type_index, Component*> components_by_type_;
+
+  friend class SleepRegistration;  // sleep.cc keeps sleeping_threads_
+  std::atomic<int> sleeping_threads_{0};
 
   mutable std::mutex halt_mu_;
   std::condition_variable halt_cv_;

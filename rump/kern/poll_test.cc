@@ -20,9 +20,12 @@
 #include "rump/kern/kernel.h"
 #include "rump/kern/poll.h"
 #include "rump/kern/sleep.h"
+#include "tests/support/eventually.h"
 
 namespace rump {
 namespace {
+
+using testing::Eventually;
 
 uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
@@ -121,10 +124,10 @@ TEST_F(PollTest, WakesWhenAnotherThreadMakesAFileReady) {
   std::shared_ptr<FlagFile> f;
   std::vector<PollFd> fds = {{AddFile(&f), abi::kPOLLIN | abi::kPOLLOUT, 0}};
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(20));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
     f->Set(abi::kPOLLIN);
   });
-  SyscallResult r = Poll(fds, 20000);  // a hang shows as a timeout
+  SyscallResult r = Poll(fds, 60000);  // a hang shows as a timeout
   t.join();
   EXPECT_EQ(r.error, 0);
   EXPECT_EQ(r.rv0, 1);
@@ -136,10 +139,10 @@ TEST_F(PollTest, ManyDescriptorsOnlyTheReadyOneIsReported) {
   std::vector<PollFd> fds;
   for (auto& f : files) fds.push_back({AddFile(&f), abi::kPOLLIN, 0});
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
     files[157]->Set(abi::kPOLLIN | abi::kPOLLOUT);
   });
-  SyscallResult r = Poll(fds, 20000);
+  SyscallResult r = Poll(fds, 60000);
   t.join();
   ASSERT_EQ(r.error, 0);
   EXPECT_EQ(r.rv0, 1);
@@ -156,7 +159,7 @@ TEST_F(PollTest, NoLostWakeUpsUnderRacingNotifications) {
     b->Set(0);
     std::vector<PollFd> fds = {{fa, abi::kPOLLIN, 0}, {fb, abi::kPOLLIN, 0}};
     std::thread t([&, i] { (i % 2 ? a : b)->Set(abi::kPOLLIN); });
-    SyscallResult r = Poll(fds, 20000);
+    SyscallResult r = Poll(fds, 60000);
     t.join();
     ASSERT_EQ(r.error, 0);
     ASSERT_EQ(r.rv0, 1) << i;
@@ -179,7 +182,7 @@ TEST_F(PollTest, PolltsTakesATimespecAndIgnoresTheMask) {
   EXPECT_EQ(k_->Syscall(abi::kSysPollts, {P(fds.data()), 1, P(neg), 0}).error, abi::kEINVAL);
   // A null timespec waits for ever: here until another thread wakes it.
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
     f->Set(abi::kPOLLIN);
   });
   r = k_->Syscall(abi::kSysPollts, {P(fds.data()), 1, 0, 0});
@@ -235,7 +238,7 @@ TEST_F(PollTest, SelectTimesOutWakesAndRejectsBadInput) {
   // No timeout: woken by another thread.
   in.Set(fd);
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
     f->Set(abi::kPOLLRDNORM);
   });
   r = k_->Syscall(abi::kSysSelect, {uint64_t(fd + 1), P(&in), 0, 0, 0});
@@ -270,10 +273,10 @@ TEST_F(PollTest, InterruptWakesABlockedPollWithEintr) {
   std::shared_ptr<FlagFile> f;
   std::vector<PollFd> fds = {{AddFile(&f, p.get()), abi::kPOLLIN, 0}};
   auto result = std::async(std::launch::async, [&] { return Poll(fds, -1, p.get()); });
-  // Whether the interrupt lands before or during the sleep, the answer is EINTR.
-  absl::SleepFor(absl::Milliseconds(20));
+  // The interrupt lands during the sleep (the racing case has its own test).
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
   p->Interrupt();
-  ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(result.get().error, abi::kEINTR);
   // And every later sleep of the process fails at once.
   EXPECT_EQ(Poll(fds, -1, p.get()).error, abi::kEINTR);
@@ -291,7 +294,7 @@ TEST_F(PollTest, InterruptRacingWithTheStartOfASleepIsNeverLost) {
     std::vector<PollFd> fds = {{AddFile(&f, p.get()), abi::kPOLLIN, 0}};
     auto result = std::async(std::launch::async, [&] { return Poll(fds, -1, p.get()); });
     p->Interrupt();
-    ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready) << i;
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready) << i;
     ASSERT_EQ(result.get().error, abi::kEINTR);
     k_->ReleaseProcess(p->pid());
   }
@@ -312,10 +315,10 @@ TEST_F(PollTest, InterruptWhileManyThreadsSleep) {
       return Poll(fds, -1, p.get()).error;
     }));
   }
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 8; }));
   p->Interrupt();
   for (auto& r : results) {
-    ASSERT_EQ(r.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    ASSERT_EQ(r.wait_for(std::chrono::seconds(60)), std::future_status::ready);
     EXPECT_EQ(r.get(), abi::kEINTR);
   }
 }
@@ -335,9 +338,9 @@ TEST_F(PollTest, NanosleepSleepsAndIsInterruptible) {
   auto result = std::async(std::launch::async, [&] {
     return k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysNanosleep, {P(long_ts), P(rem)});
   });
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
   p->Interrupt();
-  ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(result.get().error, abi::kEINTR);
   EXPECT_GT(rem[0], 900);  // most of the time was left
   EXPECT_LE(rem[0], 1000);
@@ -347,9 +350,9 @@ TEST_F(PollTest, HaltReleasesEverySleeper) {
   std::shared_ptr<FlagFile> f;
   std::vector<PollFd> fds = {{AddFile(&f), abi::kPOLLIN, 0}};
   auto result = std::async(std::launch::async, [&] { return Poll(fds, -1); });
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));
   k_->Halt(0);
-  ASSERT_EQ(result.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(result.get().error, abi::kEINTR);
   // A process created after the halt cannot sleep either.
   std::shared_ptr<Process> late = k_->NewProcess(1, "late");

@@ -14,7 +14,8 @@ namespace rump {
 // so that Process::Interrupt can wake it.
 class SleepRegistration {
  public:
-  SleepRegistration(Process& p, std::mutex* mu, std::condition_variable* cv) : p_(p), me_{mu, cv} {}
+  SleepRegistration(Kernel& k, Process& p, std::mutex* mu, std::condition_variable* cv)
+      : k_(k), p_(p), me_{mu, cv} {}
 
   // Called with the sleeper's mutex held (lock order: caller's mutex ->
   // process sleep lock). False if the process is already interrupted.
@@ -22,6 +23,7 @@ class SleepRegistration {
     std::lock_guard<std::mutex> g(p_.sleep_mu_);
     if (p_.interrupted()) return false;
     p_.sleepers_.push_back(&me_);
+    k_.sleeping_threads_.fetch_add(1, std::memory_order_release);
     return true;
   }
   // Called with `lock` (the sleeper's mutex) held; returns with it held. If
@@ -34,12 +36,16 @@ class SleepRegistration {
       p_.sleep_cv_.wait(g, [this] { return p_.interrupting_ == 0; });
     }
     auto it = std::find(p_.sleepers_.begin(), p_.sleepers_.end(), &me_);
-    if (it != p_.sleepers_.end()) p_.sleepers_.erase(it);
+    if (it != p_.sleepers_.end()) {
+      p_.sleepers_.erase(it);
+      k_.sleeping_threads_.fetch_sub(1, std::memory_order_release);
+    }
     g.unlock();
     if (!lock.owns_lock()) lock.lock();
   }
 
  private:
+  Kernel& k_;
   Process& p_;
   Process::Sleeper me_;
 };
@@ -62,7 +68,7 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
                         std::condition_variable& cv, absl::Time deadline,
                         absl::FunctionRef<bool()> pred) {
   Process& p = ctx.process;
-  SleepRegistration reg(p, lock.mutex(), &cv);
+  SleepRegistration reg(ctx.kernel, p, lock.mutex(), &cv);
   for (;;) {
     if (pred()) return absl::OkStatus();
     if (p.interrupted() || ctx.kernel.halted()) return abi::Errno(abi::kEINTR);

@@ -5,9 +5,12 @@
 
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 
 namespace rump {
 namespace {
+
+using testing::Eventually;
 
 TEST(TimerQueueTest, RunsInDeadlineOrder) {
   TimerQueue q;
@@ -21,7 +24,7 @@ TEST(TimerQueueTest, RunsInDeadlineOrder) {
       ++done;
     });
   }
-  while (done < 3) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(Eventually([&] { return done == 3; }));
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
 }
@@ -29,10 +32,14 @@ TEST(TimerQueueTest, RunsInDeadlineOrder) {
 TEST(TimerQueueTest, CancelledTimersNeverRun) {
   TimerQueue q;
   std::atomic<bool> ran{false};
+  std::atomic<bool> later_ran{false};
   auto id = q.Schedule(absl::Milliseconds(20), [&] { ran = true; });
+  q.Schedule(absl::Milliseconds(30), [&] { later_ran = true; });
   EXPECT_TRUE(q.Cancel(id));
   EXPECT_FALSE(q.Cancel(id));
-  absl::SleepFor(absl::Milliseconds(40));
+  // Timers run in deadline order: once the later one has run, the cancelled
+  // one would have.
+  ASSERT_TRUE(Eventually([&] { return later_ran.load(); }));
   EXPECT_FALSE(ran);
 }
 
@@ -54,7 +61,7 @@ TEST(TimerQueueTest, CallbacksMayScheduleAndCancelThemselves) {
     q.Cancel(id.load());  // cancelling itself while it runs must not block
   };
   id = q.Schedule(absl::Milliseconds(1), tick);
-  while (runs < 3) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(Eventually([&] { return runs >= 3; }));
   EXPECT_EQ(runs, 3);
 }
 

@@ -21,11 +21,13 @@
 #include "rump/abi/syscalls.h"
 #include "rump/net/net_stack.h"
 #include "rump/net/testing.h"
+#include "tests/support/eventually.h"
 
 namespace rump {
 namespace {
 
 using testing::Buf;
+using testing::Eventually;
 using testing::P;
 
 // A datagram protocol that records what it is asked to do and, when
@@ -343,7 +345,7 @@ TEST_F(SocketTest, RcvtimeoEndsABlockedReceiveWithEagain) {
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
   // A datagram arriving during the wait is returned instead.
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(5));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the receive sleeps
     so_->Deliver(6);
   });
   tv = {30, 0, 0};
@@ -396,9 +398,9 @@ TEST_F(SocketTest, ShutdownForReadingWakesABlockedReaderWithEndOfFile) {
                ? Recvfrom(fd_, buf, sizeof(buf), 0)
                : -1000;
   });
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the reader sleeps
   EXPECT_EQ(Call(abi::kSysShutdown, {uint64_t(fd_), abi::kSHUT_RD}).error, 0);
-  ASSERT_EQ(reader.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(reader.get(), 0);
   // Later datagrams are dropped; reads keep returning 0.
   so_->Deliver(4);
@@ -413,11 +415,11 @@ TEST_F(SocketTest, CloseWakesABlockedReader) {
     char buf[8];
     return Recvfrom(fd_, buf, sizeof(buf), 0);
   });
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the reader sleeps
   EXPECT_EQ(Call(abi::kSysClose, {uint64_t(fd_)}).error, 0);
-  ASSERT_EQ(reader.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   const int64_t r = reader.get();
-  // Closed under the reader (EBADF), or closed before it looked up fd_.
+  // Closed under the sleeping reader: EBADF.
   EXPECT_EQ(r, -abi::kEBADF);
   EXPECT_EQ(so_->detached, 1);
   so_->Deliver(4);  // a late delivery is harmless
@@ -437,10 +439,10 @@ TEST_F(SocketTest, InterruptWakesABlockedReaderWithEintr) {
       return k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysRecvfrom, args).error;
     }));
   }
-  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 3; }));  // all three sleep
   p->Interrupt();
   for (auto& reader : readers) {
-    ASSERT_EQ(reader.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+    ASSERT_EQ(reader.wait_for(std::chrono::seconds(60)), std::future_status::ready);
     EXPECT_EQ(reader.get(), abi::kEINTR);
   }
   // A non-blocking receive is not a sleep: still EAGAIN.
@@ -480,9 +482,9 @@ TEST_F(SocketTest, SoErrorIsReturnedOnceByGetsockoptRecvAndSend) {
 
   // An error wakes a blocked reader.
   auto reader = std::async(std::launch::async, [&] { return Recvfrom(fd_, buf, sizeof(buf), 0); });
-  absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the reader sleeps
   so_->SetError(abi::kENETUNREACH);
-  ASSERT_EQ(reader.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  ASSERT_EQ(reader.wait_for(std::chrono::seconds(60)), std::future_status::ready);
   EXPECT_EQ(reader.get(), -abi::kENETUNREACH);
 }
 
@@ -749,7 +751,7 @@ TEST_F(SocketTest, PollSeesDatagramsErrorsAndShutdown) {
   EXPECT_EQ(poll(0).rv0, 0);
   // A datagram from another thread wakes the poll.
   std::thread t([&] {
-    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the poll sleeps
     so_->Deliver(1);
   });
   EXPECT_EQ(poll(20000).rv0, 1);
@@ -767,7 +769,7 @@ TEST_F(SocketTest, PollSeesDatagramsErrorsAndShutdown) {
   uint32_t in[8] = {};
   in[fd_ / 32] |= 1u << (fd_ % 32);
   std::thread s([&] {
-    absl::SleepFor(absl::Milliseconds(10));
+    EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 1; }));  // the select sleeps
     EXPECT_TRUE(so_->Shutdown(abi::kSHUT_RD).ok());
   });
   SyscallResult r = Call(abi::kSysSelect, {uint64_t(fd_ + 1), P(in), 0, 0, 0});
@@ -836,10 +838,7 @@ TEST_F(SocketTest, ManyThreadsSendReceiveAndChangeOptionsAtOnce) {
     });
   }
   for (auto& t : senders) t.join();
-  const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  while (received.load() + int(so_->receive_drops()) < 2 * kPerThread && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  Eventually([&] { return received.load() + int(so_->receive_drops()) >= 2 * kPerThread; });
   EXPECT_EQ(received.load() + int(so_->receive_drops()), 2 * kPerThread);
   EXPECT_TRUE(so_->Shutdown(abi::kSHUT_RD).ok());
   for (auto& t : others) t.join();

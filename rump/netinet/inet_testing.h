@@ -90,24 +90,6 @@ class Host {
 // An ICMP echo request (8 + payload bytes) with a correct checksum.
 std::vector<uint8_t> EchoRequest(uint16_t id, uint16_t seq, size_t payload);
 
-// Waits up to `timeout` for pred().
-template <typename F>
-bool Eventually(F pred, absl::Duration timeout = absl::Seconds(10));
-
-}  // namespace rump::inet_testing
-
-#include "absl/time/clock.h"
-
-namespace rump::inet_testing {
-template <typename F>
-bool Eventually(F pred, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!pred()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(1));
-  }
-  return true;
-}
 }  // namespace rump::inet_testing
 
 #endif  // RUMP_NETINET_INET_TESTING_H_

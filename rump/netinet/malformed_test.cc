@@ -3,6 +3,7 @@
 // fragment overlaps, ARP for other hosts, loopback addresses on the wire,
 // random garbage. Each is counted and dropped, and the kernel keeps
 // working: a ping afterwards is answered.
+#include <atomic>
 #include <random>
 
 #include "gtest/gtest.h"
@@ -13,6 +14,7 @@
 #include "rump/netinet/inet.h"
 #include "rump/netinet/inet_testing.h"
 #include "rump/netinet/ip_header.h"
+#include "tests/support/eventually.h"
 #include "shmif/bus.h"
 
 namespace rump {
@@ -20,7 +22,7 @@ namespace {
 
 using inet::Put16;
 using inet_testing::EchoRequest;
-using inet_testing::Eventually;
+using testing::Eventually;
 using inet_testing::Host;
 using inet_testing::Ip;
 

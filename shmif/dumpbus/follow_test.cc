@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "shmif/bus.h"
 #include "shmif/bus_format.h"
 #include "shmif/demo/protocol_frames.h"
@@ -47,21 +48,12 @@ namespace shmif {
 namespace {
 
 using ::testing::HasSubstr;
+using ::rump::testing::Eventually;
 using ::testing::Not;
 
 const char* g_dumpbus_path = nullptr;  // argv[1]
 
-constexpr absl::Duration kPatience = absl::Seconds(20);
-
-// Polls `condition` every 10 ms until it holds or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (!condition()) {
-    if (absl::Now() > deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return true;
-}
+constexpr absl::Duration kPatience = rump::testing::kEventuallyLimit;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -145,7 +137,7 @@ class Dumper {
   // or -1 if it is still running.
   int Wait(absl::Duration timeout) {
     int status = -1;
-    WaitUntil(
+    Eventually(
         [&] {
           const pid_t r = waitpid(pid_, &status, WNOHANG);
           if (r == pid_) pid_ = -1;
@@ -210,7 +202,7 @@ class FollowTest : public ::testing::Test {
   // Waits until the text output file `name` has a line "packet N, ...".
   bool WaitForPacketLine(const std::string& name, int n) {
     const std::string needle = absl::StrCat("packet ", n, ", ");
-    return WaitUntil(
+    return Eventually(
         [&] { return absl::StrContains(ReadFile(Path(name)), needle); },
         kPatience);
   }
@@ -332,7 +324,7 @@ TEST_F(FollowTest, SigintStopsAnIdleDumper) {
   auto dumper = Dumper::Start({"-f", bus_path_}, out, err);
   ASSERT_NE(dumper, nullptr);
   // The header line appears before the dumper waits for frames.
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(Eventually(
       [&] { return absl::StrContains(ReadFile(Path("out.txt")), "\n"); },
       kPatience));
   SendArp();
@@ -365,7 +357,7 @@ TEST_F(FollowTest, PcapReaderGoingAwayEndsTheDumperQuietly) {
   // Read the pcap file header (24 bytes) and the ARP record (16 + 42).
   constexpr size_t kExpected = 24 + 16 + 42;
   std::string pcap;
-  ASSERT_TRUE(WaitUntil(
+  ASSERT_TRUE(Eventually(
       [&] {
         pollfd p = {read_end, POLLIN, 0};
         if (poll(&p, 1, 0) == 1) {

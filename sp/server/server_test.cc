@@ -24,10 +24,12 @@
 #include "sp/server/raw_client.h"
 #include "sp/testing/server_fixture.h"
 #include "sp/wire/encode.h"
+#include "tests/support/eventually.h"
 
 namespace sp::server {
 namespace {
 
+using rump::testing::Eventually;
 using sp::testing::RawClient;
 
 uint64_t P(const void* p) { return reinterpret_cast<uint64_t>(p); }
@@ -85,7 +87,7 @@ TEST_P(ServerTest, BannerHandshakeAndSyscalls) {
   EXPECT_EQ(d->Syscall(rump::abi::kSysGetpid, {})->rv0, 3);
   // The first client goes: its process and socket go with it.
   c->Close();
-  for (int i = 0; i < 500 && server_->clients() != 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(Eventually([&] { return server_->clients() == 1; }));
   EXPECT_EQ(server_->clients(), 1);
   EXPECT_EQ(kernel_->FindProcess(2), nullptr);
 }
@@ -155,7 +157,7 @@ TEST_P(ServerTest, HostileInputDropsOnlyThatConnection) {
     bad->Close();
   }
   EXPECT_TRUE(good->Syscall(rump::abi::kSysGetpid, {}).ok());
-  for (int i = 0; i < 500 && server_->clients() != 1; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(Eventually([&] { return server_->clients() == 1; }));
   EXPECT_EQ(server_->clients(), 1);
   EXPECT_NE(log().find("dropping connection"), std::string::npos) << log();
 }
@@ -210,7 +212,7 @@ TEST_P(ServerTest, At255ClientsTheNextIsClosedWithoutBanner) {
   // A slot comes free when a client goes.
   clients.back()->Close();
   clients.pop_back();
-  for (int i = 0; i < 500 && server_->clients() != 254; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_TRUE(Eventually([&] { return server_->clients() == 254; }));
   std::unique_ptr<RawClient> again = Connect();
   EXPECT_EQ(again->banner(), kOurBanner);
 }

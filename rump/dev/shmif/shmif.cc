@@ -143,9 +143,15 @@ class ShmifDriver final : public InterfaceDriver {
  private:
   void ReceiveLoop(Interface& ifp, shmif::Bus& bus) {
     std::vector<uint8_t> buf(shmif::kMaxFrameLen);
+    uint64_t overruns = bus.stats().overruns;
     while (!stop_.load()) {
       absl::StatusOr<shmif::ReceivedFrame> r =
           bus.Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
+      // Each time the ring lapped this receiver (frames lost before it
+      // could read them) is an input error of the interface.
+      if (const uint64_t now = bus.stats().overruns; now != overruns) {
+        for (; overruns < now; ++overruns) ifp.CountInputError();
+      }
       if (!r.ok()) {
         // Cancelled: Stop's Interrupt (or a stale one); DataLoss: a corrupt
         // ring was reset. Anything else should not happen: do not spin.
