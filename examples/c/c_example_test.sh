@@ -116,7 +116,7 @@ else
   cat ifconfig.out
   grep -q 'inet 10\.0\.2\.2' ifconfig.out || fail "rump.ifconfig does not show 10.0.2.2"
   RUMP_SERVER="unix://$WORK/sock" rump.halt || fail "rump.halt"
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 600; i++)); do
     [ -e "$WORK/sock" ] || break
     sleep 0.1
   done

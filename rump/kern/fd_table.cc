@@ -59,9 +59,21 @@ absl::Status FdTable::Close(int fd) {
 }
 
 absl::StatusOr<int> FdTable::Dup(int fd, int min_fd, bool cloexec) {
-  absl::StatusOr<std::shared_ptr<File>> file = Get(fd);
-  if (!file.ok()) return file.status();
-  return Install(*std::move(file), cloexec, min_fd);
+  if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
+  // One lock hold from the look-up to the new slot: a close of `fd` in
+  // between would otherwise run LastClose while the new descriptor is
+  // being made, and a second one when that descriptor is closed.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (fd < 0 || fd >= static_cast<int>(slots_.size()) || !slots_[fd].file) {
+    return BadFd();
+  }
+  std::shared_ptr<File> file = slots_[fd].file;
+  const int nfd = LowestFreeLocked(min_fd);
+  if (nfd >= kMaxDescriptors) return abi::Errno(abi::kEMFILE);
+  if (nfd >= static_cast<int>(slots_.size())) slots_.resize(nfd + 1);
+  file->descriptors_.fetch_add(1);
+  slots_[nfd] = Slot{std::move(file), cloexec};
+  return nfd;
 }
 
 absl::Status FdTable::Dup2(int from, int to, bool cloexec) {
@@ -122,11 +134,13 @@ int FdTable::MaxFd() const {
 void FdTable::CopyFrom(const FdTable& other) {
   std::vector<Slot> copy;
   {
+    // Counted under the other table's lock, so that a close there cannot
+    // see the count reach zero while this copy still refers to the file.
     std::lock_guard<std::mutex> lock(other.mu_);
     copy = other.slots_;
-  }
-  for (Slot& s : copy) {
-    if (s.file) s.file->descriptors_.fetch_add(1);
+    for (Slot& s : copy) {
+      if (s.file) s.file->descriptors_.fetch_add(1);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   slots_ = std::move(copy);

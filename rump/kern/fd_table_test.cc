@@ -1,6 +1,8 @@
 #include "rump/kern/fd_table.h"
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
@@ -8,6 +10,15 @@
 
 namespace rump {
 namespace {
+
+class AtomicCountingFile : public File {
+ public:
+  explicit AtomicCountingFile(std::atomic<int>* closes) : File(abi::kO_RDWR), closes_(closes) {}
+  void LastClose() override { ++*closes_; }
+
+ private:
+  std::atomic<int>* closes_;
+};
 
 class CountingFile : public File {
  public:
@@ -81,6 +92,34 @@ TEST(FdTableTest, RunsOutWithEmfile) {
   auto f = std::make_shared<CountingFile>(&closes);
   for (int i = 0; i < FdTable::kMaxDescriptors; ++i) ASSERT_TRUE(t.Install(f, false).ok());
   EXPECT_EQ(abi::ToErrno(t.Install(f, false).status()), abi::kEMFILE);
+}
+
+// A dup racing with a close of its source, and a fork's copy racing with a
+// close in the parent: whatever the order, the file is closed exactly once.
+TEST(FdTableTest, LastCloseRunsOnceWhenDupOrCopyRacesWithClose) {
+  for (int i = 0; i < 2000; ++i) {
+    std::atomic<int> closes{0};
+    auto f = std::make_shared<AtomicCountingFile>(&closes);
+    FdTable t, child;
+    const int fd = *t.Install(f, false);
+    f.reset();
+    absl::StatusOr<int> dup;
+    std::thread other([&] {
+      if (i % 2) {
+        dup = t.Dup(fd, 0, false);
+      } else {
+        child.CopyFrom(t);
+      }
+    });
+    EXPECT_TRUE(t.Close(fd).ok());
+    other.join();
+    // Closed once already unless the dup or the copy got there first.
+    const bool still_open = (i % 2) ? dup.ok() : child.MaxFd() >= 0;
+    EXPECT_EQ(closes.load(), still_open ? 0 : 1) << "round " << i;
+    t.CloseAll();
+    child.CloseAll();
+    EXPECT_EQ(closes.load(), 1) << "round " << i;
+  }
 }
 
 }  // namespace

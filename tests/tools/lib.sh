@@ -120,7 +120,8 @@ halt_server() {
   pid=$(server_pid "$url")
   on "$url" rump.halt
   expect_rc 0
-  for _i in $(seq 1 100); do
+  # Poll for the exit; a minute only to catch a server that never exits.
+  for _i in $(seq 1 1200); do
     kill -0 "$pid" 2>/dev/null || return 0
     sleep 0.05
   done

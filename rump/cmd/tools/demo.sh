@@ -75,7 +75,7 @@ step "RUMP_SERVER=unix://a rump.halt"
 step "RUMP_SERVER=unix://b rump.halt"
 # rump.halt returns once the server has answered; give them a moment to
 # remove their sockets before showing what is left.
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
   [ -e a ] || [ -e b ] || break
   sleep 0.05
 done
