@@ -1,0 +1,123 @@
+#include "rump/netinet/fuzz/frame_seeds.h"
+
+namespace rump::inet_fuzz {
+namespace {
+
+const Peer& peer0 = kPeers[0];
+const Peer& peer1 = kPeers[1];
+
+Bytes Text(const char* s) { return Bytes(s, s + std::char_traits<char>::length(s)); }
+
+Frame IpFrame(const Mac& dst_mac, const Mac& src_mac, const Ipv4Fields& ip,
+              absl::Span<const uint8_t> payload) {
+  return EthernetFrame(dst_mac, src_mac, kEtherTypeIpv4, Ipv4Packet(ip, payload));
+}
+
+Ipv4Fields Ip(uint8_t proto, uint32_t src, uint32_t dst) {
+  Ipv4Fields f;
+  f.proto = proto;
+  f.src = src;
+  f.dst = dst;
+  return f;
+}
+
+Frame Udp(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, const Mac& dst_mac,
+          const Mac& src_mac, const char* text) {
+  return IpFrame(dst_mac, src_mac, Ip(kProtoUdp, src, dst),
+                 UdpDatagram(src, dst, sport, dport, Text(text)));
+}
+
+// An ICMP error from peer1 (a router) about a datagram our connected socket
+// sent to peer0.
+Frame IcmpErrorAboutConnected(uint8_t type, uint8_t code) {
+  const Bytes udp =
+      UdpDatagram(kHostAddr, peer0.addr, kUdpConnectedPort, kConnectedPeerPort, Text("ping"));
+  Bytes quoted = Ipv4Packet(Ip(kProtoUdp, kHostAddr, peer0.addr), udp);
+  quoted.resize(kIpv4HeaderLen + 8);
+  return IpFrame(kHostMac, peer1.mac, Ip(kProtoIcmp, peer1.addr, kHostAddr),
+                 IcmpMessage(type, code, 0, quoted));
+}
+
+}  // namespace
+
+std::vector<SeedInput> SeedInputs() {
+  std::vector<SeedInput> seeds;
+  ArpFields request{.op = 1, .sha = peer1.mac, .spa = peer1.addr, .tha = {}, .tpa = kHostAddr};
+  ArpFields reply{.op = 2, .sha = peer0.mac, .spa = peer0.addr, .tha = kHostMac, .tpa = kHostAddr};
+  ArpFields new_station{
+      .op = 1, .sha = {0x02, 0x42, 10, 0, 0, 77}, .spa = 0x0a00004d, .tha = {}, .tpa = kAliasAddr};
+  seeds.push_back({"arp_request", {ArpFrame(kBroadcastMac, peer1.mac, request)}});
+  seeds.push_back({"arp_reply", {ArpFrame(kHostMac, peer0.mac, reply)}});
+  seeds.push_back({"arp_new_station", {ArpFrame(kBroadcastMac, new_station.sha, new_station)}});
+  // An RFC 5227 probe (sender address 0.0.0.0) for our address: answered
+  // with a reply whose target address is 0.0.0.0, nothing learned.
+  ArpFields probe{.op = 1, .sha = kPeers[2].mac, .spa = 0, .tha = {}, .tpa = kHostAddr};
+  seeds.push_back({"arp_probe", {ArpFrame(kBroadcastMac, kPeers[2].mac, probe)}});
+
+  seeds.push_back({"udp_wildcard",
+                   {Udp(peer1.addr, kHostAddr, 4000, kUdpWildcardPort, kHostMac, peer1.mac,
+                        "to 0.0.0.0:7000")}});
+  seeds.push_back(
+      {"udp_host",
+       {Udp(peer1.addr, kHostAddr, 4001, kUdpHostPort, kHostMac, peer1.mac, "to 10.0.0.1:7001")}});
+  seeds.push_back({"udp_connected",
+                   {Udp(peer0.addr, kHostAddr, kConnectedPeerPort, kUdpConnectedPort, kHostMac,
+                        peer0.mac, "reply")}});
+  seeds.push_back({"udp_broadcast",
+                   {Udp(kPeers[2].addr, kHostBroadcast, 4002, kUdpSharedPort, kBroadcastMac,
+                        kPeers[2].mac, "to both")}});
+  seeds.push_back(
+      {"udp_no_port", {Udp(peer1.addr, kHostAddr, 4003, 4444, kHostMac, peer1.mac, "nobody")}});
+  seeds.push_back(
+      {"udp_from_silent_peer",
+       {Udp(kSilentPeerAddr, kHostAddr, 4004, 4445, kHostMac, {0x02, 0x42, 10, 0, 0, 5}, "hold")}});
+
+  Bytes payload = Text("0123456789abcdef0123456789abcdef");
+  seeds.push_back({"icmp_echo",
+                   {IpFrame(kHostMac, peer0.mac, Ip(kProtoIcmp, peer0.addr, kHostAddr),
+                            IcmpMessage(8, 0, 0x12340001, payload))}});
+  seeds.push_back({"icmp_echo_alias",
+                   {IpFrame(kHostMac, peer1.mac, Ip(kProtoIcmp, peer1.addr, kAliasAddr),
+                            IcmpMessage(8, 0, 0x12340002, payload))}});
+  seeds.push_back({"icmp_echo_reply",
+                   {IpFrame(kHostMac, peer0.mac, Ip(kProtoIcmp, peer0.addr, kHostAddr),
+                            IcmpMessage(0, 0, 0x12340003, payload))}});
+  seeds.push_back({"icmp_port_unreachable", {IcmpErrorAboutConnected(3, 3)}});
+  seeds.push_back({"icmp_needfrag", {IcmpErrorAboutConnected(3, 4)}});
+  seeds.push_back({"icmp_time_exceeded", {IcmpErrorAboutConnected(11, 0)}});
+  seeds.push_back({"icmp_param_problem", {IcmpErrorAboutConnected(12, 0)}});
+
+  seeds.push_back(
+      {"raw_proto",
+       {IpFrame(kHostMac, peer0.mac, Ip(kRawProto, peer0.addr, kHostAddr), Text("raw 253"))}});
+  seeds.push_back({"raw_connected_proto",
+                   {IpFrame(kHostMac, peer1.mac, Ip(kRawConnectedProto, peer1.addr, kHostAddr),
+                            Text("raw 254"))}});
+  seeds.push_back(
+      {"unhandled_proto",
+       {IpFrame(kHostMac, peer0.mac, Ip(kUnhandledProto, peer0.addr, kHostAddr), Text("tcp?"))}});
+  Ipv4Fields ttl1 = Ip(kRawProto, peer0.addr, 0x0a000063);
+  ttl1.ttl = 1;
+  seeds.push_back({"not_for_us_ttl1", {IpFrame(kHostMac, peer0.mac, ttl1, Text("route me"))}});
+
+  Bytes big(600);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = uint8_t(i);
+  Ipv4Fields frag_ip = Ip(kProtoUdp, peer0.addr, kHostAddr);
+  frag_ip.id = 0x4242;
+  const Frame whole = IpFrame(kHostMac, peer0.mac, frag_ip,
+                              UdpDatagram(peer0.addr, kHostAddr, 4005, kUdpWildcardPort, big));
+  seeds.push_back({"udp_fragments", FragmentFrame(whole, {{0, 200}, {200, 400}, {400, 608}})});
+  seeds.push_back({"udp_fragments_reordered_overlapping",
+                   FragmentFrame(whole, {{400, 608}, {0, 256}, {192, 400}})});
+
+  seeds.push_back({"not_a_frame", {Text("runt"), Bytes(60, 0)}});
+  seeds.push_back(
+      {"other_ethertype", {EthernetFrame(kHostMac, peer0.mac, 0x86dd, Bytes(40, 0x60))}});
+
+  std::vector<Frame> all;
+  for (const SeedInput& s : seeds) all.insert(all.end(), s.frames.begin(), s.frames.end());
+  seeds.push_back({"all", std::move(all)});
+  return seeds;
+}
+
+}  // namespace rump::inet_fuzz
