@@ -28,6 +28,11 @@ absl::StatusOr<int> FdTable::Install(std::shared_ptr<File> file, bool cloexec,
                                      int min_fd) {
   if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
   std::lock_guard<std::mutex> lock(mu_);
+  return InstallLocked(std::move(file), cloexec, min_fd);
+}
+
+absl::StatusOr<int> FdTable::InstallLocked(std::shared_ptr<File> file, bool cloexec,
+                                           int min_fd) {
   const int fd = LowestFreeLocked(min_fd);
   if (fd >= kMaxDescriptors) return abi::Errno(abi::kEMFILE);
   if (fd >= static_cast<int>(slots_.size())) slots_.resize(fd + 1);
@@ -67,13 +72,7 @@ absl::StatusOr<int> FdTable::Dup(int fd, int min_fd, bool cloexec) {
   if (fd < 0 || fd >= static_cast<int>(slots_.size()) || !slots_[fd].file) {
     return BadFd();
   }
-  std::shared_ptr<File> file = slots_[fd].file;
-  const int nfd = LowestFreeLocked(min_fd);
-  if (nfd >= kMaxDescriptors) return abi::Errno(abi::kEMFILE);
-  if (nfd >= static_cast<int>(slots_.size())) slots_.resize(nfd + 1);
-  file->descriptors_.fetch_add(1);
-  slots_[nfd] = Slot{std::move(file), cloexec};
-  return nfd;
+  return InstallLocked(slots_[fd].file, cloexec, min_fd);
 }
 
 absl::Status FdTable::Dup2(int from, int to, bool cloexec) {

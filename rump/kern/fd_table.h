@@ -56,6 +56,8 @@ class FdTable {
   // Takes the slot's file out, to be released outside the lock.
   static void Release(std::shared_ptr<File> file);
   int LowestFreeLocked(int min_fd) const;
+  // Install with mu_ held.
+  absl::StatusOr<int> InstallLocked(std::shared_ptr<File> file, bool cloexec, int min_fd);
 
   mutable std::mutex mu_;
   std::vector<Slot> slots_;
