@@ -1,6 +1,7 @@
 #!/bin/bash
 # Installs into a temporary prefix with scripts/install, checks what was
-# installed, then runs README.md's C commands ("Using rump from C"):
+# installed (NetBSD's library names under their sonames too), then runs
+# README.md's C commands ("Using rump from C"):
 #   cc udp_exchange.c $(pkg-config --cflags --libs rump) -o udp_exchange
 #   cc udp_remote.c $(pkg-config --cflags --libs rumpclient) -o udp_remote
 #   cc udp_exchange.c -I$PREFIX/include -L$PREFIX/lib -lrump -lrumpuser \
@@ -25,9 +26,18 @@ for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
   bin/rump.ping bin/rump.halt; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
-for link in librump.so librumpuser.so librumpnet.so librumpnet_net.so \
-  librumpnet_netinet.so librumpnet_shmif.so; do
-  [ "$(readlink "$PREFIX/lib/$link")" = librump.so.0 ] || fail "$link is not a link to librump.so.0"
+[ "$(readlink "$PREFIX/lib/librump.so")" = librump.so.0 ] || fail "librump.so is not a link to librump.so.0"
+# NetBSD's library names (the manifest's "netbsd" lines), each under its
+# soname, which programs linked against NetBSD's libraries need, and its
+# development name, which -lNAME finds.
+netbsd_names=$(sed -n 's/^netbsd //p' capi/install_manifest.txt)
+for name in rumpuser rumpkern rumpnet rumpnet_net rumpnet_netinet rumpnet_shmif; do
+  grep -qx "$name" <<<"$netbsd_names" || fail "$name is not in the install manifest"
+done
+for name in $netbsd_names; do
+  for link in "lib$name.so.0" "lib$name.so"; do
+    [ "$(readlink "$PREFIX/lib/$link")" = librump.so.0 ] || fail "$link is not a link to librump.so.0"
+  done
 done
 [ "$(readlink "$PREFIX/lib/librumpclient.so")" = librumpclient.so.0 ] ||
   fail "librumpclient.so is not a link to librumpclient.so.0"
