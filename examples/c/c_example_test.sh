@@ -28,16 +28,30 @@ for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
 done
 [ "$(readlink "$PREFIX/lib/librump.so")" = librump.so.0 ] || fail "librump.so is not a link to librump.so.0"
 # NetBSD's library names (the manifest's "netbsd" lines), each under its
-# soname, which programs linked against NetBSD's libraries need, and its
-# development name, which -lNAME finds.
-netbsd_names=$(sed -n 's/^netbsd //p' capi/install_manifest.txt)
+# soname, which programs linked against NetBSD's libraries need (a stand-in
+# library with that soname that needs librump.so.0), and its development
+# name, which -lNAME finds (a link to librump.so.0).
+netbsd_names=$(sed -n 's/^netbsd \([^ ]*\).*/\1/p' capi/install_manifest.txt)
 for name in rumpuser rumpkern rumpnet rumpnet_net rumpnet_netinet rumpnet_shmif; do
   grep -qx "$name" <<<"$netbsd_names" || fail "$name is not in the install manifest"
 done
 for name in $netbsd_names; do
-  for link in "lib$name.so.0" "lib$name.so"; do
-    [ "$(readlink "$PREFIX/lib/$link")" = librump.so.0 ] || fail "$link is not a link to librump.so.0"
-  done
+  [ "$(readlink "$PREFIX/lib/lib$name.so")" = librump.so.0 ] ||
+    fail "lib$name.so is not a link to librump.so.0"
+  so0="$PREFIX/lib/lib$name.so.0"
+  [ -f "$so0" ] && [ ! -L "$so0" ] || fail "lib$name.so.0 is not a library file"
+  readelf -d "$so0" | grep -q "SONAME.*\[lib$name\.so\.0\]" || fail "lib$name.so.0 has another soname"
+  [ "$(readelf -d "$so0" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p')" = librump.so.0 ] ||
+    fail "lib$name.so.0 does not need librump.so.0 alone"
+done
+# A system prefix's loader cache lists each soname: ldconfig lists a library
+# under its own soname only, which is why the stand-ins are libraries.
+printf '%s\n' "$PREFIX/lib" >"$PREFIX/ld.so.conf"
+ldconfig -C "$PREFIX/ld.so.cache" -f "$PREFIX/ld.so.conf" 2>/dev/null ||
+  fail "ldconfig could not build a cache of $PREFIX/lib"
+for name in $netbsd_names; do
+  ldconfig -p -C "$PREFIX/ld.so.cache" | grep -q "lib$name\.so\.0 .*=> $PREFIX/lib/" ||
+    fail "ldconfig does not list lib$name.so.0"
 done
 [ "$(readlink "$PREFIX/lib/librumpclient.so")" = librumpclient.so.0 ] ||
   fail "librumpclient.so is not a link to librumpclient.so.0"
