@@ -18,12 +18,6 @@
 namespace rump {
 namespace {
 
-// socreate's answer when no protocol switch entry matches (type, protocol).
-absl::Status NoProtocol(int type, int protocol) {
-  if (protocol == 0 && type != 0) return abi::Errno(abi::kEPROTOTYPE);
-  return abi::Errno(abi::kEPROTONOSUPPORT);
-}
-
 // Buffer sizes a socket gets when its protocol sets none.
 constexpr size_t kDefaultSendSpace = 8192;
 constexpr size_t kDefaultRecvSpace = 8192;
@@ -557,13 +551,6 @@ absl::StatusOr<std::shared_ptr<Socket>> MakeBasicSocket(NetStack& net, int domai
                                                         int protocol, int file_flags) {
   bool ok = false;
   switch (domain) {
-    case abi::kAF_INET:
-    case abi::kAF_INET6:
-      // inetsw / inet6sw: TCP, UDP, and raw IP with any protocol.
-      ok = (type == abi::kSOCK_STREAM && (protocol == 0 || protocol == abi::kIPPROTO_TCP)) ||
-           (type == abi::kSOCK_DGRAM && (protocol == 0 || protocol == abi::kIPPROTO_UDP)) ||
-           type == abi::kSOCK_RAW;
-      break;
     case abi::kAF_ROUTE:
       ok = type == abi::kSOCK_RAW;  // any protocol: an address family filter
       break;
@@ -573,8 +560,13 @@ absl::StatusOr<std::shared_ptr<Socket>> MakeBasicSocket(NetStack& net, int domai
     default:
       return abi::Errno(abi::kEAFNOSUPPORT);
   }
-  if (!ok) return NoProtocol(type, protocol);
+  if (!ok) return SocketTypeError(type, protocol);
   return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
+}
+
+absl::Status SocketTypeError(int type, int protocol) {
+  if (protocol == 0 && type != 0) return abi::Errno(abi::kEPROTOTYPE);
+  return abi::Errno(abi::kEPROTONOSUPPORT);
 }
 
 }  // namespace rump

@@ -221,12 +221,17 @@ class Socket : public File {
 using SocketFactory = std::function<absl::StatusOr<std::shared_ptr<Socket>>(
     NetStack& net, int domain, int type, int protocol, int file_flags)>;
 
-// The factory NetStack starts with for AF_INET, AF_INET6, AF_ROUTE and
-// AF_LINK: plain Sockets for the (type, protocol) pairs NetBSD's protocol
-// switch tables accept. The IPv4 component replaces AF_INET's.
+// The factory of the domains the interface layer serves itself, AF_ROUTE
+// and AF_LINK: plain Sockets (no protocol behind them yet) for the (type,
+// protocol) pairs NetBSD's protocol switch tables accept.
 absl::StatusOr<std::shared_ptr<Socket>> MakeBasicSocket(NetStack& net, int domain,
                                                         int type, int protocol,
                                                         int file_flags);
+
+// socreate's answer when no protocol switch entry of a domain matches
+// (type, protocol): EPROTOTYPE for a known protocol 0 with a type no entry
+// has, EPROTONOSUPPORT otherwise.
+absl::Status SocketTypeError(int type, int protocol);
 
 }  // namespace rump
 

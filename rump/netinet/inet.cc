@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <string>
 #include <random>
 #include <utility>
 
@@ -13,6 +15,7 @@
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
+#include "rump/net/loopback.h"
 #include "rump/netinet/checksum.h"
 #include "rump/netinet/inet_socket.h"
 
@@ -71,6 +74,28 @@ bool IcmpInfoType(int type) {
   }
 }
 
+// A sysctl int leaf kept in `value`; `check` vets values written.
+SysctlLeaf IntLeaf(std::atomic<int>* value, std::string description,
+                   std::function<bool(int)> check = nullptr) {
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kInt;
+  leaf.writable = true;
+  leaf.description = std::move(description);
+  leaf.read = [value] {
+    const int v = value->load();
+    return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
+  };
+  leaf.write = [value, check](absl::string_view bytes) -> absl::Status {
+    int v = 0;
+    if (bytes.size() != sizeof(v)) return abi::Errno(abi::kEINVAL);
+    std::memcpy(&v, bytes.data(), sizeof(v));
+    if (check && !check(v)) return abi::Errno(abi::kEINVAL);
+    value->store(v);
+    return absl::OkStatus();
+  };
+  return leaf;
+}
+
 // The header fields of a packet this component built or validated.
 uint32_t PacketDst(absl::Span<const uint8_t> p) { return GetAddr(p.data() + 16); }
 uint32_t PacketSrc(absl::Span<const uint8_t> p) { return GetAddr(p.data() + 12); }
@@ -98,13 +123,7 @@ Inet::~Inet() {
     std::lock_guard<std::mutex> lock(timer_mu_);
     detached = detached_;
   }
-  if (net_ != nullptr && !detached) {
-    net_->SetEtherInput(nullptr);
-    net_->SetLoopbackInput(nullptr);
-    net_->SetAddressAnnouncer(nullptr);
-    net_->SetInterfaceObserver(nullptr);
-    net_->SetSocketFactory(abi::kAF_INET, MakeBasicSocket);
-  }
+  if (!detached) UnregisterFromNet();
 }
 
 absl::Status Inet::Attach(Kernel& kernel) {
@@ -115,19 +134,57 @@ absl::Status Inet::Attach(Kernel& kernel) {
   }
   kernel_ = &kernel;
   Resync();
-  net_->SetInterfaceObserver(
-      [this](Interface& ifp, NetStack::InterfaceEvent e) { OnInterfaceEvent(ifp, e); });
-  net_->SetEtherInput([this](Interface& ifp, absl::Span<const uint8_t> f) { EtherInput(ifp, f); });
-  net_->SetLoopbackInput(
-      [this](Interface& ifp, absl::Span<const uint8_t> p) { LoopbackEnqueue(ifp, p); });
-  net_->SetAddressAnnouncer([this](Interface& ifp, const Ipv4Address& a) { Announce(ifp, a); });
-  net_->SetSocketFactory(abi::kAF_INET, [this](NetStack& net, int domain, int type,
-                                               int protocol, int file_flags) {
-    return MakeInetSocket(*this, net, domain, type, protocol, file_flags);
-  });
+  if (absl::Status s = RegisterWithNet(); !s.ok()) return s;
   loop_thread_ = std::thread([this] { LoopbackThread(); });
   ScheduleSlowTimer();
+  // What NetBSD's netinet component does at boot: 127.0.0.1/8 on lo0,
+  // which also brings lo0 up.
+  if (std::shared_ptr<Interface> lo0 = net_->FindInterface("lo0"); lo0 != nullptr) {
+    if (absl::Status s = AddAddress(*lo0, htonl(0x7f000001u), htonl(0xff000000u),
+                                    htonl(0x7fffffffu));
+        !s.ok()) {
+      return s;
+    }
+  }
   return AddSysctlNodes(kernel.sysctl());
+}
+
+absl::Status Inet::RegisterWithNet() {
+  subscription_ = net_->Subscribe([this](Interface& ifp, NetStack::InterfaceEvent e) {
+    Resync();
+    if (e == NetStack::InterfaceEvent::kUp) AnnounceAll(ifp);
+  });
+  net_->SetEtherTypeInput(inet::kEtherTypeIp,
+                          [this](Interface& ifp, absl::Span<const uint8_t> p, bool group) {
+                            IpInput(ifp, p, group);
+                          });
+  net_->SetEtherTypeInput(inet::kEtherTypeArp,
+                          [this](Interface& ifp, absl::Span<const uint8_t> p, bool group) {
+                            ArpInput(ifp, p, group);
+                          });
+  AddressFamily f;
+  f.family = abi::kAF_INET;
+  f.name = "inet";
+  f.socket_factory = [this](NetStack& net, int domain, int type, int protocol,
+                            int file_flags) {
+    return MakeInetSocket(*this, net, domain, type, protocol, file_flags);
+  };
+  f.control = [this](InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data) {
+    return Control(cfg, cmd, data);
+  };
+  f.loop_input = [this](Interface& ifp, absl::Span<const uint8_t> p) {
+    LoopbackEnqueue(ifp, p);
+  };
+  return net_->RegisterFamily(std::move(f));
+}
+
+void Inet::UnregisterFromNet() {
+  if (net_ == nullptr) return;
+  net_->UnregisterFamily(abi::kAF_INET);
+  net_->SetEtherTypeInput(inet::kEtherTypeIp, nullptr);
+  net_->SetEtherTypeInput(inet::kEtherTypeArp, nullptr);
+  if (subscription_ != 0) net_->Unsubscribe(subscription_);
+  subscription_ = 0;
 }
 
 void Inet::Detach(Kernel&) {
@@ -135,13 +192,7 @@ void Inet::Detach(Kernel&) {
     std::lock_guard<std::mutex> lock(timer_mu_);
     detached_ = true;
   }
-  if (net_ != nullptr) {
-    net_->SetEtherInput(nullptr);
-    net_->SetLoopbackInput(nullptr);
-    net_->SetAddressAnnouncer(nullptr);
-    net_->SetInterfaceObserver(nullptr);
-    net_->SetSocketFactory(abi::kAF_INET, MakeBasicSocket);
-  }
+  UnregisterFromNet();
   {
     std::lock_guard<std::mutex> lock(loop_mu_);
     loop_stop_ = true;
@@ -151,7 +202,7 @@ void Inet::Detach(Kernel&) {
   if (loop_thread_.joinable()) loop_thread_.join();
 }
 
-int Inet::default_ttl() const { return net_ != nullptr ? net_->ip_ttl() : abi::kIPDEFTTL; }
+int Inet::default_ttl() const { return ip_ttl_.load(); }
 
 // --- interfaces
 
@@ -159,8 +210,6 @@ std::shared_ptr<const Inet::Snapshot> Inet::snapshot() const {
   std::lock_guard<std::mutex> lock(snap_mu_);
   return snap_;
 }
-
-void Inet::OnInterfaceEvent(Interface&, NetStack::InterfaceEvent) { Resync(); }
 
 void Inet::Resync() {
   std::lock_guard<std::mutex> resync_lock(resync_mu_);
@@ -174,12 +223,12 @@ void Inet::Resync() {
     info.ethernet = ifp->is_ethernet() && ifp->lladdr().size() == 6;
     info.broadcast = (ifp->flags() & abi::kIFF_BROADCAST) != 0;
     if (info.ethernet) std::copy(ifp->lladdr().begin(), ifp->lladdr().end(), info.mac.begin());
-    info.addrs = ifp->ipv4_addresses();
+    info.addrs = inet::InAddresses(*ifp);
     live.push_back(info.index);
     // Interface routes: each address's network, while the interface is up.
     std::vector<inet::Route> routes;
     if (ifp->flags() & abi::kIFF_UP) {
-      for (const Ipv4Address& a : info.addrs) {
+      for (const inet::InAddress& a : info.addrs) {
         if (a.addr == 0) continue;
         inet::Route r;
         r.dst = a.addr & a.netmask;
@@ -227,7 +276,7 @@ const Inet::IfInfo* Inet::FindIf(const Snapshot& snap, int index) {
 
 bool Inet::IsLocalIn(const Snapshot& snap, uint32_t addr) {
   for (const IfInfo& i : snap.ifs) {
-    for (const Ipv4Address& a : i.addrs) {
+    for (const inet::InAddress& a : i.addrs) {
       if (a.addr == addr) return true;
     }
   }
@@ -237,7 +286,7 @@ bool Inet::IsLocalIn(const Snapshot& snap, uint32_t addr) {
 bool Inet::IsBroadcastOn(const IfInfo& info, uint32_t addr) {
   if (addr == kBroadcastAll || addr == 0) return true;  // in_broadcast
   if (!info.broadcast) return false;
-  for (const Ipv4Address& a : info.addrs) {
+  for (const inet::InAddress& a : info.addrs) {
     if (a.netmask == kBroadcastAll) continue;
     // The directed broadcast, and the network address itself
     // (ip_hostzerobroadcast, on by default).
@@ -304,7 +353,7 @@ absl::StatusOr<Inet::OutRoute> Inet::ResolveOutput(const Snapshot& snap, uint32_
   }
   if (dont_route) {  // IP_ROUTETOIF: a directly connected network only
     for (const IfInfo& i : snap.ifs) {
-      for (const Ipv4Address& a : i.addrs) {
+      for (const inet::InAddress& a : i.addrs) {
         if ((dst & a.netmask) == (a.addr & a.netmask) && (i.ifp->flags() & abi::kIFF_UP)) {
           out.info = &i;
           out.ifaddr = a.addr;
@@ -469,7 +518,7 @@ absl::Status Inet::SendOnInterface(const IfInfo& info, uint32_t next_hop, bool l
                                    std::vector<uint8_t> packet, bool via_gateway) {
   Interface& ifp = *info.ifp;
   if ((ifp.flags() & kUpRunning) != kUpRunning) return abi::Errno(abi::kENETDOWN);
-  if (!info.ethernet) return ifp.Output(packet);  // lo0: the packet itself
+  if (!info.ethernet) return LoopOutput(ifp, abi::kAF_INET, packet);  // lo0
   if (link_broadcast) return EtherOutput(info, inet::kBroadcastMac, inet::kEtherTypeIp, packet);
   if (inet::IsMulticast(next_hop)) {
     return EtherOutput(info, inet::MulticastMac(next_hop), inet::kEtherTypeIp, packet);
@@ -492,7 +541,7 @@ absl::Status Inet::SendOnInterface(const IfInfo& info, uint32_t next_hop, bool l
   if (r.send_request) {
     // The source address: ours on the next hop's network, else the first.
     uint32_t spa = info.addrs.empty() ? 0 : info.addrs.front().addr;
-    for (const Ipv4Address& a : info.addrs) {
+    for (const inet::InAddress& a : info.addrs) {
       if ((a.addr & a.netmask) == (next_hop & a.netmask)) spa = a.addr;
     }
     SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{}, spa, next_hop);
@@ -525,8 +574,13 @@ void Inet::SendArp(const IfInfo& info, uint16_t op, const MacAddress& dst_mac,
   }
 }
 
-void Inet::Announce(Interface& ifp, const Ipv4Address& a) {
+void Inet::AnnounceAll(Interface& ifp) {
+  for (const inet::InAddress& a : inet::InAddresses(ifp)) Announce(ifp, a);
+}
+
+void Inet::Announce(Interface& ifp, const inet::InAddress& a) {
   if (!ifp.is_ethernet() || ifp.lladdr().size() != 6 || a.addr == 0) return;
+  if (!ifp.up_and_running() || (ifp.flags() & abi::kIFF_NOARP)) return;
   IfInfo info;
   info.ifp = net_->FindInterfaceByIndex(ifp.index());
   if (info.ifp == nullptr) return;
@@ -538,34 +592,6 @@ void Inet::Announce(Interface& ifp, const Ipv4Address& a) {
 }
 
 // --- input
-
-void Inet::EtherInput(Interface& ifp, absl::Span<const uint8_t> frame) {
-  if (frame.size() < inet::kEtherHeaderLen) {  // a runt
-    ifp.CountInputError();
-    return;
-  }
-  const auto& mac = ifp.lladdr();
-  const bool group = (frame[0] & 1) != 0;
-  if (mac.size() == 6) {
-    // Frames for other stations (seen when promiscuous) are not ours, and
-    // our own frames coming back are ignored.
-    if (!group && std::memcmp(frame.data(), mac.data(), 6) != 0) return;
-    if (std::memcmp(frame.data() + 6, mac.data(), 6) == 0) return;
-  }
-  const uint16_t type = Get16(frame.data() + 12);
-  const absl::Span<const uint8_t> payload = frame.subspan(inet::kEtherHeaderLen);
-  switch (type) {
-    case inet::kEtherTypeIp:
-      IpInput(ifp, payload, group);
-      break;
-    case inet::kEtherTypeArp:
-      ArpInput(ifp, payload, group);
-      break;
-    default:
-      ifp.CountNoProto();
-      break;
-  }
-}
 
 void Inet::ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_broadcast) {
   arp_stats_.Inc(inet::kArpRcvTotal);
@@ -600,7 +626,7 @@ void Inet::ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_bro
     return;
   }
   bool itsme = false, spa_is_mine = false;
-  for (const Ipv4Address& x : info->addrs) {
+  for (const inet::InAddress& x : info->addrs) {
     itsme = itsme || x.addr == a.tpa;
     spa_is_mine = spa_is_mine || x.addr == a.spa;
   }
@@ -684,7 +710,7 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
     // Not for us. Forwarding is not implemented yet; as a router would,
     // tell the sender when the TTL has run out (RFC 1812 5.3.1).
     ip_stats_.Inc(abi::kIpStatCantforward);
-    if (!link_broadcast && net_->ip_forwarding() && h.ttl <= 1) {
+    if (!link_broadcast && ip_forwarding() && h.ttl <= 1) {
       SendIcmpError(packet, abi::kICMP_TIMXCEED, abi::kICMP_TIMXCEED_INTRANS);
     }
     return;
@@ -978,7 +1004,7 @@ void Inet::SlowTimer() {
       arp_stats_.Inc(inet::kArpTimeouts, t.timeouts);
       for (uint32_t ip : t.requests) {
         uint32_t spa = info.addrs.empty() ? 0 : info.addrs.front().addr;
-        for (const Ipv4Address& a : info.addrs) {
+        for (const inet::InAddress& a : info.addrs) {
           if ((a.addr & a.netmask) == (ip & a.netmask)) spa = a.addr;
         }
         SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{}, spa, ip);
@@ -995,6 +1021,16 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   std::vector<absl::StatusOr<int>> results;
   results.push_back(tree.AddNode({net}, inet, "inet", "PF_INET related settings"));
   results.push_back(tree.AddNode({net, inet}, abi::kIPPROTO_IP, "ip", "IPv4 related settings"));
+  results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlForwarding, "forwarding",
+      IntLeaf(&ip_forwarding_, "Enable forwarding of INET datagrams")));
+  results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlDefttl, "ttl",
+      IntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
+              [](int v) { return v >= 1 && v <= 255; })));
+  results.push_back(tree.AddLeaf({net, inet, abi::kIPPROTO_IP}, abi::kIpctlDadCount,
+                                 "dad_count",
+                                 IntLeaf(&ip_dad_count_, "Number of probes to send")));
   SysctlLeaf ip;
   ip.type = SysctlType::kStruct;
   ip.description = "IP statistics";

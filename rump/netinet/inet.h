@@ -1,8 +1,16 @@
 // Inet: the IPv4 component ("inet"; NetBSD's rumpnet_netinet). Attached
-// after NetStack, it puts the protocols on the interface layer's seams:
+// after NetStack, it registers the AF_INET family on the interface layer's
+// seams (rump/net/net_stack.h) the way any family does:
 //
-//  * Ethernet input (frames for our MAC, broadcast, IPv4 multicast; runts
-//    and frames for other MACs seen in promiscuous mode dropped) and ARP:
+//  * the AF_INET domain: its socket factory, its control routine (the
+//    IPv4 address ioctls, in_control: SIOCAIFADDR, SIOCDIFADDR,
+//    SIOCGIFALIAS, SIOCGIFADDR, ...; in_control.cc) and its loopback
+//    input; the addresses live in the interfaces' address records
+//    (in_ifaddr.h); lo0 gets 127.0.0.1/8 when the component attaches;
+//  * the IPv4 and ARP ethertypes, and interface events (routes and ARP
+//    caches follow interfaces; addresses are announced when an interface
+//    comes up);
+//  * ARP:
 //    one ArpCache per Ethernet interface, requests and replies answered
 //    for our own addresses only, gratuitous ARP when an address is added;
 //  * IPv4 input: every header field checked (bad packets counted in
@@ -23,8 +31,9 @@
 //    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
 //  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
 //    NetStack::SetSocketFactory (see inet_socket.h);
-//  * net.inet.ip.stats and net.inet.udp.stats sysctl nodes, and C++
-//    getters for every protocol's counters.
+//  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
+//    and stats, net.inet.udp.stats; and C++ getters for every protocol's
+//    counters.
 //
 // Threads: input runs on the drivers' receive threads; packets looped back
 // through lo0 are queued and handled on the component's own thread (as
@@ -49,10 +58,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "rump/abi/in.h"
 #include "rump/kern/kernel.h"
 #include "rump/net/interface.h"
 #include "rump/net/net_stack.h"
 #include "rump/netinet/arp_cache.h"
+#include "rump/netinet/in_ifaddr.h"
 #include "rump/netinet/in_pcb.h"
 #include "rump/netinet/ip_header.h"
 #include "rump/netinet/rate_limit.h"
@@ -80,6 +91,20 @@ class Inet : public Component {
   // FailedPrecondition without a NetStack.
   absl::Status Attach(Kernel& kernel) override;
   void Detach(Kernel& kernel) override;
+
+  // --- addresses (what SIOCAIFADDR / SIOCDIFADDR do; usable directly)
+  // Adds or changes an address as SIOCAIFADDR does: `netmask` 0 means "not
+  // given" (the class netmask is used for a new address), `broadaddr` 0
+  // means "not given" (computed from the netmask).
+  absl::Status AddAddress(Interface& ifp, uint32_t addr, uint32_t netmask,
+                          uint32_t broadaddr);
+  // Removes an address (EADDRNOTAVAIL if the interface lacks it).
+  absl::Status DeleteAddress(Interface& ifp, uint32_t addr);
+
+  // --- sysctl values (net.inet.ip.*)
+  int ip_forwarding() const { return ip_forwarding_.load(); }
+  int ip_ttl() const { return ip_ttl_.load(); }
+  int ip_dad_count() const { return ip_dad_count_.load(); }
 
   // --- output
   struct OutputRequest {
@@ -117,8 +142,7 @@ class Inet : public Component {
   uint16_t NextIpId() { return uint16_t(ip_id_.fetch_add(1, std::memory_order_relaxed)); }
   int default_ttl() const;
 
-  // --- input (the NetStack hooks; public for tests)
-  void EtherInput(Interface& ifp, absl::Span<const uint8_t> frame);
+  // --- input (what the NetStack seams call; public for tests)
   void IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_broadcast);
   // Sends the ICMP error (type, code) about `offending` (a whole IP packet)
   // as icmp_error does, if RFC 1122 and the rate limit allow. `mtu` is the
@@ -149,7 +173,7 @@ class Inet : public Component {
     int index = 0;
     bool loopback = false, ethernet = false, broadcast = false;
     inet::MacAddress mac{};
-    std::vector<Ipv4Address> addrs;
+    std::vector<inet::InAddress> addrs;
   };
   struct Snapshot {
     std::vector<IfInfo> ifs;
@@ -170,7 +194,6 @@ class Inet : public Component {
   static const IfInfo* FindIf(const Snapshot& snap, int index);
   static bool IsLocalIn(const Snapshot& snap, uint32_t addr);
   static bool IsBroadcastOn(const IfInfo& info, uint32_t addr);
-  void OnInterfaceEvent(Interface& ifp, NetStack::InterfaceEvent event);
 
   // Output below routing: to `next_hop` on interface `info`.
   absl::Status SendOnInterface(const IfInfo& info, uint32_t next_hop, bool link_broadcast,
@@ -182,7 +205,17 @@ class Inet : public Component {
   void ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_broadcast);
   void SendArp(const IfInfo& info, uint16_t op, const inet::MacAddress& dst_mac,
                const inet::MacAddress& tha, uint32_t spa, uint32_t tpa);
-  void Announce(Interface& ifp, const Ipv4Address& a);
+  // The gratuitous ARP of arp_ifinit for `a`, and for every address of an
+  // interface that came up.
+  void Announce(Interface& ifp, const inet::InAddress& a);
+  void AnnounceAll(Interface& ifp);
+  // in_control (in_control.cc).
+  struct AliasRequest;
+  absl::Status Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data);
+  absl::Status AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& req);
+  // Takes the seams of NetStack, and gives them back.
+  absl::Status RegisterWithNet();
+  void UnregisterFromNet();
   void IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
                  bool broadcast);
   void UdpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
@@ -199,6 +232,10 @@ class Inet : public Component {
   const Config config_;
   Kernel* kernel_ = nullptr;
   NetStack* net_ = nullptr;
+  int subscription_ = 0;  // NetStack::Subscribe handle; 0: none
+  std::atomic<int> ip_forwarding_{1};
+  std::atomic<int> ip_ttl_{abi::kIPDEFTTL};
+  std::atomic<int> ip_dad_count_{3};
   std::atomic<uint32_t> ip_id_;
 
   std::mutex resync_mu_;  // serializes Resync

@@ -334,7 +334,12 @@ absl::StatusOr<std::shared_ptr<Socket>> MakeInetSocket(Inet& inet, NetStack& net
     s->AttachPcb(s);
     return s;
   }
-  return MakeBasicSocket(net, domain, type, protocol, file_flags);
+  // inetsw's TCP entry: until TCP exists, a socket with no protocol
+  // behind it (every call EOPNOTSUPP), as the interface layer's domains.
+  if (type == abi::kSOCK_STREAM && (protocol == 0 || protocol == abi::kIPPROTO_TCP)) {
+    return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
+  }
+  return SocketTypeError(type, protocol);
 }
 
 }  // namespace rump

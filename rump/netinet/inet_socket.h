@@ -120,8 +120,9 @@ class RawIpSocket final : public InetSocket {
   std::atomic<bool> hdrincl_{false};
 };
 
-// socket(AF_INET, type, protocol): UDP and raw IP sockets here; other
-// types as MakeBasicSocket answers them.
+// socket(AF_INET, type, protocol): UDP and raw IP sockets here; TCP
+// sockets with no protocol behind them yet; EPROTOTYPE / EPROTONOSUPPORT
+// for the rest.
 absl::StatusOr<std::shared_ptr<Socket>> MakeInetSocket(Inet& inet, NetStack& net, int domain,
                                                        int type, int protocol, int file_flags);
 
