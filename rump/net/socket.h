@@ -385,7 +385,13 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // options (except SO_ACCEPTCONN), linger, buffer sizes, low water marks
   // and timeouts. It is queued on this listener: as complete (and marked
   // connected) when `connected`, otherwise as incomplete until the
-  // protocol calls SetConnected on it. nullptr when this socket is not
+  // protocol calls SetConnected on it. A complete connection can be
+  // accepted (ProtoAccept called on it) at once, on another thread, so
+  // pass `connected` only if ProtoNewConnection set up everything the
+  // protocol needs; otherwise queue it incomplete, set it up, then call
+  // SetConnected (as TCP does at the end of its handshake). Unlike
+  // NetBSD's, the new socket does not share the listener's lock, so no
+  // lock keeps accept(2) away meanwhile. nullptr when this socket is not
   // listening or is closed, when the queues already hold more than
   // 3 * backlog / 2 connections, or when ProtoNewConnection fails. Wakes
   // accept(2) and pollers for a complete connection.

@@ -164,7 +164,9 @@ class ToySocket final : public Socket {
       me = name_.empty() ? "anon" + std::to_string(++toy_.anonymous) : name_;
     }
     if (!listener) return abi::Errno(abi::kECONNREFUSED);
-    std::shared_ptr<Socket> made = listener->NewConnection(/*connected=*/!defer);
+    // Queued as incomplete, so that accept(2) cannot take the server end
+    // before it is set up; SetConnected makes it acceptable.
+    std::shared_ptr<Socket> made = listener->NewConnection(/*connected=*/false);
     if (!made) return abi::Errno(abi::kECONNREFUSED);  // the backlog is full
     auto server = std::static_pointer_cast<ToySocket>(made);
     auto conn = std::make_shared<ToyConn>();
@@ -188,6 +190,7 @@ class ToySocket final : public Socket {
       std::lock_guard<std::mutex> l(toy_.mu);
       toy_.pending.push_back({self(), server});
     } else {
+      server->SetConnected();
       SetConnected();
     }
     return absl::OkStatus();
