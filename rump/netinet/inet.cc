@@ -800,7 +800,8 @@ void Inet::UdpCtlInput(int netbsd_errno, absl::Span<const uint8_t> inner) {
   const uint32_t src = GetAddr(inner.data() + 12), dst = GetAddr(inner.data() + 16);
   const uint16_t sport = Get16(inner.data() + ihl), dport = Get16(inner.data() + ihl + 2);
   // in_pcbnotify: connected sockets with exactly this 4-tuple.
-  for (const std::shared_ptr<Socket>& s : udp_pcbs_.LookupConnected(src, sport, dst, dport)) {
+  for (const std::shared_ptr<InetSocket>& s :
+       udp_pcbs_.LookupConnected(src, sport, dst, dport)) {
     s->SetError(netbsd_errno);
   }
 }
@@ -828,7 +829,7 @@ void Inet::UdpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeader
     }
   }
   const bool group = broadcast || inet::IsMulticast(h.dst);
-  std::vector<std::shared_ptr<Socket>> socks =
+  std::vector<std::shared_ptr<InetSocket>> socks =
       udp_pcbs_.LookupDatagram(h.src, uh.sport, h.dst, uh.dport, group);
   if (socks.empty()) {
     if (group) {
@@ -840,18 +841,18 @@ void Inet::UdpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeader
     return;
   }
   const absl::Span<const uint8_t> data = seg.subspan(abi::kUdpHeaderLen);
-  for (const std::shared_ptr<Socket>& s : socks) {
+  for (const std::shared_ptr<InetSocket>& s : socks) {
     Datagram d;
     d.from = inet::SockaddrIn(h.src, uh.sport);
     d.data.assign(data.begin(), data.end());
-    if (static_cast<InetSocket&>(*s).recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
+    if (s->recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
     if (!s->DeliverDatagram(std::move(d))) udp_stats_.Inc(abi::kUdpStatFullsock);
   }
 }
 
 bool Inet::RawInput(absl::Span<const uint8_t> packet, const IpHeader& h) {
-  std::vector<std::shared_ptr<Socket>> socks = raw_pcbs_.LookupRaw(h.proto, h.src, h.dst);
-  for (const std::shared_ptr<Socket>& s : socks) {
+  std::vector<std::shared_ptr<InetSocket>> socks = raw_pcbs_.LookupRaw(h.proto, h.src, h.dst);
+  for (const std::shared_ptr<InetSocket>& s : socks) {
     Datagram d;
     d.from = inet::SockaddrIn(h.src, 0);
     d.data.assign(packet.begin(), packet.end());
@@ -861,7 +862,7 @@ bool Inet::RawInput(absl::Span<const uint8_t> packet, const IpHeader& h) {
     const uint16_t off = h.off;
     std::memcpy(d.data.data() + 2, &len, 2);
     std::memcpy(d.data.data() + 6, &off, 2);
-    if (static_cast<InetSocket&>(*s).recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
+    if (s->recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
     (void)s->DeliverDatagram(std::move(d));
   }
   return !socks.empty();

@@ -67,7 +67,7 @@ InetSocket::InetSocket(Inet& inet, inet::InPcbTable& table, NetStack& net, int t
                        int protocol, int file_flags)
     : Socket(net, abi::kAF_INET, type, protocol, file_flags), inet_(inet), table_(table) {}
 
-void InetSocket::AttachPcb(const std::shared_ptr<Socket>& self) {
+void InetSocket::AttachPcb(const std::shared_ptr<InetSocket>& self) {
   pcb_ = table_.Attach(self, type() == abi::kSOCK_RAW ? protocol() : 0);
 }
 

@@ -14,6 +14,9 @@
 // error about a datagram sent from a connected socket is posted as its
 // SO_ERROR (ECONNREFUSED for port unreachable).
 //
+// The PCB tables hold the sockets as InetSockets, so input reads what it
+// needs (recv_dstaddr) from the socket it looked up, without a cast.
+//
 // RawIpSocket: socket(AF_INET, SOCK_RAW, proto) receives a copy of every
 // incoming packet of that protocol (0: all) that reaches rip_input (ICMP
 // other than the echo requests the kernel answers, IGMP, unknown
@@ -64,7 +67,7 @@ class InetSocket : public Socket {
              int file_flags);
   // Enters the socket in its PCB table; the factory calls it once the
   // socket is owned by a shared_ptr.
-  void AttachPcb(const std::shared_ptr<Socket>& self);
+  void AttachPcb(const std::shared_ptr<InetSocket>& self);
 
   bool recv_dstaddr() const { return recv_dstaddr_.load(std::memory_order_relaxed); }
   inet::PcbAddrs addrs() const;
