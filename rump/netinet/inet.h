@@ -4,25 +4,29 @@
 //  * Ethernet input (frames for our MAC, broadcast, IPv4 multicast; runts
 //    and frames for other MACs seen in promiscuous mode dropped) and ARP:
 //    one ArpCache per Ethernet interface, requests and replies answered
-//    for our own addresses only, gratuitous ARP when an address is added;
-//  * IPv4 input: every header field checked (bad packets counted in
-//    net.inet.ip.stats and dropped), link padding trimmed, options skipped,
-//    reassembly, local delivery to our addresses, directed and limited
-//    broadcast. There is no forwarding: packets for other hosts are counted
-//    (cantforward) and dropped, except that, as a router would, one whose
-//    TTL has run out (<= 1) is answered with ICMP time exceeded when
-//    net.inet.ip.forwarding is set (1 by default, as in NetBSD's rump
+//    for our own addresses only, gratuitous ARP when an address is added
+//    (if_arp.cc);
+//  * IPv4 input (ip_input.cc): every header field checked (bad packets
+//    counted in net.inet.ip.stats and dropped), link padding trimmed,
+//    options skipped, reassembly, local delivery to our addresses, directed
+//    and limited broadcast. There is no forwarding: packets for other hosts
+//    are counted (cantforward) and dropped, except that, as a router would,
+//    one whose TTL has run out (<= 1) is answered with ICMP time exceeded
+//    when net.inet.ip.forwarding is set (1 by default, as in NetBSD's rump
 //    kernels) and it did not come in a link-level multicast or broadcast;
-//  * IPv4 output: route lookup (RouteTable, longest prefix; interface routes
-//    follow addresses), source address selection, broadcast only with
-//    SO_BROADCAST (EACCES), fragmentation to the interface MTU (EMSGSIZE with
-//    DF), ARP resolution, local destinations looped through lo0;
-//  * ICMP: echo replies; port / protocol unreachable and time exceeded sent
-//    per RFC 1122 (never about ICMP errors, broadcasts or non-first
-//    fragments; at most icmperrppslim 100 a second); received errors passed
-//    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
-//  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
-//    NetStack::SetSocketFactory (see inet_socket.h);
+//  * IPv4 output (ip_output.cc): route lookup (RouteTable, longest prefix;
+//    interface routes follow addresses), source address selection,
+//    broadcast only with SO_BROADCAST (EACCES), fragmentation to the
+//    interface MTU (EMSGSIZE with DF), ARP resolution, local destinations
+//    looped through lo0;
+//  * ICMP (ip_icmp.cc): echo replies; port / protocol unreachable and time
+//    exceeded sent per RFC 1122 (never about ICMP errors, broadcasts or
+//    non-first fragments; at most icmperrppslim 100 a second); received
+//    errors passed to the UDP sockets they concern (ECONNREFUSED on a
+//    connected socket);
+//  * UDP (udp_usrreq.cc) and raw IP (raw_ip.cc) input, and their sockets
+//    (SOCK_DGRAM, SOCK_RAW) for AF_INET, through NetStack::SetSocketFactory
+//    (see inet_socket.h);
 //  * net.inet.ip.stats and net.inet.udp.stats sysctl nodes, and C++
 //    getters for every protocol's counters.
 //
