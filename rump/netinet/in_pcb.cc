@@ -205,4 +205,17 @@ std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupRaw(uint8_t proto, ui
   return out;
 }
 
+std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupRawNotify(uint8_t proto,
+                                                                     uint32_t laddr,
+                                                                     uint32_t faddr) const {
+  std::vector<std::shared_ptr<InetSocket>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PcbRef& p : pcbs_) {
+    if (p->protocol != 0 && p->protocol != proto) continue;
+    if (p->laddr != laddr || p->faddr != faddr) continue;
+    if (auto s = p->socket.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
 }  // namespace rump::inet

@@ -82,6 +82,11 @@ class InPcbTable {
   // `dst`, foreign address unset or `src`.
   std::vector<std::shared_ptr<InetSocket>> LookupRaw(uint8_t proto, uint32_t src,
                                                      uint32_t dst) const;
+  // Raw sockets an ICMP error about a packet from laddr to faddr of
+  // protocol `proto` concerns (rip_pcbnotify): protocol 0 or `proto`, and
+  // exactly these local and foreign addresses.
+  std::vector<std::shared_ptr<InetSocket>> LookupRawNotify(uint8_t proto, uint32_t laddr,
+                                                           uint32_t faddr) const;
 
   size_t size() const;
 

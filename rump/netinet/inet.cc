@@ -10,7 +10,6 @@
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
-#include "rump/netinet/inet_socket.h"
 #include "rump/netinet/ip_var.h"
 
 namespace rump {
@@ -24,7 +23,52 @@ Inet::Inet(Config config)
     : config_(config),
       ip_id_(std::random_device()()),
       reass_(config.reassembly),
-      icmp_limiter_(config.icmp_error_pps) {}
+      icmp_limiter_(config.icmp_error_pps),
+      udp_(*this),
+      raw_(*this) {
+  RegisterProtocols();
+}
+
+void Inet::RegisterProtocols() {
+  // In NetBSD's inetsw order, which decides what socket(AF_INET, SOCK_RAW,
+  // 0) finds (ICMP's entry, whose sockets are raw IP's).
+  inet::ProtoSwitch icmp;
+  icmp.type = abi::kSOCK_RAW;
+  icmp.protocol = abi::kIPPROTO_ICMP;
+  icmp.name = "icmp";
+  icmp.input = [this](Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+                      bool broadcast) { return IcmpInput(ifp, packet, h, broadcast); };
+  // ICMP errors about ICMP messages go to raw sockets, as rip_ctlinput.
+  icmp.ctlinput = [this](const inet::ControlInput& c) { raw_.CtlInput(c); };
+  icmp.make_socket = [this](NetStack& net, int type, int protocol, int file_flags) {
+    return raw_.MakeSocket(net, type, protocol, file_flags);
+  };
+
+  // Until TCP exists, socket(AF_INET, SOCK_STREAM, 0 or IPPROTO_TCP) makes
+  // what it made before this table: a plain Socket with no protocol behind
+  // it (MakeBasicSocket). With no input here, TCP segments still go to raw
+  // IP (protocol unreachable when no raw socket takes them). TCP replaces
+  // this entry with its own: input, ctlinput, slow and fast timeouts, and a
+  // stream socket factory.
+  inet::ProtoSwitch stream;
+  stream.type = abi::kSOCK_STREAM;
+  stream.protocol = abi::kIPPROTO_TCP;
+  stream.name = "tcp (placeholder)";
+  stream.make_socket = [](NetStack& net, int type, int protocol, int file_flags) {
+    return MakeBasicSocket(net, abi::kAF_INET, type, protocol, file_flags);
+  };
+
+  register_status_.Update(protocols_.Register(std::move(icmp)));
+  register_status_.Update(protocols_.Register(udp_.Switch()));
+  register_status_.Update(protocols_.Register(std::move(stream)));
+  register_status_.Update(protocols_.Register(raw_.Switch()));
+}
+
+absl::Status Inet::RegisterProtocol(inet::ProtoSwitch entry) {
+  if (absl::Status s = protocols_.Register(std::move(entry)); !s.ok()) return s;
+  ScheduleFastTimer();
+  return absl::OkStatus();
+}
 
 Inet::~Inet() {
   {
@@ -48,6 +92,7 @@ Inet::~Inet() {
 }
 
 absl::Status Inet::Attach(Kernel& kernel) {
+  if (!register_status_.ok()) return register_status_;  // a bug in RegisterProtocols
   net_ = kernel.Find<NetStack>();
   if (net_ == nullptr) {
     return absl::FailedPreconditionError(
@@ -61,12 +106,13 @@ absl::Status Inet::Attach(Kernel& kernel) {
   net_->SetLoopbackInput(
       [this](Interface& ifp, absl::Span<const uint8_t> p) { LoopbackEnqueue(ifp, p); });
   net_->SetAddressAnnouncer([this](Interface& ifp, const Ipv4Address& a) { Announce(ifp, a); });
-  net_->SetSocketFactory(abi::kAF_INET, [this](NetStack& net, int domain, int type,
-                                               int protocol, int file_flags) {
-    return MakeInetSocket(*this, net, domain, type, protocol, file_flags);
-  });
+  net_->SetSocketFactory(abi::kAF_INET,
+                         [this](NetStack& net, int, int type, int protocol, int file_flags) {
+                           return protocols_.MakeSocket(net, type, protocol, file_flags);
+                         });
   loop_thread_ = std::thread([this] { LoopbackThread(); });
   ScheduleSlowTimer();
+  ScheduleFastTimer();
   return AddSysctlNodes(kernel.sysctl());
 }
 
@@ -274,7 +320,25 @@ void Inet::SlowTimer() {
       }
     }
   }
+  protocols_.SlowTimeout();
   ScheduleSlowTimer();
+}
+
+void Inet::ScheduleFastTimer() {
+  std::lock_guard<std::mutex> lock(timer_mu_);
+  if (detached_ || kernel_ == nullptr || fast_timer_scheduled_) return;
+  if (!protocols_.has_fast_timeout()) return;  // no 200 ms wakeups for nothing
+  fast_timer_scheduled_ = true;
+  kernel_->timers().Schedule(config_.fast_timer, [this] { FastTimer(); });
+}
+
+void Inet::FastTimer() {
+  protocols_.FastTimeout();
+  {
+    std::lock_guard<std::mutex> lock(timer_mu_);
+    fast_timer_scheduled_ = false;
+  }
+  ScheduleFastTimer();
 }
 
 // --- sysctl
@@ -295,7 +359,7 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   SysctlLeaf udp;
   udp.type = SysctlType::kStruct;
   udp.description = "UDP statistics";
-  udp.read = [this] { return udp_stats_.Bytes(); };
+  udp.read = [this] { return udp_.stats().Bytes(); };
   udp.size = size_t(abi::kUdpStatNStats) * sizeof(uint64_t);
   results.push_back(
       tree.AddLeaf({net, inet, abi::kIPPROTO_UDP}, abi::kUdpctlStats, "stats", udp));

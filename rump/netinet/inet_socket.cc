@@ -5,11 +5,8 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
-#include "rump/net/net_stack.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/ip_header.h"
-#include "rump/netinet/raw_ip.h"
-#include "rump/netinet/udp_usrreq.h"
 
 namespace rump {
 namespace inet {
@@ -136,24 +133,6 @@ absl::StatusOr<std::string> InetSocket::ProtoGetOption(int level, int name) {
 
 void InetSocket::ProtoDetach() {
   if (pcb_ != nullptr) table_.Detach(pcb_);
-}
-
-// --- the factory
-
-absl::StatusOr<std::shared_ptr<Socket>> MakeInetSocket(Inet& inet, NetStack& net, int domain,
-                                                       int type, int protocol, int file_flags) {
-  if (type == abi::kSOCK_DGRAM && (protocol == 0 || protocol == abi::kIPPROTO_UDP)) {
-    auto s = std::make_shared<UdpSocket>(inet, net, file_flags);
-    s->AttachPcb(s);
-    return s;
-  }
-  if (type == abi::kSOCK_RAW) {
-    if (protocol < 0 || protocol > 255) return abi::Errno(abi::kEPROTONOSUPPORT);
-    auto s = std::make_shared<RawIpSocket>(inet, net, protocol, file_flags);
-    s->AttachPcb(s);
-    return s;
-  }
-  return MakeBasicSocket(net, domain, type, protocol, file_flags);
 }
 
 }  // namespace rump

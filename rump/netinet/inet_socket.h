@@ -1,9 +1,11 @@
-// The AF_INET sockets: InetSocket, what UDP and raw IP share (the PCB, the
-// IPPROTO_IP options IP_TTL / IP_TOS / IP_RECVDSTADDR, names, detaching),
-// and the socket factory the Inet component installs. The transports'
-// sockets are UdpSocket (udp_usrreq.h) and RawIpSocket (raw_ip.h).
+// InetSocket: what every AF_INET socket of a transport shares (NetBSD's
+// inpcb side of a socket): its PCB in the transport's InPcbTable, the
+// IPPROTO_IP options IP_TTL / IP_TOS / IP_RECVDSTADDR, its names, and
+// leaving the PCB table on close. The transports subclass it: UdpSocket
+// (udp_usrreq.h) and RawIpSocket (raw_ip.h); the socket factory is the
+// protocol table's (protosw.h).
 //
-// The PCB tables hold the sockets as InetSockets, so input reads what it
+// The PCB table holds the socket as an InetSocket, so input reads what it
 // needs (recv_dstaddr) from the socket it looked up, without a cast.
 #ifndef RUMP_NETINET_INET_SOCKET_H_
 #define RUMP_NETINET_INET_SOCKET_H_
@@ -73,11 +75,6 @@ class InetSocket : public Socket {
   std::atomic<int> tos_{0};
   std::atomic<bool> recv_dstaddr_{false};
 };
-
-// socket(AF_INET, type, protocol): UDP and raw IP sockets here; other
-// types as MakeBasicSocket answers them.
-absl::StatusOr<std::shared_ptr<Socket>> MakeInetSocket(Inet& inet, NetStack& net, int domain,
-                                                       int type, int protocol, int file_flags);
 
 }  // namespace rump
 

@@ -1,6 +1,6 @@
-// ICMP (NetBSD's ip_icmp.c): input (echo replies, errors passed to the
-// transports, everything else but echo requests to raw ICMP sockets) and
-// icmp_error.
+// ICMP (NetBSD's ip_icmp.c): input (echo replies, errors handed to the
+// protocol table's control input, everything else but echo requests to raw
+// ICMP sockets) and icmp_error.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -65,16 +65,16 @@ bool IcmpInfoType(int type) {
 
 }  // namespace
 
-void Inet::IcmpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
+bool Inet::IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const IpHeader& h,
                      bool broadcast) {
   const absl::Span<const uint8_t> icmp = packet.subspan(h.hlen);
   if (icmp.size() < abi::kICMP_MINLEN) {
     icmp_stats_.c.Inc(inet::kIcmpTooShort);
-    return;
+    return true;
   }
   if (inet::InetChecksum(icmp) != 0) {
     icmp_stats_.c.Inc(inet::kIcmpChecksum);
-    return;
+    return true;
   }
   const int type = icmp[0], code = icmp[1];
   if (type <= abi::kICMP_MAXTYPE) icmp_stats_.inhist.Inc(type);
@@ -105,7 +105,7 @@ void Inet::IcmpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeade
       icmp_stats_.outhist.Inc(abi::kICMP_ECHOREPLY);
       ip_stats_.Inc(abi::kIpStatLocalout);
       (void)RouteAndSend(std::move(reply), false, false);
-      return;  // echo requests are not passed to raw sockets
+      return true;  // echo requests are not passed to raw sockets
     }
     case abi::kICMP_UNREACH:
     case abi::kICMP_TIMXCEED:
@@ -126,14 +126,26 @@ void Inet::IcmpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeade
         icmp_stats_.c.Inc(inet::kIcmpBadLen);
         break;
       }
-      const int err = IcmpErrno(type, code);
-      if (err != 0 && inner[9] == abi::kIPPROTO_UDP) UdpCtlInput(err, inner);
+      // To the control input of the quoted packet's protocol, which
+      // notifies its own PCBs.
+      inet::ControlInput c;
+      c.type = type;
+      c.code = code;
+      c.error = IcmpErrno(type, code);
+      if (type == abi::kICMP_UNREACH && code == abi::kICMP_UNREACH_NEEDFRAG) {
+        c.mtu = Get16(icmp.data() + 6);
+      }
+      c.reporter = h.src;
+      c.inner = inner;
+      protocols_.CtlInput(c);
       break;
     }
     default:
       break;
   }
-  RawInput(packet, h);
+  // Everything but the echo requests answered above, to raw ICMP sockets.
+  (void)raw_.Input(ifp, packet, h, broadcast);
+  return true;
 }
 
 void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu,

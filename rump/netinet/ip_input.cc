@@ -1,5 +1,6 @@
 // IPv4 input (NetBSD's ip_input.c): header checks, the local, broadcast
-// and multicast decisions, reassembly, and delivery to the protocols.
+// and multicast decisions, reassembly, and delivery through the protocol
+// table.
 #include <utility>
 #include <vector>
 
@@ -80,26 +81,15 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
     if (inet::ParseIpHeader(packet, &h) != IpParseError::kNone) return;
   }
   const bool bcast_or_mcast = broadcast || multicast || link_broadcast;
-  switch (h.proto) {
-    case abi::kIPPROTO_ICMP:
-      ip_stats_.Inc(abi::kIpStatDelivered);
-      IcmpInput(ifp, packet, h, bcast_or_mcast);
-      break;
-    case abi::kIPPROTO_UDP:
-      ip_stats_.Inc(abi::kIpStatDelivered);
-      UdpInput(ifp, packet, h, bcast_or_mcast);
-      break;
-    default:
-      if (RawInput(packet, h)) {
-        ip_stats_.Inc(abi::kIpStatDelivered);
-      } else {
-        ip_stats_.Inc(abi::kIpStatNoproto);
-        if (!bcast_or_mcast) {
-          SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_PROTOCOL);
-        }
-      }
-      break;
-  }
+  // Up to the protocol (ip_protox), counted as delivered first, as
+  // ip_input does; raw IP's input, standing in for a protocol no one
+  // registered, may answer that nothing took the packet (rip_input).
+  const inet::ProtoSwitch* pr = protocols_.ForInput(h.proto);
+  ip_stats_.Inc(abi::kIpStatDelivered);
+  if (pr != nullptr && pr->input && pr->input(ifp, packet, h, bcast_or_mcast)) return;
+  ip_stats_.Dec(abi::kIpStatDelivered);
+  ip_stats_.Inc(abi::kIpStatNoproto);
+  if (!bcast_or_mcast) SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_PROTOCOL);
 }
 
 }  // namespace rump

@@ -10,16 +10,29 @@
 #include "rump/netinet/inet.h"
 
 namespace rump {
+namespace inet {
 
-using inet::IpHeader;
+RawIp::RawIp(Inet& inet) : inet_(inet) {}
 
-// --- input
+ProtoSwitch RawIp::Switch() {
+  ProtoSwitch pr;
+  pr.type = abi::kSOCK_RAW;
+  pr.protocol = 0;  // the wildcard
+  pr.name = "rawip";
+  pr.input = [this](Interface& ifp, absl::Span<const uint8_t> packet, const IpHeader& h,
+                    bool broadcast) { return Input(ifp, packet, h, broadcast); };
+  pr.ctlinput = [this](const ControlInput& c) { CtlInput(c); };
+  pr.make_socket = [this](NetStack& net, int type, int protocol, int file_flags) {
+    return MakeSocket(net, type, protocol, file_flags);
+  };
+  return pr;
+}
 
-bool Inet::RawInput(absl::Span<const uint8_t> packet, const IpHeader& h) {
-  std::vector<std::shared_ptr<InetSocket>> socks = raw_pcbs_.LookupRaw(h.proto, h.src, h.dst);
+bool RawIp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h, bool) {
+  const std::vector<std::shared_ptr<InetSocket>> socks = pcbs_.LookupRaw(h.proto, h.src, h.dst);
   for (const std::shared_ptr<InetSocket>& s : socks) {
     Datagram d;
-    d.from = inet::SockaddrIn(h.src, 0);
+    d.from = SockaddrIn(h.src, 0);
     d.data.assign(packet.begin(), packet.end());
     // NetBSD's rip_input hands up ip_len in host order without the header
     // length and ip_off in host order (what raw IP programs expect).
@@ -27,16 +40,38 @@ bool Inet::RawInput(absl::Span<const uint8_t> packet, const IpHeader& h) {
     const uint16_t off = h.off;
     std::memcpy(d.data.data() + 2, &len, 2);
     std::memcpy(d.data.data() + 6, &off, 2);
-    if (s->recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
+    if (s->recv_dstaddr()) d.control = DstAddrControl(h.dst);
     (void)s->DeliverDatagram(std::move(d));
   }
   return !socks.empty();
 }
 
+void RawIp::CtlInput(const ControlInput& c) {
+  // Redirects and dead hosts, which notify every PCB of a destination, are
+  // not passed up by our ICMP; other errors with no errno mean nothing.
+  if (c.error == 0) return;
+  // rip_pcbnotify with in_rtchange: the matching PCBs drop their cached
+  // route (we keep none), and no error is posted.
+  const std::vector<std::shared_ptr<InetSocket>> socks =
+      pcbs_.LookupRawNotify(c.inner_protocol(), c.inner_src(), c.inner_dst());
+  notified_.fetch_add(socks.size(), std::memory_order_relaxed);
+}
+
+absl::StatusOr<std::shared_ptr<Socket>> RawIp::MakeSocket(NetStack& net, int, int protocol,
+                                                          int file_flags) {
+  if (protocol < 0 || protocol > 255) return abi::Errno(abi::kEPROTONOSUPPORT);
+  auto s = std::make_shared<RawIpSocket>(inet_, *this, net, protocol, file_flags);
+  s->AttachPcb(s);
+  return s;
+}
+
+}  // namespace inet
+
 // --- RawIpSocket
 
-RawIpSocket::RawIpSocket(Inet& inet, NetStack& net, int protocol, int file_flags)
-    : InetSocket(inet, inet.raw_pcbs(), net, abi::kSOCK_RAW, protocol, file_flags) {
+RawIpSocket::RawIpSocket(Inet& inet, inet::RawIp& raw, NetStack& net, int protocol,
+                         int file_flags)
+    : InetSocket(inet, raw.pcbs(), net, abi::kSOCK_RAW, protocol, file_flags) {
   SetBufferLimits(abi::kRipSendSpace, abi::kRipRecvSpace);
 }
 

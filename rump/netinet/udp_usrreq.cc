@@ -11,72 +11,94 @@
 #include "rump/netinet/inet.h"
 
 namespace rump {
+namespace inet {
 
-using inet::GetAddr;
-using inet::Get16;
-using inet::IpHeader;
+Udp::Udp(Inet& inet) : inet_(inet) {}
 
-// --- input
-
-void Inet::UdpCtlInput(int netbsd_errno, absl::Span<const uint8_t> inner) {
-  const size_t ihl = size_t(inner[0] & 0xf) * 4;
-  const uint32_t src = GetAddr(inner.data() + 12), dst = GetAddr(inner.data() + 16);
-  const uint16_t sport = Get16(inner.data() + ihl), dport = Get16(inner.data() + ihl + 2);
-  // in_pcbnotify: connected sockets with exactly this 4-tuple.
-  for (const std::shared_ptr<InetSocket>& s :
-       udp_pcbs_.LookupConnected(src, sport, dst, dport)) {
-    s->SetError(netbsd_errno);
-  }
+ProtoSwitch Udp::Switch() {
+  ProtoSwitch pr;
+  pr.type = abi::kSOCK_DGRAM;
+  pr.protocol = abi::kIPPROTO_UDP;
+  pr.name = "udp";
+  pr.input = [this](Interface& ifp, absl::Span<const uint8_t> packet, const IpHeader& h,
+                    bool broadcast) { return Input(ifp, packet, h, broadcast); };
+  pr.ctlinput = [this](const ControlInput& c) { CtlInput(c); };
+  pr.make_socket = [this](NetStack& net, int type, int protocol, int file_flags) {
+    return MakeSocket(net, type, protocol, file_flags);
+  };
+  return pr;
 }
 
-void Inet::UdpInput(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
-                    bool broadcast) {
-  udp_stats_.Inc(abi::kUdpStatIpackets);
+bool Udp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
+                bool broadcast) {
+  stats_.Inc(abi::kUdpStatIpackets);
   absl::Span<const uint8_t> seg = packet.subspan(h.hlen);
-  inet::UdpHeader uh;
-  if (!inet::ParseUdpHeader(seg, &uh)) {
-    udp_stats_.Inc(abi::kUdpStatHdrops);
-    return;
+  UdpHeader uh;
+  if (!ParseUdpHeader(seg, &uh)) {
+    stats_.Inc(abi::kUdpStatHdrops);
+    return true;
   }
   if (uh.len < abi::kUdpHeaderLen || uh.len > seg.size()) {
-    udp_stats_.Inc(abi::kUdpStatBadlen);
-    return;
+    stats_.Inc(abi::kUdpStatBadlen);
+    return true;
   }
   seg = seg.subspan(0, uh.len);
   if (uh.sum != 0) {
-    const uint64_t sum = inet::ChecksumAdd(
-        inet::PseudoHeaderSum(h.src, h.dst, abi::kIPPROTO_UDP, uh.len), seg);
-    if (inet::ChecksumFinish(sum) != 0) {
-      udp_stats_.Inc(abi::kUdpStatBadsum);
-      return;
+    const uint64_t sum =
+        ChecksumAdd(PseudoHeaderSum(h.src, h.dst, abi::kIPPROTO_UDP, uh.len), seg);
+    if (ChecksumFinish(sum) != 0) {
+      stats_.Inc(abi::kUdpStatBadsum);
+      return true;
     }
   }
-  const bool group = broadcast || inet::IsMulticast(h.dst);
-  std::vector<std::shared_ptr<InetSocket>> socks =
-      udp_pcbs_.LookupDatagram(h.src, uh.sport, h.dst, uh.dport, group);
+  const bool group = broadcast || IsMulticast(h.dst);
+  const std::vector<std::shared_ptr<InetSocket>> socks =
+      pcbs_.LookupDatagram(h.src, uh.sport, h.dst, uh.dport, group);
   if (socks.empty()) {
     if (group) {
-      udp_stats_.Inc(abi::kUdpStatNoportbcast);
+      stats_.Inc(abi::kUdpStatNoportbcast);
     } else {
-      udp_stats_.Inc(abi::kUdpStatNoport);
-      SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_PORT);
+      stats_.Inc(abi::kUdpStatNoport);
+      inet_.SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_PORT);
     }
-    return;
+    return true;
   }
   const absl::Span<const uint8_t> data = seg.subspan(abi::kUdpHeaderLen);
   for (const std::shared_ptr<InetSocket>& s : socks) {
     Datagram d;
-    d.from = inet::SockaddrIn(h.src, uh.sport);
+    d.from = SockaddrIn(h.src, uh.sport);
     d.data.assign(data.begin(), data.end());
-    if (s->recv_dstaddr()) d.control = inet::DstAddrControl(h.dst);
-    if (!s->DeliverDatagram(std::move(d))) udp_stats_.Inc(abi::kUdpStatFullsock);
+    if (s->recv_dstaddr()) d.control = DstAddrControl(h.dst);
+    if (!s->DeliverDatagram(std::move(d))) stats_.Inc(abi::kUdpStatFullsock);
+  }
+  return true;
+}
+
+void Udp::CtlInput(const ControlInput& c) {
+  if (c.error == 0) return;  // source quench, time exceeded: nothing to say
+  const absl::Span<const uint8_t> ports = c.inner_payload();
+  const uint16_t sport = Get16(ports.data()), dport = Get16(ports.data() + 2);
+  // in_pcbnotify: connected sockets with exactly this 4-tuple.
+  for (const std::shared_ptr<InetSocket>& s :
+       pcbs_.LookupConnected(c.inner_src(), sport, c.inner_dst(), dport)) {
+    s->SetError(c.error);
   }
 }
 
+absl::StatusOr<std::shared_ptr<Socket>> Udp::MakeSocket(NetStack& net, int, int,
+                                                        int file_flags) {
+  auto s = std::make_shared<UdpSocket>(inet_, *this, net, file_flags);
+  s->AttachPcb(s);
+  return s;
+}
+
+}  // namespace inet
+
 // --- UdpSocket
 
-UdpSocket::UdpSocket(Inet& inet, NetStack& net, int file_flags)
-    : InetSocket(inet, inet.udp_pcbs(), net, abi::kSOCK_DGRAM, abi::kIPPROTO_UDP, file_flags) {
+UdpSocket::UdpSocket(Inet& inet, inet::Udp& udp, NetStack& net, int file_flags)
+    : InetSocket(inet, udp.pcbs(), net, abi::kSOCK_DGRAM, abi::kIPPROTO_UDP, file_flags),
+      udp_(udp) {
   SetBufferLimits(abi::kUdpSendSpace, abi::kUdpRecvSpace);
 }
 
@@ -158,7 +180,7 @@ absl::StatusOr<size_t> UdpSocket::ProtoSend(const SendRequest& req) {
   out.dont_route = dont_route;
   out.payload = seg;
   if (absl::Status s = inet_.Output(out); !s.ok()) return s;
-  inet_.mutable_udp_stats().Inc(abi::kUdpStatOpackets);
+  udp_.stats().Inc(abi::kUdpStatOpackets);
   return req.data.size();
 }
 
