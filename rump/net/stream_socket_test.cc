@@ -291,13 +291,16 @@ void ToyNet::FailHandshakes(int netbsd_errno) {
 
 // The one place the toy protocol meets NetStack's registration API.
 void RegisterToyProtocol(NetStack& net, ToyNet& toy) {
-  net.SetSocketFactory(kToyDomain,
-                       [&toy](NetStack& n, int, int type, int protocol,
-                              int flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
-                         if (type != abi::kSOCK_STREAM) return abi::Errno(abi::kEPROTOTYPE);
-                         if (protocol != 0) return abi::Errno(abi::kEPROTONOSUPPORT);
-                         return std::make_shared<ToySocket>(n, toy, flags);
-                       });
+  AddressFamily f;
+  f.family = kToyDomain;
+  f.name = "toystream";
+  f.socket_factory = [&toy](NetStack& n, int, int type, int protocol,
+                            int flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
+    if (type != abi::kSOCK_STREAM) return abi::Errno(abi::kEPROTOTYPE);
+    if (protocol != 0) return abi::Errno(abi::kEPROTONOSUPPORT);
+    return std::make_shared<ToySocket>(n, toy, flags);
+  };
+  ASSERT_TRUE(net.RegisterFamily(std::move(f)).ok());
 }
 
 struct IoVec {

@@ -12,25 +12,37 @@
 //    comes up);
 //  * ARP:
 //    one ArpCache per Ethernet interface, requests and replies answered
-//    for our own addresses only, gratuitous ARP when an address is added;
-//  * IPv4 input: every header field checked (bad packets counted in
-//    net.inet.ip.stats and dropped), link padding trimmed, options skipped,
-//    reassembly, local delivery to our addresses, directed and limited
-//    broadcast. There is no forwarding: packets for other hosts are counted
-//    (cantforward) and dropped, except that, as a router would, one whose
-//    TTL has run out (<= 1) is answered with ICMP time exceeded when
-//    net.inet.ip.forwarding is set (1 by default, as in NetBSD's rump
-//    kernels) and it did not come in a link-level multicast or broadcast;
-//  * IPv4 output: route lookup (RouteTable, longest prefix; interface routes
-//    follow addresses), source address selection, broadcast only with
-//    SO_BROADCAST (EACCES), fragmentation to the interface MTU (EMSGSIZE with
-//    DF), ARP resolution, local destinations looped through lo0;
-//  * ICMP: echo replies; port / protocol unreachable and time exceeded sent
-//    per RFC 1122 (never about ICMP errors, broadcasts or non-first
-//    fragments; at most icmperrppslim 100 a second); received errors passed
-//    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
-//  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
-//    NetStack::SetSocketFactory (see inet_socket.h);
+//    for our own addresses only, gratuitous ARP when an address is added
+//    (if_arp.cc);
+//  * IPv4 input (ip_input.cc): every header field checked (bad packets
+//    counted in net.inet.ip.stats and dropped), link padding trimmed,
+//    options skipped, reassembly, local delivery to our addresses, directed
+//    and limited broadcast. Delivery goes through the protocol table
+//    (protosw.h) to the input registered for the packet's protocol, raw IP
+//    for those no one registered; a packet no one takes is counted
+//    (noproto) and, unless it came as a broadcast or multicast, answered
+//    with ICMP protocol unreachable. There is no forwarding: packets for
+//    other hosts are counted (cantforward) and dropped, except that, as a
+//    router would, one whose TTL has run out (<= 1) is answered with ICMP
+//    time exceeded when net.inet.ip.forwarding is set (1 by default, as in
+//    NetBSD's rump kernels) and it did not come in a link-level multicast
+//    or broadcast;
+//  * IPv4 output (ip_output.cc): route lookup (RouteTable, longest prefix;
+//    interface routes follow addresses), source address selection,
+//    broadcast only with SO_BROADCAST (EACCES), fragmentation to the
+//    interface MTU (EMSGSIZE with DF), ARP resolution, local destinations
+//    looped through lo0;
+//  * ICMP (ip_icmp.cc): echo replies; port / protocol unreachable and time
+//    exceeded sent per RFC 1122 (never about ICMP errors, broadcasts or
+//    non-first fragments; at most icmperrppslim 100 a second); a received
+//    error is handed, through the protocol table, to the control input of
+//    the protocol of the packet it quotes (UDP: ECONNREFUSED and friends on
+//    the connected socket; raw IP: NetBSD's rip_ctlinput), and the message
+//    itself to raw ICMP sockets;
+//  * the protocol table, in which the component registers ICMP, UDP
+//    (udp_usrreq.h), raw IP (raw_ip.h, the wildcard) and, until TCP
+//    exists, a SOCK_STREAM entry that makes protocol-less sockets;
+//    socket(AF_INET, ...) is answered from it;
 //  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
 //    and stats, net.inet.udp.stats; and C++ getters for every protocol's
 //    counters.
@@ -38,9 +50,10 @@
 // Threads: input runs on the drivers' receive threads; packets looped back
 // through lo0 are queued and handled on the component's own thread (as
 // NetBSD's ipintr softint), so a sender never re-enters its own input; ARP
-// retries and reassembly timeouts run on the kernel's timer thread. No lock
-// is held while a frame is handed to Interface::Output or a datagram to
-// Socket::DeliverDatagram.
+// retries, reassembly timeouts and the protocols' slow and fast timeouts
+// run on the kernel's timer thread. No lock is held while a frame is
+// handed to Interface::Output, a datagram to Socket::DeliverDatagram or a
+// packet to a protocol's input.
 #ifndef RUMP_NETINET_INET_H_
 #define RUMP_NETINET_INET_H_
 
@@ -66,10 +79,13 @@
 #include "rump/netinet/in_ifaddr.h"
 #include "rump/netinet/in_pcb.h"
 #include "rump/netinet/ip_header.h"
+#include "rump/netinet/protosw.h"
 #include "rump/netinet/rate_limit.h"
+#include "rump/netinet/raw_ip.h"
 #include "rump/netinet/reassembly.h"
 #include "rump/netinet/route_table.h"
 #include "rump/netinet/stats.h"
+#include "rump/netinet/udp_usrreq.h"
 
 namespace rump {
 
@@ -79,7 +95,8 @@ class Inet : public Component {
     inet::ArpConfig arp;
     inet::ReassemblyConfig reassembly;
     int icmp_error_pps = abi::kIcmpErrPpsLim;   // icmperrppslim
-    absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo
+    absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo, pr_slowtimo
+    absl::Duration fast_timer = absl::Milliseconds(200);  // pr_fasttimo
     size_t loopback_queue_max = 256;           // ipqmaxlen
   };
 
@@ -150,24 +167,34 @@ class Inet : public Component {
   void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu = 0,
                      bool link_broadcast = false);
 
+  // --- protocols
+  // The protocol switch: ICMP, UDP, raw IP and the SOCK_STREAM placeholder
+  // are registered at construction.
+  const inet::ProtocolTable& protocols() const { return protocols_; }
+  // Adds a protocol (ProtocolTable::Register's errors), before or after
+  // Attach; its fast timeout, if it has one, starts the 200 ms fast timer.
+  absl::Status RegisterProtocol(inet::ProtoSwitch entry);
+  inet::Udp& udp() { return udp_; }
+  inet::RawIp& raw_ip() { return raw_; }
+
   // --- tables and counters
   inet::RouteTable& routes() { return routes_; }
-  inet::InPcbTable& udp_pcbs() { return udp_pcbs_; }
-  inet::InPcbTable& raw_pcbs() { return raw_pcbs_; }
+  inet::InPcbTable& udp_pcbs() { return udp_.pcbs(); }
+  inet::InPcbTable& raw_pcbs() { return raw_.pcbs(); }
   // The interface's ARP cache (nullptr for non-Ethernet or unknown ones).
   std::shared_ptr<inet::ArpCache> arp_cache(int ifindex);
   const inet::IpStats& ip_stats() const { return ip_stats_; }
   const inet::IcmpStats& icmp_stats() const { return icmp_stats_; }
-  const inet::UdpStats& udp_stats() const { return udp_stats_; }
+  const inet::UdpStats& udp_stats() const { return udp_.stats(); }
   const inet::ArpStats& arp_stats() const { return arp_stats_; }
   inet::IpStats& mutable_ip_stats() { return ip_stats_; }
-  inet::UdpStats& mutable_udp_stats() { return udp_stats_; }
+  inet::UdpStats& mutable_udp_stats() { return udp_.stats(); }
   const inet::Reassembler& reassembler() const { return reass_; }
   NetStack& net() const { return *net_; }
 
  private:
   // What input and output need to know about an interface, rebuilt on
-  // every interface event (SetInterfaceObserver).
+  // every interface event (NetStack::Subscribe).
   struct IfInfo {
     std::shared_ptr<Interface> ifp;
     int index = 0;
@@ -216,17 +243,17 @@ class Inet : public Component {
   // Takes the seams of NetStack, and gives them back.
   absl::Status RegisterWithNet();
   void UnregisterFromNet();
-  void IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+  // The protocol entries the component starts with.
+  void RegisterProtocols();
+  // icmp_input: the ICMP entry's input.
+  bool IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
                  bool broadcast);
-  void UdpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
-                bool broadcast);
-  // rip_input; true if some socket took a copy.
-  bool RawInput(absl::Span<const uint8_t> packet, const inet::IpHeader& h);
-  void UdpCtlInput(int netbsd_errno, absl::Span<const uint8_t> inner);
   void LoopbackEnqueue(Interface& ifp, absl::Span<const uint8_t> packet);
   void LoopbackThread();
   void SlowTimer();
   void ScheduleSlowTimer();
+  void FastTimer();
+  void ScheduleFastTimer();  // if some protocol has a fast timeout
   absl::Status AddSysctlNodes(SysctlTree& tree);
 
   const Config config_;
@@ -248,13 +275,16 @@ class Inet : public Component {
   inet::RouteTable routes_;
   inet::Reassembler reass_;
   inet::RateLimiter icmp_limiter_;
-  inet::InPcbTable udp_pcbs_;
-  inet::InPcbTable raw_pcbs_;
 
   inet::IpStats ip_stats_;
   inet::IcmpStats icmp_stats_;
-  inet::UdpStats udp_stats_;
   inet::ArpStats arp_stats_;
+
+  // The transports, and the table through which input reaches them.
+  inet::Udp udp_;
+  inet::RawIp raw_;
+  inet::ProtocolTable protocols_;
+  absl::Status register_status_;  // RegisterProtocols' (Attach returns it)
 
   // The loopback queue (ipintrq) and its thread.
   std::mutex loop_mu_;
@@ -265,6 +295,7 @@ class Inet : public Component {
 
   std::mutex timer_mu_;
   bool detached_ = false;
+  bool fast_timer_scheduled_ = false;
 };
 
 }  // namespace rump
