@@ -209,6 +209,10 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // an SO_SNDTIMEO timeout or EINTR after some bytes were appended it
   // returns their count instead of the error (do_sys_sendmsg); other errors
   // (EPIPE, EFAULT, the protocol's) are returned even then, as in NetBSD.
+  // MSG_DONTWAIT makes a send non-blocking as in current NetBSD (NetBSD 7
+  // only honoured MSG_NBIO there). Unlike NetBSD there is no send-side
+  // sblock: two threads writing one stream at once may interleave, one
+  // round (at most the free space) at a time.
   absl::StatusOr<size_t> SendIov(SyscallContext& ctx, absl::Span<const UserIoVec> iov,
                                  absl::Span<const uint8_t> to,
                                  absl::Span<const uint8_t> control, int flags);
