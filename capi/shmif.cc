@@ -10,8 +10,8 @@ extern "C" int rump_pub_shmif_create(const char* path, int* ifnum) {
   if (k == nullptr) return rump::abi::kENXIO;
   rump::NetStack* net = k->Find<rump::NetStack>();
   if (net == nullptr) return rump::abi::kENXIO;  // booted without networking
-  absl::StatusOr<int> unit = net->CreateShmif(path);
-  if (!unit.ok()) return rump::abi::ToErrno(unit.status());
-  if (ifnum != nullptr) *ifnum = *unit;
+  auto ifp = net->CreateNextInterface("shmif", path);
+  if (!ifp.ok()) return rump::abi::ToErrno(ifp.status());
+  if (ifnum != nullptr) *ifnum = (*ifp)->unit();
   return 0;
 }

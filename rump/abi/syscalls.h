@@ -50,6 +50,10 @@ inline constexpr int kSysNanosleep = 430;     // __nanosleep50
 inline constexpr int kSysPollts = 437;        // __pollts50
 inline constexpr int kSysPipe2 = 453;
 inline constexpr int kSysDup3 = 454;
+inline constexpr int kSysPaccept = 456;  // (s, name, anamelen, mask, flags)
+
+// sigset_t (four 32-bit words), as paccept and pollts take it.
+inline constexpr int kSigsetSize = 16;
 
 // Size of the syscall table: every number below it dispatches through the
 // table; anything else is ENOSYS.

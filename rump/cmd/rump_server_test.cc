@@ -358,7 +358,7 @@ class TransportTest : public RumpServerTest,
                       public ::testing::WithParamInterface<std::string> {};
 
 TEST_P(TransportTest, ClientsSyscallsAndCleanExit) {
-  std::unique_ptr<Foreground> s = Foreground::Start(ServerPath(), {"-lrumpnet", GetParam()});
+  std::unique_ptr<Foreground> s = Foreground::Start(ServerPath(), {"-lrumpnet_netinet", GetParam()});
   ASSERT_NE(s, nullptr);
   std::unique_ptr<RawClient> c = Connect(s->url());
   ASSERT_NE(c, nullptr);

@@ -1,8 +1,7 @@
-// The interface ioctls: NetBSD's ifioctl (sys/net/if.c), the common part of
-// the drivers' ioctl routines (ifioctl_common, ether_ioctl) and the IPv4
-// control routine (in_control, sys/netinet/in.c), on copied-in arguments.
-#include <arpa/inet.h>
-
+// The interface ioctls: NetBSD's ifioctl (sys/net/if.c) and the common part
+// of the drivers' ioctl routines (ifioctl_common, ether_ioctl), on
+// copied-in arguments. What is left goes to the socket's address family
+// (AddressFamily::control).
 #include <algorithm>
 #include <cstring>
 
@@ -12,7 +11,6 @@
 #include "rump/abi/socket.h"
 #include "rump/kern/syscall.h"
 #include "rump/net/bytes.h"
-#include "rump/net/net_internal.h"
 #include "rump/net/net_stack.h"
 #include "rump/net/sockaddr.h"
 
@@ -20,20 +18,6 @@ namespace rump {
 namespace {
 
 bool IsErrno(const absl::Status& s, int e) { return abi::ToErrno(s) == e; }
-
-// Writes `sa` into the ifreq union (ifreq_setaddr: the union is cleared).
-void SetIfreqAddr(absl::Span<uint8_t> data, const std::string& sa) {
-  if (data.size() < abi::kIfreqSize) return;
-  std::memset(data.data() + abi::kIfrUnionOff, 0, abi::kIfrUnionSize);
-  bytes::Put(data, abi::kIfrUnionOff, sa);
-}
-
-// A 16-byte sockaddr slot of an ifaliasreq, overwritten with `sa`.
-void SetSlot(absl::Span<uint8_t> data, size_t off, const std::string& sa) {
-  if (off + abi::kSockaddrSize > data.size()) return;
-  std::memset(data.data() + off, 0, abi::kSockaddrSize);
-  bytes::Put(data, off, sa.substr(0, abi::kSockaddrSize));
-}
 
 }  // namespace
 
@@ -57,42 +41,23 @@ absl::Status NetStack::InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t 
       FindInterface(bytes::Name(data, abi::kIfrNameOff, abi::kIfNameSize));
   if (ifp == nullptr) return abi::Errno(abi::kENXIO);
 
-  absl::Status status;
-  bool announce_all = false;
-  std::vector<Ipv4Address> announce;
-  uint32_t old_flags = 0;
-  {
-    std::lock_guard<std::mutex> lock(ifp->ioctl_mu_);
-    if (ifp->dying_) return abi::Errno(abi::kENXIO);
-    old_flags = ifp->flags();
-    // The driver first, then the common code, then the socket's protocol.
-    status = ifp->driver().Ioctl(*ifp, ctx, cmd, data);
+  std::shared_ptr<const AddressFamily> family = FindFamily(domain);
+  return Configure(*ifp, [&](InterfaceConfig& cfg) {
+    // The driver first, then the common code, then the socket's family.
+    absl::Status status = ifp->driver().Ioctl(*ifp, ctx, cmd, data);
+    if (IsErrno(status, abi::kENOTTY)) status = CommonIoctl(*ifp, cmd, data);
     if (IsErrno(status, abi::kENOTTY)) {
-      status = CommonIoctl(*ifp, cmd, data, &announce_all);
+      status = family != nullptr && family->control ? family->control(cfg, cmd, data)
+                                                    : abi::Errno(abi::kEOPNOTSUPP);
     }
-    if (IsErrno(status, abi::kENOTTY)) {
-      status = domain == abi::kAF_INET ? InetIoctl(*ifp, cmd, data, &announce)
-                                       : abi::Errno(abi::kEOPNOTSUPP);
-    }
-  }
-  if (announce_all) announce = ifp->ipv4_addresses();
-  Announce(*ifp, announce);
-  const uint32_t new_flags = ifp->flags();
-  if ((old_flags ^ new_flags) & abi::kIFF_UP) {
-    Notify(*ifp, (new_flags & abi::kIFF_UP) ? InterfaceEvent::kUp : InterfaceEvent::kDown);
-  }
-  if (status.ok() && (cmd == abi::kSIOCAIFADDR || cmd == abi::kSIOCDIFADDR)) {
-    Notify(*ifp, InterfaceEvent::kAddressesChanged);
-  }
-  return status;
+    return status;
+  });
 }
 
-absl::Status NetStack::CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data,
-                                   bool* announce_all) {
+absl::Status NetStack::CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data) {
   switch (cmd) {
     case abi::kSIOCSIFFLAGS:
-      return SetFlagsLocked(ifp, bytes::Load<uint16_t>(data, abi::kIfrFlagsOff),
-                            announce_all);
+      return SetFlagsLocked(ifp, bytes::Load<uint16_t>(data, abi::kIfrFlagsOff));
     case abi::kSIOCGIFFLAGS:
       bytes::Store<uint16_t>(data, abi::kIfrFlagsOff, uint16_t(ifp.flags()));
       return absl::OkStatus();
@@ -153,86 +118,6 @@ absl::Status NetStack::CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint
   }
 }
 
-absl::Status NetStack::InetIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data,
-                                 std::vector<Ipv4Address>* announce) {
-  const std::vector<Ipv4Address> addrs = ifp.ipv4_addresses();
-  const uint32_t flags = ifp.flags();
-  switch (cmd) {
-    case abi::kSIOCAIFADDR: {
-      AliasRequest req;
-      req.addr_len = data[abi::kIfraAddrOff + abi::kSinLenOff];
-      req.addr_family = data[abi::kIfraAddrOff + abi::kSinFamilyOff];
-      req.addr = bytes::Load<uint32_t>(data, abi::kIfraAddrOff + abi::kSinAddrOff);
-      req.mask_len = data[abi::kIfraMaskOff + abi::kSinLenOff];
-      req.mask = bytes::Load<uint32_t>(data, abi::kIfraMaskOff + abi::kSinAddrOff);
-      req.brd_family = data[abi::kIfraBroadaddrOff + abi::kSinFamilyOff];
-      req.brd = bytes::Load<uint32_t>(data, abi::kIfraBroadaddrOff + abi::kSinAddrOff);
-      return AddAddressLocked(ifp, req, announce);
-    }
-    case abi::kSIOCDIFADDR:
-    case abi::kSIOCGIFALIAS:
-    case abi::kSIOCGIFAFLAG_IN: {
-      // ifr_addr (ifreq) and ifra_addr (ifaliasreq) share offset 16.
-      const uint8_t len = data[abi::kIfraAddrOff + abi::kSinLenOff];
-      int family = data[abi::kIfraAddrOff + abi::kSinFamilyOff];
-      const uint32_t addr = bytes::Load<uint32_t>(data, abi::kIfraAddrOff + abi::kSinAddrOff);
-      int idx = -1;
-      if (family == abi::kAF_INET) {
-        for (size_t i = 0; i < addrs.size(); ++i) {
-          if (addrs[i].addr == addr) idx = int(i);
-        }
-      } else if (!addrs.empty()) {
-        idx = 0;
-      }
-      if (idx < 0) return abi::Errno(abi::kEADDRNOTAVAIL);
-      if (cmd == abi::kSIOCDIFADDR && family == abi::kAF_UNSPEC) family = abi::kAF_INET;
-      if (len == 0) {  // in_control copies the interface's address in
-        family = abi::kAF_INET;
-        if (cmd == abi::kSIOCGIFALIAS) SetSlot(data, abi::kIfraAddrOff, InetSockaddr(addrs[idx].addr));
-      }
-      if (family != abi::kAF_INET) return abi::Errno(abi::kEAFNOSUPPORT);
-      const Ipv4Address& a = addrs[idx];
-      if (cmd == abi::kSIOCGIFAFLAG_IN) {
-        bytes::Store<int32_t>(data, abi::kIfrAddrflagsOff, 0);  // no DAD yet
-        return absl::OkStatus();
-      }
-      if (cmd == abi::kSIOCGIFALIAS) {
-        SetSlot(data, abi::kIfraMaskOff, InetMaskSockaddr(a.netmask));
-        SetSlot(data, abi::kIfraBroadaddrOff, (flags & abi::kIFF_BROADCAST)
-                                                   ? InetSockaddr(a.broadaddr)
-                                                   : std::string());
-        return absl::OkStatus();
-      }
-      std::lock_guard<std::mutex> lock(ifp.mu_);
-      auto it = std::find_if(ifp.addresses_.begin(), ifp.addresses_.end(),
-                             [&](const Ipv4Address& x) { return x.addr == a.addr; });
-      if (it != ifp.addresses_.end()) ifp.addresses_.erase(it);
-      return absl::OkStatus();
-    }
-    case abi::kSIOCGIFADDR:
-    case abi::kSIOCGIFNETMASK:
-    case abi::kSIOCGIFBRDADDR:
-    case abi::kSIOCGIFDSTADDR: {
-      if (addrs.empty()) return abi::Errno(abi::kEADDRNOTAVAIL);
-      const Ipv4Address& a = addrs.front();
-      if (cmd == abi::kSIOCGIFADDR) {
-        SetIfreqAddr(data, InetSockaddr(a.addr));
-      } else if (cmd == abi::kSIOCGIFNETMASK) {
-        SetIfreqAddr(data, InetSockaddr(a.netmask));  // sin_len 16 here
-      } else if (cmd == abi::kSIOCGIFBRDADDR) {
-        if (!(flags & abi::kIFF_BROADCAST)) return abi::Errno(abi::kEINVAL);
-        SetIfreqAddr(data, InetSockaddr(a.broadaddr));
-      } else {
-        if (!(flags & abi::kIFF_POINTOPOINT)) return abi::Errno(abi::kEINVAL);
-        SetIfreqAddr(data, InetSockaddr(a.broadaddr));
-      }
-      return absl::OkStatus();
-    }
-    default:
-      return abi::Errno(abi::kENOTTY);
-  }
-}
-
 absl::Status NetStack::IfConf(SyscallContext& ctx, absl::Span<uint8_t> data) const {
   const int32_t given = bytes::Load<int32_t>(data, abi::kIfcLenOff);
   const UserAddr req = bytes::Load<uint64_t>(data, abi::kIfcReqOff);
@@ -244,7 +129,7 @@ absl::Status NetStack::IfConf(SyscallContext& ctx, absl::Span<uint8_t> data) con
     // One record per address, the link-level one first; an interface
     // without any gets one record with a zeroed address.
     std::vector<std::string> sas = {LinkSockaddr(*ifp)};
-    for (const Ipv4Address& a : ifp->ipv4_addresses()) sas.push_back(InetSockaddr(a.addr));
+    for (const InterfaceAddress& a : ifp->addresses()) sas.push_back(a.addr);
     for (const std::string& sa : sas) {
       needed += abi::kIfreqSize;
       if (!docopy || space - written < abi::kIfreqSize) continue;

@@ -1,10 +1,12 @@
 #include "rump/net/interface.h"
 
+#include <algorithm>
 #include <string>
 
 #include "rump/abi/errno.h"
 #include "rump/net/bytes.h"
 #include "rump/net/ether.h"
+#include "rump/net/loopback.h"
 #include "rump/net/net_stack.h"
 
 namespace rump {
@@ -65,9 +67,41 @@ absl::Time Interface::last_change() const {
   return last_change_;
 }
 
-std::vector<Ipv4Address> Interface::ipv4_addresses() const {
+std::vector<InterfaceAddress> Interface::addresses(int family) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return addresses_;
+  if (family == 0) return addresses_;
+  std::vector<InterfaceAddress> out;
+  for (const InterfaceAddress& a : addresses_) {
+    if (a.family == family) out.push_back(a);
+  }
+  return out;
+}
+
+void Interface::AddAddress(InterfaceAddress a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  addresses_.push_back(std::move(a));
+}
+
+bool Interface::ReplaceAddress(int family, absl::string_view addr, InterfaceAddress a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (InterfaceAddress& x : addresses_) {
+    if (x.family == family && x.addr == addr) {
+      x = std::move(a);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Interface::RemoveAddress(int family, absl::string_view addr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = addresses_.begin(); it != addresses_.end(); ++it) {
+    if (it->family == family && it->addr == addr) {
+      addresses_.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 std::string Interface::IfDataBytes() const {
@@ -97,6 +131,11 @@ std::string Interface::IfDataBytes() const {
   return d;
 }
 
+size_t Interface::CountedBytes(absl::Span<const uint8_t> frame) const {
+  if (!is_loopback()) return frame.size();
+  return frame.size() - std::min(frame.size(), kLoopHeaderLen);
+}
+
 absl::Status Interface::Output(absl::Span<const uint8_t> frame) {
   if (!up_and_running()) return abi::Errno(abi::kENETDOWN);
   absl::Status s = driver_->Output(*this, frame);
@@ -105,7 +144,7 @@ absl::Status Interface::Output(absl::Span<const uint8_t> frame) {
     return s;
   }
   opackets_.fetch_add(1, std::memory_order_relaxed);
-  obytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  obytes_.fetch_add(CountedBytes(frame), std::memory_order_relaxed);
   if (is_ethernet() && EtherIsMulticast(frame)) {
     omcasts_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -114,7 +153,7 @@ absl::Status Interface::Output(absl::Span<const uint8_t> frame) {
 
 void Interface::Input(absl::Span<const uint8_t> frame) {
   ipackets_.fetch_add(1, std::memory_order_relaxed);
-  ibytes_.fetch_add(frame.size(), std::memory_order_relaxed);
+  ibytes_.fetch_add(CountedBytes(frame), std::memory_order_relaxed);
   if (is_loopback()) {
     stack_.DeliverLoopback(*this, frame);
     return;

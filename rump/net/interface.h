@@ -33,13 +33,18 @@ class Interface;
 class NetStack;
 struct SyscallContext;
 
-// An IPv4 address of an interface. All three are in network byte order.
-struct Ipv4Address {
-  uint32_t addr = 0;
-  uint32_t netmask = 0;
-  // The broadcast address on a broadcast interface; on a loopback interface
-  // NetBSD keeps the address itself here (ia_dstaddr), and so do we.
-  uint32_t broadaddr = 0;
+// One address of an interface, of any family (NetBSD's struct ifaddr): the
+// record an address family's control routine keeps on the interface so
+// that the generic layer can list it (SIOCGIFCONF, NET_RT_IFLIST) without
+// knowing the family. The sockaddrs are NetBSD bytes (byte 0 the length,
+// byte 1 the family), as routing messages carry them.
+struct InterfaceAddress {
+  int family = 0;          // AF_*
+  std::string addr;        // the address
+  std::string netmask;     // as routing messages carry it; empty: none
+  // The broadcast address (IFF_BROADCAST) or the other end
+  // (IFF_POINTOPOINT, IFF_LOOPBACK); empty: none.
+  std::string broadaddr;
 };
 
 // The counters of struct if_data.
@@ -125,16 +130,27 @@ class Interface {
   int link_state() const { return link_state_.load(std::memory_order_acquire); }
   InterfaceStats stats() const;
   absl::Time last_change() const;
-  // The IPv4 addresses, in the order they were added.
-  std::vector<Ipv4Address> ipv4_addresses() const;
+  // The addresses of `family` (0: every family), in the order they were
+  // added.
+  std::vector<InterfaceAddress> addresses(int family = 0) const;
   // struct if_data (136 bytes) as NetBSD lays it out.
   std::string IfDataBytes() const;
 
+  // --- address records, for the address families' control routines
+  // (called inside NetStack::Configure, so that changes to one interface
+  // are serialized). Each returns false when there is nothing to change.
+  void AddAddress(InterfaceAddress a);
+  // Replaces the record of `family` whose addr is `addr`.
+  bool ReplaceAddress(int family, absl::string_view addr, InterfaceAddress a);
+  bool RemoveAddress(int family, absl::string_view addr);
+
   // --- data path
-  // Transmits `frame`: ENETDOWN unless UP and RUNNING; counts it.
+  // Transmits `frame`: ENETDOWN unless UP and RUNNING; counts it. A
+  // loopback interface's frames start with the 4-byte family header of
+  // DLT_NULL (see rump/net/loopback.h), which the byte counters leave out.
   absl::Status Output(absl::Span<const uint8_t> frame);
-  // A frame (or, for loopback, a packet) the driver received: counted and
-  // passed to the protocol input NetStack has (see NetStack::SetEtherInput).
+  // A frame the driver received: counted and passed up through NetStack
+  // (Ethernet: by ethertype; loopback: by family).
   void Input(absl::Span<const uint8_t> frame);
   void CountInputError() { ierrors_.fetch_add(1, std::memory_order_relaxed); }
   void CountInputDrop() { iqdrops_.fetch_add(1, std::memory_order_relaxed); }
@@ -149,6 +165,8 @@ class Interface {
   friend class NetStack;
 
   void StoreFlags(uint32_t flags) { flags_.store(flags & 0xffff, std::memory_order_release); }
+  // The bytes of `frame` the counters charge (not lo's family header).
+  size_t CountedBytes(absl::Span<const uint8_t> frame) const;
   void ZeroStats();
 
   NetStack& stack_;
@@ -178,7 +196,7 @@ class Interface {
   int promisc_count_ = 0;   // guarded by ioctl_mu_
 
   mutable std::mutex mu_;  // guards the two below
-  std::vector<Ipv4Address> addresses_;
+  std::vector<InterfaceAddress> addresses_;
   absl::Time last_change_ = absl::UnixEpoch();
 };
 

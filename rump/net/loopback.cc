@@ -1,5 +1,8 @@
 #include "rump/net/loopback.h"
 
+#include <cstring>
+#include <vector>
+
 #include "rump/abi/errno.h"
 
 namespace rump {
@@ -37,6 +40,24 @@ class LoopbackCloner final : public InterfaceCloner {
 
 std::unique_ptr<InterfaceCloner> MakeLoopbackCloner() {
   return std::make_unique<LoopbackCloner>();
+}
+
+absl::Status LoopOutput(Interface& ifp, int family, absl::Span<const uint8_t> packet) {
+  std::vector<uint8_t> frame(kLoopHeaderLen + packet.size());
+  const uint32_t af = uint32_t(family);
+  std::memcpy(frame.data(), &af, kLoopHeaderLen);
+  if (!packet.empty()) std::memcpy(frame.data() + kLoopHeaderLen, packet.data(), packet.size());
+  return ifp.Output(frame);
+}
+
+bool ParseLoopFrame(absl::Span<const uint8_t> frame, int* family,
+                    absl::Span<const uint8_t>* packet) {
+  if (frame.size() < kLoopHeaderLen) return false;
+  uint32_t af = 0;
+  std::memcpy(&af, frame.data(), kLoopHeaderLen);
+  *family = int(af);
+  *packet = frame.subspan(kLoopHeaderLen);
+  return true;
 }
 
 }  // namespace rump

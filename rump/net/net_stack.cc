@@ -1,7 +1,5 @@
 #include "rump/net/net_stack.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -18,8 +16,6 @@
 #include "rump/kern/process.h"
 #include "rump/net/ether.h"
 #include "rump/net/loopback.h"
-#include "rump/net/net_internal.h"
-#include "rump/net/sockaddr.h"
 #include "rump/net/socket_syscalls.h"
 
 namespace rump {
@@ -47,28 +43,6 @@ bool ParseCloneName(absl::string_view name, absl::string_view* prefix, int* unit
   return true;
 }
 
-// A sysctl int leaf kept in `value`; `check` vets values written.
-SysctlLeaf IntLeaf(std::atomic<int>* value, std::string description,
-                   std::function<bool(int)> check = nullptr) {
-  SysctlLeaf leaf;
-  leaf.type = SysctlType::kInt;
-  leaf.writable = true;
-  leaf.description = std::move(description);
-  leaf.read = [value] {
-    const int v = value->load();
-    return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
-  };
-  leaf.write = [value, check](absl::string_view bytes) -> absl::Status {
-    int v = 0;
-    if (bytes.size() != sizeof(v)) return abi::Errno(abi::kEINVAL);
-    std::memcpy(&v, bytes.data(), sizeof(v));
-    if (check && !check(v)) return abi::Errno(abi::kEINVAL);
-    value->store(v);
-    return absl::OkStatus();
-  };
-  return leaf;
-}
-
 }  // namespace
 
 NetStack::NetStack() = default;
@@ -77,17 +51,15 @@ NetStack::~NetStack() { StopAll(); }
 
 absl::Status NetStack::Attach(Kernel& kernel) {
   if (absl::Status s = RegisterCloner(MakeLoopbackCloner()); !s.ok()) return s;
-  absl::StatusOr<std::shared_ptr<Interface>> lo0 = CreateInterface("lo0");
-  if (!lo0.ok()) return lo0.status();
-  // What NetBSD's netinet component does at boot: 127.0.0.1/8, which also
-  // brings lo0 up.
-  if (absl::Status s = AddIpv4Address(**lo0, htonl(0x7f000001u), htonl(0xff000000u),
-                                      htonl(0x7fffffffu));
-      !s.ok()) {
-    return s;
-  }
-  for (int domain : {abi::kAF_INET, abi::kAF_INET6, abi::kAF_ROUTE, abi::kAF_LINK}) {
-    SetSocketFactory(domain, MakeBasicSocket);
+  if (absl::Status s = CreateInterface("lo0").status(); !s.ok()) return s;
+  // The domains of this layer: routing sockets and link-level sockets.
+  for (auto [family, name] : {std::pair<int, const char*>{abi::kAF_ROUTE, "route"},
+                              std::pair<int, const char*>{abi::kAF_LINK, "link"}}) {
+    AddressFamily f;
+    f.family = family;
+    f.name = name;
+    f.socket_factory = MakeBasicSocket;
+    if (absl::Status s = RegisterFamily(std::move(f)); !s.ok()) return s;
   }
   kernel.syscalls().Register(abi::kSysSocket,
                              [this](SyscallContext& ctx, const SyscallArgs& args) {
@@ -176,13 +148,14 @@ absl::StatusOr<std::shared_ptr<Interface>> NetStack::CreateInterface(
   return Clone(*cloner, unit, nullptr);
 }
 
-absl::StatusOr<int> NetStack::CreateShmif(const char* path) {
+absl::StatusOr<std::shared_ptr<Interface>> NetStack::CreateNextInterface(
+    absl::string_view cloner_name, const char* linkstr) {
   std::lock_guard<std::mutex> clone_lock(clone_mu_);
-  InterfaceCloner* cloner = FindCloner("shmif");
-  if (cloner == nullptr) return abi::Errno(abi::kENXIO, "no shmif component");
-  absl::StatusOr<std::shared_ptr<Interface>> ifp = Clone(*cloner, -1, path);
-  if (!ifp.ok()) return ifp.status();
-  return (*ifp)->unit();
+  InterfaceCloner* cloner = FindCloner(cloner_name);
+  if (cloner == nullptr) {
+    return abi::Errno(abi::kENXIO, absl::StrCat("no ", cloner_name, " cloner"));
+  }
+  return Clone(*cloner, -1, linkstr);
 }
 
 absl::Status NetStack::DestroyInterface(absl::string_view name) {
@@ -262,152 +235,61 @@ void NetStack::SetUpLocked(Interface& ifp, bool up) {
   ifp.last_change_ = absl::Now();
 }
 
-absl::Status NetStack::SetFlagsLocked(Interface& ifp, uint32_t requested, bool* announce) {
+absl::Status NetStack::SetFlagsLocked(Interface& ifp, uint32_t requested) {
   const uint32_t old = ifp.flags();
   const uint32_t want =
       ((old & abi::kIFF_CANTCHANGE) | (requested & ~abi::kIFF_CANTCHANGE)) & 0xffff;
   if ((old ^ want) & abi::kIFF_UP) SetUpLocked(ifp, (want & abi::kIFF_UP) != 0);
   ifp.StoreFlags(want);
-  absl::Status status;
-  if (ifp.is_ethernet()) {
-    // ether_ioctl's SIOCSIFFLAGS: stop what is marked down, start what is
-    // marked up (a failed start leaves IFF_UP set, as in NetBSD).
-    switch (want & kUpRunning) {
-      case abi::kIFF_RUNNING:
-        StopLocked(ifp);
-        break;
-      case abi::kIFF_UP:
-        status = StartLocked(ifp);
-        break;
-      default:
-        break;
-    }
+  if (!ifp.is_ethernet()) return absl::OkStatus();
+  // ether_ioctl's SIOCSIFFLAGS: stop what is marked down, start what is
+  // marked up (a failed start leaves IFF_UP set, as in NetBSD).
+  switch (want & kUpRunning) {
+    case abi::kIFF_RUNNING:
+      StopLocked(ifp);
+      return absl::OkStatus();
+    case abi::kIFF_UP:
+      return StartLocked(ifp);
+    default:
+      return absl::OkStatus();
   }
-  *announce = (old & abi::kIFF_UP) == 0 && ifp.up_and_running();
-  return status;
 }
 
 absl::Status NetStack::SetFlags(Interface& ifp, uint32_t flags) {
-  bool announce = false;
-  absl::Status status;
-  uint32_t old = 0;
-  {
-    std::lock_guard<std::mutex> lock(ifp.ioctl_mu_);
-    if (ifp.dying_) return abi::Errno(abi::kENXIO);
-    old = ifp.flags();
-    status = SetFlagsLocked(ifp, flags, &announce);
-  }
-  if (announce) Announce(ifp, ifp.ipv4_addresses());
-  if ((old ^ ifp.flags()) & abi::kIFF_UP) {
-    Notify(ifp, (ifp.flags() & abi::kIFF_UP) ? InterfaceEvent::kUp : InterfaceEvent::kDown);
-  }
-  return status;
+  return Configure(ifp, [&](InterfaceConfig&) { return SetFlagsLocked(ifp, flags); });
 }
 
-absl::Status NetStack::AddAddressLocked(Interface& ifp, const AliasRequest& req,
-                                        std::vector<Ipv4Address>* announce) {
-  const std::vector<Ipv4Address> addrs = ifp.ipv4_addresses();
-  int idx = -1;
-  if (req.addr_family == abi::kAF_INET) {
-    for (size_t i = 0; i < addrs.size(); ++i) {
-      if (addrs[i].addr == req.addr) idx = int(i);
-    }
-  } else if (!addrs.empty()) {
-    idx = 0;  // NetBSD's IFP_TO_IA: the interface's first address
-  }
-  uint32_t host = req.addr;
-  int family = req.addr_family;
-  bool host_is_new = true;
-  if (idx >= 0) {
-    if (req.addr_len == 0) {  // no address given: change the existing one
-      host = addrs[idx].addr;
-      family = abi::kAF_INET;
-      host_is_new = false;
-    } else if (addrs[idx].addr == req.addr) {
-      host_is_new = false;
-    }
-  }
-  if (family != abi::kAF_INET) return abi::Errno(abi::kEAFNOSUPPORT);
-
-  Ipv4Address a = idx >= 0 ? addrs[idx] : Ipv4Address{};
-  uint32_t subnetmask = a.netmask;
-  bool mask_is_new = false;
-  if (req.mask_len != 0) {
-    subnetmask = req.mask;
-    mask_is_new = true;
-  }
-  if (host_is_new || mask_is_new) {
-    // in_ifinit -> if_addr_init -> the driver's SIOCINITIFADDR: the
-    // interface comes up (and an Ethernet one starts, which fails with
-    // ENXIO for a shmif without a bus; IFF_UP stays set, as in NetBSD).
-    if (!ifp.up_and_running()) {
-      if (!(ifp.flags() & abi::kIFF_UP)) SetUpLocked(ifp, true);
-      if (ifp.is_ethernet() && !(ifp.flags() & abi::kIFF_RUNNING)) {
-        if (absl::Status s = StartLocked(ifp); !s.ok()) return s;
-      }
-    }
-    a.addr = host;
-    if (subnetmask == 0) subnetmask = ClassNetmask(host);
-    a.netmask = subnetmask;
-    if (ifp.flags() & abi::kIFF_BROADCAST) {
-      a.broadaddr = (host & subnetmask) | ~subnetmask;
-    } else if (ifp.flags() & abi::kIFF_LOOPBACK) {
-      a.broadaddr = host;
-    }
-    if (ifp.is_ethernet() && host != 0) announce->push_back(a);  // arp_ifinit
-  }
-  if ((ifp.flags() & abi::kIFF_BROADCAST) && req.brd_family == abi::kAF_INET) {
-    a.broadaddr = req.brd;
-    for (Ipv4Address& x : *announce) {
-      if (x.addr == a.addr) x = a;
-    }
-  }
-  std::lock_guard<std::mutex> lock(ifp.mu_);
-  if (idx < 0) {
-    ifp.addresses_.push_back(a);
-  } else if (size_t(idx) < ifp.addresses_.size()) {
-    ifp.addresses_[idx] = a;
+absl::Status InterfaceConfig::BringUp() {
+  if (ifp_.up_and_running()) return absl::OkStatus();
+  if (!(ifp_.flags() & abi::kIFF_UP)) net_.SetUpLocked(ifp_, true);
+  if (ifp_.is_ethernet() && !(ifp_.flags() & abi::kIFF_RUNNING)) {
+    return net_.StartLocked(ifp_);
   }
   return absl::OkStatus();
 }
 
-absl::Status NetStack::AddIpv4Address(Interface& ifp, uint32_t addr, uint32_t netmask,
-                                      uint32_t broadaddr) {
-  AliasRequest req;
-  req.addr_len = abi::kSockaddrInSize;
-  req.addr_family = abi::kAF_INET;
-  req.addr = addr;
-  req.mask_len = netmask != 0 ? abi::kSockaddrInSize : 0;
-  req.mask = netmask;
-  req.brd_family = broadaddr != 0 ? abi::kAF_INET : 0;
-  req.brd = broadaddr;
-  std::vector<Ipv4Address> announce;
+absl::Status NetStack::Configure(Interface& ifp,
+                                 const std::function<absl::Status(InterfaceConfig&)>& fn) {
+  InterfaceConfig cfg(*this, ifp);
+  uint32_t old_flags = 0;
   absl::Status status;
-  uint32_t old = 0;
   {
     std::lock_guard<std::mutex> lock(ifp.ioctl_mu_);
     if (ifp.dying_) return abi::Errno(abi::kENXIO);
-    old = ifp.flags();
-    status = AddAddressLocked(ifp, req, &announce);
+    old_flags = ifp.flags();
+    status = fn(cfg);
   }
-  Announce(ifp, announce);
-  if ((old ^ ifp.flags()) & abi::kIFF_UP) Notify(ifp, InterfaceEvent::kUp);
-  if (status.ok()) Notify(ifp, InterfaceEvent::kAddressesChanged);
+  Finish(ifp, old_flags, cfg);
   return status;
 }
 
-absl::Status NetStack::DeleteIpv4Address(Interface& ifp, uint32_t addr) {
-  {
-    std::lock_guard<std::mutex> lock(ifp.ioctl_mu_);
-    if (ifp.dying_) return abi::Errno(abi::kENXIO);
-    std::lock_guard<std::mutex> alock(ifp.mu_);
-    auto it = std::find_if(ifp.addresses_.begin(), ifp.addresses_.end(),
-                           [&](const Ipv4Address& a) { return a.addr == addr; });
-    if (it == ifp.addresses_.end()) return abi::Errno(abi::kEADDRNOTAVAIL);
-    ifp.addresses_.erase(it);
+void NetStack::Finish(Interface& ifp, uint32_t old_flags, InterfaceConfig& cfg) {
+  const uint32_t new_flags = ifp.flags();
+  if ((old_flags ^ new_flags) & abi::kIFF_UP) {
+    Notify(ifp, (new_flags & abi::kIFF_UP) ? InterfaceEvent::kUp : InterfaceEvent::kDown);
   }
-  Notify(ifp, InterfaceEvent::kAddressesChanged);
-  return absl::OkStatus();
+  if (cfg.addresses_changed_) Notify(ifp, InterfaceEvent::kAddressesChanged);
+  for (std::function<void()>& fn : cfg.after_) fn();
 }
 
 absl::Status NetStack::SetPromiscuous(Interface& ifp, bool on) {
@@ -421,99 +303,103 @@ absl::Status NetStack::SetPromiscuous(Interface& ifp, bool on) {
   return absl::OkStatus();
 }
 
-// --- hooks
+// --- seams
 
-void NetStack::SetEtherInput(FrameInput input) {
-  auto p = input ? std::make_shared<const FrameInput>(std::move(input)) : nullptr;
+absl::Status NetStack::RegisterFamily(AddressFamily family) {
+  const int af = family.family;
+  auto f = std::make_shared<const AddressFamily>(std::move(family));
   std::lock_guard<std::mutex> lock(hooks_mu_);
-  ether_input_ = std::move(p);
-}
-
-void NetStack::SetLoopbackInput(FrameInput input) {
-  auto p = input ? std::make_shared<const FrameInput>(std::move(input)) : nullptr;
-  std::lock_guard<std::mutex> lock(hooks_mu_);
-  loop_input_ = std::move(p);
-}
-
-void NetStack::SetAddressAnnouncer(AddressAnnouncer announcer) {
-  auto p = announcer ? std::make_shared<const AddressAnnouncer>(std::move(announcer))
-                     : nullptr;
-  std::lock_guard<std::mutex> lock(hooks_mu_);
-  announcer_ = std::move(p);
-}
-
-void NetStack::SetInterfaceObserver(InterfaceObserver observer) {
-  auto p = observer ? std::make_shared<const InterfaceObserver>(std::move(observer))
-                    : nullptr;
-  std::lock_guard<std::mutex> lock(hooks_mu_);
-  observer_ = std::move(p);
-}
-
-void NetStack::SetSocketFactory(int domain, SocketFactory factory) {
-  std::lock_guard<std::mutex> lock(hooks_mu_);
-  if (factory) {
-    socket_factories_[domain] = std::move(factory);
-  } else {
-    socket_factories_.erase(domain);
+  if (!families_.emplace(af, std::move(f)).second) {
+    return absl::AlreadyExistsError(absl::StrCat("address family ", af, " is registered"));
   }
+  return absl::OkStatus();
+}
+
+void NetStack::UnregisterFamily(int family) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  families_.erase(family);
+}
+
+std::shared_ptr<const AddressFamily> NetStack::FindFamily(int family) const {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  auto it = families_.find(family);
+  return it == families_.end() ? nullptr : it->second;
+}
+
+void NetStack::SetEtherTypeInput(uint16_t ethertype, EtherTypeInput input) {
+  auto p = input ? std::make_shared<const EtherTypeInput>(std::move(input)) : nullptr;
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  if (p) {
+    ether_inputs_[ethertype] = std::move(p);
+  } else {
+    ether_inputs_.erase(ethertype);
+  }
+}
+
+int NetStack::Subscribe(InterfaceObserver observer) {
+  auto p = std::make_shared<const InterfaceObserver>(std::move(observer));
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  const int handle = next_observer_++;
+  observers_.emplace_back(handle, std::move(p));
+  return handle;
+}
+
+void NetStack::Unsubscribe(int handle) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  observers_.erase(std::remove_if(observers_.begin(), observers_.end(),
+                                  [handle](const auto& o) { return o.first == handle; }),
+                   observers_.end());
 }
 
 void NetStack::DeliverEther(Interface& ifp, absl::Span<const uint8_t> frame) {
-  std::shared_ptr<const FrameInput> input;
+  // The generic part of NetBSD's ether_input.
+  if (frame.size() < kEtherHeaderLen) {  // a runt
+    ifp.CountInputError();
+    return;
+  }
+  const std::vector<uint8_t>& mac = ifp.lladdr();
+  const bool group = EtherIsMulticast(frame);
+  if (mac.size() == 6) {
+    // Frames for other stations (seen when promiscuous) are not ours, and
+    // our own frames coming back are ignored.
+    if (!group && std::memcmp(frame.data(), mac.data(), 6) != 0) return;
+    if (std::memcmp(frame.data() + 6, mac.data(), 6) == 0) return;
+  }
+  std::shared_ptr<const EtherTypeInput> input;
   {
     std::lock_guard<std::mutex> lock(hooks_mu_);
-    input = ether_input_;
+    auto it = ether_inputs_.find(EtherType(frame));
+    if (it != ether_inputs_.end()) input = it->second;
   }
   if (input) {
-    (*input)(ifp, frame);
-  } else {
-    ifp.CountNoProto();  // nothing above the interface layer yet
-  }
-}
-
-void NetStack::DeliverLoopback(Interface& ifp, absl::Span<const uint8_t> packet) {
-  std::shared_ptr<const FrameInput> input;
-  {
-    std::lock_guard<std::mutex> lock(hooks_mu_);
-    input = loop_input_;
-  }
-  if (input) {
-    (*input)(ifp, packet);
+    (*input)(ifp, frame.subspan(kEtherHeaderLen), group);
   } else {
     ifp.CountNoProto();
   }
 }
 
-void NetStack::Announce(Interface& ifp, const std::vector<Ipv4Address>& addrs) {
-  if (addrs.empty() || !ifp.is_ethernet() || !ifp.up_and_running()) return;
-  if (ifp.flags() & abi::kIFF_NOARP) return;
-  std::shared_ptr<const AddressAnnouncer> announcer;
-  {
-    std::lock_guard<std::mutex> lock(hooks_mu_);
-    announcer = announcer_;
+void NetStack::DeliverLoopback(Interface& ifp, absl::Span<const uint8_t> frame) {
+  int family = 0;
+  absl::Span<const uint8_t> packet;
+  if (!ParseLoopFrame(frame, &family, &packet)) {
+    ifp.CountInputError();
+    return;
   }
-  for (const Ipv4Address& a : addrs) {
-    if (a.addr == 0) continue;
-    if (announcer) {
-      (*announcer)(ifp, a);
-      continue;
-    }
-    if (ifp.lladdr().size() != 6) continue;
-    MacAddress mac;
-    std::copy(ifp.lladdr().begin(), ifp.lladdr().end(), mac.begin());
-    // The gratuitous ARP of NetBSD's arp_ifinit: sender and target are the
-    // address itself. A failure to send is only counted (oerrors).
-    (void)ifp.Output(BuildArpRequest(mac, a.addr, a.addr));
+  std::shared_ptr<const AddressFamily> f = FindFamily(family);
+  if (f != nullptr && f->loop_input) {
+    f->loop_input(ifp, packet);
+  } else {
+    ifp.CountNoProto();
   }
 }
 
 void NetStack::Notify(Interface& ifp, InterfaceEvent event) {
-  std::shared_ptr<const InterfaceObserver> observer;
+  std::vector<std::shared_ptr<const InterfaceObserver>> observers;
   {
     std::lock_guard<std::mutex> lock(hooks_mu_);
-    observer = observer_;
+    for (const auto& o : observers_) observers.push_back(o.second);
   }
-  if (observer) (*observer)(ifp, event);
+  for (const auto& o : observers) (*o)(ifp, event);
 }
 
 // --- socket(2)
@@ -525,13 +411,9 @@ absl::StatusOr<SyscallReturn> NetStack::SocketSyscall(SyscallContext& ctx,
   const int protocol = args.Int(2);
   const uint32_t type_flags = raw_type & abi::kSOCK_FLAGS_MASK;
   const int type = int(raw_type & ~abi::kSOCK_FLAGS_MASK);
-  SocketFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(hooks_mu_);
-    auto it = socket_factories_.find(domain);
-    if (it != socket_factories_.end()) factory = it->second;
-  }
-  if (!factory) return abi::Errno(abi::kEAFNOSUPPORT);
+  std::shared_ptr<const AddressFamily> family = FindFamily(domain);
+  if (family == nullptr || !family->socket_factory) return abi::Errno(abi::kEAFNOSUPPORT);
+  const SocketFactory& factory = family->socket_factory;
   const int file_flags =
       abi::kO_RDWR | ((type_flags & abi::kSOCK_NONBLOCK) ? abi::kO_NONBLOCK : 0);
   absl::StatusOr<std::shared_ptr<Socket>> sock =
@@ -547,20 +429,7 @@ absl::StatusOr<SyscallReturn> NetStack::SocketSyscall(SyscallContext& ctx,
 
 absl::Status NetStack::AddSysctlNodes(SysctlTree& tree) {
   const int net = abi::kCtlNet;
-  const int inet = abi::kAF_INET;
-  const int ip = abi::kIPPROTO_IP;
   std::vector<absl::StatusOr<int>> results;
-  results.push_back(tree.AddNode({net}, inet, "inet", "PF_INET related settings"));
-  results.push_back(tree.AddNode({net, inet}, ip, "ip", "IPv4 related settings"));
-  results.push_back(tree.AddLeaf(
-      {net, inet, ip}, abi::kIpctlForwarding, "forwarding",
-      IntLeaf(&ip_forwarding_, "Enable forwarding of INET datagrams")));
-  results.push_back(tree.AddLeaf(
-      {net, inet, ip}, abi::kIpctlDefttl, "ttl",
-      IntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
-              [](int v) { return v >= 1 && v <= 255; })));
-  results.push_back(tree.AddLeaf({net, inet, ip}, abi::kIpctlDadCount, "dad_count",
-                                 IntLeaf(&ip_dad_count_, "Number of probes to send")));
   results.push_back(tree.AddNode({net}, abi::kAF_ROUTE, "route", "PF_ROUTE information"));
   results.push_back(tree.AddRequestHandler(
       {net, abi::kAF_ROUTE}, 0, "rtable",

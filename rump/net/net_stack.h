@@ -1,22 +1,25 @@
 // NetStack: the kernel's network component ("net"; NetBSD's rumpnet and
-// rumpnet_net). It owns the interface layer: the interfaces (lo0 exists from
-// boot with 127.0.0.1/8), their cloners, the interface ioctls, the socket
-// system calls (socket(2) makes its Socket through the SocketFactory of the
-// domain; the socket layer itself is rump/net/socket.h), the net.inet.ip
-// sysctls and the net.route.0 (NET_RT_IFLIST) sysctl.
+// rumpnet_net). It owns the interface layer and nothing of any address
+// family: the interfaces (lo0 exists from boot), their cloners, the
+// interface ioctls common to every family, the socket(2) system call and
+// the socket layer (rump/net/socket.h), and the net.route.0 sysctl
+// (NET_RT_IFLIST) over every family's addresses.
 //
-// Drivers only move frames; received frames are counted and handed to the
-// protocol input installed with SetEtherInput / SetLoopbackInput. The inet
-// component (rump/netinet/inet.h) installs both, and its AF_INET socket
-// factory, when it attaches, and puts the defaults back when it detaches.
-// Without it, received frames are counted as noproto and AF_INET sockets
-// are plain Sockets with no protocol behind them (MakeBasicSocket).
+// Address families (rump/netinet for IPv4, a future rump/netinet6) plug in
+// through the seams below, the way NetBSD's domains do: RegisterFamily
+// (the socket factory, the control routine for the family's interface
+// ioctls, the input for packets looped back through lo), SetEtherTypeInput
+// (received Ethernet frames by ethertype), Subscribe (interface events),
+// the address records on each Interface, and the kernel's sysctl tree.
+// Frames with no input for their ethertype or family are counted as
+// noproto.
 //
 // Thread-safe. Halt (Detach) stops every driver; no driver thread outlives
-// it, and interfaces cannot be started again afterwards. The input hooks run
-// on driver threads (a shmif receive thread) without NetStack locks held:
-// they may configure interfaces and send, but must not stop or destroy the
-// interface whose frame they are handling (its thread would join itself).
+// it, and interfaces cannot be started again afterwards. Inputs and event
+// observers run without NetStack locks held (inputs on driver threads, a
+// shmif receive thread): they may configure interfaces and send, but must
+// not stop or destroy the interface whose frame they are handling (its
+// thread would join itself).
 #ifndef RUMP_NET_NET_STACK_H_
 #define RUMP_NET_NET_STACK_H_
 
@@ -26,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -38,14 +42,59 @@
 
 namespace rump {
 
+class NetStack;
+
+// What an address family's control routine works in: the interface's
+// configuration lock is held (NetBSD's if_ioctl_lock), so changes to one
+// interface are serialized. Events and deferred work run once it is
+// released.
+class InterfaceConfig {
+ public:
+  Interface& ifp() const { return ifp_; }
+  // NetBSD's if_addr_init as in_ifinit uses it: marks the interface up and
+  // starts an Ethernet driver that is not running (ENXIO from a shmif with
+  // no bus, IFF_UP staying set as in NetBSD). Observers hear kUp.
+  absl::Status BringUp();
+  // The family changed the interface's address records: observers hear
+  // kAddressesChanged once the lock is released.
+  void AddressesChanged() { addresses_changed_ = true; }
+  // Runs `fn` after the lock is released and the events are delivered (to
+  // send frames, such as an address announcement).
+  void AfterUnlock(std::function<void()> fn) { after_.push_back(std::move(fn)); }
+
+ private:
+  friend class NetStack;
+  InterfaceConfig(NetStack& net, Interface& ifp) : net_(net), ifp_(ifp) {}
+  NetStack& net_;
+  Interface& ifp_;
+  bool addresses_changed_ = false;
+  std::vector<std::function<void()>> after_;
+};
+
+// An address family as the interface layer sees it (NetBSD's struct
+// domain). Every member may be empty.
+struct AddressFamily {
+  int family = 0;            // AF_*
+  std::string name;          // "inet"
+  // socket(family, type, protocol). Empty: EAFNOSUPPORT.
+  SocketFactory socket_factory;
+  // The family's interface ioctls (in_control) on its sockets, after the
+  // driver and the common code answered ENOTTY. `data` is the copied-in
+  // argument. Empty: EOPNOTSUPP.
+  std::function<absl::Status(InterfaceConfig&, uint64_t cmd, absl::Span<uint8_t> data)>
+      control;
+  // Packets of this family looped back through a loopback interface.
+  std::function<void(Interface&, absl::Span<const uint8_t> packet)> loop_input;
+};
+
 class NetStack : public Component {
  public:
   NetStack();
   ~NetStack() override;
 
   const char* name() const override { return "net"; }
-  // Registers the lo cloner and creates lo0 (127.0.0.1/8, up), the socket
-  // syscall and the net.* sysctl nodes.
+  // Registers the lo cloner and creates lo0 (up, no address), the AF_ROUTE
+  // and AF_LINK domains, the socket system calls and net.route.
   absl::Status Attach(Kernel& kernel) override;
   // Stops every interface's driver (joining their threads).
   void Detach(Kernel& kernel) override;
@@ -57,12 +106,14 @@ class NetStack : public Component {
   // SIOCIFCREATE: `name` is <cloner><unit>. EINVAL for no such cloner or a
   // bad unit, EEXIST if it exists.
   absl::StatusOr<std::shared_ptr<Interface>> CreateInterface(absl::string_view name);
+  // A new unit of `cloner` numbered with the lowest free unit, given the
+  // link string `linkstr` (nullptr: none), as rump_pub_shmif_create makes
+  // shmif<N> for a bus path. ENXIO when there is no such cloner.
+  absl::StatusOr<std::shared_ptr<Interface>> CreateNextInterface(absl::string_view cloner,
+                                                                 const char* linkstr);
   // SIOCIFDESTROY: EINVAL for no such cloner, ENXIO for no such interface,
   // and whatever the cloner refuses with (EPERM for lo0).
   absl::Status DestroyInterface(absl::string_view name);
-  // rump_pub_shmif_create: a new shmif<N> with N the lowest free unit,
-  // attached to the bus at `path` (nullptr: no bus). Returns N.
-  absl::StatusOr<int> CreateShmif(const char* path);
 
   // By name ("shmif0"; an all-digit name is an index, as NetBSD's ifunit)
   // or by index; nullptr if there is none.
@@ -76,49 +127,43 @@ class NetStack : public Component {
   // the driver (ENXIO from a shmif without a bus, leaving IFF_UP set as
   // NetBSD does).
   absl::Status SetFlags(Interface& ifp, uint32_t flags);
-  // Adds or changes an IPv4 address as SIOCAIFADDR does: `netmask` 0 means
-  // "not given" (the class netmask is used for a new address), `broadaddr`
-  // 0 means "not given" (computed from the netmask).
-  absl::Status AddIpv4Address(Interface& ifp, uint32_t addr, uint32_t netmask,
-                              uint32_t broadaddr);
-  // Removes an IPv4 address (EADDRNOTAVAIL if the interface lacks it).
-  absl::Status DeleteIpv4Address(Interface& ifp, uint32_t addr);
+  // Runs `fn` with the interface's configuration lock held (ENXIO if the
+  // interface is being destroyed), then delivers the events it caused and
+  // runs its deferred work. How families change addresses outside ioctls.
+  absl::Status Configure(Interface& ifp,
+                         const std::function<absl::Status(InterfaceConfig&)>& fn);
   // NetBSD's ifpromisc: a reference-counted IFF_PROMISC.
   absl::Status SetPromiscuous(Interface& ifp, bool on);
 
-  // --- seams for the protocol layers (the IPv4 component)
-  using FrameInput = std::function<void(Interface&, absl::Span<const uint8_t>)>;
-  // Receives every Ethernet frame an interface passes up (after counting).
-  void SetEtherInput(FrameInput input);
-  // Receives every packet the loopback driver loops back.
-  void SetLoopbackInput(FrameInput input);
-  // Announces an IPv4 address on an Ethernet interface when it is added to
-  // an interface that is up, or when the interface comes up. The default
-  // sends a gratuitous ARP request (as NetBSD's arp_ifinit).
-  using AddressAnnouncer = std::function<void(Interface&, const Ipv4Address&)>;
-  void SetAddressAnnouncer(AddressAnnouncer announcer);
-  // Called after an interface goes up or down, changes addresses, or is
-  // destroyed (without NetStack locks held).
+  // --- seams for the address families
+  // AlreadyExists if the family is registered.
+  absl::Status RegisterFamily(AddressFamily family);
+  void UnregisterFamily(int family);
+  // Receives every Ethernet frame of `ethertype` an interface passes up
+  // (after counting, our own and other stations' unicast frames dropped):
+  // the payload after the header, and whether the frame was sent to a
+  // group address. An empty `input` removes it.
+  using EtherTypeInput =
+      std::function<void(Interface&, absl::Span<const uint8_t> payload, bool link_group)>;
+  void SetEtherTypeInput(uint16_t ethertype, EtherTypeInput input);
+  // Interface events, delivered to every subscriber in subscription order
+  // after the change, without NetStack locks held.
   enum class InterfaceEvent { kUp, kDown, kAddressesChanged, kDestroyed };
   using InterfaceObserver = std::function<void(Interface&, InterfaceEvent)>;
-  void SetInterfaceObserver(InterfaceObserver observer);
-  // Replaces the socket(2) implementation of one domain (AF_INET, ...).
-  void SetSocketFactory(int domain, SocketFactory factory);
-
-  // --- sysctl values (net.inet.ip.*)
-  int ip_forwarding() const { return ip_forwarding_.load(); }
-  int ip_ttl() const { return ip_ttl_.load(); }
-  int ip_dad_count() const { return ip_dad_count_.load(); }
+  // Returns a handle for Unsubscribe. An observer may still be running
+  // when Unsubscribe returns only if Unsubscribe is called from it.
+  int Subscribe(InterfaceObserver observer);
+  void Unsubscribe(int handle);
 
   // --- entry points for sockets and sysctl
-  // An 'i'-group ioctl on a socket of `domain` (NetBSD's ifioctl plus the
-  // protocol's control routine).
+  // An 'i'-group ioctl on a socket of `domain` (NetBSD's ifioctl: the
+  // driver, the common code, then the domain's control routine).
   absl::Status InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t cmd,
                               absl::Span<uint8_t> data);
   // net.route.0.<af>.<op>.<arg>: NET_RT_IFLIST output; EOPNOTSUPP for
-  // NET_RT_DUMP and NET_RT_FLAGS (the routing table is the inet component's,
-  // rump/netinet/route_table.h, and is not exported here). A size query gets
-  // NetBSD's estimate, 110% of the size.
+  // NET_RT_DUMP and NET_RT_FLAGS (the routing tables are the families';
+  // none exports them yet). A size query gets NetBSD's estimate, 110% of
+  // the size.
   absl::StatusOr<std::string> RouteSysctl(const SysctlRequest& req) const;
   // The NET_RT_IFLIST messages for address family `af` (0: all) and
   // interface index `index` (0: all).
@@ -127,38 +172,32 @@ class NetStack : public Component {
   bool halted() const { return halted_.load(); }
 
  private:
+  friend class Interface;
+  friend class InterfaceConfig;
+
   absl::StatusOr<std::shared_ptr<Interface>> Clone(InterfaceCloner& cloner, int unit,
                                                    const char* linkstr);
   InterfaceCloner* FindCloner(absl::string_view name) const;
   absl::Status StartLocked(Interface& ifp);   // ifp.ioctl_mu_ held
   void StopLocked(Interface& ifp);            // ifp.ioctl_mu_ held
   void SetUpLocked(Interface& ifp, bool up);  // ifp.ioctl_mu_ held
-  absl::Status SetFlagsLocked(Interface& ifp, uint32_t flags, bool* announce);
-  // SIOCAIFADDR's core (in_control + in_ifinit), ifp.ioctl_mu_ held.
-  struct AliasRequest;
-  absl::Status AddAddressLocked(Interface& ifp, const AliasRequest& req,
-                                std::vector<Ipv4Address>* announce);
-  // ifioctl_common + ether_ioctl; InetIoctl is in_control (AF_INET sockets).
-  absl::Status CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data,
-                           bool* announce_all);
-  absl::Status InetIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data,
-                         std::vector<Ipv4Address>* announce);
+  absl::Status SetFlagsLocked(Interface& ifp, uint32_t flags);
+  // ifioctl_common + ether_ioctl.
+  absl::Status CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data);
+  // Delivers the events of a configuration change and runs its deferred
+  // work (no lock held).
+  void Finish(Interface& ifp, uint32_t old_flags, InterfaceConfig& cfg);
   absl::Status IfConf(SyscallContext& ctx, absl::Span<uint8_t> data) const;
   absl::Status ClonerList(SyscallContext& ctx, absl::Span<uint8_t> data) const;
-  void Announce(Interface& ifp, const std::vector<Ipv4Address>& addrs);
   void Notify(Interface& ifp, InterfaceEvent event);
   void DeliverEther(Interface& ifp, absl::Span<const uint8_t> frame);
-  void DeliverLoopback(Interface& ifp, absl::Span<const uint8_t> packet);
+  void DeliverLoopback(Interface& ifp, absl::Span<const uint8_t> frame);
+  std::shared_ptr<const AddressFamily> FindFamily(int family) const;
   void StopAll();
   absl::StatusOr<SyscallReturn> SocketSyscall(SyscallContext& ctx, const SyscallArgs& args);
   absl::Status AddSysctlNodes(SysctlTree& tree);
 
-  friend class Interface;
-
   std::atomic<bool> halted_{false};
-  std::atomic<int> ip_forwarding_{1};
-  std::atomic<int> ip_ttl_{64};
-  std::atomic<int> ip_dad_count_{3};
 
   // Serializes interface creation and destruction (if_clone_mtx).
   std::mutex clone_mu_;
@@ -168,12 +207,11 @@ class NetStack : public Component {
   std::vector<std::shared_ptr<Interface>> interfaces_;     // creation order
   int next_index_ = 1;
 
-  mutable std::mutex hooks_mu_;  // guards the hooks
-  std::shared_ptr<const FrameInput> ether_input_;
-  std::shared_ptr<const FrameInput> loop_input_;
-  std::shared_ptr<const AddressAnnouncer> announcer_;
-  std::shared_ptr<const InterfaceObserver> observer_;
-  std::map<int, SocketFactory> socket_factories_;
+  mutable std::mutex hooks_mu_;  // guards the seams
+  std::map<int, std::shared_ptr<const AddressFamily>> families_;
+  std::map<uint16_t, std::shared_ptr<const EtherTypeInput>> ether_inputs_;
+  std::vector<std::pair<int, std::shared_ptr<const InterfaceObserver>>> observers_;
+  int next_observer_ = 1;
 };
 
 }  // namespace rump

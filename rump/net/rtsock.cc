@@ -36,7 +36,7 @@ std::string NetStack::IfList(int af, int index) const {
     m.replace(abi::kIfmDataOff, data.size(), data);
     out += m;
 
-    // RTM_NEWADDR per address: the link-level one, then the IPv4 ones.
+    // RTM_NEWADDR per address: the link-level one, then every family's.
     auto add = [&](int addrs, const std::vector<std::string>& sas, int metric) {
       std::string a = Message(abi::kIfaMsghdrSize, abi::kRTM_NEWADDR, sas);
       bytes::Store<int32_t>(a, abi::kIfamAddrsOff, addrs);
@@ -48,15 +48,10 @@ std::string NetStack::IfList(int af, int index) const {
     if (af == 0 || af == abi::kAF_LINK) {
       add(abi::kRTA_NETMASK | abi::kRTA_IFA, {LinkMaskSockaddr(*ifp), LinkSockaddr(*ifp)}, 0);
     }
-    if (af == 0 || af == abi::kAF_INET) {
-      const bool has_brd =
-          (ifp->flags() & (abi::kIFF_BROADCAST | abi::kIFF_LOOPBACK)) != 0;
-      for (const Ipv4Address& a : ifp->ipv4_addresses()) {
-        add(abi::kRTA_NETMASK | abi::kRTA_IFA | abi::kRTA_BRD,
-            {InetMaskSockaddr(a.netmask), InetSockaddr(a.addr),
-             has_brd ? InetSockaddr(a.broadaddr) : std::string()},
-            ifp->metric());
-      }
+    const bool has_brd = (ifp->flags() & (abi::kIFF_BROADCAST | abi::kIFF_LOOPBACK)) != 0;
+    for (const InterfaceAddress& a : ifp->addresses(af)) {
+      add(abi::kRTA_NETMASK | abi::kRTA_IFA | abi::kRTA_BRD,
+          {a.netmask, a.addr, has_brd ? a.broadaddr : std::string()}, ifp->metric());
     }
   }
   return out;
@@ -73,9 +68,9 @@ absl::StatusOr<std::string> NetStack::RouteSysctl(const SysctlRequest& req) cons
       break;
     case abi::kNET_RT_DUMP:
     case abi::kNET_RT_FLAGS:
-      // Not served: the IPv4 routing table and the ARP cache belong to the
-      // inet component (rump/netinet: RouteTable, ArpCache), which this
-      // layer does not see, and nothing turns them into routing messages.
+      // Not served yet: the routing tables and neighbour caches belong to
+      // the address families (rump/netinet: RouteTable, ArpCache), and
+      // none of them turns its table into routing messages yet.
       return abi::Errno(abi::kEOPNOTSUPP, "no routing table yet");
     default:
       return abi::Errno(abi::kEINVAL);

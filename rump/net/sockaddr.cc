@@ -10,27 +10,6 @@
 
 namespace rump {
 
-std::string InetSockaddr(uint32_t addr) {
-  std::string s(abi::kSockaddrInSize, '\0');
-  s[abi::kSinLenOff] = char(abi::kSockaddrInSize);
-  s[abi::kSinFamilyOff] = char(abi::kAF_INET);
-  std::memcpy(&s[abi::kSinAddrOff], &addr, 4);
-  return s;
-}
-
-std::string InetMaskSockaddr(uint32_t mask) {
-  std::string s = InetSockaddr(mask);
-  size_t len = 0;
-  for (size_t i = 4; i > 0; --i) {
-    if (s[abi::kSinAddrOff + i - 1] != 0) {
-      len = abi::kSinAddrOff + i;
-      break;
-    }
-  }
-  s[abi::kSinLenOff] = char(len);
-  return s;
-}
-
 std::string LinkSockaddr(const Interface& ifp) {
   const std::string& name = ifp.name();
   const std::vector<uint8_t>& ll = ifp.lladdr();
@@ -53,13 +32,6 @@ std::string LinkMaskSockaddr(const Interface& ifp) {
   s[abi::kSdlLenOff] = char(s.size());
   for (size_t i = 0; i < nlen; ++i) s[abi::kSdlDataOff + i] = char(0xff);
   return s;
-}
-
-uint32_t ClassNetmask(uint32_t addr) {
-  const uint32_t a = ntohl(addr);
-  if ((a & 0x80000000u) == 0) return htonl(0xff000000u);           // class A
-  if ((a & 0xc0000000u) == 0x80000000u) return htonl(0xffff0000u);  // class B
-  return htonl(0xffffff00u);                                        // C and above
 }
 
 void AppendRtSockaddr(std::string& out, const std::string& sa) {

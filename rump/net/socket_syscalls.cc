@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "rump/abi/errno.h"
+#include "rump/abi/ioctl.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/kern/iov.h"
@@ -79,12 +80,52 @@ Result WithAddress(SyscallContext& ctx, const SyscallArgs& a) {
   return Ret(0);
 }
 
-// listen(2) and accept(2): no protocol here listens (NetBSD's datagram
-// protocols answer EOPNOTSUPP).
-Result NoListen(SyscallContext& ctx, const SyscallArgs& a) {
+// listen(s, backlog)
+Result Listen(SyscallContext& ctx, const SyscallArgs& a) {
   absl::StatusOr<std::shared_ptr<Socket>> so = GetSocket(ctx, a.Int(0));
   if (!so.ok()) return so.status();
-  return abi::Errno(abi::kEOPNOTSUPP);
+  if (absl::Status s = (*so)->Listen(a.Int(1)); !s.ok()) return s;
+  return Ret(0);
+}
+
+// accept(s, name, anamelen) and paccept(s, name, anamelen, mask, flags)
+// (do_sys_accept): the new descriptor takes the listener's file flags
+// (accept) or O_NONBLOCK from SOCK_NONBLOCK only (paccept, which also
+// honours SOCK_CLOEXEC); the peer address is copied out as getpeername
+// does, and if that fails the new descriptor is closed again. paccept's
+// signal mask is copied in (EFAULT) and otherwise ignored: this kernel has
+// no signals, nor SOCK_NOSIGPIPE's SIGPIPE to suppress.
+Result DoAccept(SyscallContext& ctx, const SyscallArgs& a, bool paccept) {
+  absl::StatusOr<std::shared_ptr<Socket>> so = GetSocket(ctx, a.Int(0));
+  if (!so.ok()) return so.status();
+  uint32_t flags = 0;
+  if (paccept) {
+    if (a.Ptr(3) != 0) {
+      uint8_t mask[abi::kSigsetSize];
+      if (absl::Status s = ctx.mem.CopyIn(a.Ptr(3), mask, sizeof(mask)); !s.ok()) return s;
+    }
+    flags = a.UInt(4);
+  }
+  absl::StatusOr<AcceptedConnection> c = (*so)->Accept(ctx);
+  if (!c.ok()) return c.status();
+  int file_flags = (*so)->flags();
+  if (paccept) {
+    file_flags &= ~abi::kO_NONBLOCK;
+    if (flags & abi::kSOCK_NONBLOCK) file_flags |= abi::kO_NONBLOCK;
+  }
+  c->socket->SetStatusFlags(file_flags);
+  std::shared_ptr<Socket> accepted = c->socket;
+  absl::StatusOr<int> fd = ctx.process.fds().Install(
+      std::move(c->socket), paccept && (flags & abi::kSOCK_CLOEXEC) != 0);
+  if (!fd.ok()) {
+    accepted->LastClose();  // never installed: nobody else will close it
+    return fd.status();
+  }
+  if (absl::Status s = CopyOutSocknameUser(ctx, a.Ptr(1), a.Ptr(2), c->peer); !s.ok()) {
+    (void)ctx.process.fds().Close(*fd);
+    return s;
+  }
+  return Ret(*fd);
 }
 
 // The common part of sendto and sendmsg (do_sys_sendmsg).
@@ -104,14 +145,7 @@ Result DoSend(SyscallContext& ctx, Socket& so, absl::Span<const UserIoVec> iov, 
     cmsg.resize(controllen);
     if (absl::Status s = ctx.mem.CopyIn(control, cmsg.data(), controllen); !s.ok()) return s;
   }
-  absl::StatusOr<std::vector<uint8_t>> data = so.GatherIov(ctx, iov);
-  if (!data.ok()) return data.status();
-  SendRequest req;
-  req.data = *data;
-  req.to = to;
-  req.control = cmsg;
-  req.flags = flags;
-  absl::StatusOr<size_t> n = so.Send(ctx, req);
+  absl::StatusOr<size_t> n = so.SendIov(ctx, iov, to, cmsg, flags);
   if (!n.ok()) return n.status();
   return Ret(int64_t(*n));
 }
@@ -159,18 +193,10 @@ Result Sendmsg(SyscallContext& ctx, const SyscallArgs& a) {
   return DoSend(ctx, **so, *iov, m->name(), m->namelen(), m->control(), m->controllen(), a.Int(2));
 }
 
-// One receive into `iov` (do_sys_recvmsg): returns the datagram with its
-// data already copied out, and the byte count in *n.
-absl::StatusOr<Datagram> DoRecv(SyscallContext& ctx, Socket& so, absl::Span<const UserIoVec> iov,
-                                int flags, size_t* n) {
-  size_t total = 0;
-  for (const UserIoVec& v : iov) total += v.len;
-  absl::StatusOr<Datagram> d = so.Recv(ctx, total, flags & abi::kMSG_USERFLAGS);
-  if (!d.ok()) return d.status();
-  absl::StatusOr<size_t> copied = Socket::CopyOutIov(ctx, d->data, iov);
-  if (!copied.ok()) return copied.status();
-  *n = *copied;
-  return d;
+// One receive into `iov` (do_sys_recvmsg).
+absl::StatusOr<RecvResult> DoRecv(SyscallContext& ctx, Socket& so, absl::Span<const UserIoVec> iov,
+                                  int flags) {
+  return so.RecvIov(ctx, iov, flags & abi::kMSG_USERFLAGS);
 }
 
 // recvfrom(s, buf, len, flags, from, fromlenaddr)
@@ -179,13 +205,12 @@ Result Recvfrom(SyscallContext& ctx, const SyscallArgs& a) {
   if (!so.ok()) return so.status();
   const UserIoVec iov{a.Ptr(1), a.Size(2)};
   if (iov.len > size_t{INT64_MAX}) return abi::Errno(abi::kEINVAL);
-  size_t n = 0;
-  absl::StatusOr<Datagram> d = DoRecv(ctx, **so, absl::MakeConstSpan(&iov, 1), a.Int(3), &n);
+  absl::StatusOr<RecvResult> d = DoRecv(ctx, **so, absl::MakeConstSpan(&iov, 1), a.Int(3));
   if (!d.ok()) return d.status();
   if (absl::Status s = CopyOutSocknameUser(ctx, a.Ptr(4), a.Ptr(5), d->from); !s.ok()) {
     return s;
   }
-  return Ret(int64_t(n));
+  return Ret(int64_t(d->bytes));
 }
 
 // recvmsg(s, msg, flags): the msghdr is copied back with msg_namelen,
@@ -198,8 +223,7 @@ Result Recvmsg(SyscallContext& ctx, const SyscallArgs& a) {
   absl::StatusOr<std::vector<UserIoVec>> iov = MsgIov(ctx, *m);
   if (!iov.ok()) return iov.status();
   const int flags = a.Int(2) & abi::kMSG_USERFLAGS;
-  size_t n = 0;
-  absl::StatusOr<Datagram> d = DoRecv(ctx, **so, *iov, flags, &n);
+  absl::StatusOr<RecvResult> d = DoRecv(ctx, **so, *iov, flags);
   if (!d.ok()) return d.status();
   // soreceive hands back the call's flags with its own added.
   int msg_flags = (flags & ~abi::kMSG_EOR) | d->msg_flags;
@@ -222,7 +246,7 @@ Result Recvmsg(SyscallContext& ctx, const SyscallArgs& a) {
   }
   bytes::Store<int32_t>(absl::MakeSpan(m->raw), abi::kMsgFlagsOff, msg_flags & abi::kMSG_USERFLAGS);
   if (absl::Status s = ctx.mem.CopyOut(m->raw, a.Ptr(1), sizeof(m->raw)); !s.ok()) return s;
-  return Ret(int64_t(n));
+  return Ret(int64_t(d->bytes));
 }
 
 // getsockname / getpeername (fd, asa, alen)
@@ -287,8 +311,11 @@ Result Shutdown(SyscallContext& ctx, const SyscallArgs& a) {
 void RegisterSocketSyscalls(SyscallTable& t) {
   t.Register(abi::kSysBind, WithAddress<&Socket::Bind>);
   t.Register(abi::kSysConnect, WithAddress<&Socket::Connect>);
-  t.Register(abi::kSysListen, NoListen);
-  t.Register(abi::kSysAccept, NoListen);
+  t.Register(abi::kSysListen, Listen);
+  t.Register(abi::kSysAccept,
+             [](SyscallContext& ctx, const SyscallArgs& a) { return DoAccept(ctx, a, false); });
+  t.Register(abi::kSysPaccept,
+             [](SyscallContext& ctx, const SyscallArgs& a) { return DoAccept(ctx, a, true); });
   t.Register(abi::kSysSendto, Sendto);
   t.Register(abi::kSysSendmsg, Sendmsg);
   t.Register(abi::kSysRecvfrom, Recvfrom);

@@ -188,15 +188,16 @@ class SocketTest : public ::testing::Test {
     ASSERT_TRUE(k.ok()) << k.status();
     k_ = std::move(*k);
     net_ = k_->Find<NetStack>();
-    net_->SetSocketFactory(abi::kAF_INET,
-                           [](NetStack& net, int domain, int type, int protocol,
-                              int flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
-                             if (type != abi::kSOCK_DGRAM && type != abi::kSOCK_STREAM) {
-                               return abi::Errno(abi::kEPROTONOSUPPORT);
-                             }
-                             return std::make_shared<FakeSocket>(net, domain, type, protocol,
-                                                                 flags);
-                           });
+    AddressFamily inet;  // a stand-in for AF_INET whose sockets are FakeSockets
+    inet.family = abi::kAF_INET;
+    inet.socket_factory = [](NetStack& net, int domain, int type, int protocol,
+                             int flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
+      if (type != abi::kSOCK_DGRAM && type != abi::kSOCK_STREAM) {
+        return abi::Errno(abi::kEPROTONOSUPPORT);
+      }
+      return std::make_shared<FakeSocket>(net, domain, type, protocol, flags);
+    };
+    ASSERT_TRUE(net_->RegisterFamily(std::move(inet)).ok());
     fd_ = NewSocket(&so_);
   }
 

@@ -8,7 +8,7 @@
 
 namespace rump::inet {
 
-InPcbTable::PcbRef InPcbTable::Attach(std::weak_ptr<Socket> socket, int protocol) {
+InPcbTable::PcbRef InPcbTable::Attach(std::weak_ptr<InetSocket> socket, int protocol) {
   auto pcb = std::make_shared<InPcb>();
   pcb->socket = std::move(socket);
   pcb->protocol = protocol;
@@ -135,10 +135,11 @@ void InPcbTable::SetRaw(const PcbRef& pcb, bool local, uint32_t addr) {
   (local ? pcb->laddr : pcb->faddr) = addr;
 }
 
-std::vector<std::shared_ptr<Socket>> InPcbTable::LookupDatagram(uint32_t src, uint16_t sport,
-                                                                uint32_t dst, uint16_t dport,
-                                                                bool broadcast) const {
-  std::vector<std::shared_ptr<Socket>> out;
+std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupDatagram(uint32_t src,
+                                                                    uint16_t sport,
+                                                                    uint32_t dst, uint16_t dport,
+                                                                    bool broadcast) const {
+  std::vector<std::shared_ptr<InetSocket>> out;
   std::lock_guard<std::mutex> lock(mu_);
   if (broadcast) {
     for (const PcbRef& p : pcbs_) {
@@ -177,10 +178,11 @@ std::vector<std::shared_ptr<Socket>> InPcbTable::LookupDatagram(uint32_t src, ui
   return out;
 }
 
-std::vector<std::shared_ptr<Socket>> InPcbTable::LookupConnected(uint32_t laddr, uint16_t lport,
-                                                                 uint32_t faddr,
-                                                                 uint16_t fport) const {
-  std::vector<std::shared_ptr<Socket>> out;
+std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupConnected(uint32_t laddr,
+                                                                     uint16_t lport,
+                                                                     uint32_t faddr,
+                                                                     uint16_t fport) const {
+  std::vector<std::shared_ptr<InetSocket>> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const PcbRef& p : pcbs_) {
     if (p->faddr == faddr && p->fport == fport && p->lport == lport && p->laddr == laddr) {
@@ -190,14 +192,27 @@ std::vector<std::shared_ptr<Socket>> InPcbTable::LookupConnected(uint32_t laddr,
   return out;
 }
 
-std::vector<std::shared_ptr<Socket>> InPcbTable::LookupRaw(uint8_t proto, uint32_t src,
-                                                           uint32_t dst) const {
-  std::vector<std::shared_ptr<Socket>> out;
+std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupRaw(uint8_t proto, uint32_t src,
+                                                               uint32_t dst) const {
+  std::vector<std::shared_ptr<InetSocket>> out;
   std::lock_guard<std::mutex> lock(mu_);
   for (const PcbRef& p : pcbs_) {
     if (p->protocol != 0 && p->protocol != proto) continue;
     if (p->laddr != 0 && p->laddr != dst) continue;
     if (p->faddr != 0 && p->faddr != src) continue;
+    if (auto s = p->socket.lock()) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupRawNotify(uint8_t proto,
+                                                                     uint32_t laddr,
+                                                                     uint32_t faddr) const {
+  std::vector<std::shared_ptr<InetSocket>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PcbRef& p : pcbs_) {
+    if (p->protocol != 0 && p->protocol != proto) continue;
+    if (p->laddr != laddr || p->faddr != faddr) continue;
     if (auto s = p->socket.lock()) out.push_back(std::move(s));
   }
   return out;

@@ -5,8 +5,10 @@
 // last port handed out) and the lookups input uses.
 //
 // Thread-safe: one mutex guards every PCB's fields; lookups return the
-// sockets (strong references) so that delivery happens without the lock.
-// Addresses are in network order, ports in host order.
+// sockets (strong references, typed as what input needs: InetSocket, whose
+// per-socket IP options such as IP_RECVDSTADDR input reads) so that
+// delivery happens without the lock. Addresses are in network order, ports
+// in host order.
 #ifndef RUMP_NETINET_IN_PCB_H_
 #define RUMP_NETINET_IN_PCB_H_
 
@@ -18,7 +20,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "rump/net/socket.h"
+
+namespace rump {
+class InetSocket;  // inet_socket.h
+}  // namespace rump
 
 namespace rump::inet {
 
@@ -28,7 +33,7 @@ struct InPcb {
   int protocol = 0;             // raw sockets: the IP protocol (0: all)
   bool reuse_addr = false;      // so_options at bind time
   bool reuse_port = false;
-  std::weak_ptr<Socket> socket;
+  std::weak_ptr<InetSocket> socket;
   bool connected() const { return faddr != 0; }
 };
 
@@ -42,7 +47,7 @@ class InPcbTable {
  public:
   using PcbRef = std::shared_ptr<InPcb>;
 
-  PcbRef Attach(std::weak_ptr<Socket> socket, int protocol = 0);
+  PcbRef Attach(std::weak_ptr<InetSocket> socket, int protocol = 0);
   void Detach(const PcbRef& pcb);
 
   PcbAddrs Addrs(const PcbRef& pcb) const;
@@ -67,16 +72,21 @@ class InPcbTable {
   // best bound match (exact address before wildcard). Broadcast or
   // multicast: every match, stopping after the first one without
   // SO_REUSEADDR / SO_REUSEPORT.
-  std::vector<std::shared_ptr<Socket>> LookupDatagram(uint32_t src, uint16_t sport,
-                                                      uint32_t dst, uint16_t dport,
-                                                      bool broadcast) const;
+  std::vector<std::shared_ptr<InetSocket>> LookupDatagram(uint32_t src, uint16_t sport,
+                                                          uint32_t dst, uint16_t dport,
+                                                          bool broadcast) const;
   // The connected sockets with exactly this 4-tuple (in_pcbnotify).
-  std::vector<std::shared_ptr<Socket>> LookupConnected(uint32_t laddr, uint16_t lport,
-                                                       uint32_t faddr, uint16_t fport) const;
+  std::vector<std::shared_ptr<InetSocket>> LookupConnected(uint32_t laddr, uint16_t lport,
+                                                           uint32_t faddr, uint16_t fport) const;
   // Raw sockets (rip_input): protocol 0 or `proto`, local address unset or
   // `dst`, foreign address unset or `src`.
-  std::vector<std::shared_ptr<Socket>> LookupRaw(uint8_t proto, uint32_t src,
-                                                 uint32_t dst) const;
+  std::vector<std::shared_ptr<InetSocket>> LookupRaw(uint8_t proto, uint32_t src,
+                                                     uint32_t dst) const;
+  // Raw sockets an ICMP error about a packet from laddr to faddr of
+  // protocol `proto` concerns (rip_pcbnotify): protocol 0 or `proto`, and
+  // exactly these local and foreign addresses.
+  std::vector<std::shared_ptr<InetSocket>> LookupRawNotify(uint8_t proto, uint32_t laddr,
+                                                           uint32_t faddr) const;
 
   size_t size() const;
 

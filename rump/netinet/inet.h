@@ -1,37 +1,59 @@
 // Inet: the IPv4 component ("inet"; NetBSD's rumpnet_netinet). Attached
-// after NetStack, it puts the protocols on the interface layer's seams:
+// after NetStack, it registers the AF_INET family on the interface layer's
+// seams (rump/net/net_stack.h) the way any family does:
 //
-//  * Ethernet input (frames for our MAC, broadcast, IPv4 multicast; runts
-//    and frames for other MACs seen in promiscuous mode dropped) and ARP:
+//  * the AF_INET domain: its socket factory, its control routine (the
+//    IPv4 address ioctls, in_control: SIOCAIFADDR, SIOCDIFADDR,
+//    SIOCGIFALIAS, SIOCGIFADDR, ...; in_control.cc) and its loopback
+//    input; the addresses live in the interfaces' address records
+//    (in_ifaddr.h); lo0 gets 127.0.0.1/8 when the component attaches;
+//  * the IPv4 and ARP ethertypes, and interface events (routes and ARP
+//    caches follow interfaces; addresses are announced when an interface
+//    comes up);
+//  * ARP:
 //    one ArpCache per Ethernet interface, requests and replies answered
-//    for our own addresses only, gratuitous ARP when an address is added;
-//  * IPv4 input: every header field checked (bad packets counted in
-//    net.inet.ip.stats and dropped), link padding trimmed, options skipped,
-//    reassembly, local delivery to our addresses, directed and limited
-//    broadcast. There is no forwarding: packets for other hosts are counted
-//    (cantforward) and dropped, except that, as a router would, one whose
-//    TTL has run out (<= 1) is answered with ICMP time exceeded when
-//    net.inet.ip.forwarding is set (1 by default, as in NetBSD's rump
-//    kernels) and it did not come in a link-level multicast or broadcast;
-//  * IPv4 output: route lookup (RouteTable, longest prefix; interface routes
-//    follow addresses), source address selection, broadcast only with
-//    SO_BROADCAST (EACCES), fragmentation to the interface MTU (EMSGSIZE with
-//    DF), ARP resolution, local destinations looped through lo0;
-//  * ICMP: echo replies; port / protocol unreachable and time exceeded sent
-//    per RFC 1122 (never about ICMP errors, broadcasts or non-first
-//    fragments; at most icmperrppslim 100 a second); received errors passed
-//    to the UDP sockets they concern (ECONNREFUSED on a connected socket);
-//  * sockets: UDP (SOCK_DGRAM) and raw IP (SOCK_RAW) for AF_INET, through
-//    NetStack::SetSocketFactory (see inet_socket.h);
-//  * net.inet.ip.stats and net.inet.udp.stats sysctl nodes, and C++
-//    getters for every protocol's counters.
+//    for our own addresses only, gratuitous ARP when an address is added
+//    (if_arp.cc);
+//  * IPv4 input (ip_input.cc): every header field checked (bad packets
+//    counted in net.inet.ip.stats and dropped), link padding trimmed,
+//    options skipped, reassembly, local delivery to our addresses, directed
+//    and limited broadcast. Delivery goes through the protocol table
+//    (protosw.h) to the input registered for the packet's protocol, raw IP
+//    for those no one registered; a packet no one takes is counted
+//    (noproto) and, unless it came as a broadcast or multicast, answered
+//    with ICMP protocol unreachable. There is no forwarding: packets for
+//    other hosts are counted (cantforward) and dropped, except that, as a
+//    router would, one whose TTL has run out (<= 1) is answered with ICMP
+//    time exceeded when net.inet.ip.forwarding is set (1 by default, as in
+//    NetBSD's rump kernels) and it did not come in a link-level multicast
+//    or broadcast;
+//  * IPv4 output (ip_output.cc): route lookup (RouteTable, longest prefix;
+//    interface routes follow addresses), source address selection,
+//    broadcast only with SO_BROADCAST (EACCES), fragmentation to the
+//    interface MTU (EMSGSIZE with DF), ARP resolution, local destinations
+//    looped through lo0;
+//  * ICMP (ip_icmp.cc): echo replies; port / protocol unreachable and time
+//    exceeded sent per RFC 1122 (never about ICMP errors, broadcasts or
+//    non-first fragments; at most icmperrppslim 100 a second); a received
+//    error is handed, through the protocol table, to the control input of
+//    the protocol of the packet it quotes (UDP: ECONNREFUSED and friends on
+//    the connected socket; raw IP: NetBSD's rip_ctlinput), and the message
+//    itself to raw ICMP sockets;
+//  * the protocol table, in which the component registers ICMP, UDP
+//    (udp_usrreq.h), raw IP (raw_ip.h, the wildcard) and, until TCP
+//    exists, a SOCK_STREAM entry that makes protocol-less sockets;
+//    socket(AF_INET, ...) is answered from it;
+//  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
+//    and stats, net.inet.udp.stats; and C++ getters for every protocol's
+//    counters.
 //
 // Threads: input runs on the drivers' receive threads; packets looped back
 // through lo0 are queued and handled on the component's own thread (as
 // NetBSD's ipintr softint), so a sender never re-enters its own input; ARP
-// retries and reassembly timeouts run on the kernel's timer thread. No lock
-// is held while a frame is handed to Interface::Output or a datagram to
-// Socket::DeliverDatagram.
+// retries, reassembly timeouts and the protocols' slow and fast timeouts
+// run on the kernel's timer thread. No lock is held while a frame is
+// handed to Interface::Output, a datagram to Socket::DeliverDatagram or a
+// packet to a protocol's input.
 #ifndef RUMP_NETINET_INET_H_
 #define RUMP_NETINET_INET_H_
 
@@ -49,16 +71,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "rump/abi/in.h"
 #include "rump/kern/kernel.h"
 #include "rump/net/interface.h"
 #include "rump/net/net_stack.h"
 #include "rump/netinet/arp_cache.h"
+#include "rump/netinet/in_ifaddr.h"
 #include "rump/netinet/in_pcb.h"
 #include "rump/netinet/ip_header.h"
+#include "rump/netinet/protosw.h"
 #include "rump/netinet/rate_limit.h"
+#include "rump/netinet/raw_ip.h"
 #include "rump/netinet/reassembly.h"
 #include "rump/netinet/route_table.h"
 #include "rump/netinet/stats.h"
+#include "rump/netinet/udp_usrreq.h"
 
 namespace rump {
 
@@ -68,7 +95,8 @@ class Inet : public Component {
     inet::ArpConfig arp;
     inet::ReassemblyConfig reassembly;
     int icmp_error_pps = abi::kIcmpErrPpsLim;   // icmperrppslim
-    absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo
+    absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo, pr_slowtimo
+    absl::Duration fast_timer = absl::Milliseconds(200);  // pr_fasttimo
     size_t loopback_queue_max = 256;           // ipqmaxlen
   };
 
@@ -80,6 +108,20 @@ class Inet : public Component {
   // FailedPrecondition without a NetStack.
   absl::Status Attach(Kernel& kernel) override;
   void Detach(Kernel& kernel) override;
+
+  // --- addresses (what SIOCAIFADDR / SIOCDIFADDR do; usable directly)
+  // Adds or changes an address as SIOCAIFADDR does: `netmask` 0 means "not
+  // given" (the class netmask is used for a new address), `broadaddr` 0
+  // means "not given" (computed from the netmask).
+  absl::Status AddAddress(Interface& ifp, uint32_t addr, uint32_t netmask,
+                          uint32_t broadaddr);
+  // Removes an address (EADDRNOTAVAIL if the interface lacks it).
+  absl::Status DeleteAddress(Interface& ifp, uint32_t addr);
+
+  // --- sysctl values (net.inet.ip.*)
+  int ip_forwarding() const { return ip_forwarding_.load(); }
+  int ip_ttl() const { return ip_ttl_.load(); }
+  int ip_dad_count() const { return ip_dad_count_.load(); }
 
   // --- output
   struct OutputRequest {
@@ -117,8 +159,7 @@ class Inet : public Component {
   uint16_t NextIpId() { return uint16_t(ip_id_.fetch_add(1, std::memory_order_relaxed)); }
   int default_ttl() const;
 
-  // --- input (the NetStack hooks; public for tests)
-  void EtherInput(Interface& ifp, absl::Span<const uint8_t> frame);
+  // --- input (what the NetStack seams call; public for tests)
   void IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_broadcast);
   // Sends the ICMP error (type, code) about `offending` (a whole IP packet)
   // as icmp_error does, if RFC 1122 and the rate limit allow. `mtu` is the
@@ -126,30 +167,40 @@ class Inet : public Component {
   void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu = 0,
                      bool link_broadcast = false);
 
+  // --- protocols
+  // The protocol switch: ICMP, UDP, raw IP and the SOCK_STREAM placeholder
+  // are registered at construction.
+  const inet::ProtocolTable& protocols() const { return protocols_; }
+  // Adds a protocol (ProtocolTable::Register's errors), before or after
+  // Attach; its fast timeout, if it has one, starts the 200 ms fast timer.
+  absl::Status RegisterProtocol(inet::ProtoSwitch entry);
+  inet::Udp& udp() { return udp_; }
+  inet::RawIp& raw_ip() { return raw_; }
+
   // --- tables and counters
   inet::RouteTable& routes() { return routes_; }
-  inet::InPcbTable& udp_pcbs() { return udp_pcbs_; }
-  inet::InPcbTable& raw_pcbs() { return raw_pcbs_; }
+  inet::InPcbTable& udp_pcbs() { return udp_.pcbs(); }
+  inet::InPcbTable& raw_pcbs() { return raw_.pcbs(); }
   // The interface's ARP cache (nullptr for non-Ethernet or unknown ones).
   std::shared_ptr<inet::ArpCache> arp_cache(int ifindex);
   const inet::IpStats& ip_stats() const { return ip_stats_; }
   const inet::IcmpStats& icmp_stats() const { return icmp_stats_; }
-  const inet::UdpStats& udp_stats() const { return udp_stats_; }
+  const inet::UdpStats& udp_stats() const { return udp_.stats(); }
   const inet::ArpStats& arp_stats() const { return arp_stats_; }
   inet::IpStats& mutable_ip_stats() { return ip_stats_; }
-  inet::UdpStats& mutable_udp_stats() { return udp_stats_; }
+  inet::UdpStats& mutable_udp_stats() { return udp_.stats(); }
   const inet::Reassembler& reassembler() const { return reass_; }
   NetStack& net() const { return *net_; }
 
  private:
   // What input and output need to know about an interface, rebuilt on
-  // every interface event (SetInterfaceObserver).
+  // every interface event (NetStack::Subscribe).
   struct IfInfo {
     std::shared_ptr<Interface> ifp;
     int index = 0;
     bool loopback = false, ethernet = false, broadcast = false;
     inet::MacAddress mac{};
-    std::vector<Ipv4Address> addrs;
+    std::vector<inet::InAddress> addrs;
   };
   struct Snapshot {
     std::vector<IfInfo> ifs;
@@ -170,7 +221,6 @@ class Inet : public Component {
   static const IfInfo* FindIf(const Snapshot& snap, int index);
   static bool IsLocalIn(const Snapshot& snap, uint32_t addr);
   static bool IsBroadcastOn(const IfInfo& info, uint32_t addr);
-  void OnInterfaceEvent(Interface& ifp, NetStack::InterfaceEvent event);
 
   // Output below routing: to `next_hop` on interface `info`.
   absl::Status SendOnInterface(const IfInfo& info, uint32_t next_hop, bool link_broadcast,
@@ -182,23 +232,37 @@ class Inet : public Component {
   void ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_broadcast);
   void SendArp(const IfInfo& info, uint16_t op, const inet::MacAddress& dst_mac,
                const inet::MacAddress& tha, uint32_t spa, uint32_t tpa);
-  void Announce(Interface& ifp, const Ipv4Address& a);
-  void IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+  // The gratuitous ARP of arp_ifinit for `a`, and for every address of an
+  // interface that came up.
+  void Announce(Interface& ifp, const inet::InAddress& a);
+  void AnnounceAll(Interface& ifp);
+  // in_control (in_control.cc).
+  struct AliasRequest;
+  absl::Status Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data);
+  absl::Status AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& req);
+  // Takes the seams of NetStack, and gives them back.
+  absl::Status RegisterWithNet();
+  void UnregisterFromNet();
+  // The protocol entries the component starts with.
+  void RegisterProtocols();
+  // icmp_input: the ICMP entry's input.
+  bool IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
                  bool broadcast);
-  void UdpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
-                bool broadcast);
-  // rip_input; true if some socket took a copy.
-  bool RawInput(absl::Span<const uint8_t> packet, const inet::IpHeader& h);
-  void UdpCtlInput(int netbsd_errno, absl::Span<const uint8_t> inner);
   void LoopbackEnqueue(Interface& ifp, absl::Span<const uint8_t> packet);
   void LoopbackThread();
   void SlowTimer();
   void ScheduleSlowTimer();
+  void FastTimer();
+  void ScheduleFastTimer();  // if some protocol has a fast timeout
   absl::Status AddSysctlNodes(SysctlTree& tree);
 
   const Config config_;
   Kernel* kernel_ = nullptr;
   NetStack* net_ = nullptr;
+  int subscription_ = 0;  // NetStack::Subscribe handle; 0: none
+  std::atomic<int> ip_forwarding_{1};
+  std::atomic<int> ip_ttl_{abi::kIPDEFTTL};
+  std::atomic<int> ip_dad_count_{3};
   std::atomic<uint32_t> ip_id_;
 
   std::mutex resync_mu_;  // serializes Resync
@@ -211,13 +275,16 @@ class Inet : public Component {
   inet::RouteTable routes_;
   inet::Reassembler reass_;
   inet::RateLimiter icmp_limiter_;
-  inet::InPcbTable udp_pcbs_;
-  inet::InPcbTable raw_pcbs_;
 
   inet::IpStats ip_stats_;
   inet::IcmpStats icmp_stats_;
-  inet::UdpStats udp_stats_;
   inet::ArpStats arp_stats_;
+
+  // The transports, and the table through which input reaches them.
+  inet::Udp udp_;
+  inet::RawIp raw_;
+  inet::ProtocolTable protocols_;
+  absl::Status register_status_;  // RegisterProtocols' (Attach returns it)
 
   // The loopback queue (ipintrq) and its thread.
   std::mutex loop_mu_;
@@ -228,6 +295,7 @@ class Inet : public Component {
 
   std::mutex timer_mu_;
   bool detached_ = false;
+  bool fast_timer_scheduled_ = false;
 };
 
 }  // namespace rump

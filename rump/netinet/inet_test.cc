@@ -498,11 +498,11 @@ TEST_F(InetTest, InterfaceRoutesFollowAddressesAndState) {
   EXPECT_TRUE(has_route("10.0.0.77"));
   EXPECT_TRUE(has_route("127.0.0.5"));  // lo0's 127/8
   // A second address adds its network; removing it removes the route.
-  ASSERT_TRUE(a.net().AddIpv4Address(a.ifp(), Ip("192.168.50.1"), Ip("255.255.255.0"), 0).ok());
+  ASSERT_TRUE(a.inet().AddAddress(a.ifp(), Ip("192.168.50.1"), Ip("255.255.255.0"), 0).ok());
   EXPECT_TRUE(has_route("192.168.50.9"));
   auto r = a.inet().routes().Lookup(Ip("192.168.50.9"));
   EXPECT_EQ(r->ifaddr, Ip("192.168.50.1"));
-  ASSERT_TRUE(a.net().DeleteIpv4Address(a.ifp(), Ip("192.168.50.1")).ok());
+  ASSERT_TRUE(a.inet().DeleteAddress(a.ifp(), Ip("192.168.50.1")).ok());
   EXPECT_FALSE(has_route("192.168.50.9"));
   EXPECT_EQ(a.SendTo(s, Bytes("x"), "192.168.50.9", 9), -abi::kEHOSTUNREACH);
   // A default route through a gateway on the interface's network.

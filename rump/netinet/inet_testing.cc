@@ -70,12 +70,12 @@ Host::Host(const std::string& bus, const std::string& addr, const std::string& m
   kernel_ = std::move(*k);
   net_ = kernel_->Find<NetStack>();
   inet_ = kernel_->Find<Inet>();
-  auto unit = net_->CreateShmif(bus.c_str());
-  EXPECT_TRUE(unit.ok()) << unit.status();
-  if (!unit.ok()) return;
-  ifp_ = net_->FindInterface("shmif" + std::to_string(*unit));
+  auto ifp = net_->CreateNextInterface("shmif", bus.c_str());
+  EXPECT_TRUE(ifp.ok()) << ifp.status();
+  if (!ifp.ok()) return;
+  ifp_ = *ifp;
   addr_ = Ip(addr);
-  absl::Status s = net_->AddIpv4Address(*ifp_, addr_, Ip(mask), 0);
+  absl::Status s = inet_->AddAddress(*ifp_, addr_, Ip(mask), 0);
   EXPECT_TRUE(s.ok()) << s;
 }
 

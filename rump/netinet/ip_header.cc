@@ -118,13 +118,6 @@ std::vector<uint8_t> BuildArpFrame(const MacAddress& dst, const MacAddress& src,
   return f;
 }
 
-void WriteEtherHeader(uint8_t* out, const MacAddress& dst, const MacAddress& src,
-                      uint16_t type) {
-  std::memcpy(out, dst.data(), 6);
-  std::memcpy(out + 6, src.data(), 6);
-  Put16(out + 12, type);
-}
-
 MacAddress MulticastMac(uint32_t group) {
   const uint32_t g = ntohl(group);
   return MacAddress{0x01, 0x00, 0x5e, uint8_t((g >> 16) & 0x7f), uint8_t(g >> 8),

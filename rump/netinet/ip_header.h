@@ -8,15 +8,16 @@
 #include <cstdint>
 #include <vector>
 
-#include <array>
-
 #include "absl/types/span.h"
+#include "rump/net/ether.h"
 
 namespace rump::inet {
 
-// The same type as rump::MacAddress (rump/net/ether.h).
-using MacAddress = std::array<uint8_t, 6>;
-inline constexpr MacAddress kBroadcastMac = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+// Ethernet framing is rump/net/ether.h's.
+using rump::MacAddress;
+using rump::kEtherHeaderLen;
+using rump::WriteEtherHeader;
+inline constexpr MacAddress kBroadcastMac = rump::kEtherBroadcast;
 // Ethernet types and ARP fields (RFC 826, RFC 894).
 inline constexpr uint16_t kEtherTypeIp = 0x0800;
 inline constexpr uint16_t kEtherTypeArp = 0x0806;
@@ -104,10 +105,6 @@ std::vector<uint8_t> BuildArpFrame(const MacAddress& dst, const MacAddress& src,
                                    const ArpPacket& p);
 
 // --- Ethernet
-inline constexpr size_t kEtherHeaderLen = 14;
-// Writes an Ethernet header at `out` (14 bytes).
-void WriteEtherHeader(uint8_t* out, const MacAddress& dst, const MacAddress& src,
-                      uint16_t type);
 // The Ethernet multicast address of an IPv4 group (RFC 1112 6.4).
 MacAddress MulticastMac(uint32_t group);
 

@@ -130,7 +130,7 @@ TEST_F(MalformedTest, BadIpHeadersAreCountedAndDropped) {
   // A runt cannot cross the bus (the driver refuses it); hand it over.
   const uint64_t ierr = b_->ifp().stats().ierrors;
   const uint8_t runt[10] = {};
-  b_->inet().EtherInput(b_->ifp(), runt);
+  b_->ifp().Input(runt);
   EXPECT_EQ(b_->ifp().stats().ierrors, ierr + 1);
   ExpectPingWorks();
   EXPECT_EQ(IpStat(abi::kIpStatToosmall), 1u);

@@ -1,7 +1,8 @@
 // Protocol statistics as netstat -s shows them: arrays of 64-bit counters,
-// incremented from any thread without locks, read as a snapshot. The IP
-// and UDP arrays are in NetBSD's order (abi::IpStatIndex, UdpStatIndex) so
-// net.inet.ip.stats / net.inet.udp.stats return them as they are.
+// incremented (and rarely decremented) from any thread without locks, read
+// as a snapshot. The IP and UDP arrays are in NetBSD's order
+// (abi::IpStatIndex, UdpStatIndex) so net.inet.ip.stats / net.inet.udp.stats
+// return them as they are.
 #ifndef RUMP_NETINET_STATS_H_
 #define RUMP_NETINET_STATS_H_
 
@@ -20,6 +21,10 @@ class Counters {
  public:
   void Inc(int i, uint64_t n = 1) {
     if (i >= 0 && size_t(i) < N) c_[i].fetch_add(n, std::memory_order_relaxed);
+  }
+  // Takes back an Inc (NetBSD's *_STATDEC).
+  void Dec(int i, uint64_t n = 1) {
+    if (i >= 0 && size_t(i) < N) c_[i].fetch_sub(n, std::memory_order_relaxed);
   }
   uint64_t Get(int i) const {
     return (i >= 0 && size_t(i) < N) ? c_[i].load(std::memory_order_relaxed) : 0;

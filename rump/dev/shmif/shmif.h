@@ -7,7 +7,7 @@
 // interface:
 //  * has MAC b2:a0:xx:xx:xx:xx (4 random bytes), flags
 //    BROADCAST|SIMPLEX|MULTICAST at creation, MTU 1500;
-//  * gets its bus at creation (NetStack::CreateShmif) or with SIOCSLINKSTR,
+//  * gets its bus at creation (NetStack::CreateNextInterface) or with SIOCSLINKSTR,
 //    loses it with IFLINKSTR_UNSET, reports it with SIOCGLINKSTR (NetBSD's
 //    errno rules), and fails to come up without one (ENXIO);
 //  * has media "Ethernet autoselect" (link up while running) and "Ethernet

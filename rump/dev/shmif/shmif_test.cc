@@ -45,10 +45,17 @@ std::string TempPath(const std::string& name) {
   return absl::StrCat(::testing::TempDir(), "/", name, "-", getpid(), "-", n++);
 }
 
-// A kernel with NetStack + Shmif and an AF_INET socket.
+// rump_pub_shmif_create's core: shmif<N> on the bus at `path`; N.
+absl::StatusOr<int> CreateShmif(NetStack& net, const char* path) {
+  absl::StatusOr<std::shared_ptr<Interface>> ifp = net.CreateNextInterface("shmif", path);
+  if (!ifp.ok()) return ifp.status();
+  return (*ifp)->unit();
+}
+
+// A kernel with NetStack + Shmif + Inet and an AF_INET socket.
 struct Host {
   Host() {
-    auto fs = ComponentsFor({"rumpnet_shmif"});
+    auto fs = ComponentsFor({"rumpnet_shmif", "rumpnet_netinet"});
     EXPECT_TRUE(fs.ok()) << fs.status();
     KernelOptions o;
     o.components = *fs;
@@ -119,10 +126,10 @@ std::vector<uint8_t> Mac(const Interface& ifp) { return ifp.lladdr(); }
 
 TEST(ShmifTest, CreationFollowsNetBsd) {
   Host h;
-  auto u0 = h.net->CreateShmif(nullptr);
+  auto u0 = CreateShmif(*h.net, nullptr);
   ASSERT_TRUE(u0.ok()) << u0.status();
   EXPECT_EQ(*u0, 0);
-  EXPECT_EQ(*h.net->CreateShmif(nullptr), 1);
+  EXPECT_EQ(*CreateShmif(*h.net, nullptr), 1);
   EXPECT_EQ(h.Flags("shmif0"), 0x8802);  // BROADCAST|SIMPLEX|MULTICAST
   Buf r = Ifreq("shmif0");
   ASSERT_EQ(h.Ioctl(abi::kSIOCGIFMTU, r), 0);
@@ -152,11 +159,11 @@ TEST(ShmifTest, CreationFollowsNetBsd) {
   // Lowest free unit, explicit units, duplicates, missing ones.
   Buf c = Ifreq("shmif0");
   ASSERT_EQ(h.Ioctl(abi::kSIOCIFDESTROY, c), 0);
-  EXPECT_EQ(*h.net->CreateShmif(nullptr), 0);
+  EXPECT_EQ(*CreateShmif(*h.net, nullptr), 0);
   c = Ifreq("shmif5");
   ASSERT_EQ(h.Ioctl(abi::kSIOCIFCREATE, c), 0);
   EXPECT_EQ(h.Flags("shmif5"), 0x8802);
-  EXPECT_EQ(*h.net->CreateShmif(nullptr), 2);
+  EXPECT_EQ(*CreateShmif(*h.net, nullptr), 2);
   c = Ifreq("shmif1");
   EXPECT_EQ(h.Ioctl(abi::kSIOCIFCREATE, c), abi::kEEXIST);
   c = Ifreq("shmif9");
@@ -167,23 +174,23 @@ TEST(ShmifTest, CreationFollowsNetBsd) {
 
 TEST(ShmifTest, BusErrorsAtCreation) {
   Host h;
-  auto s = h.net->CreateShmif("");
+  auto s = CreateShmif(*h.net, "");
   EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOENT);
-  s = h.net->CreateShmif("/nonexistent-dir/bus");
+  s = CreateShmif(*h.net, "/nonexistent-dir/bus");
   EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOENT);
-  s = h.net->CreateShmif(::testing::TempDir().c_str());  // a directory
+  s = CreateShmif(*h.net, ::testing::TempDir().c_str());  // a directory
   EXPECT_EQ(abi::ToErrno(s.status()), abi::kEISDIR);
   const std::string junk = TempPath("junk");
   std::ofstream(junk) << "this is not a shmif bus";
-  s = h.net->CreateShmif(junk.c_str());
+  s = CreateShmif(*h.net, junk.c_str());
   EXPECT_EQ(abi::ToErrno(s.status()), abi::kENOEXEC);
   EXPECT_EQ(h.If("shmif0"), nullptr);  // failures leave no interface behind
-  EXPECT_EQ(*h.net->CreateShmif(TempPath("bus").c_str()), 0);
+  EXPECT_EQ(*CreateShmif(*h.net, TempPath("bus").c_str()), 0);
 }
 
 TEST(ShmifTest, UpWithoutBusIsEnxioAndLeavesUpSet) {
   Host h;
-  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  ASSERT_TRUE(CreateShmif(*h.net, nullptr).ok());
   EXPECT_EQ(h.Up("shmif0"), abi::kENXIO);
   EXPECT_EQ(h.Flags("shmif0"), 0x8803);  // as NetBSD: UP, not RUNNING
   EXPECT_EQ(h.SetLinkStr("shmif0", TempPath("bus")), abi::kEBUSY);
@@ -197,7 +204,7 @@ TEST(ShmifTest, UpWithoutBusIsEnxioAndLeavesUpSet) {
 
 TEST(ShmifTest, LinkStrRules) {
   Host h;
-  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  ASSERT_TRUE(CreateShmif(*h.net, nullptr).ok());
   Buf g(abi::kIfdrvSize);
   g.Name("shmif0").Set<uint64_t>(abi::kIfdCmdOff, abi::kIFLINKSTR_QUERYLEN);
   EXPECT_EQ(h.Ioctl(abi::kSIOCGLINKSTR, g), abi::kENOENT);  // no bus yet
@@ -250,17 +257,18 @@ TEST(ShmifTest, TwoKernelsOnOneBus) {
   std::mutex mu;  // before the hosts: B's receive thread uses them till the end
   int hooked = 0;
   Host a, b;
-  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
-  ASSERT_EQ(*b.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*a.net, path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*b.net, path.c_str()), 0);
   ASSERT_EQ(a.Up("shmif0"), 0);
   ASSERT_EQ(b.Up("shmif0"), 0);
   EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUp);
   EXPECT_TRUE(BusFrames(path).empty());  // up alone sends nothing
 
-  b.net->SetEtherInput([&](Interface& ifp, absl::Span<const uint8_t> frame) {
+  // B's ARP input is the test's (in place of inet's).
+  b.net->SetEtherTypeInput(0x0806, [&](Interface& ifp, absl::Span<const uint8_t> arp, bool) {
     std::lock_guard<std::mutex> lock(mu);
     EXPECT_EQ(ifp.name(), "shmif0");
-    EXPECT_EQ(frame.size(), 42u);
+    EXPECT_EQ(arp.size(), 28u);  // the 42-byte frame after its Ethernet header
     ++hooked;
   });
   ASSERT_EQ(a.AddAddr("shmif0", "10.0.0.1", "255.255.255.0"), 0);
@@ -296,7 +304,7 @@ TEST(ShmifTest, TwoKernelsOnOneBus) {
   const InterfaceStats sa = ia->stats();
   EXPECT_EQ(sa.ibytes, 42u);
   EXPECT_EQ(sa.imcasts, 1u);
-  EXPECT_EQ(sa.noproto, 1u);  // nothing above the interface layer in A
+  EXPECT_EQ(sa.noproto, 0u);  // A's inet took B's announcement
   EXPECT_EQ(sa.opackets, 1u);
   EXPECT_EQ(sa.obytes, 42u);
   EXPECT_EQ(sa.omcasts, 1u);
@@ -327,7 +335,7 @@ TEST(ShmifTest, TwoKernelsOnOneBus) {
 
 TEST(ShmifTest, IfListAsRumpServerAnswersIt) {
   Host h;
-  ASSERT_EQ(*h.net->CreateShmif(TempPath("bus").c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*h.net, TempPath("bus").c_str()), 0);
   ASSERT_EQ(h.Up("shmif0"), 0);
   size_t estimate = 0;
   ASSERT_EQ(testing::Sysctl(*h.kernel, {4, 34, 0, 0, 5, 0}, nullptr, &estimate, true), 0);
@@ -385,8 +393,8 @@ TEST(ShmifTest, IfListAsRumpServerAnswersIt) {
 TEST(ShmifTest, MediaAndLinkState) {
   const std::string path = TempPath("bus");
   Host a, b;
-  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
-  ASSERT_EQ(*b.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*a.net, path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*b.net, path.c_str()), 0);
   EXPECT_EQ(a.LinkState("shmif0"), abi::kLinkStateUnknown);  // has a bus, not running
   ASSERT_EQ(a.Up("shmif0"), 0);
   ASSERT_EQ(b.Up("shmif0"), 0);
@@ -450,7 +458,7 @@ TEST(ShmifTest, MediaAndLinkState) {
 TEST(ShmifTest, ReceiveFilterAndPromiscuousMode) {
   const std::string path = TempPath("bus");
   Host a;
-  ASSERT_EQ(*a.net->CreateShmif(path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*a.net, path.c_str()), 0);
   ASSERT_EQ(a.Up("shmif0"), 0);
   auto ia = a.If("shmif0");
   auto peer = shmif::Bus::Attach(path);
@@ -501,7 +509,7 @@ TEST(ShmifTest, ReceiveFilterAndPromiscuousMode) {
 
 TEST(ShmifTest, MtuRulesForEthernet) {
   Host h;
-  ASSERT_TRUE(h.net->CreateShmif(nullptr).ok());
+  ASSERT_TRUE(CreateShmif(*h.net, nullptr).ok());
   Buf r = Ifreq("shmif0");
   for (int bad : {45, 1501, 0, -1, 9000}) {
     r.Set<int32_t>(abi::kIfrMtuOff, bad);
@@ -523,7 +531,7 @@ TEST(ShmifTest, DestroyingUpInterfacesAndKernelsJoinsThreads) {
   const std::string path = TempPath("bus");
   {
     Host h;
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(*h.net->CreateShmif(path.c_str()), i);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(*CreateShmif(*h.net, path.c_str()), i);
     for (const char* n : {"shmif0", "shmif1", "shmif2"}) ASSERT_EQ(h.Up(n), 0);
     ASSERT_EQ(h.AddAddr("shmif1", "10.0.0.1", nullptr), 0);
     Buf d = Ifreq("shmif2");
@@ -532,7 +540,7 @@ TEST(ShmifTest, DestroyingUpInterfacesAndKernelsJoinsThreads) {
   }
   {
     Host h;
-    ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
+    ASSERT_EQ(*CreateShmif(*h.net, path.c_str()), 0);
     ASSERT_EQ(h.Up("shmif0"), 0);
     h.kernel->Halt(0);
     EXPECT_EQ(h.Flags("shmif0") & abi::kIFF_RUNNING, 0);
@@ -545,7 +553,7 @@ TEST(ShmifTest, DestroyingUpInterfacesAndKernelsJoinsThreads) {
     threads.emplace_back([&path] {
       for (int i = 0; i < 5; ++i) {
         Host h;
-        ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
+        ASSERT_EQ(*CreateShmif(*h.net, path.c_str()), 0);
         ASSERT_EQ(h.Up("shmif0"), 0);
         ASSERT_EQ(h.AddAddr("shmif0", "10.1.0.1", nullptr), 0);
       }
@@ -557,8 +565,8 @@ TEST(ShmifTest, DestroyingUpInterfacesAndKernelsJoinsThreads) {
 TEST(ShmifTest, GarbageIoctlsNeverCrash) {
   const std::string path = TempPath("bus");
   Host h;
-  ASSERT_EQ(*h.net->CreateShmif(path.c_str()), 0);
-  ASSERT_EQ(*h.net->CreateShmif(nullptr), 1);
+  ASSERT_EQ(*CreateShmif(*h.net, path.c_str()), 0);
+  ASSERT_EQ(*CreateShmif(*h.net, nullptr), 1);
   testing::FuzzInterfaceIoctls(*h.kernel, {"lo0", "shmif0", "shmif1", "shmif2", "2"}, 20000,
                                7);
   testing::FuzzInterfaceIoctls(*h.kernel, {"shmif0"}, 5000, 8);

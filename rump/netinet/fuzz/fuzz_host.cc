@@ -251,9 +251,9 @@ FuzzedHost::FuzzedHost() : tap_(std::make_shared<WireTap>()), recv_buf_(0x10000)
   absl::StatusOr<std::shared_ptr<Interface>> ifp = net_->CreateInterface("fuzz0");
   Require(ifp.ok(), "create fuzz0");
   ifp_ = std::move(*ifp);
-  Require(net_->AddIpv4Address(*ifp_, htonl(kHostAddr), htonl(kHostNetmask), 0).ok(),
+  Require(inet_->AddAddress(*ifp_, htonl(kHostAddr), htonl(kHostNetmask), 0).ok(),
           "add 10.0.0.1/24");
-  Require(net_->AddIpv4Address(*ifp_, htonl(kAliasAddr), htonl(kAliasNetmask), 0).ok(),
+  Require(inet_->AddAddress(*ifp_, htonl(kAliasAddr), htonl(kAliasNetmask), 0).ok(),
           "add 192.168.7.1/16");
   Require(net_->SetFlags(*ifp_, ifp_->flags() | abi::kIFF_UP).ok() && ifp_->up_and_running(),
           "bring fuzz0 up");
