@@ -1,7 +1,7 @@
 // Wire formats of IPv4 (RFC 791), UDP (RFC 768), ICMP (RFC 792) and ARP
 // over Ethernet (RFC 826): parsing that validates every field it reads,
 // and builders. Addresses are kept in network order (as on the wire, as in
-// sockaddr_in and Ipv4Address); lengths, ids and ports in host order.
+// sockaddr_in and inet::InAddress); lengths, ids and ports in host order.
 #ifndef RUMP_NETINET_IP_HEADER_H_
 #define RUMP_NETINET_IP_HEADER_H_
 
