@@ -887,12 +887,19 @@ void Session::Release() {
   std::shared_ptr<rump::Process> p;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (released_) return;
-    released_ = true;
+    if (releasing_) return;
+    releasing_ = true;
     p = std::move(process_);
   }
   if (p != nullptr) host_->kernel().ReleaseProcess(p->pid());
-  host_->ReleaseSlot();
+  {
+    // The slot goes back and released_ turns true in one critical section
+    // (our lock, then the host's: the host never calls into a session), so
+    // whoever sees one of them sees the other, and the process gone.
+    std::lock_guard<std::mutex> lock(mu_);
+    host_->ReleaseSlot();
+    released_ = true;
+  }
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": disconnected",
                             p != nullptr ? absl::StrCat(", pid ", p->pid(), " released") : ""));

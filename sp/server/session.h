@@ -288,6 +288,7 @@ class Session final : public transport::Receiver,
   // release) and the state.
   std::shared_ptr<rump::Process> process() const;
   bool running() const;
+  // True once the process and the slot have both been given back.
   bool released() const;
   // The process name (the handshake's, or the last EXEC's; EXEC also
   // renames the kernel process).
@@ -363,11 +364,13 @@ class Session final : public transport::Receiver,
   const std::shared_ptr<transport::Connection> conn_;
   RemoteUserMemory memory_;
 
+  // Taken before the host's lock when both are held (Release).
   mutable std::mutex mu_;
   std::condition_variable cv_;  // answers to pending requests; disconnect
   State state_ = State::kNew;
   bool closing_ = false;        // we asked the transport to close
-  bool released_ = false;
+  bool releasing_ = false;      // Release() has begun (it runs once)
+  bool released_ = false;       // ... and gave back the process and slot
   std::shared_ptr<rump::Process> process_;
   std::string comm_;
   size_t in_flight_ = 0;        // calls (and the exec) running
