@@ -47,8 +47,9 @@ void ReadOption(uint8_t kind, absl::Span<const uint8_t> opt, TcpOptions* out) {
       break;
     case kTcpOptSack: {
       // 2 + 8n bytes; n is at most 4 because options are at most 40 bytes.
+      // A second SACK option adds its blocks (NetBSD processes each one);
+      // together they cannot exceed 4 either.
       if (len < 10 || (len - 2) % 8 != 0) break;
-      out->sack_blocks.clear();
       for (size_t off = 2; off + 8 <= len; off += 8) {
         out->sack_blocks.push_back(SackBlock{TcpSeq(Get32(p + off)), TcpSeq(Get32(p + off + 4))});
       }

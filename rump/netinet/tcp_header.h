@@ -92,7 +92,7 @@ struct TcpOptions {
   std::optional<uint8_t> window_shift;  // at most 14
   bool sack_permitted = false;
   std::optional<TcpTimestamps> timestamps;
-  std::vector<SackBlock> sack_blocks;   // at most 4, as received
+  std::vector<SackBlock> sack_blocks;   // at most 4, in the order received
   // Parsing stopped at an option whose length byte was missing, below 2
   // or beyond the options (never set by a builder's input).
   bool truncated = false;

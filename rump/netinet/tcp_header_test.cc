@@ -253,7 +253,8 @@ TcpOptions Options(std::vector<uint8_t> bytes) {
   EXPECT_TRUE(s.ok()) << s.status();
   if (!s.ok()) return {};
   EXPECT_EQ(s->payload.size(), 1u);
-  // The bare parser agrees on the exact bytes (no padding to hide behind).
+  // The bare parser reads the same bytes the same way.
+  EXPECT_EQ(ParseTcpOptions(bytes), s->options);
   return s->options;
 }
 
@@ -362,6 +363,27 @@ TEST(TcpOptionsTest, SackBlocks) {
   std::vector<uint8_t> four = {kTcpOptSack, 34};
   for (int i = 0; i < 32; ++i) four.push_back(uint8_t(i));
   EXPECT_EQ(Options(four).sack_blocks.size(), 4u);
+}
+
+TEST(TcpOptionsTest, TwoSackOptionsAddUp) {
+  TcpOptions o = Options({kTcpOptSack, 10, 0, 0, 0, 1, 0, 0, 0, 2,
+                          kTcpOptSack, 10, 0, 0, 0, 5, 0, 0, 0, 6});
+  EXPECT_EQ(o.sack_blocks,
+            (std::vector<SackBlock>{{TcpSeq(1), TcpSeq(2)}, {TcpSeq(5), TcpSeq(6)}}));
+}
+
+TEST(TcpOptionsTest, LinuxSynLayout) {
+  // What a Linux SYN carries: MSS, SACK-permitted, timestamps, NOP, window
+  // scale; 20 bytes, no padding.
+  TcpOptions o = Options({0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x00, 0x0f, 0x42, 0x40,
+                          0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07});
+  EXPECT_EQ(o.mss, 1460);
+  EXPECT_TRUE(o.sack_permitted);
+  ASSERT_TRUE(o.timestamps.has_value());
+  EXPECT_EQ(o.timestamps->value, 1000000u);
+  EXPECT_EQ(o.timestamps->echo, 0u);
+  EXPECT_EQ(o.window_shift, 7);
+  EXPECT_FALSE(o.truncated);
 }
 
 TEST(TcpOptionsTest, TimestampsAndMss) {
