@@ -106,6 +106,16 @@ TcpReassemblyQueue::Insertion TcpReassemblyQueue::Insert(TcpSeq rcv_nxt, TcpSeq 
     last = std::find_if(first, blocks_.end(), [&](const Block& b) { return b.start > end; });
   }
   if (fresh == 0) return result;
+  result.new_bytes = fresh;
+
+  // The usual case: segments after a hole arrive in order and extend one
+  // held block at its end. Append without copying the block.
+  if (last - first == 1 && first->start <= start) {
+    const size_t skip = SeqLength(start, first->end());
+    first->data.insert(first->data.end(), data.begin() + skip, data.end());
+    bytes_ += fresh;
+    return result;
+  }
 
   // One block from the earliest to the latest byte of the newcomer and
   // the blocks it meets: the newcomer's bytes first, the held ones over
@@ -127,7 +137,6 @@ TcpReassemblyQueue::Insertion TcpReassemblyQueue::Insert(TcpSeq rcv_nxt, TcpSeq 
     replaced += it->data.size();
   }
   bytes_ = bytes_ - replaced + merged.data.size();
-  result.new_bytes = fresh;
   auto at = blocks_.erase(first, last);
   blocks_.insert(at, std::move(merged));
   return result;

@@ -18,8 +18,10 @@
 //    segment that starts at or before RCV.NXT: it is always taken, because
 //    it is what lets the queue drain (the caller's next TakeContiguous
 //    removes at least it);
-//  * data more than 2^30 (the largest window, RFC 7323 2.2) past RCV.NXT
-//    is refused as out of window and never held;
+//  * a segment that reaches more than 2^30 (the largest window, RFC 7323
+//    2.2) past RCV.NXT is refused as out of window and never held (the
+//    caller trims segments to its window before; this guards the modular
+//    comparisons);
 //  * a FIN occupies the sequence number after its segment's data. The
 //    first FIN seen fixes the end of the stream: data beyond it (and a
 //    later FIN elsewhere) is ignored, and held data beyond it is trimmed.

@@ -136,6 +136,23 @@ TEST(TcpReassTest, OverlapOnOneSide) {
   EXPECT_TRUE(r.DeliveredIsStream(220));
 }
 
+TEST(TcpReassTest, InOrderAfterAHole) {
+  // The common case: one segment lost, the following ones extend one block.
+  Receiver r(0);
+  for (uint32_t i = 1; i < 50; ++i) {
+    TcpReassemblyQueue::Insertion ins = r.Offer(i * 100, 100);
+    ASSERT_EQ(ins.new_bytes, 100u);
+    ASSERT_EQ(r.queue.segments(), 1u);
+  }
+  // A partial overlap with the block's tail.
+  TcpReassemblyQueue::Insertion ins = r.Offer(4950, 100);
+  EXPECT_EQ(ins.new_bytes, 50u);
+  EXPECT_EQ(ins.duplicate_bytes, 50u);
+  EXPECT_EQ(r.queue.bytes(), 4950u);
+  r.Offer(0, 100);
+  EXPECT_TRUE(r.DeliveredIsStream(5050));
+}
+
 TEST(TcpReassTest, Duplicates) {
   Receiver r(0);
   r.Offer(100, 100);
