@@ -5,11 +5,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "rump/abi/socket.h"
 #include "rump/netinet/checksum.h"
 #include "rump/netinet/ip_header.h"
 
 namespace rump::inet {
 namespace {
+
+constexpr uint8_t kTcpProtocol = abi::kIPPROTO_TCP;
 
 uint32_t Get32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
@@ -85,7 +88,7 @@ TcpOptions ParseTcpOptions(absl::Span<const uint8_t> options) {
 }
 
 uint16_t TcpChecksum(uint32_t src, uint32_t dst, absl::Span<const uint8_t> segment) {
-  uint64_t sum = PseudoHeaderSum(src, dst, kIpProtoTcp, uint16_t(segment.size()));
+  uint64_t sum = PseudoHeaderSum(src, dst, kTcpProtocol, uint16_t(segment.size()));
   if (segment.size() < kChecksumOffset + 2) return ChecksumFinish(ChecksumAdd(sum, segment));
   sum = ChecksumAdd(sum, segment.subspan(0, kChecksumOffset));
   sum = ChecksumAdd(sum, segment.subspan(kChecksumOffset + 2));
@@ -114,7 +117,7 @@ absl::StatusOr<TcpSegment> ParseTcpSegment(absl::Span<const uint8_t> segment, ui
                                                    "-byte segment"));
   }
   const uint64_t sum =
-      ChecksumAdd(PseudoHeaderSum(src, dst, kIpProtoTcp, uint16_t(segment.size())), segment);
+      ChecksumAdd(PseudoHeaderSum(src, dst, kTcpProtocol, uint16_t(segment.size())), segment);
   if (ChecksumFinish(sum) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "tcp: bad checksum 0x", absl::Hex(Get16(p + kChecksumOffset)), ", expected 0x",

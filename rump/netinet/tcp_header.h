@@ -67,7 +67,6 @@ inline constexpr size_t kTcpOptLenWindowScale = 3;
 inline constexpr size_t kTcpOptLenSackPermitted = 2;
 inline constexpr size_t kTcpOptLenTimestamps = 10;
 
-inline constexpr uint8_t kIpProtoTcp = 6;
 inline constexpr size_t kTcpHeaderLen = 20;       // without options
 inline constexpr size_t kTcpMaxOptionsLen = 40;   // MAX_TCPOPTLEN
 inline constexpr uint8_t kTcpMaxWindowShift = 14; // TCP_MAX_WINSHIFT
