@@ -31,6 +31,16 @@ inline void Put16(uint8_t* p, uint16_t v) {
   p[0] = uint8_t(v >> 8);
   p[1] = uint8_t(v);
 }
+// Big-endian 32-bit fields (TCP's sequence numbers, timestamps).
+inline uint32_t Get32(const uint8_t* p) {
+  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
+}
+inline void Put32(uint8_t* p, uint32_t v) {
+  p[0] = uint8_t(v >> 24);
+  p[1] = uint8_t(v >> 16);
+  p[2] = uint8_t(v >> 8);
+  p[3] = uint8_t(v);
+}
 uint32_t GetAddr(const uint8_t* p);         // 4 bytes as stored (network order)
 void PutAddr(uint8_t* p, uint32_t addr);    // network order
 

@@ -14,16 +14,6 @@ namespace {
 
 constexpr uint8_t kTcpProtocol = abi::kIPPROTO_TCP;
 
-uint32_t Get32(const uint8_t* p) {
-  return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-}
-void Put32(uint8_t* p, uint32_t v) {
-  p[0] = uint8_t(v >> 24);
-  p[1] = uint8_t(v >> 16);
-  p[2] = uint8_t(v >> 8);
-  p[3] = uint8_t(v);
-}
-
 // The longest segment whose length the pseudo-header can carry.
 constexpr size_t kMaxSegmentLen = 0xffff;
 // The longest that fits in an IPv4 datagram with a 20-byte header.
