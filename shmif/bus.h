@@ -129,6 +129,9 @@ class Bus {
   uint64_t sender_id() const { return sender_id_; }
   const std::string& path() const { return path_; }
   BusStats stats() const;
+  // stats().overruns alone: one relaxed load, cheap enough to read after
+  // every frame (the shmif driver counts laps as input errors).
+  uint64_t overruns() const { return overruns_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr size_t kStagingBytes = 64 * 1024;

@@ -90,6 +90,24 @@ TEST(BusTest, FramesFlowBothWaysButNotBackToSender) {
   EXPECT_EQ((*a)->stats().frames_received, 10u);
 }
 
+TEST(BusTest, AReceiverLappedByTheRingCountsTheOverrun) {
+  const std::string path = TempPath("lapped.bus");
+  unlink(path.c_str());
+  auto a = Bus::Attach(path);
+  auto b = Bus::Attach(path);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ((*b)->overruns(), 0u);
+  // Three times the ring's size while b reads nothing.
+  const size_t frames = 3 * kBusSize / kMaxFrameLen;
+  for (uint32_t i = 0; i < frames; ++i) ASSERT_TRUE((*a)->Send(MakeFrame(kMaxFrameLen, i)).ok());
+  std::vector<uint8_t> buf(kMaxFrameLen);
+  auto got = (*b)->Receive(absl::MakeSpan(buf), absl::Seconds(60));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_GE((*b)->overruns(), 1u);
+  EXPECT_EQ((*b)->overruns(), (*b)->stats().overruns);
+  EXPECT_EQ((*a)->overruns(), 0u);
+}
+
 TEST(BusTest, BlockedReceiveWakesOnSendFromAnotherThread) {
   const std::string path = TempPath("wake.bus");
   unlink(path.c_str());

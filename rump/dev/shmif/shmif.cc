@@ -143,13 +143,13 @@ class ShmifDriver final : public InterfaceDriver {
  private:
   void ReceiveLoop(Interface& ifp, shmif::Bus& bus) {
     std::vector<uint8_t> buf(shmif::kMaxFrameLen);
-    uint64_t overruns = bus.stats().overruns;
+    uint64_t overruns = bus.overruns();
     while (!stop_.load()) {
       absl::StatusOr<shmif::ReceivedFrame> r =
           bus.Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
       // Each time the ring lapped this receiver (frames lost before it
       // could read them) is an input error of the interface.
-      if (const uint64_t now = bus.stats().overruns; now != overruns) {
+      if (const uint64_t now = bus.overruns(); now != overruns) {
         for (; overruns < now; ++overruns) ifp.CountInputError();
       }
       if (!r.ok()) {
