@@ -21,6 +21,27 @@
 
 namespace rump {
 
+SysctlLeaf SysctlIntLeaf(std::atomic<int>* value, std::string description,
+                         std::function<bool(int)> check) {
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kInt;
+  leaf.writable = true;
+  leaf.description = std::move(description);
+  leaf.read = [value] {
+    const int v = value->load();
+    return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
+  };
+  leaf.write = [value, check](absl::string_view bytes) -> absl::Status {
+    int v = 0;
+    if (bytes.size() != sizeof(v)) return abi::Errno(abi::kEINVAL);
+    std::memcpy(&v, bytes.data(), sizeof(v));
+    if (check && !check(v)) return abi::Errno(abi::kEINVAL);
+    value->store(v);
+    return absl::OkStatus();
+  };
+  return leaf;
+}
+
 using abi::Errno;
 
 struct SysctlTree::Node {

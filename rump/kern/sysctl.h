@@ -35,6 +35,7 @@
 #ifndef RUMP_KERN_SYSCTL_H_
 #define RUMP_KERN_SYSCTL_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -105,6 +106,12 @@ struct SysctlRequest {
 };
 using SysctlRequestHandler =
     std::function<absl::StatusOr<std::string>(SyscallContext& ctx, const SysctlRequest& req)>;
+
+// A writable int leaf whose value lives in `value` (read and written
+// atomically); `check`, when given, vets a value written (EINVAL when it
+// says no, and for a value that is not 4 bytes).
+SysctlLeaf SysctlIntLeaf(std::atomic<int>* value, std::string description,
+                         std::function<bool(int)> check = nullptr);
 
 class SysctlTree {
  public:

@@ -1236,6 +1236,16 @@ bool Socket::broadcast_allowed() const {
   return (state_->options & abi::kSO_BROADCAST) != 0;
 }
 
+bool Socket::keep_alive() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return (state_->options & abi::kSO_KEEPALIVE) != 0;
+}
+
+int Socket::linger_seconds() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return (state_->options & abi::kSO_LINGER) != 0 ? state_->linger : -1;
+}
+
 bool Socket::dont_route() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return (state_->options & abi::kSO_DONTROUTE) != 0;

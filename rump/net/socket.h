@@ -416,6 +416,9 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   bool reuse_port() const;
   bool broadcast_allowed() const;
   bool dont_route() const;         // SO_DONTROUTE
+  bool keep_alive() const;         // SO_KEEPALIVE
+  // SO_LINGER: the linger time in seconds when it is on, -1 when off.
+  int linger_seconds() const;
   size_t recv_buffer_limit() const;
   size_t send_buffer_limit() const;
   uint64_t receive_drops() const;  // datagrams dropped for a full queue

@@ -121,6 +121,22 @@ absl::Status InPcbTable::Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr
   return absl::OkStatus();
 }
 
+absl::Status InPcbTable::SetConnected(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
+                                      uint32_t faddr, uint16_t fport) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const PcbRef& p : pcbs_) {
+    if (p != pcb && p->faddr == faddr && p->fport == fport && p->lport == lport &&
+        p->laddr == laddr) {
+      return abi::Errno(abi::kEADDRINUSE);
+    }
+  }
+  pcb->laddr = laddr;
+  pcb->lport = lport;
+  pcb->faddr = faddr;
+  pcb->fport = fport;
+  return absl::OkStatus();
+}
+
 absl::Status InPcbTable::Disconnect(const PcbRef& pcb) {
   std::lock_guard<std::mutex> lock(mu_);
   if (pcb->faddr == 0) return abi::Errno(abi::kENOTCONN);

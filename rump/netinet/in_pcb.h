@@ -61,6 +61,11 @@ class InPcbTable {
   // takes `src` as the local address if it is still wildcard, checks the
   // 4-tuple is free (EADDRINUSE), records the peer.
   absl::Status Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr, uint16_t fport);
+  // A connection accepted on a listener's port (TCP's SYN on a listening
+  // socket): all four fields at once, without port rules; EADDRINUSE when
+  // another PCB has exactly this 4-tuple.
+  absl::Status SetConnected(const PcbRef& pcb, uint32_t laddr, uint16_t lport, uint32_t faddr,
+                            uint16_t fport);
   // Forgets the peer (ENOTCONN if none); the local address becomes the
   // wildcard again if it was set by Connect, as NetBSD's udp disconnect.
   absl::Status Disconnect(const PcbRef& pcb);

@@ -24,27 +24,6 @@ using inet::MacAddress;
 
 namespace {
 
-// A sysctl int leaf kept in `value`; `check` vets values written.
-SysctlLeaf IntLeaf(std::atomic<int>* value, std::string description,
-                   std::function<bool(int)> check = nullptr) {
-  SysctlLeaf leaf;
-  leaf.type = SysctlType::kInt;
-  leaf.writable = true;
-  leaf.description = std::move(description);
-  leaf.read = [value] {
-    const int v = value->load();
-    return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
-  };
-  leaf.write = [value, check](absl::string_view bytes) -> absl::Status {
-    int v = 0;
-    if (bytes.size() != sizeof(v)) return abi::Errno(abi::kEINVAL);
-    std::memcpy(&v, bytes.data(), sizeof(v));
-    if (check && !check(v)) return abi::Errno(abi::kEINVAL);
-    value->store(v);
-    return absl::OkStatus();
-  };
-  return leaf;
-}
 
 }  // namespace
 
@@ -56,7 +35,8 @@ Inet::Inet(Config config)
       reass_(config.reassembly),
       icmp_limiter_(config.icmp_error_pps),
       udp_(*this),
-      raw_(*this) {
+      raw_(*this),
+      tcp_(*this) {
   RegisterProtocols();
 }
 
@@ -75,24 +55,9 @@ void Inet::RegisterProtocols() {
     return raw_.MakeSocket(net, type, protocol, file_flags);
   };
 
-  // Until TCP exists, socket(AF_INET, SOCK_STREAM, 0 or IPPROTO_TCP) makes
-  // what it made before this table: a plain Socket with no protocol behind
-  // it. With no input here, TCP segments still go to raw
-  // IP (protocol unreachable when no raw socket takes them). TCP replaces
-  // this entry with its own: input, ctlinput, slow and fast timeouts, and a
-  // stream socket factory.
-  inet::ProtoSwitch stream;
-  stream.type = abi::kSOCK_STREAM;
-  stream.protocol = abi::kIPPROTO_TCP;
-  stream.name = "tcp (placeholder)";
-  stream.make_socket = [](NetStack& net, int type, int protocol,
-                          int file_flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
-    return std::make_shared<Socket>(net, abi::kAF_INET, type, protocol, file_flags);
-  };
-
   register_status_.Update(protocols_.Register(std::move(icmp)));
   register_status_.Update(protocols_.Register(udp_.Switch()));
-  register_status_.Update(protocols_.Register(std::move(stream)));
+  register_status_.Update(protocols_.Register(tcp_.Switch()));
   register_status_.Update(protocols_.Register(raw_.Switch()));
 }
 
@@ -185,6 +150,7 @@ void Inet::Detach(Kernel&) {
     detached_ = true;
   }
   UnregisterFromNet();
+  tcp_.Detach();
   {
     std::lock_guard<std::mutex> lock(loop_mu_);
     loop_stop_ = true;
@@ -406,14 +372,14 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   results.push_back(tree.AddNode({net, inet}, abi::kIPPROTO_IP, "ip", "IPv4 related settings"));
   results.push_back(tree.AddLeaf(
       {net, inet, abi::kIPPROTO_IP}, abi::kIpctlForwarding, "forwarding",
-      IntLeaf(&ip_forwarding_, "Enable forwarding of INET datagrams")));
+      SysctlIntLeaf(&ip_forwarding_, "Enable forwarding of INET datagrams")));
   results.push_back(tree.AddLeaf(
       {net, inet, abi::kIPPROTO_IP}, abi::kIpctlDefttl, "ttl",
-      IntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
+      SysctlIntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
               [](int v) { return v >= 1 && v <= 255; })));
   results.push_back(tree.AddLeaf({net, inet, abi::kIPPROTO_IP}, abi::kIpctlDadCount,
                                  "dad_count",
-                                 IntLeaf(&ip_dad_count_, "Number of probes to send")));
+                                 SysctlIntLeaf(&ip_dad_count_, "Number of probes to send")));
   SysctlLeaf ip;
   ip.type = SysctlType::kStruct;
   ip.description = "IP statistics";
@@ -432,7 +398,7 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   for (const absl::StatusOr<int>& r : results) {
     if (!r.ok()) return r.status();
   }
-  return absl::OkStatus();
+  return tcp_.AddSysctlNodes(tree);
 }
 
 }  // namespace rump

@@ -40,12 +40,11 @@
 //    the connected socket; raw IP: NetBSD's rip_ctlinput), and the message
 //    itself to raw ICMP sockets;
 //  * the protocol table, in which the component registers ICMP, UDP
-//    (udp_usrreq.h), raw IP (raw_ip.h, the wildcard) and, until TCP
-//    exists, a SOCK_STREAM entry that makes protocol-less sockets;
+//    (udp_usrreq.h), TCP (tcp.h) and raw IP (raw_ip.h, the wildcard);
 //    socket(AF_INET, ...) is answered from it;
 //  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
-//    and stats, net.inet.udp.stats; and C++ getters for every protocol's
-//    counters.
+//    and stats, net.inet.udp.stats, net.inet.tcp (tcp.h); and C++ getters
+//    for every protocol's counters.
 //
 // Threads: input runs on the drivers' receive threads; packets looped back
 // through lo0 are queued and handled on the component's own thread (as
@@ -85,6 +84,7 @@
 #include "rump/netinet/reassembly.h"
 #include "rump/netinet/route_table.h"
 #include "rump/netinet/stats.h"
+#include "rump/netinet/tcp.h"
 #include "rump/netinet/udp_usrreq.h"
 
 namespace rump {
@@ -156,6 +156,11 @@ class Inet : public Component {
   // connect()'s mapping: INADDR_ANY -> our first address; INADDR_BROADCAST
   // -> the broadcast address of the first broadcast interface.
   uint32_t MapConnectAddress(uint32_t addr) const;
+  // The MTU of the interface a packet to `dst` leaves through (what
+  // TCP's MSS follows); 0 when there is no route.
+  int RouteMtu(uint32_t dst) const;
+  // The kernel's timers; nullptr before Attach.
+  TimerQueue* timers() const { return kernel_ != nullptr ? &kernel_->timers() : nullptr; }
   uint16_t NextIpId() { return uint16_t(ip_id_.fetch_add(1, std::memory_order_relaxed)); }
   int default_ttl() const;
 
@@ -168,7 +173,7 @@ class Inet : public Component {
                      bool link_broadcast = false);
 
   // --- protocols
-  // The protocol switch: ICMP, UDP, raw IP and the SOCK_STREAM placeholder
+  // The protocol switch: ICMP, UDP, TCP and raw IP
   // are registered at construction.
   const inet::ProtocolTable& protocols() const { return protocols_; }
   // Adds a protocol (ProtocolTable::Register's errors), before or after
@@ -176,10 +181,12 @@ class Inet : public Component {
   absl::Status RegisterProtocol(inet::ProtoSwitch entry);
   inet::Udp& udp() { return udp_; }
   inet::RawIp& raw_ip() { return raw_; }
+  inet::Tcp& tcp() { return tcp_; }
 
   // --- tables and counters
   inet::RouteTable& routes() { return routes_; }
   inet::InPcbTable& udp_pcbs() { return udp_.pcbs(); }
+  inet::InPcbTable& tcp_pcbs() { return tcp_.pcbs(); }
   inet::InPcbTable& raw_pcbs() { return raw_.pcbs(); }
   // The interface's ARP cache (nullptr for non-Ethernet or unknown ones).
   std::shared_ptr<inet::ArpCache> arp_cache(int ifindex);
@@ -283,6 +290,7 @@ class Inet : public Component {
   // The transports, and the table through which input reaches them.
   inet::Udp udp_;
   inet::RawIp raw_;
+  inet::Tcp tcp_;
   inet::ProtocolTable protocols_;
   absl::Status register_status_;  // RegisterProtocols' (Attach returns it)
 

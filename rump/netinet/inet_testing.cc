@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "rump/abi/in.h"
+#include "rump/abi/ioctl.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/components.h"
@@ -205,6 +206,82 @@ int Host::SockName(int fd, uint32_t* addr, uint16_t* port) {
 }
 
 int Host::Close(int fd) { return Call(abi::kSysClose, {uint64_t(fd)}).error; }
+
+int Host::Listen(int fd, int backlog) {
+  return Call(abi::kSysListen, {uint64_t(fd), uint64_t(backlog)}).error;
+}
+
+int Host::Accept(int fd, uint32_t* addr, uint16_t* port) {
+  uint8_t sa[16] = {};
+  uint32_t len = sizeof(sa);
+  SysResult r = Call(abi::kSysAccept, {uint64_t(fd), P(sa), P(&len)});
+  if (r.error) return -r.error;
+  if (addr) std::memcpy(addr, sa + 4, 4);
+  if (port) *port = uint16_t((sa[2] << 8) | sa[3]);
+  return int(r.rv);
+}
+
+int Host::Shutdown(int fd, int how) {
+  return Call(abi::kSysShutdown, {uint64_t(fd), uint64_t(how)}).error;
+}
+
+int Host::Poll(int fd, int events, int timeout_ms) {
+  uint8_t pfd[8] = {};
+  const int32_t f = fd;
+  const int16_t ev = int16_t(events);
+  std::memcpy(pfd, &f, 4);
+  std::memcpy(pfd + 4, &ev, 2);
+  SysResult r = Call(abi::kSysPoll, {P(pfd), 1, uint64_t(int64_t(timeout_ms))});
+  if (r.error) return -r.error;
+  int16_t rev = 0;
+  std::memcpy(&rev, pfd + 6, 2);
+  return rev;
+}
+
+int Host::PeerName(int fd, uint32_t* addr, uint16_t* port) {
+  uint8_t sa[16] = {};
+  uint32_t len = sizeof(sa);
+  const int e = Call(abi::kSysGetpeername, {uint64_t(fd), P(sa), P(&len)}).error;
+  std::memcpy(addr, sa + 4, 4);
+  *port = uint16_t((sa[2] << 8) | sa[3]);
+  return e;
+}
+
+int Host::SetNonBlocking(int fd) {
+  SysResult r = Call(abi::kSysFcntl, {uint64_t(fd), uint64_t(abi::kF_GETFL), 0});
+  if (r.error) return r.error;
+  return Call(abi::kSysFcntl,
+              {uint64_t(fd), uint64_t(abi::kF_SETFL), uint64_t(r.rv | abi::kO_NONBLOCK)})
+      .error;
+}
+
+int Host::SendAll(int fd, const std::vector<uint8_t>& data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    SysResult r = Call(abi::kSysSendto,
+                       {uint64_t(fd), P(data.data() + off), data.size() - off, 0, 0, 0});
+    if (r.error) return r.error;
+    off += size_t(r.rv);
+  }
+  return 0;
+}
+
+std::vector<uint8_t> Host::RecvAll(int fd, size_t n, int* error) {
+  std::vector<uint8_t> out(n);
+  size_t got = 0;
+  if (error) *error = 0;
+  while (got < n) {
+    SysResult r = Call(abi::kSysRecvfrom, {uint64_t(fd), P(out.data() + got), n - got, 0, 0, 0});
+    if (r.error) {
+      if (error) *error = r.error;
+      break;
+    }
+    if (r.rv == 0) break;
+    got += size_t(r.rv);
+  }
+  out.resize(got);
+  return out;
+}
 
 std::vector<uint8_t> EchoRequest(uint16_t id, uint16_t seq, size_t payload) {
   std::vector<uint8_t> m(8 + payload);

@@ -78,6 +78,21 @@ class Host {
   // getsockname: 0 or errno.
   int SockName(int fd, uint32_t* addr, uint16_t* port);
   int Close(int fd);
+  // listen(2): 0 or errno.
+  int Listen(int fd, int backlog);
+  // accept(2): the new descriptor or -errno; the peer in *addr / *port.
+  int Accept(int fd, uint32_t* addr = nullptr, uint16_t* port = nullptr);
+  int Shutdown(int fd, int how);
+  // poll(2) on one descriptor: its revents, or -errno.
+  int Poll(int fd, int events, int timeout_ms);
+  // getpeername: 0 or errno.
+  int PeerName(int fd, uint32_t* addr, uint16_t* port);
+  int SetNonBlocking(int fd);
+  // Sends all of `data` on a stream (looping over short sends): 0 or errno.
+  int SendAll(int fd, const std::vector<uint8_t>& data);
+  // Reads until `n` bytes or end of file: the bytes read (an error ends
+  // the reading and is returned in *error).
+  std::vector<uint8_t> RecvAll(int fd, size_t n, int* error = nullptr);
 
  private:
   std::unique_ptr<Kernel> kernel_;

@@ -98,6 +98,14 @@ absl::StatusOr<uint32_t> Inet::SelectSource(uint32_t dst, bool dont_route) const
   return r->ifaddr;
 }
 
+int Inet::RouteMtu(uint32_t dst) const {
+  auto snap = snapshot();
+  if (snap == nullptr) return 0;
+  absl::StatusOr<OutRoute> r = ResolveOutput(*snap, dst, false);
+  if (!r.ok() || r->info == nullptr) return 0;
+  return r->info->ifp->mtu();
+}
+
 // --- output
 
 absl::Status Inet::Output(const OutputRequest& req) {

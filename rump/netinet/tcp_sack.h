@@ -79,7 +79,7 @@ class SackScoreboard {
 
  private:
   TcpSeq snd_una_;
-  const size_t max_ranges_;
+  size_t max_ranges_;
   std::vector<SackBlock> ranges_;  // disjoint, not adjacent, in order
   size_t sacked_bytes_ = 0;
 };

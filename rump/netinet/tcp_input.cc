@@ -1,0 +1,663 @@
+// TcpSocket: segment arrival (RFC 9293 3.10.7, NetBSD's tcp_input.c).
+#include <algorithm>
+
+#include "absl/time/clock.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/tcp.h"
+#include "rump/netinet/inet.h"
+#include "rump/netinet/tcp_socket.h"
+
+namespace rump {
+
+using inet::kTcpAck;
+using inet::kTcpFin;
+using inet::kTcpPsh;
+using inet::kTcpRst;
+using inet::kTcpSyn;
+using inet::SeqLength;
+using inet::SeqMax;
+using inet::TcpSegment;
+using inet::TcpSeq;
+
+bool TcpSocket::Input(const TcpSegment& seg, uint32_t src, uint32_t dst) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) return false;
+  if (state_ == abi::kTCPS_LISTEN) {
+    lock.unlock();  // NewConnection calls back into ProtoNewConnection
+    InputListen(seg, src, dst);
+    return true;
+  }
+  return InputLocked(seg, src, dst);
+}
+
+void TcpSocket::InputListen(const TcpSegment& seg, uint32_t src, uint32_t dst) {
+  const inet::TcpHeader& th = seg.header;
+  if (th.has(kTcpRst)) return;
+  if (th.has(kTcpAck)) {  // nothing was sent from here: RST (RFC 9293 3.10.7.2)
+    tcp_.SendReset(src, dst, seg);
+    return;
+  }
+  if (!th.has(kTcpSyn)) return;
+  std::shared_ptr<Socket> child = NewConnection(false);
+  if (child == nullptr) {
+    // The queues are full (or the listener just closed): drop the SYN, the
+    // peer sends it again (NetBSD's listen queue overflow).
+    tcp_.stats().Inc(abi::kTcpStatScOverflowed);
+    return;
+  }
+  auto c = std::static_pointer_cast<TcpSocket>(child);
+  std::lock_guard<std::mutex> lock(c->mu_);
+  c->AcceptSyn(seg, src, dst);
+}
+
+void TcpSocket::AcceptSyn(const TcpSegment& seg, uint32_t src, uint32_t dst) {
+  const inet::TcpHeader& th = seg.header;
+  if (!table_.SetConnected(pcb_, dst, th.dport, src, th.sport).ok()) {
+    CloseLocked();
+    return;
+  }
+  tcp_.stats().Inc(abi::kTcpStatScAdded);
+  inet::TcpTunables& t = tcp_.tunables();
+  const bool rfc1323 = t.rfc1323.load() != 0;
+  request_scale_ = rfc1323 && t.win_scale.load() != 0;
+  request_ts_ = rfc1323 && t.timestamps.load() != 0;
+  request_sack_ = t.sack.load() != 0;
+  rcv_scale_ = 0;
+  if (request_scale_) {
+    const size_t most = std::max(recv_buffer_limit(), abi::kTcpAutoBufMax);
+    while (rcv_scale_ < inet::kTcpMaxWindowShift && (size_t(65535) << rcv_scale_) < most) {
+      ++rcv_scale_;
+    }
+  }
+  const int mtu = inet_.RouteMtu(src);
+  our_mss_ = uint16_t(std::clamp(mtu > 40 ? mtu - 40 : t.mssdflt.load(), abi::kTcpMinMss,
+                                 65535 - 40));
+  ProcessOptionsOnSyn(seg.options);
+  // A passive open offers only what the SYN offered.
+  request_scale_ = scale_ok_;
+  request_ts_ = ts_ok_;
+  request_sack_ = sack_ok_;
+  irs_ = th.seq;
+  rcv_nxt_ = irs_ + 1;
+  rcv_adv_ = rcv_nxt_;
+  iss_ = tcp_.NewIss(dst, th.dport, src, th.sport);
+  snd_una_ = snd_nxt_ = snd_max_ = iss_;
+  snd_wnd_ = th.window;  // a SYN's window is never scaled
+  snd_wl1_ = th.seq;
+  snd_wl2_ = iss_;
+  max_sndwnd_ = snd_wnd_;
+  last_input_ = absl::Now();
+  SetState(abi::kTCPS_SYN_RECEIVED);
+  ArmTimer(kKeep, absl::Seconds(keepinit_ > 0 ? keepinit_ : t.keepinit.load()));
+  OutputLocked();  // the SYN-ACK
+}
+
+void TcpSocket::ProcessOptionsOnSyn(const inet::TcpOptions& o) {
+  const int dflt = tcp_.tunables().mssdflt.load();
+  peer_mss_ = uint16_t(std::clamp(o.mss ? int(*o.mss) : dflt, abi::kTcpMinMss, 65535 - 40));
+  if (request_scale_ && o.window_shift) {
+    scale_ok_ = true;
+    snd_scale_ = *o.window_shift;
+  } else {
+    scale_ok_ = false;
+    snd_scale_ = 0;
+    rcv_scale_ = 0;
+  }
+  if (request_ts_ && o.timestamps) {
+    ts_ok_ = true;
+    ts_recent_ = o.timestamps->value;
+    ts_recent_age_ = absl::Now();
+  } else {
+    ts_ok_ = false;
+  }
+  sack_ok_ = request_sack_ && o.sack_permitted;
+}
+
+void TcpSocket::InputSynSent(const TcpSegment& seg) {
+  const inet::TcpHeader& th = seg.header;
+  if (th.has(kTcpAck) && (th.ack <= iss_ || th.ack > snd_max_)) {
+    if (!th.has(kTcpRst)) {
+      // Unacceptable ACK: <SEQ=SEG.ACK><CTL=RST>.
+      SendSegment(kTcpRst, th.ack, 0, 0, false).IgnoreError();
+    }
+    return;
+  }
+  if (th.has(kTcpRst)) {
+    if (th.has(kTcpAck)) DropLocked(abi::kECONNREFUSED);
+    return;
+  }
+  if (!th.has(kTcpSyn)) return;
+  irs_ = th.seq;
+  rcv_nxt_ = irs_ + 1;
+  rcv_adv_ = rcv_nxt_;
+  ProcessOptionsOnSyn(seg.options);
+  if (th.has(kTcpAck)) {
+    // Our SYN is acknowledged: established.
+    const absl::Time now = absl::Now();
+    if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo != 0) {
+      rto_.AddSample(absl::Milliseconds(tcp_.TimestampNow() - seg.options.timestamps->echo));
+      tcp_.stats().Inc(abi::kTcpStatRttupdated);
+    } else if (rtt_timing_ && rxtshift_ == 0) {
+      rto_.AddSample(now - rtt_start_);
+      tcp_.stats().Inc(abi::kTcpStatRttupdated);
+    }
+    rtt_timing_ = false;
+    rxtshift_ = 0;
+    snd_una_ = th.ack;
+    if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+    snd_wnd_ = th.window;
+    snd_wl1_ = th.seq;
+    snd_wl2_ = th.ack;
+    max_sndwnd_ = snd_wnd_;
+    CancelTimer(kRexmt);
+    tcp_.stats().Inc(abi::kTcpStatConnects);
+    last_input_ = now;
+    Established();
+    ack_now_ = true;
+    // Data or a FIN with the SYN-ACK is rare; take it as any later segment.
+    if (!seg.payload.empty() || th.has(kTcpFin)) {
+      ProcessData(seg, seg.payload, th.has(kTcpFin));
+    }
+    OutputLocked();
+    return;
+  }
+  // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK.
+  SetState(abi::kTCPS_SYN_RECEIVED);
+  snd_wnd_ = th.window;
+  snd_wl1_ = th.seq;
+  snd_nxt_ = iss_;
+  CancelTimer(kRexmt);
+  ack_now_ = true;
+  OutputLocked();
+}
+
+bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
+  (void)src;
+  (void)dst;
+  if (state_ == abi::kTCPS_CLOSED) return false;
+  if (state_ == abi::kTCPS_SYN_SENT) {
+    InputSynSent(seg);
+    return true;
+  }
+  const inet::TcpHeader& th = seg.header;
+  const absl::Time now = absl::Now();
+  absl::Span<const uint8_t> data = seg.payload;
+  bool fin = th.has(kTcpFin);
+  TcpSeq seq = th.seq;
+
+  // A new SYN for a connection in TIME_WAIT may start a new incarnation
+  // (RFC 9293 3.10.7.4, NetBSD): close this one and let the caller look
+  // again (it finds the listener, if any).
+  if (state_ == abi::kTCPS_TIME_WAIT && th.has(kTcpSyn) && !th.has(kTcpAck) &&
+      !th.has(kTcpRst) && seq > rcv_nxt_) {
+    CloseLocked();
+    return false;
+  }
+  // A retransmitted SYN while the SYN-ACK is out: send the SYN-ACK again.
+  if (state_ == abi::kTCPS_SYN_RECEIVED && th.has(kTcpSyn) && !th.has(kTcpAck) &&
+      seq == irs_) {
+    snd_nxt_ = iss_;
+    OutputLocked();
+    return true;
+  }
+
+  last_input_ = now;
+  keep_probes_ = 0;
+  if (state_ >= abi::kTCPS_ESTABLISHED && keep_alive()) ArmTimer(kKeep, KeepIdle());
+
+  // PAWS (RFC 7323 5.3): a timestamp older than the last one in order.
+  const bool has_ts = ts_ok_ && seg.options.timestamps.has_value();
+  if (has_ts && !th.has(kTcpRst) && TcpSeq(seg.options.timestamps->value) < TcpSeq(ts_recent_)) {
+    if (now - ts_recent_age_ > absl::Hours(24 * 24)) {
+      ts_recent_ = 0;  // idle for 24 days: the old timestamp means nothing
+    } else {
+      tcp_.stats().Inc(abi::kTcpStatPawsdrop);
+      ack_now_ = true;
+      OutputLocked();
+      return true;
+    }
+  }
+
+  // 1. Is the segment acceptable (RFC 9293 3.10.7.4 first)?
+  const uint32_t rcv_wnd = rcv_adv_ > rcv_nxt_ ? SeqLength(rcv_nxt_, rcv_adv_) : 0;
+  const uint32_t seglen = uint32_t(data.size()) + (th.has(kTcpSyn) ? 1 : 0) + (fin ? 1 : 0);
+  bool acceptable;
+  if (seglen == 0) {
+    acceptable = rcv_wnd == 0 ? seq == rcv_nxt_ : (seq >= rcv_nxt_ && seq < rcv_nxt_ + rcv_wnd);
+  } else if (rcv_wnd == 0) {
+    // A zero-window probe: its ACK, RST and SYN are still looked at; its
+    // data is not (RFC 9293's special allowance).
+    acceptable = seq == rcv_nxt_;
+    if (acceptable) {
+      tcp_.stats().Inc(abi::kTcpStatRcvwinprobe);
+      data = {};
+      fin = false;
+      ack_now_ = true;
+    }
+  } else {
+    const TcpSeq last = seq + (seglen - 1);
+    acceptable = (seq >= rcv_nxt_ && seq < rcv_nxt_ + rcv_wnd) ||
+                 (last >= rcv_nxt_ && last < rcv_nxt_ + rcv_wnd);
+  }
+  if (!acceptable) {
+    if (th.has(kTcpRst)) return true;
+    if (seq + seglen <= rcv_nxt_) {
+      tcp_.stats().Inc(abi::kTcpStatRcvduppack);
+      tcp_.stats().Inc(abi::kTcpStatRcvdupbyte, data.size());
+    } else {
+      tcp_.stats().Inc(abi::kTcpStatRcvpackafterwin);
+      tcp_.stats().Inc(abi::kTcpStatRcvbyteafterwin, data.size());
+    }
+    if (state_ == abi::kTCPS_TIME_WAIT) {  // a retransmitted FIN: ACK it again
+      ArmTimer(k2Msl, absl::Seconds(2 * std::max(1, tcp_.tunables().msl.load())));
+    }
+    ack_now_ = true;
+    OutputLocked();
+    return true;
+  }
+
+  // 2. RST (RFC 5961 3.2): exactly RCV.NXT resets, elsewhere in the window
+  // draws a challenge ACK.
+  if (th.has(kTcpRst)) {
+    if (seq != rcv_nxt_) {
+      SendChallengeAck();
+      return true;
+    }
+    switch (state_) {
+      case abi::kTCPS_SYN_RECEIVED:
+        // A passive open goes quietly; an active one (simultaneous open)
+        // was refused.
+        if (!detached_ && connecting()) SetError(abi::kECONNREFUSED);
+        break;
+      case abi::kTCPS_ESTABLISHED:
+      case abi::kTCPS_FIN_WAIT_1:
+      case abi::kTCPS_FIN_WAIT_2:
+      case abi::kTCPS_CLOSE_WAIT:
+        SetError(abi::kECONNRESET);
+        tcp_.stats().Inc(abi::kTcpStatDrops);
+        break;
+      default:
+        break;
+    }
+    CloseLocked();
+    return true;
+  }
+
+  // 4. A SYN in a synchronized state (RFC 5961 4.2): a challenge ACK.
+  if (th.has(kTcpSyn)) {
+    SendChallengeAck();
+    return true;
+  }
+
+  // 5. No ACK, no processing.
+  if (!th.has(kTcpAck)) return true;
+
+  // Trim what lies before RCV.NXT and beyond the window.
+  if (seq < rcv_nxt_) {
+    const uint32_t todrop = SeqLength(seq, rcv_nxt_);
+    if (todrop >= data.size()) {
+      if (!data.empty()) {
+        tcp_.stats().Inc(abi::kTcpStatRcvduppack);
+        tcp_.stats().Inc(abi::kTcpStatRcvdupbyte, data.size());
+        ack_now_ = true;  // duplicate data: say where we are at once
+      }
+      if (fin && todrop > data.size()) fin = false;  // that FIN came before
+      data = {};
+    } else {
+      tcp_.stats().Inc(abi::kTcpStatRcvpartduppack);
+      tcp_.stats().Inc(abi::kTcpStatRcvpartdupbyte, todrop);
+      data = data.subspan(todrop);
+    }
+    seq = rcv_nxt_;
+  }
+  if (!data.empty() && rcv_wnd < SeqLength(rcv_nxt_, seq) + data.size()) {
+    const size_t keep = SeqLength(rcv_nxt_, seq) >= rcv_wnd
+                            ? 0
+                            : rcv_wnd - SeqLength(rcv_nxt_, seq);
+    tcp_.stats().Inc(abi::kTcpStatRcvpackafterwin);
+    tcp_.stats().Inc(abi::kTcpStatRcvbyteafterwin, data.size() - keep);
+    data = data.subspan(0, keep);
+    fin = false;
+    ack_now_ = true;
+  }
+  // Data for a socket nobody can read any more (closed, past CLOSE_WAIT):
+  // the peer must learn at once (NetBSD's rcvafterclose).
+  if (detached_ && !data.empty() && state_ > abi::kTCPS_CLOSE_WAIT) {
+    tcp_.stats().Inc(abi::kTcpStatRcvafterclose);
+    DropLocked(0);
+    return true;
+  }
+
+  // RFC 7323 4.3: remember the timestamp of the segment that covers the
+  // last ACK we sent (its appendix D rule: SEG.SEQ <= Last.ACK.sent and a
+  // timestamp not older than the one held).
+  if (has_ts && th.seq <= last_ack_sent_ &&
+      TcpSeq(seg.options.timestamps->value) >= TcpSeq(ts_recent_)) {
+    ts_recent_ = seg.options.timestamps->value;
+    ts_recent_age_ = now;
+  }
+
+  uint32_t tiwin = uint32_t(th.window) << snd_scale_;
+  if (state_ == abi::kTCPS_SYN_RECEIVED) {
+    if (th.ack <= snd_una_ || th.ack > snd_max_) {
+      SendSegment(kTcpRst, th.ack, 0, 0, false).IgnoreError();
+      return true;
+    }
+    tcp_.stats().Inc(abi::kTcpStatScCompleted);
+    tcp_.stats().Inc(abi::kTcpStatAccepts);
+    snd_wnd_ = tiwin;
+    snd_wl1_ = seq;
+    snd_wl2_ = th.ack;
+    max_sndwnd_ = std::max(max_sndwnd_, snd_wnd_);
+    Established();
+    if (fin_pending_) SetState(abi::kTCPS_FIN_WAIT_1);  // closed before it came up
+  }
+  if (!ProcessAck(seg, tiwin)) return true;
+  if (closed_) return true;
+
+  // 7. The segment text, and 8. the FIN.
+  switch (state_) {
+    case abi::kTCPS_ESTABLISHED:
+    case abi::kTCPS_FIN_WAIT_1:
+    case abi::kTCPS_FIN_WAIT_2:
+      ProcessData(seg, data, fin);
+      break;
+    default:
+      // After the peer's FIN no data can come; a FIN again is answered.
+      if (fin) ack_now_ = true;
+      if (state_ == abi::kTCPS_TIME_WAIT && fin) {
+        ArmTimer(k2Msl, absl::Seconds(2 * std::max(1, tcp_.tunables().msl.load())));
+      }
+      break;
+  }
+  if (!closed_) OutputLocked();
+  return true;
+}
+
+bool TcpSocket::ProcessAck(const TcpSegment& seg, uint32_t tiwin) {
+  const inet::TcpHeader& th = seg.header;
+  const TcpSeq ack = th.ack;
+  if (ack > snd_max_) {  // acknowledges what was never sent
+    tcp_.stats().Inc(abi::kTcpStatRcvacktoomuch);
+    ack_now_ = true;
+    OutputLocked();
+    return false;
+  }
+  // RFC 5961 5.2: far below SND.UNA - MAX.SND.WND is a blind guess.
+  if (ack < snd_una_ - std::max<uint32_t>(max_sndwnd_, 1)) {
+    SendChallengeAck();
+    return false;
+  }
+  if (ack <= snd_una_) {
+    if (seg.payload.empty() && !th.has(kTcpFin) && tiwin == snd_wnd_ &&
+        snd_una_ != snd_max_ && ack == snd_una_) {
+      DupAck(seg);
+    } else if (ack == snd_una_) {
+      dupacks_ = 0;
+    }
+  } else {
+    NewAck(ack, SeqLength(snd_una_, ack), seg);
+  }
+  // The send window (RFC 9293 3.10.7.4, fifth check's update rule).
+  if (snd_wl1_ < th.seq || (snd_wl1_ == th.seq && (snd_wl2_ < ack ||
+                                                   (snd_wl2_ == ack && tiwin > snd_wnd_)))) {
+    if (seg.payload.empty() && snd_wl2_ == ack && tiwin > snd_wnd_) {
+      tcp_.stats().Inc(abi::kTcpStatRcvwinupd);
+    }
+    snd_wnd_ = tiwin;
+    snd_wl1_ = th.seq;
+    snd_wl2_ = ack;
+    max_sndwnd_ = std::max(max_sndwnd_, snd_wnd_);
+    if (snd_wnd_ > 0) {
+      CancelTimer(kPersist);
+      persist_shift_ = 0;
+    }
+  }
+  const bool our_fin_acked = fin_sent_ && snd_una_ > fin_seq_;
+  switch (state_) {
+    case abi::kTCPS_FIN_WAIT_1:
+      if (our_fin_acked) {
+        SetState(abi::kTCPS_FIN_WAIT_2);
+        if (detached_) {
+          // Nobody can read: do not wait forever for the peer's FIN.
+          SetDisconnected();
+          ArmTimer(k2Msl, KeepIntvl() * KeepCount());
+        }
+      }
+      break;
+    case abi::kTCPS_CLOSING:
+      if (our_fin_acked) {
+        EnterTimeWait();
+        return false;
+      }
+      break;
+    case abi::kTCPS_LAST_ACK:
+      if (our_fin_acked) {
+        CloseLocked();
+        return false;
+      }
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+void TcpSocket::NewAck(TcpSeq ack, uint32_t acked, const TcpSegment& seg) {
+  tcp_.stats().Inc(abi::kTcpStatRcvackpack);
+  tcp_.stats().Inc(abi::kTcpStatRcvackbyte, acked);
+  const absl::Time now = absl::Now();
+  // A round-trip sample: from the timestamp echo (RFC 7323 4), else from
+  // the timed segment if it was not retransmitted (Karn).
+  if (ts_ok_ && seg.options.timestamps && seg.options.timestamps->echo != 0) {
+    rto_.AddSample(absl::Milliseconds(int32_t(tcp_.TimestampNow() - seg.options.timestamps->echo)));
+    tcp_.stats().Inc(abi::kTcpStatRttupdated);
+    rtt_timing_ = false;
+  } else if (rtt_timing_ && ack > rtt_seq_) {
+    rto_.AddSample(now - rtt_start_);
+    tcp_.stats().Inc(abi::kTcpStatRttupdated);
+    rtt_timing_ = false;
+  }
+  rxtshift_ = 0;
+
+  const uint32_t seg_size = uint32_t(segment_size());
+  if (in_recovery_) {
+    if (ack >= recover_) {
+      // A full ACK ends fast recovery (RFC 6582 3.2 step 3).
+      const uint32_t flight = SeqLength(ack, snd_max_);
+      cwnd_ = std::min(ssthresh_, std::max(flight, seg_size) + seg_size);
+      in_recovery_ = false;
+      dupacks_ = 0;
+    } else {
+      // A partial ACK: resend the next hole, deflate the window by what
+      // was acknowledged (RFC 6582 3.2 step 4).
+      cwnd_ = cwnd_ > acked ? cwnd_ - acked : 0;
+      cwnd_ += seg_size;
+    }
+  } else {
+    dupacks_ = 0;
+    if (cwnd_ < ssthresh_) {
+      cwnd_ += std::min(acked, seg_size);                        // slow start
+    } else {
+      cwnd_ += std::max<uint32_t>(1, seg_size * seg_size / std::max(cwnd_, 1u));  // CA
+    }
+    cwnd_ = std::min<uint32_t>(cwnd_, uint32_t(65535) << inet::kTcpMaxWindowShift);
+  }
+
+  // Drop what the ACK covers from the send buffer: not our SYN or FIN.
+  uint32_t data_acked = acked;
+  if (snd_una_ == iss_ && data_acked > 0) --data_acked;  // the SYN
+  if (fin_sent_ && ack > fin_seq_ && data_acked > 0) --data_acked;  // the FIN
+  DropSendBuffer(data_acked);
+  snd_una_ = ack;
+  if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+  scoreboard_.Acknowledge(ack);
+  if (sack_ok_ && !seg.options.sack_blocks.empty()) {
+    scoreboard_.AddBlocks(seg.options.sack_blocks, snd_max_);
+  }
+  if (in_recovery_) RetransmitAt(ack);
+  if (snd_una_ == snd_max_) {
+    CancelTimer(kRexmt);
+  } else {
+    ArmTimer(kRexmt, rto_.rto());
+  }
+}
+
+void TcpSocket::DupAck(const TcpSegment& seg) {
+  tcp_.stats().Inc(abi::kTcpStatRcvdupack);
+  if (sack_ok_ && !seg.options.sack_blocks.empty()) {
+    scoreboard_.AddBlocks(seg.options.sack_blocks, snd_max_);
+  }
+  const uint32_t seg_size = uint32_t(segment_size());
+  ++dupacks_;
+  if (in_recovery_) {
+    cwnd_ += seg_size;  // each dup ACK says a segment left the network
+    if (sack_ok_) RetransmitAt(sack_next_);
+    return;
+  }
+  if (dupacks_ != 3) return;
+  // RFC 6582 3.2 step 1: no second fast retransmit for one window.
+  if (recover_set_ && snd_una_ <= recover_) return;
+  const uint32_t flight = SeqLength(snd_una_, snd_max_);
+  ssthresh_ = std::max(std::min(flight, snd_wnd_) / 2, 2 * seg_size);
+  recover_ = snd_max_;
+  recover_set_ = true;
+  in_recovery_ = true;
+  sack_next_ = snd_una_;
+  rtt_timing_ = false;
+  RetransmitAt(snd_una_);
+  cwnd_ = ssthresh_ + 3 * seg_size;
+}
+
+void TcpSocket::RetransmitAt(TcpSeq seq) {
+  // With SACK, the next hole at or after `seq`; without, `seq` itself.
+  TcpSeq start = SeqMax(seq, snd_una_);
+  uint32_t len = uint32_t(segment_size());
+  if (sack_ok_) {
+    std::optional<inet::SackBlock> hole = scoreboard_.NextHole(start);
+    if (!hole) {
+      if (start != snd_una_ || scoreboard_.sacked_bytes() > 0) return;
+    } else {
+      start = hole->start;
+      len = std::min(len, SeqLength(hole->start, hole->end));
+    }
+  }
+  if (start >= snd_max_) return;
+  const size_t off = SeqLength(snd_una_, start);
+  const size_t buffered = send_buffer_bytes();
+  if (off >= buffered) return;  // only the FIN is left: the timer resends it
+  len = uint32_t(std::min<size_t>(len, buffered - off));
+  tcp_.stats().Inc(abi::kTcpStatSndrexmitpack);
+  tcp_.stats().Inc(abi::kTcpStatSndrexmitbyte, len);
+  SendSegment(kTcpAck, start, off, len, true).IgnoreError();
+  sack_next_ = start + len;
+}
+
+void TcpSocket::ProcessData(const TcpSegment& seg, absl::Span<const uint8_t> data, bool fin) {
+  if (data.empty() && !fin) return;
+  TcpSeq seq = SeqMax(seg.header.seq, rcv_nxt_);
+  if (data.empty() && fin) seq = seg.header.seq + uint32_t(seg.payload.size());
+  if (seq == rcv_nxt_ && reass_.empty()) {
+    if (!data.empty()) {
+      AppendStream(data);
+      rcv_nxt_ += uint32_t(data.size());
+      tcp_.stats().Inc(abi::kTcpStatRcvpack);
+      tcp_.stats().Inc(abi::kTcpStatRcvbyte, data.size());
+    }
+    if (fin) ProcessFin();
+    ++unacked_segments_;
+    const int delack = tcp_.tunables().delack_ticks.load();
+    if (fin || unacked_segments_ >= 2 || delack <= 0 ||
+        (seg.header.has(kTcpPsh) && tcp_.tunables().ack_on_push.load() != 0)) {
+      ack_now_ = true;
+    } else if (!TimerArmed(kDelack)) {
+      ArmTimer(kDelack, absl::Milliseconds(delack * 1000 / abi::kHz));
+    }
+    return;
+  }
+  // Out of order, or filling a hole: through the reassembly queue, with
+  // an immediate ACK (RFC 5681 4.2).
+  ack_now_ = true;
+  const inet::TcpReassemblyQueue::Insertion ins = reass_.Insert(rcv_nxt_, seq, data, fin);
+  if (ins.dropped) tcp_.stats().Inc(abi::kTcpStatRcvmemdrop);
+  if (seq > rcv_nxt_) {
+    tcp_.stats().Inc(abi::kTcpStatRcvoopack);
+    tcp_.stats().Inc(abi::kTcpStatRcvoobyte, ins.new_bytes);
+    if (sack_ok_ && !data.empty()) {
+      for (const auto& [start, end] : reass_.ranges()) {
+        if (start <= seq && seq < end) sack_report_.Received(start, end);
+      }
+    }
+  }
+  inet::TcpReassemblyQueue::Run run = reass_.TakeContiguous(rcv_nxt_);
+  if (!run.data.empty()) {
+    AppendStream(run.data);
+    rcv_nxt_ += uint32_t(run.data.size());
+    tcp_.stats().Inc(abi::kTcpStatRcvpack);
+    tcp_.stats().Inc(abi::kTcpStatRcvbyte, run.data.size());
+  }
+  sack_report_.Advance(rcv_nxt_);
+  if (run.fin) ProcessFin();
+}
+
+void TcpSocket::ProcessFin() {
+  if (fin_received_) return;
+  fin_received_ = true;
+  rcv_nxt_ += 1;
+  ack_now_ = true;
+  CantRecvMore();
+  switch (state_) {
+    case abi::kTCPS_SYN_RECEIVED:
+    case abi::kTCPS_ESTABLISHED:
+      SetState(abi::kTCPS_CLOSE_WAIT);
+      break;
+    case abi::kTCPS_FIN_WAIT_1:
+      SetState(abi::kTCPS_CLOSING);  // simultaneous close
+      break;
+    case abi::kTCPS_FIN_WAIT_2:
+      EnterTimeWait();
+      break;
+    default:
+      break;
+  }
+}
+
+void TcpSocket::SendChallengeAck() {
+  if (!tcp_.AllowChallengeAck()) return;
+  ack_now_ = true;
+  OutputLocked();
+}
+
+void TcpSocket::CtlInput(const inet::ControlInput& c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || state_ == abi::kTCPS_LISTEN) return;
+  const absl::Span<const uint8_t> quoted = c.inner_payload();
+  const TcpSeq seq(inet::Get32(quoted.data() + 4));
+  // RFC 5927 4.1: only about a segment still in flight.
+  if (seq < snd_una_ || seq >= snd_max_) return;
+  if (c.type == abi::kICMP_UNREACH && c.code == abi::kICMP_UNREACH_NEEDFRAG) {
+    if (c.mtu > 40 && c.mtu - 40 < int(segment_size())) {
+      pmtu_mss_ = uint16_t(std::max(abi::kTcpMinMss, c.mtu - 40));
+      snd_nxt_ = snd_una_;  // resend in smaller pieces now
+      OutputLocked();
+    }
+    return;
+  }
+  if (c.error == 0) return;
+  // tcp_notify: an established connection ignores host and network
+  // unreachables (routes may come back); a connection still opening after
+  // a few retransmissions gives up with the error; otherwise it is kept as
+  // the soft error a timeout reports.
+  if (state_ == abi::kTCPS_ESTABLISHED &&
+      (c.error == abi::kEHOSTUNREACH || c.error == abi::kENETUNREACH ||
+       c.error == abi::kEHOSTDOWN)) {
+    return;
+  }
+  if (state_ < abi::kTCPS_ESTABLISHED && rxtshift_ > 3 && soft_error_ != 0) {
+    DropLocked(c.error);
+    return;
+  }
+  soft_error_ = c.error;
+}
+
+}  // namespace rump
