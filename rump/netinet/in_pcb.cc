@@ -19,7 +19,31 @@ InPcbTable::PcbRef InPcbTable::Attach(std::weak_ptr<InetSocket> socket, int prot
 
 void InPcbTable::Detach(const PcbRef& pcb) {
   std::lock_guard<std::mutex> lock(mu_);
+  UnindexLocked(pcb.get());
   pcbs_.remove(pcb);
+}
+
+void InPcbTable::IndexLocked(InPcb* p) {
+  if (p->faddr != 0) {
+    connected_.emplace(TupleKey{p->laddr, p->faddr, p->lport, p->fport}, p);
+  } else if (p->lport != 0) {
+    bound_.emplace(p->lport, p);
+  }
+}
+
+void InPcbTable::UnindexLocked(InPcb* p) {
+  if (p->faddr != 0) {
+    auto it = connected_.find(TupleKey{p->laddr, p->faddr, p->lport, p->fport});
+    if (it != connected_.end() && it->second == p) connected_.erase(it);
+  } else if (p->lport != 0) {
+    auto [first, last] = bound_.equal_range(p->lport);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == p) {
+        bound_.erase(it);
+        break;
+      }
+    }
+  }
 }
 
 PcbAddrs InPcbTable::Addrs(const PcbRef& pcb) const {
@@ -92,11 +116,16 @@ absl::Status InPcbTable::Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
     }
     pcb->laddr = laddr;
     pcb->lport = lport;
+    IndexLocked(pcb.get());
     return absl::OkStatus();
   }
   pcb->laddr = laddr;
   absl::Status s = PickEphemeralLocked(*pcb);
-  if (!s.ok()) pcb->laddr = 0;
+  if (!s.ok()) {
+    pcb->laddr = 0;
+  } else {
+    IndexLocked(pcb.get());
+  }
   return s;
 }
 
@@ -105,44 +134,42 @@ absl::Status InPcbTable::Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr
   std::lock_guard<std::mutex> lock(mu_);
   const uint32_t laddr = pcb->laddr != 0 ? pcb->laddr : src;
   if (pcb->lport != 0) {
-    for (const PcbRef& p : pcbs_) {
-      if (p != pcb && p->faddr == faddr && p->fport == fport && p->lport == pcb->lport &&
-          p->laddr == laddr) {
-        return abi::Errno(abi::kEADDRINUSE);
-      }
-    }
+    auto it = connected_.find(TupleKey{laddr, faddr, pcb->lport, fport});
+    if (it != connected_.end() && it->second != pcb.get()) return abi::Errno(abi::kEADDRINUSE);
   }
+  UnindexLocked(pcb.get());
   if (pcb->laddr == 0 && pcb->lport == 0) {
     if (absl::Status s = PickEphemeralLocked(*pcb); !s.ok()) return s;
   }
   pcb->laddr = laddr;
   pcb->faddr = faddr;
   pcb->fport = fport;
+  IndexLocked(pcb.get());
   return absl::OkStatus();
 }
 
 absl::Status InPcbTable::SetConnected(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
                                       uint32_t faddr, uint16_t fport) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const PcbRef& p : pcbs_) {
-    if (p != pcb && p->faddr == faddr && p->fport == fport && p->lport == lport &&
-        p->laddr == laddr) {
-      return abi::Errno(abi::kEADDRINUSE);
-    }
-  }
+  auto it = connected_.find(TupleKey{laddr, faddr, lport, fport});
+  if (it != connected_.end() && it->second != pcb.get()) return abi::Errno(abi::kEADDRINUSE);
+  UnindexLocked(pcb.get());
   pcb->laddr = laddr;
   pcb->lport = lport;
   pcb->faddr = faddr;
   pcb->fport = fport;
+  IndexLocked(pcb.get());
   return absl::OkStatus();
 }
 
 absl::Status InPcbTable::Disconnect(const PcbRef& pcb) {
   std::lock_guard<std::mutex> lock(mu_);
   if (pcb->faddr == 0) return abi::Errno(abi::kENOTCONN);
+  UnindexLocked(pcb.get());
   pcb->faddr = 0;
   pcb->fport = 0;
   pcb->laddr = 0;  // udp_disconnect: back to the wildcard address
+  IndexLocked(pcb.get());
   return absl::OkStatus();
 }
 
@@ -167,25 +194,21 @@ std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupDatagram(uint32_t src
     }
     return out;
   }
+  // The connected match, else the bound one with the best local address
+  // (exact before wildcard; the newest among equals, as the list order).
   const InPcb* best = nullptr;
-  int best_rank = 3;
-  for (const PcbRef& p : pcbs_) {
-    if (p->lport != dport) continue;
-    int rank;
-    if (p->faddr != 0) {
-      if (p->faddr != src || p->fport != sport || p->laddr != dst) continue;
-      rank = 0;
-    } else if (p->laddr == dst) {
-      rank = 1;
-    } else if (p->laddr == 0) {
-      rank = 2;
-    } else {
-      continue;
-    }
-    if (rank < best_rank) {
-      best = p.get();
-      best_rank = rank;
-      if (rank == 0) break;
+  if (auto it = connected_.find(TupleKey{dst, src, dport, sport}); it != connected_.end()) {
+    best = it->second;
+  } else {
+    int best_rank = 3;
+    auto [first, last] = bound_.equal_range(dport);
+    for (auto it = first; it != last; ++it) {
+      const InPcb* p = it->second;
+      const int rank = p->laddr == dst ? 1 : p->laddr == 0 ? 2 : 3;
+      if (rank <= best_rank && rank < 3) {
+        best = p;
+        best_rank = rank;
+      }
     }
   }
   if (best != nullptr) {
@@ -200,10 +223,9 @@ std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupConnected(uint32_t la
                                                                      uint16_t fport) const {
   std::vector<std::shared_ptr<InetSocket>> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const PcbRef& p : pcbs_) {
-    if (p->faddr == faddr && p->fport == fport && p->lport == lport && p->laddr == laddr) {
-      if (auto s = p->socket.lock()) out.push_back(std::move(s));
-    }
+  auto it = connected_.find(TupleKey{laddr, faddr, lport, fport});
+  if (it != connected_.end()) {
+    if (auto s = it->second->socket.lock()) out.push_back(std::move(s));
   }
   return out;
 }

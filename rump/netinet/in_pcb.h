@@ -15,8 +15,10 @@
 #include <cstdint>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -101,8 +103,28 @@ class InPcbTable {
   const InPcb* LookupPortLocked(uint32_t laddr, uint16_t lport, bool wildcard) const;
   absl::Status PickEphemeralLocked(InPcb& pcb);
 
+  // The lookup indexes (NetBSD's inpt_hashtbl and inpt_porthashtbl), kept
+  // by every change of a PCB's addresses: connected PCBs by 4-tuple, bound
+  // unconnected ones by local port. Raw PCBs are in neither.
+  struct TupleKey {
+    uint32_t laddr, faddr;
+    uint16_t lport, fport;
+    bool operator==(const TupleKey&) const = default;
+  };
+  struct TupleHash {
+    size_t operator()(const TupleKey& k) const {
+      uint64_t h = (uint64_t(k.laddr) << 32 | k.faddr) * 0x9e3779b97f4a7c15ull;
+      h ^= (uint64_t(k.lport) << 16 | k.fport) + (h >> 29);
+      return size_t(h * 0xbf58476d1ce4e5b9ull);
+    }
+  };
+  void IndexLocked(InPcb* p);
+  void UnindexLocked(InPcb* p);
+
   mutable std::mutex mu_;
   std::list<PcbRef> pcbs_;  // newest first, as NetBSD's hash chains
+  std::unordered_map<TupleKey, InPcb*, TupleHash> connected_;
+  std::multimap<uint16_t, InPcb*> bound_;  // in order of binding
   uint16_t last_port_ = 65535;
 };
 

@@ -257,16 +257,15 @@ class Recorder {
   std::vector<Error> errors_;
 };
 
-TEST_F(ProtoswKernelTest, TheComponentRegistersIcmpUdpTcpPlaceholderAndRawIp) {
+TEST_F(ProtoswKernelTest, TheComponentRegistersIcmpUdpTcpAndRawIp) {
   Host a(bus_, "10.0.0.1");
   std::vector<std::string> names;
   for (const ProtoSwitch* e : a.inet().protocols().entries()) {
     names.push_back(e->name + "/" + std::to_string(e->type) + "/" + std::to_string(e->protocol));
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"icmp/3/1", "udp/2/17", "tcp (placeholder)/1/6",
+  EXPECT_EQ(names, (std::vector<std::string>{"icmp/3/1", "udp/2/17", "tcp/1/6",
                                              "rawip/3/0"}));
-  // socket(2) answers from it: UDP, raw IP of any protocol, and for
-  // SOCK_STREAM the protocol-less socket of before.
+  // socket(2) answers from it: UDP, raw IP of any protocol, TCP.
   EXPECT_GE(a.Socket(kDgram), 0);
   EXPECT_GE(a.Socket(kDgram, abi::kIPPROTO_UDP), 0);
   EXPECT_GE(a.Socket(kRaw, 0), 0);
@@ -279,9 +278,9 @@ TEST_F(ProtoswKernelTest, TheComponentRegistersIcmpUdpTcpPlaceholderAndRawIp) {
   EXPECT_EQ(a.Socket(kDgram, abi::kIPPROTO_ICMP), -abi::kEPROTONOSUPPORT);
   EXPECT_EQ(a.Socket(abi::kSOCK_SEQPACKET), -abi::kEPROTOTYPE);
   EXPECT_EQ(a.Socket(abi::kSOCK_SEQPACKET, 5), -abi::kEPROTONOSUPPORT);
-  // The stream socket is still a socket with nothing behind it.
+  // The stream socket is TCP's: it binds.
   const int st = a.Socket(kStream);
-  EXPECT_EQ(a.Bind(st, "0.0.0.0", 80), abi::kEOPNOTSUPP);
+  EXPECT_EQ(a.Bind(st, "0.0.0.0", 80), 0);
 }
 
 TEST_F(ProtoswKernelTest, InputGoesToTheRegisteredProtocolAndToRawIpForTheOthers) {
