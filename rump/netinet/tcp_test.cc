@@ -216,5 +216,194 @@ TEST_F(TcpTest, TimeWaitHoldsThe4TupleForTwoMsl) {
   b.Close(l);
 }
 
+TEST_F(TcpTest, ListenBacklogOverflowDropsSynsUntilAcceptMakesRoom) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  // NetBSD's sonewconn admits a connection while at most 3 * backlog / 2
+  // are queued: with a backlog of 2, the fourth still gets in.
+  const int l = Listener(b, 8005, /*backlog=*/2);
+  std::vector<int> clients;
+  for (int i = 0; i < 6; ++i) {
+    const int c = a.Socket(abi::kSOCK_STREAM);
+    ASSERT_EQ(a.SetNonBlocking(c), 0);
+    EXPECT_EQ(a.Connect(c, "10.0.0.2", 8005), abi::kEINPROGRESS);
+    clients.push_back(c);
+  }
+  // Four get in; the others' SYNs are dropped (counted) and retried.
+  EXPECT_TRUE(testing::Eventually([&] { return Stat(b, abi::kTcpStatScOverflowed) >= 2; }));
+  auto connected = [&] {
+    int n = 0;
+    for (int c : clients) {
+      if (a.Poll(c, abi::kPOLLOUT, 0) & abi::kPOLLOUT) ++n;
+    }
+    return n;
+  };
+  EXPECT_TRUE(testing::Eventually([&] { return connected() == 4; }));
+  EXPECT_EQ(b.Call(abi::kSysListen, {uint64_t(l), 2}).error, 0);
+  EXPECT_LE(connected(), 4);
+  // Accepting makes room: every client gets in (SYN retransmission).
+  int accepted = 0;
+  while (accepted < 6) {
+    const int s = b.Accept(l);
+    ASSERT_GE(s, 0);
+    ++accepted;
+  }
+  for (int c : clients) {
+    EXPECT_EQ(a.Poll(c, abi::kPOLLOUT, 30000) & abi::kPOLLOUT, abi::kPOLLOUT);
+    int err = -1;
+    EXPECT_EQ(a.GetInt(c, abi::kSOL_SOCKET, abi::kSO_ERROR, &err), 0);
+    EXPECT_EQ(err, 0);
+  }
+}
+
+TEST_F(TcpTest, KeepaliveDropsAConnectionWhosePeerVanished) {
+  Host a(bus_, "10.0.0.1");
+  auto b = std::make_unique<Host>(bus_, "10.0.0.2");
+  const int l = Listener(*b, 8006);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(a.SetInt(c, abi::kSOL_SOCKET, abi::kSO_KEEPALIVE, 1), 0);
+  ASSERT_EQ(a.SetInt(c, abi::kIPPROTO_TCP, abi::kTCP_KEEPIDLE, 1), 0);
+  ASSERT_EQ(a.SetInt(c, abi::kIPPROTO_TCP, abi::kTCP_KEEPINTVL, 1), 0);
+  ASSERT_EQ(a.SetInt(c, abi::kIPPROTO_TCP, abi::kTCP_KEEPCNT, 2), 0);
+  int v = 0;
+  EXPECT_EQ(a.GetInt(c, abi::kIPPROTO_TCP, abi::kTCP_KEEPCNT, &v), 0);
+  EXPECT_EQ(v, 2);
+  ASSERT_EQ(a.Connect(c, "10.0.0.2", 8006), 0);
+  ASSERT_GE(b->Accept(l), 0);
+  // While the peer answers, probes keep the connection up.
+  EXPECT_TRUE(testing::Eventually([&] { return Stat(a, abi::kTcpStatKeepprobe) >= 3; }));
+  EXPECT_EQ(Stat(a, abi::kTcpStatKeepdrops), 0u);
+  // The peer's kernel stops without a word (no FIN, no RST).
+  b->kernel().Halt(0);
+  int err = 0;
+  EXPECT_TRUE(a.RecvAll(c, 1, &err).empty());
+  EXPECT_EQ(err, abi::kETIMEDOUT);
+  EXPECT_EQ(Stat(a, abi::kTcpStatKeepdrops), 1u);
+}
+
+TEST_F(TcpTest, AThousandConcurrentConnections) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int l = Listener(b, 8007, 128);
+  constexpr int kConns = 1000;
+  std::vector<int> servers;
+  std::thread acceptor([&] {
+    for (int i = 0; i < kConns; ++i) {
+      const int s = b.Accept(l);
+      if (s < 0) return;
+      servers.push_back(s);
+    }
+  });
+  std::vector<int> clients;
+  for (int i = 0; i < kConns; ++i) {
+    const int c = a.Socket(abi::kSOCK_STREAM);
+    ASSERT_GE(c, 0) << i;
+    ASSERT_EQ(a.Connect(c, "10.0.0.2", 8007), 0) << i;
+    clients.push_back(c);
+  }
+  acceptor.join();
+  ASSERT_EQ(servers.size(), size_t(kConns));
+  // Every connection carries its own message, both ways, at once.
+  for (int i = 0; i < kConns; ++i) {
+    ASSERT_EQ(a.Send(clients[i], Pattern(100, uint32_t(i))), 100);
+  }
+  std::vector<std::vector<uint8_t>> got(kConns);
+  for (int i = 0; i < kConns; ++i) got[i] = b.RecvAll(servers[i], 100);
+  // The accept order is the connect order (one client, one at a time).
+  for (int i = 0; i < kConns; ++i) EXPECT_TRUE(got[i] == Pattern(100, uint32_t(i))) << i;
+  for (int i = 0; i < kConns; ++i) ASSERT_EQ(b.Send(servers[i], {uint8_t(i)}), 1);
+  for (int i = 0; i < kConns; ++i) {
+    EXPECT_EQ(a.RecvAll(clients[i], 1), std::vector<uint8_t>{uint8_t(i)});
+  }
+  EXPECT_EQ(a.inet().tcp_pcbs().size(), size_t(kConns));
+  for (int c : clients) a.Close(c);
+  for (int s : servers) b.Close(s);
+}
+
+TEST_F(TcpTest, ReuseAddrBindsAPortWhoseOldConnectionIsInTimeWait) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int l = Listener(b, 8008);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(a.Connect(c, "10.0.0.2", 8008), 0);
+  const int s = b.Accept(l);
+  ASSERT_GE(s, 0);
+  // The server closes first: its side of the connection is in TIME_WAIT.
+  ASSERT_EQ(b.Close(s), 0);
+  EXPECT_TRUE(a.RecvAll(c, 1).empty());
+  ASSERT_EQ(a.Close(c), 0);
+  ASSERT_EQ(b.Close(l), 0);
+  EXPECT_TRUE(testing::Eventually([&] { return b.inet().tcp().orphans() == 1u; }));
+  // Without SO_REUSEADDR the port is taken; with it, a listener binds.
+  const int l2 = b.Socket(abi::kSOCK_STREAM);
+  EXPECT_EQ(b.Bind(l2, "0.0.0.0", 8008), abi::kEADDRINUSE);
+  const int l3 = b.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(b.SetInt(l3, abi::kSOL_SOCKET, abi::kSO_REUSEADDR, 1), 0);
+  EXPECT_EQ(b.Bind(l3, "0.0.0.0", 8008), 0);
+  EXPECT_EQ(b.Listen(l3, 5), 0);
+  const int c2 = a.Socket(abi::kSOCK_STREAM);
+  EXPECT_EQ(a.Connect(c2, "10.0.0.2", 8008), 0);
+  EXPECT_GE(b.Accept(l3), 0);
+}
+
+TEST_F(TcpTest, PeekWaitAllAndDontWait) {
+  Host a(bus_, "10.0.0.1");
+  const int l = Listener(a, 8009);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(a.Connect(c, "127.0.0.1", 8009), 0);
+  const int s = a.Accept(l);
+  ASSERT_GE(s, 0);
+  std::vector<uint8_t> buf;
+  EXPECT_EQ(a.RecvFrom(s, &buf, 10, nullptr, nullptr, abi::kMSG_DONTWAIT), -abi::kEAGAIN);
+  ASSERT_EQ(a.Send(c, {1, 2, 3}), 3);
+  EXPECT_EQ(a.RecvFrom(s, &buf, 10, nullptr, nullptr, abi::kMSG_PEEK), 3);
+  EXPECT_EQ(buf, (std::vector<uint8_t>{1, 2, 3}));
+  std::thread later([&] { EXPECT_EQ(a.Send(c, {4, 5}), 2); });
+  // MSG_WAITALL waits for all five.
+  EXPECT_EQ(a.RecvFrom(s, &buf, 5, nullptr, nullptr, abi::kMSG_WAITALL), 5);
+  later.join();
+  EXPECT_EQ(buf, (std::vector<uint8_t>{1, 2, 3, 4, 5}));
+}
+
+TEST_F(TcpTest, ConnectTimesOutToASilentHost) {
+  Host a(bus_, "10.0.0.1");
+  SetTcpSysctl(a, abi::kTcpctlKeepinit, 2);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  // 10.0.0.77 is on the bus's subnet but nobody answers ARP for it.
+  EXPECT_EQ(a.Connect(c, "10.0.0.77", 80), abi::kETIMEDOUT);
+  EXPECT_EQ(Stat(a, abi::kTcpStatKeeptimeo), 1u);
+}
+
+TEST_F(TcpTest, SysctlsHaveNetBsdNamesAndDefaults) {
+  Host a(bus_, "10.0.0.1");
+  auto get = [&](int leaf) {
+    std::string out;
+    size_t len = sizeof(int);
+    EXPECT_EQ(testing::Sysctl(a.kernel(), {abi::kCtlNet, abi::kAF_INET, abi::kIPPROTO_TCP, leaf},
+                              &out, &len),
+              0);
+    int v = -1;
+    if (out.size() == sizeof(v)) std::memcpy(&v, out.data(), sizeof(v));
+    return v;
+  };
+  EXPECT_EQ(get(abi::kTcpctlSendspace), 32768);
+  EXPECT_EQ(get(abi::kTcpctlRecvspace), 32768);
+  EXPECT_EQ(get(abi::kTcpctlMssdflt), 536);
+  EXPECT_EQ(get(abi::kTcpctlMsl), 30);
+  EXPECT_EQ(get(abi::kTcpctlKeepcnt), 8);
+  EXPECT_EQ(get(abi::kTcpctlSlowhz), 2);
+  EXPECT_EQ(get(abi::kTcpctlRfc1323), 1);
+  std::string stats;
+  size_t len = 0;
+  EXPECT_EQ(testing::Sysctl(a.kernel(),
+                            {abi::kCtlNet, abi::kAF_INET, abi::kIPPROTO_TCP, abi::kTcpctlStats},
+                            &stats, &len, /*query_size=*/true),
+            0);
+  EXPECT_EQ(len, size_t(abi::kTcpStatNStats) * 8);
+  // A new socket takes its buffer sizes from sendspace / recvspace.
+  SetTcpSysctl(a, abi::kTcpctlRecvspace, 100000);
+  const int s = a.Socket(abi::kSOCK_STREAM);
+  int v = 0;
+  EXPECT_EQ(a.GetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &v), 0);
+  EXPECT_EQ(v, 100000);
+}
+
 }  // namespace
 }  // namespace rump
