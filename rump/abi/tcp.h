@@ -81,6 +81,12 @@ inline constexpr int kTcpctlKeepinit = 0x100;
 inline constexpr int kTcpctlSackNode = 0x101;     // net.inet.tcp.sack
 inline constexpr int kTcpctlSackEnable = 1;       // net.inet.tcp.sack.enable
 inline constexpr int kTcpctlPcblist = 0x102;      // net.inet.tcp.pcblist
+inline constexpr int kTcpctlSendbufAuto = 0x103;  // net.inet.tcp.sendbuf_auto
+inline constexpr int kTcpctlSendbufInc = 0x104;
+inline constexpr int kTcpctlSendbufMax = 0x105;
+inline constexpr int kTcpctlRecvbufAuto = 0x106;  // net.inet.tcp.recvbuf_auto
+inline constexpr int kTcpctlRecvbufInc = 0x107;
+inline constexpr int kTcpctlRecvbufMax = 0x108;
 
 inline constexpr int kTcpInitWin = 4;       // tcp_init_win (segments)
 inline constexpr int kTcpRstPpsLimit = 100; // tcp_rst_ppslim

@@ -166,6 +166,9 @@ struct Socket::State {
   size_t rcv_hiwat = kDefaultRecvSpace;
   size_t snd_lowat = 0;  // 0: derived (MCLBYTES capped at snd_hiwat)
   size_t rcv_lowat = 1;
+  // SB_AUTOSIZE: the protocol may grow the buffer (until the user sets it).
+  bool snd_autosize = true;
+  bool rcv_autosize = true;
   int snd_timeo = 0;  // ticks; 0: none
   int rcv_timeo = 0;
 
@@ -702,11 +705,13 @@ absl::Status Socket::SetOption(int level, int name, absl::Span<const uint8_t> va
             case abi::kSO_SNDBUF:
               if (n > abi::kSbMaxAdj) return abi::Errno(abi::kENOBUFS);  // sbreserve
               st.snd_hiwat = n;
+              st.snd_autosize = false;  // the user chose: no automatic growth
               if (st.snd_lowat > n) st.snd_lowat = n;
               break;
             case abi::kSO_RCVBUF:
               if (n > abi::kSbMaxAdj) return abi::Errno(abi::kENOBUFS);
               st.rcv_hiwat = n;
+              st.rcv_autosize = false;
               if (st.rcv_lowat > n) st.rcv_lowat = n;
               break;
             case abi::kSO_SNDLOWAT:
@@ -1133,6 +1138,7 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
   // What the new socket inherits (sonewconn).
   int options, linger, snd_timeo, rcv_timeo;
   size_t snd_hiwat, rcv_hiwat, snd_lowat, rcv_lowat;
+  bool snd_autosize, rcv_autosize;
   {
     std::lock_guard<std::mutex> lock(st.mu);
     if (!(st.options & abi::kSO_ACCEPTCONN) || st.closed || st.QueuesFull()) return nullptr;
@@ -1144,6 +1150,8 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
     rcv_lowat = st.rcv_lowat;
     snd_timeo = st.snd_timeo;
     rcv_timeo = st.rcv_timeo;
+    snd_autosize = st.snd_autosize;
+    rcv_autosize = st.rcv_autosize;
   }
   absl::StatusOr<std::shared_ptr<Socket>> made = ProtoNewConnection();
   if (!made.ok() || *made == nullptr) return nullptr;
@@ -1163,6 +1171,8 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
     ns.rcv_lowat = rcv_lowat;
     ns.snd_timeo = snd_timeo;
     ns.rcv_timeo = rcv_timeo;
+    ns.snd_autosize = snd_autosize;
+    ns.rcv_autosize = rcv_autosize;
     ns.head = weak_from_this();
     if (connected) ns.is_connected = true;
   }
@@ -1275,6 +1285,24 @@ void Socket::SetBufferLimits(size_t send_limit, size_t recv_limit) {
   std::lock_guard<std::mutex> lock(state_->mu);
   state_->snd_hiwat = send_limit;
   state_->rcv_hiwat = recv_limit;
+}
+
+bool Socket::GrowSendBuffer(size_t limit) {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    if (!state_->snd_autosize || limit <= state_->snd_hiwat) return false;
+    state_->snd_hiwat = limit;
+  }
+  state_->cv.notify_all();
+  poll_waiters().Wake();
+  return true;
+}
+
+bool Socket::GrowRecvBuffer(size_t limit) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  if (!state_->rcv_autosize || limit <= state_->rcv_hiwat) return false;
+  state_->rcv_hiwat = limit;
+  return true;
 }
 
 // --- protocol hook defaults

@@ -421,6 +421,12 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   int linger_seconds() const;
   size_t recv_buffer_limit() const;
   size_t send_buffer_limit() const;
+  // Automatic buffer sizing (NetBSD's SB_AUTOSIZE): raise SO_SNDBUF /
+  // SO_RCVBUF to `limit` unless the user has set that size with
+  // setsockopt (which ends automatic sizing for it, as in NetBSD). Growing
+  // the send buffer wakes blocked writers and pollers. True if it grew.
+  bool GrowSendBuffer(size_t limit);
+  bool GrowRecvBuffer(size_t limit);
   uint64_t receive_drops() const;  // datagrams dropped for a full queue
   // Bytes charged against SO_RCVBUF (datagrams: with addresses and
   // control; streams: the buffered bytes).

@@ -206,6 +206,19 @@ absl::Status Tcp::AddSysctlNodes(SysctlTree& tree) {
   add(abi::kTcpctlMsl, "msl", &t.msl, "Maximum Segment Life", positive);
   add(abi::kTcpctlKeepinit, "keepinit", &t.keepinit,
       "Ticks before initial tcp connection times out", positive);
+  auto bufsize = [](int v) { return v > 0 && v <= int(abi::kSbMaxAdj); };
+  add(abi::kTcpctlSendbufAuto, "sendbuf_auto", &t.sendbuf_auto,
+      "Enable automatic send buffer sizing (experimental)", flag);
+  add(abi::kTcpctlSendbufInc, "sendbuf_inc", &t.sendbuf_inc,
+      "Incrementor step size of automatic send buffer", bufsize);
+  add(abi::kTcpctlSendbufMax, "sendbuf_max", &t.sendbuf_max,
+      "Max size of automatic send buffer", bufsize);
+  add(abi::kTcpctlRecvbufAuto, "recvbuf_auto", &t.recvbuf_auto,
+      "Enable automatic receive buffer sizing (experimental)", flag);
+  add(abi::kTcpctlRecvbufInc, "recvbuf_inc", &t.recvbuf_inc,
+      "Incrementor step size of automatic receive buffer", bufsize);
+  add(abi::kTcpctlRecvbufMax, "recvbuf_max", &t.recvbuf_max,
+      "Max size of automatic receive buffer", bufsize);
   SysctlLeaf slowhz;
   slowhz.type = SysctlType::kInt;
   slowhz.description = "Keepalive ticks per second";

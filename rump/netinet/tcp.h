@@ -75,6 +75,14 @@ struct TcpTunables {
   std::atomic<int> ackdropppslimit{abi::kTcpRstPpsLimit};
   std::atomic<int> do_loopback_cksum{0};
   std::atomic<int> log_refused{0};
+  // Automatic socket buffer sizing (tcp_do_autosndbuf, tcp_autosndbuf_inc,
+  // tcp_autosndbuf_max and the receive side's).
+  std::atomic<int> sendbuf_auto{1};
+  std::atomic<int> sendbuf_inc{int(abi::kTcpAutoBufInc)};
+  std::atomic<int> sendbuf_max{int(abi::kTcpAutoBufMax)};
+  std::atomic<int> recvbuf_auto{1};
+  std::atomic<int> recvbuf_inc{int(abi::kTcpAutoBufInc)};
+  std::atomic<int> recvbuf_max{int(abi::kTcpAutoBufMax)};
 };
 
 class Tcp {

@@ -3,6 +3,7 @@
 
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/socket.h"
 #include "rump/abi/tcp.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/tcp_socket.h"
@@ -559,6 +560,7 @@ void TcpSocket::ProcessData(const TcpSegment& seg, absl::Span<const uint8_t> dat
   if (data.empty() && fin) seq = seg.header.seq + uint32_t(seg.payload.size());
   if (seq == rcv_nxt_ && reass_.empty()) {
     if (!data.empty()) {
+      AutoSizeReceive(data.size());
       AppendStream(data);
       rcv_nxt_ += uint32_t(data.size());
       tcp_.stats().Inc(abi::kTcpStatRcvpack);
@@ -591,6 +593,7 @@ void TcpSocket::ProcessData(const TcpSegment& seg, absl::Span<const uint8_t> dat
   }
   inet::TcpReassemblyQueue::Run run = reass_.TakeContiguous(rcv_nxt_);
   if (!run.data.empty()) {
+    AutoSizeReceive(run.data.size());
     AppendStream(run.data);
     rcv_nxt_ += uint32_t(run.data.size());
     tcp_.stats().Inc(abi::kTcpStatRcvpack);
@@ -598,6 +601,30 @@ void TcpSocket::ProcessData(const TcpSegment& seg, absl::Span<const uint8_t> dat
   }
   sack_report_.Advance(rcv_nxt_);
   if (run.fin) ProcessFin();
+}
+
+void TcpSocket::AutoSizeReceive(size_t received) {
+  // NetBSD grows the receive buffer when nearly a buffer's worth arrives
+  // within a round trip: the window, not the reader, limits the flow. Our
+  // round trips on a bus are microseconds where NetBSD counts 500 ms
+  // ticks, so the interval is at least 10 ms.
+  inet::TcpTunables& t = tcp_.tunables();
+  if (t.recvbuf_auto.load() == 0) return;
+  const absl::Time now = absl::Now();
+  const absl::Duration rtt = std::max(rto_.has_sample() ? rto_.srtt() : absl::ZeroDuration(),
+                                      absl::Milliseconds(10));
+  if (now - rfbuf_ts_ > rtt) {
+    rfbuf_ts_ = now;
+    rfbuf_cnt_ = 0;
+  }
+  rfbuf_cnt_ += received;
+  const size_t hiwat = recv_buffer_limit();
+  const size_t most = std::min<size_t>(size_t(std::max(0, t.recvbuf_max.load())), abi::kSbMaxAdj);
+  if (rfbuf_cnt_ > hiwat / 8 * 7 && hiwat < most) {
+    GrowRecvBuffer(std::min(hiwat + size_t(std::max(1, t.recvbuf_inc.load())), most));
+    rfbuf_ts_ = now;
+    rfbuf_cnt_ = 0;
+  }
 }
 
 void TcpSocket::ProcessFin() {

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
+#include "rump/abi/socket.h"
 #include "rump/abi/tcp.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/tcp_socket.h"
@@ -40,8 +41,23 @@ uint32_t TcpSocket::ReceiveWindow() const {
   return uint32_t(std::min(space, most));
 }
 
+void TcpSocket::AutoSizeSend() {
+  // NetBSD's rule: grow while the buffer is 7/8 full, holds less than the
+  // peer's window, and the window is at least 4/5 of the buffer.
+  inet::TcpTunables& t = tcp_.tunables();
+  if (t.sendbuf_auto.load() == 0) return;
+  const size_t hiwat = send_buffer_limit();
+  const size_t buffered = send_buffer_bytes();
+  const size_t most = std::min<size_t>(size_t(std::max(0, t.sendbuf_max.load())), abi::kSbMaxAdj);
+  if (hiwat < most && size_t(snd_wnd_) / 4 * 5 >= hiwat && buffered >= hiwat / 8 * 7 &&
+      buffered < snd_wnd_) {
+    GrowSendBuffer(std::min(hiwat + size_t(std::max(1, t.sendbuf_inc.load())), most));
+  }
+}
+
 void TcpSocket::OutputLocked() {
   if (state_ == abi::kTCPS_CLOSED || state_ == abi::kTCPS_LISTEN) return;
+  if (state_ >= abi::kTCPS_ESTABLISHED) AutoSizeSend();
   for (int rounds = 0; rounds < 4096 && !closed_; ++rounds) {
     const bool syn_state =
         state_ == abi::kTCPS_SYN_SENT || state_ == abi::kTCPS_SYN_RECEIVED;

@@ -104,6 +104,10 @@ class TcpSocket final : public InetSocket {
   void NewAck(TcpSeq ack, uint32_t acked, const inet::TcpSegment& seg);
   void DupAck(const inet::TcpSegment& seg);
   void SendChallengeAck();
+  // Automatic buffer sizing (NetBSD's tcp_do_autorcvbuf / autosndbuf):
+  // `received` in-order bytes just arrived.
+  void AutoSizeReceive(size_t received);
+  void AutoSizeSend();
   // Resends the first segment at `seq` (fast retransmit, partial ACKs).
   void RetransmitAt(TcpSeq seq);
 
@@ -195,6 +199,10 @@ class TcpSocket final : public InetSocket {
   int keep_probes_ = 0;
   int persist_shift_ = 0;
   absl::Time last_input_;
+
+  // Automatic receive buffer sizing: bytes received since `rfbuf_ts_`.
+  absl::Time rfbuf_ts_ = absl::InfinitePast();
+  size_t rfbuf_cnt_ = 0;
 
   // ACK policy.
   bool ack_now_ = false;

@@ -406,5 +406,37 @@ TEST_F(TcpTest, SysctlsHaveNetBsdNamesAndDefaults) {
   EXPECT_EQ(v, 100000);
 }
 
+TEST_F(TcpTest, BuffersGrowAutomaticallyUnlessTheUserSetsThem) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int l = Listener(b, 8010);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  const int fixed = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(a.SetInt(fixed, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 32768), 0);
+  ASSERT_EQ(a.Connect(c, "10.0.0.2", 8010), 0);
+  ASSERT_EQ(a.Connect(fixed, "10.0.0.2", 8010), 0);
+  const int s = b.Accept(l), s2 = b.Accept(l);
+  ASSERT_GE(s, 0);
+  ASSERT_GE(s2, 0);
+  const std::vector<uint8_t> data = Pattern(8 << 20, 4);
+  std::vector<uint8_t> got, got2;
+  std::thread reader([&] { got = b.RecvAll(s, data.size()); });
+  std::thread reader2([&] { got2 = b.RecvAll(s2, data.size()); });
+  ASSERT_EQ(a.SendAll(c, data), 0);
+  ASSERT_EQ(a.SendAll(fixed, data), 0);
+  reader.join();
+  reader2.join();
+  EXPECT_TRUE(got == data);
+  EXPECT_TRUE(got2 == data);
+  int snd = 0, rcv = 0, fixed_snd = 0;
+  EXPECT_EQ(a.GetInt(c, abi::kSOL_SOCKET, abi::kSO_SNDBUF, &snd), 0);
+  EXPECT_EQ(b.GetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &rcv), 0);
+  EXPECT_EQ(a.GetInt(fixed, abi::kSOL_SOCKET, abi::kSO_SNDBUF, &fixed_snd), 0);
+  EXPECT_GT(snd, 32768);
+  EXPECT_LE(snd, int(abi::kSbMaxAdj));
+  EXPECT_GT(rcv, 32768);
+  EXPECT_LE(rcv, int(abi::kSbMaxAdj));
+  EXPECT_EQ(fixed_snd, 32768);
+}
+
 }  // namespace
 }  // namespace rump
