@@ -199,6 +199,12 @@ absl::Status Bus::Send(absl::Span<const uint8_t> frame) {
 }
 
 absl::Status Bus::SendBatch(absl::Span<const absl::Span<const uint8_t>> frames) {
+  absl::Status status = SendWithoutWake(frames);
+  if (!absl::IsInvalidArgument(status) && !frames.empty()) WakeReceivers();
+  return status;
+}
+
+absl::Status Bus::SendWithoutWake(absl::Span<const absl::Span<const uint8_t>> frames) {
   for (const auto& f : frames) {
     if (f.size() < kEtherHeaderLen || f.size() > kMaxFrameLen) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -207,9 +213,7 @@ absl::Status Bus::SendBatch(absl::Span<const absl::Span<const uint8_t>> frames) 
     }
   }
   if (frames.empty()) return absl::OkStatus();
-  absl::Status status = SendLocked(frames);
-  WakeReceivers();
-  return status;
+  return SendLocked(frames);
 }
 
 absl::Status Bus::SendLocked(absl::Span<const absl::Span<const uint8_t>> frames) {

@@ -113,6 +113,16 @@ class Bus {
   // InvalidArgument nothing was sent.
   absl::Status SendBatch(absl::Span<const absl::Span<const uint8_t>> frames);
 
+  // SendBatch without the wakeup: the frames are in the ring (a spinning
+  // receiver sees them at once) but blocked receivers sleep on until
+  // WakeReceivers. For a sender that wakes once after a burst of frames.
+  absl::Status SendWithoutWake(absl::Span<const absl::Span<const uint8_t>> frames);
+  // NetBSD's wakeup of every receiver blocked on the bus.
+  void WakeReceivers();
+  // Frames already read from the ring that Receive will return without
+  // looking at the ring again (the receiving thread only).
+  size_t staged_frames() const { return staged_.size() - staged_next_; }
+
   // Copies the next frame from another sender into `buf` (at least
   // kMaxFrameLen bytes). Waits up to `timeout` for one to arrive:
   // absl::ZeroDuration() never waits, absl::InfiniteDuration() waits until a
@@ -144,7 +154,6 @@ class Bus {
   // there was nothing new.
   absl::StatusOr<bool> FillStaging();
   absl::Status SendLocked(absl::Span<const absl::Span<const uint8_t>> frames);
-  void WakeReceivers();
   void DrainNotifications();
   // The ring's generation and end, read without the lock: a hint that
   // something was appended since the last FillStaging.

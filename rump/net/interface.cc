@@ -1,7 +1,10 @@
 #include "rump/net/interface.h"
 
 #include <algorithm>
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rump/abi/errno.h"
 #include "rump/net/bytes.h"
@@ -10,6 +13,37 @@
 #include "rump/net/net_stack.h"
 
 namespace rump {
+
+namespace {
+
+struct BurstState {
+  int depth = 0;
+  std::vector<std::pair<const void*, std::function<void()>>> actions;
+};
+thread_local BurstState burst_state;
+
+}  // namespace
+
+OutputBurst::OutputBurst() { ++burst_state.depth; }
+
+OutputBurst::~OutputBurst() {
+  if (--burst_state.depth > 0) return;
+  // An action may transmit (and open a burst) itself: take the list first.
+  while (!burst_state.actions.empty()) {
+    std::vector<std::pair<const void*, std::function<void()>>> actions;
+    actions.swap(burst_state.actions);
+    for (auto& [key, action] : actions) action();
+  }
+}
+
+bool OutputBurst::Defer(const void* key, std::function<void()> action) {
+  if (burst_state.depth == 0) return false;
+  for (const auto& a : burst_state.actions) {
+    if (a.first == key) return true;
+  }
+  burst_state.actions.emplace_back(key, std::move(action));
+  return true;
+}
 
 absl::Status InterfaceDriver::Ioctl(Interface&, SyscallContext&, uint64_t,
                                     absl::Span<uint8_t>) {

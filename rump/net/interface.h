@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,28 @@ struct InterfaceStats {
   uint64_t ipackets = 0, ierrors = 0, opackets = 0, oerrors = 0;
   uint64_t collisions = 0, ibytes = 0, obytes = 0, imcasts = 0, omcasts = 0;
   uint64_t iqdrops = 0, noproto = 0;
+};
+
+// OutputBurst: a scope in which one thread transmits several frames that
+// belong together (a TCP window's worth of segments, the ACKs for a batch
+// of received frames). While one is alive on a thread, a driver may defer
+// the costly part of transmitting that can wait, such as waking the
+// receivers of a shmif bus, and do it once when the outermost burst on the
+// thread ends. Frames are never reordered or held back by it: only such
+// "after" actions are deferred. Nesting is fine; bursts on other threads
+// are independent.
+class OutputBurst {
+ public:
+  OutputBurst();
+  ~OutputBurst();  // the outermost one runs the deferred actions, in order
+  OutputBurst(const OutputBurst&) = delete;
+  OutputBurst& operator=(const OutputBurst&) = delete;
+
+  // Inside a burst on this thread: arranges for `action` to run when the
+  // outermost burst ends (once per `key`: later calls with a key already
+  // registered are dropped) and returns true. Outside a burst it does
+  // nothing and returns false: the caller acts at once.
+  static bool Defer(const void* key, std::function<void()> action);
 };
 
 // What a driver does for its interface: start, stop and transmit. Received

@@ -58,6 +58,7 @@ void TcpSocket::AutoSizeSend() {
 void TcpSocket::OutputLocked() {
   if (state_ == abi::kTCPS_CLOSED || state_ == abi::kTCPS_LISTEN) return;
   if (state_ >= abi::kTCPS_ESTABLISHED) AutoSizeSend();
+  OutputBurst burst;  // the segments below wake the medium once
   for (int rounds = 0; rounds < 4096 && !closed_; ++rounds) {
     const bool syn_state =
         state_ == abi::kTCPS_SYN_SENT || state_ == abi::kTCPS_SYN_RECEIVED;

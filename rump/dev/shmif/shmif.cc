@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -109,7 +110,14 @@ class ShmifDriver final : public InterfaceDriver {
     if (frame.size() < shmif::kEtherHeaderLen || frame.size() > shmif::kMaxFrameLen) {
       return abi::Errno(abi::kEMSGSIZE);
     }
-    absl::Status s = bus->Send(frame);
+    // In an output burst the receivers are woken once, when it ends.
+    absl::Status s;
+    shmif::Bus* raw = bus.get();
+    if (OutputBurst::Defer(raw, [bus] { bus->WakeReceivers(); })) {
+      s = bus->SendWithoutWake(absl::MakeConstSpan(&frame, 1));
+    } else {
+      s = bus->Send(frame);
+    }
     // DataLoss: the ring was found corrupt and reset, the frame sent anyway.
     if (!s.ok() && !absl::IsDataLoss(s)) return abi::Errno(abi::kEIO, s.message());
     return absl::OkStatus();
@@ -144,7 +152,11 @@ class ShmifDriver final : public InterfaceDriver {
   void ReceiveLoop(Interface& ifp, shmif::Bus& bus) {
     std::vector<uint8_t> buf(shmif::kMaxFrameLen);
     uint64_t overruns = bus.overruns();
+    // What the stack sends in answer to a batch of frames read together
+    // (ACKs, replies) wakes the bus's receivers once, after the batch.
+    std::optional<OutputBurst> burst;
     while (!stop_.load()) {
+      if (burst && bus.staged_frames() == 0) burst.reset();
       absl::StatusOr<shmif::ReceivedFrame> r =
           bus.Receive(absl::MakeSpan(buf), absl::InfiniteDuration());
       // Each time the ring lapped this receiver (frames lost before it
@@ -170,6 +182,7 @@ class ShmifDriver final : public InterfaceDriver {
         ifp.CountInputDrop();
         continue;
       }
+      if (!burst && bus.staged_frames() > 0) burst.emplace();
       ifp.Input(frame);
     }
   }
