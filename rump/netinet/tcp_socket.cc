@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
+#include "rump/abi/ioctl.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/tcp.h"
 #include "rump/kern/timer.h"
@@ -121,7 +122,9 @@ absl::Status TcpSocket::ProtoListen() {
 }
 
 absl::StatusOr<std::shared_ptr<Socket>> TcpSocket::ProtoNewConnection() {
-  auto child = std::make_shared<TcpSocket>(inet_, tcp_, net(), 0);
+  // Readable and writable, as every socket (0 would be O_RDONLY, and write(2)
+  // on the accepted descriptor would fail with EBADF).
+  auto child = std::make_shared<TcpSocket>(inet_, tcp_, net(), abi::kO_RDWR);
   child->AttachPcb(child);
   std::lock_guard<std::mutex> lock(mu_);
   // What a connection inherits from its listener (tcp_newtcpcb copies the

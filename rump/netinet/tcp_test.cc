@@ -96,6 +96,34 @@ TEST_F(TcpTest, ConnectAcceptEchoOverLoopback) {
   EXPECT_EQ(a.Close(l), 0);
 }
 
+// An accepted descriptor is read and written with read(2) and write(2), as
+// the connecting one is (its access mode is O_RDWR, not O_RDONLY).
+TEST_F(TcpTest, AcceptedSocketTakesReadAndWrite) {
+  Host a(bus_, "10.0.0.1");
+  const int l = Listener(a, 7000);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(a.Connect(c, "127.0.0.1", 7000), 0);
+  const int s = a.Accept(l);
+  ASSERT_GE(s, 0);
+  const char out[] = "written";
+  for (int fd : {s, c}) {
+    inet_testing::SysResult w =
+        a.Call(abi::kSysWrite, {uint64_t(fd), testing::P(out), sizeof(out), 0, 0, 0});
+    EXPECT_EQ(w.error, 0) << "fd " << fd;
+    EXPECT_EQ(w.rv, int64_t(sizeof(out))) << "fd " << fd;
+    char in[sizeof(out)] = {};
+    inet_testing::SysResult r =
+        a.Call(abi::kSysRead, {uint64_t(fd == s ? c : s), testing::P(in), sizeof(in), 0, 0, 0});
+    EXPECT_EQ(r.error, 0);
+    EXPECT_EQ(r.rv, int64_t(sizeof(out)));
+    EXPECT_STREQ(in, out);
+  }
+  EXPECT_EQ(a.Close(c), 0);
+  EXPECT_EQ(a.Close(s), 0);
+  EXPECT_EQ(a.Close(l), 0);
+}
+
 TEST_F(TcpTest, BulkBothWaysBetweenTwoKernelsOnOneBus) {
   Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
   const int l = Listener(b, 8000);
