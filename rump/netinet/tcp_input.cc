@@ -162,7 +162,12 @@ void TcpSocket::InputSynSent(const TcpSegment& seg) {
     OutputLocked();
     return;
   }
-  // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK.
+  // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK. That
+  // SYN-ACK offers only what the peer's SYN offered (RFC 7323 1.3 and 2.2,
+  // NetBSD's TF_RCVD_SCALE / TF_RCVD_TSTMP tests in tcp_output).
+  request_scale_ = scale_ok_;
+  request_ts_ = ts_ok_;
+  request_sack_ = sack_ok_;
   SetState(abi::kTCPS_SYN_RECEIVED);
   snd_wnd_ = th.window;
   snd_wl1_ = th.seq;
