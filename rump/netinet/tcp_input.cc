@@ -206,6 +206,15 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
     OutputLocked();
     return true;
   }
+  // Simultaneous open: the peer's SYN-ACK repeats its SYN, already taken,
+  // and acknowledges ours. NetBSD trims the old SYN and goes on with the
+  // segment from IRS + 1 (RFC 793's figure 8 ends ESTABLISHED here).
+  bool syn = th.has(kTcpSyn);
+  if (state_ == abi::kTCPS_SYN_RECEIVED && syn && th.has(kTcpAck) && !th.has(kTcpRst) &&
+      seq == irs_) {
+    syn = false;
+    seq = irs_ + 1;
+  }
 
   last_input_ = now;
   keep_probes_ = 0;
@@ -226,7 +235,7 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
 
   // 1. Is the segment acceptable (RFC 9293 3.10.7.4 first)?
   const uint32_t rcv_wnd = rcv_adv_ > rcv_nxt_ ? SeqLength(rcv_nxt_, rcv_adv_) : 0;
-  const uint32_t seglen = uint32_t(data.size()) + (th.has(kTcpSyn) ? 1 : 0) + (fin ? 1 : 0);
+  const uint32_t seglen = uint32_t(data.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
   bool acceptable;
   if (seglen == 0) {
     acceptable = rcv_wnd == 0 ? seq == rcv_nxt_ : (seq >= rcv_nxt_ && seq < rcv_nxt_ + rcv_wnd);
@@ -290,7 +299,7 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
   }
 
   // 4. A SYN in a synchronized state (RFC 5961 4.2): a challenge ACK.
-  if (th.has(kTcpSyn)) {
+  if (syn) {
     SendChallengeAck();
     return true;
   }
