@@ -324,6 +324,50 @@ TEST_F(TcpFsmTest, ARetransmittedSynDrawsTheSynAckAgain) {
   EXPECT_GE(host_->Accept(c.listener), 0);
 }
 
+TEST_F(TcpFsmTest, SynReceivedAnswersAnUnacceptableAckWithRst) {
+  Conn c;
+  c.kport = kListenPort;
+  c.listener = Listen(kListenPort);
+  Send(H(c, kTcpSyn, TcpSeq(kPeerIss), TcpSeq(0)), MssOnly());
+  PeerSegment sa = NextAny();
+  ASSERT_EQ(sa.header.flags, kTcpSyn | kTcpAck) << sa.ToString();
+  c.pnxt = TcpSeq(kPeerIss + 1);
+  c.knxt = sa.header.seq + 1;
+  Send(H(c, kTcpAck, c.pnxt, c.knxt + 100));
+  PeerSegment r = Next();
+  EXPECT_SEG(r, kTcpRst, c.knxt + 100, TcpSeq(0));
+  EXPECT_EQ(State(c), abi::kTCPS_SYN_RECEIVED);
+  Send(H(c, kTcpAck, c.pnxt, c.knxt));
+  EXPECT_EQ(host_->Poll(c.listener, abi::kPOLLIN, 30000) & abi::kPOLLIN, abi::kPOLLIN);
+  EXPECT_GE(host_->Accept(c.listener), 0);
+  EXPECT_EQ(State(c), abi::kTCPS_ESTABLISHED);
+}
+
+TEST_F(TcpFsmTest, RstInSynReceivedEndsThePassiveOpenQuietly) {
+  Conn c;
+  c.kport = kListenPort;
+  c.listener = Listen(kListenPort);
+  Send(H(c, kTcpSyn, TcpSeq(kPeerIss), TcpSeq(0)), MssOnly());
+  PeerSegment sa = NextAny();
+  ASSERT_EQ(sa.header.flags, kTcpSyn | kTcpAck) << sa.ToString();
+  Send(H(c, kTcpRst, TcpSeq(kPeerIss + 1), TcpSeq(0)));
+  EXPECT_TRUE(EventuallyState(c, abi::kTCPS_CLOSED));
+  // The listener goes on; accept returns the next connection, not the
+  // reset one.
+  Conn d;
+  d.kport = kListenPort;
+  d.pport = kPeerPort + 1;
+  Send(H(d, kTcpSyn, TcpSeq(kPeerIss), TcpSeq(0)), MssOnly());
+  sa = NextAny();
+  ASSERT_EQ(sa.header.flags, kTcpSyn | kTcpAck) << sa.ToString();
+  EXPECT_EQ(sa.header.dport, kPeerPort + 1);
+  Send(H(d, kTcpAck, TcpSeq(kPeerIss + 1), sa.header.seq + 1));
+  EXPECT_EQ(host_->Poll(c.listener, abi::kPOLLIN, 30000) & abi::kPOLLIN, abi::kPOLLIN);
+  uint16_t port = 0;
+  EXPECT_GE(host_->Accept(c.listener, nullptr, &port), 0);
+  EXPECT_EQ(port, kPeerPort + 1);
+}
+
 TEST_F(TcpFsmTest, AckToAListenerDrawsARstAndARstIsIgnored) {
   Conn c;
   c.kport = kListenPort;
