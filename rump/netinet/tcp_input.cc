@@ -162,7 +162,12 @@ void TcpSocket::InputSynSent(const TcpSegment& seg) {
     OutputLocked();
     return;
   }
-  // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK.
+  // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK. That
+  // SYN-ACK offers only what the peer's SYN offered (RFC 7323 1.3 and 2.2,
+  // NetBSD's TF_RCVD_SCALE / TF_RCVD_TSTMP tests in tcp_output).
+  request_scale_ = scale_ok_;
+  request_ts_ = ts_ok_;
+  request_sack_ = sack_ok_;
   SetState(abi::kTCPS_SYN_RECEIVED);
   snd_wnd_ = th.window;
   snd_wl1_ = th.seq;
@@ -201,6 +206,15 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
     OutputLocked();
     return true;
   }
+  // Simultaneous open: the peer's SYN-ACK repeats its SYN, already taken,
+  // and acknowledges ours. NetBSD trims the old SYN and goes on with the
+  // segment from IRS + 1 (RFC 793's figure 8 ends ESTABLISHED here).
+  bool syn = th.has(kTcpSyn);
+  if (state_ == abi::kTCPS_SYN_RECEIVED && syn && th.has(kTcpAck) && !th.has(kTcpRst) &&
+      seq == irs_) {
+    syn = false;
+    seq = irs_ + 1;
+  }
 
   last_input_ = now;
   keep_probes_ = 0;
@@ -221,7 +235,7 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
 
   // 1. Is the segment acceptable (RFC 9293 3.10.7.4 first)?
   const uint32_t rcv_wnd = rcv_adv_ > rcv_nxt_ ? SeqLength(rcv_nxt_, rcv_adv_) : 0;
-  const uint32_t seglen = uint32_t(data.size()) + (th.has(kTcpSyn) ? 1 : 0) + (fin ? 1 : 0);
+  const uint32_t seglen = uint32_t(data.size()) + (syn ? 1 : 0) + (fin ? 1 : 0);
   bool acceptable;
   if (seglen == 0) {
     acceptable = rcv_wnd == 0 ? seq == rcv_nxt_ : (seq >= rcv_nxt_ && seq < rcv_nxt_ + rcv_wnd);
@@ -285,7 +299,7 @@ bool TcpSocket::InputLocked(const TcpSegment& seg, uint32_t src, uint32_t dst) {
   }
 
   // 4. A SYN in a synchronized state (RFC 5961 4.2): a challenge ACK.
-  if (th.has(kTcpSyn)) {
+  if (syn) {
     SendChallengeAck();
     return true;
   }
