@@ -141,6 +141,12 @@ std::vector<SeedInput> TcpSeeds() {
                     Conn(OnConnection(17, 0, kTcpFlagAck))}});
   seeds.push_back({"tcp_conn_rst_exact", {Conn(OnConnection(0, 0, kTcpFlagRst))}});
   seeds.push_back({"tcp_conn_rst_in_window", {Conn(OnConnection(1000, 0, kTcpFlagRst))}});
+  // A new SYN on the 4-tuple after the RST: a half-open connection that
+  // the next input's handshake meets (found by the fuzzer; the harness
+  // clears it with a RST).
+  seeds.push_back({"tcp_conn_rst_then_syn",
+                   {Conn(OnConnection(0, 0, kTcpFlagRst)),
+                    Conn(OnConnection(5000, 0, kTcpFlagSyn, TcpOptMss(1000)))}});
   seeds.push_back({"tcp_conn_syn_in_window", {Conn(OnConnection(10, 0, kTcpFlagSyn))}});
   seeds.push_back({"tcp_conn_sack",
                    {Conn(OnConnection(0, 0, kTcpFlagAck,

@@ -467,26 +467,42 @@ void FuzzedHost::EstablishTcp() {
                          TcpOptSackPermitted(), TcpOptTimestamps(kTcpPeerTsval, 0)}) {
     syn.options.insert(syn.options.end(), o.begin(), o.end());
   }
-  tap_->StartCapture();
-  InjectFrame(TcpFromPeer(syn));
-  const std::vector<Frame> sent = tap_->StopCapture();
+  // The input before may have left a half-open connection with this
+  // 4-tuple (its own SYN after a RST): what answers our SYN then is an
+  // ACK, whose acknowledgment number is the sequence number of a RST that
+  // clears it; then the SYN again.
   bool answered = false;
   uint32_t tsval = 0;
-  for (const Frame& f : sent) {
-    const FrameLayout l = Dissect(f);
-    if (!l.ipv4 || l.fragment || l.proto != kProtoTcp || l.l4_header_len == 0) continue;
-    const uint8_t* t = &f[l.l4];
-    if (Load32(&f[kEtherHeaderLen + 16]) == peer.addr && Load16(t) == kTcpListenPort &&
-        Load16(t + 2) == kTcpPeerPort && t[13] == (kTcpFlagSyn | kTcpFlagAck) &&
-        Load32(t + 8) == kTcpPeerIss + 1) {
-      answered = true;
-      tcp_host_iss_ = Load32(t + 4);
-      tsval = TimestampValue(absl::MakeConstSpan(t + kTcpFixedHeaderLen,
-                                                 l.l4_header_len - kTcpFixedHeaderLen));
+  size_t sent_count = 0;
+  for (int attempt = 0; attempt < 3 && !answered; ++attempt) {
+    tap_->StartCapture();
+    InjectFrame(TcpFromPeer(syn));
+    const std::vector<Frame> sent = tap_->StopCapture();
+    sent_count = sent.size();
+    for (const Frame& f : sent) {
+      const FrameLayout l = Dissect(f);
+      if (!l.ipv4 || l.fragment || l.proto != kProtoTcp || l.l4_header_len == 0) continue;
+      const uint8_t* t = &f[l.l4];
+      if (Load32(&f[kEtherHeaderLen + 16]) != peer.addr || Load16(t) != kTcpListenPort ||
+          Load16(t + 2) != kTcpPeerPort) {
+        continue;
+      }
+      if (t[13] == (kTcpFlagSyn | kTcpFlagAck) && Load32(t + 8) == kTcpPeerIss + 1) {
+        answered = true;
+        tcp_host_iss_ = Load32(t + 4);
+        tsval = TimestampValue(absl::MakeConstSpan(t + kTcpFixedHeaderLen,
+                                                   l.l4_header_len - kTcpFixedHeaderLen));
+      } else if ((t[13] & (kTcpFlagAck | kTcpFlagRst)) == kTcpFlagAck) {
+        TcpFields rst = syn;
+        rst.seq = Load32(t + 8);
+        rst.flags = kTcpFlagRst;
+        rst.options.clear();
+        InjectFrame(TcpFromPeer(rst));
+      }
     }
   }
   if (!answered) {
-    Violation("the TCP listener did not answer a SYN (%zu frames sent)", sent.size());
+    Violation("the TCP listener did not answer a SYN (%zu frames sent)", sent_count);
   }
   TcpFields ack = syn;
   ack.seq = kTcpPeerIss + 1;
