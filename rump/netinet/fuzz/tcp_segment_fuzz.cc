@@ -92,8 +92,11 @@ void CheckWire(absl::Span<const uint8_t> bytes, bool fix_checksum) {
     seg[17] = uint8_t(sum);
   }
   if (seg.size() >= inet::kTcpHeaderLen) {
-    CheckOptionBounds(
-        inet::ParseTcpOptions(absl::MakeConstSpan(seg).subspan(inet::kTcpHeaderLen)), "options");
+    // An option area is at most 40 bytes (the data offset's 4 bits); the
+    // bounds are promised for those. Longer spans must still parse safely.
+    const absl::Span<const uint8_t> rest = absl::MakeConstSpan(seg).subspan(inet::kTcpHeaderLen);
+    CheckOptionBounds(inet::ParseTcpOptions(rest.subspan(0, inet::kTcpMaxOptionsLen)), "options");
+    inet::ParseTcpOptions(rest);
   }
   absl::StatusOr<TcpSegment> parsed = inet::ParseTcpSegment(seg, kSrc, kDst);
   // What must be refused.

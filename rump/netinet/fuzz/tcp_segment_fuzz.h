@@ -8,8 +8,8 @@
 // field is first set right (when it has 20 bytes), so that most inputs
 // get past the checksum. Checked:
 //  * ParseTcpOptions on the bytes after the fixed header never reads out
-//    of bounds, gives a window shift of at most 14 and at most 4 SACK
-//    blocks;
+//    of bounds; on their first 40 (an option area's most) it gives a
+//    window shift of at most 14 and at most 4 SACK blocks;
 //  * ParseTcpSegment refuses exactly what is shorter than 20 bytes, has a
 //    data offset below 5 words or past the segment, or a wrong checksum;
 //    what it accepts has the header fields at their wire offsets, the
