@@ -94,6 +94,16 @@ std::vector<SeedInput> TcpSeeds() {
   ack.options = TcpOptTimestamps(12346, 0);
   seeds.push_back({"tcp_syn_then_ack", {new_syn, TcpFrame(kPeers[0].addr, kPeers[0].mac, ack, {})}});
   seeds.push_back({"tcp_ack_to_listener", {TcpFrame(kPeers[1].addr, kPeers[1].mac, ack, {})}});
+  // More SYNs than the listener queues, never completed: the queues full
+  // (found by the fuzzer: the next input's handshake went unanswered
+  // until the harness opened a new listener after each input).
+  std::vector<Frame> flood;
+  for (uint16_t port = 42000; port < 42000 + 16; ++port) {
+    TcpFields s1 = syn;
+    s1.sport = port;
+    flood.push_back(TcpFrame(kPeers[0].addr, kPeers[0].mac, s1, {}));
+  }
+  seeds.push_back({"tcp_syn_flood", std::move(flood)});
   TcpFields closed = syn;
   closed.dport = kTcpClosedPort;
   seeds.push_back({"tcp_syn_closed_port", {TcpFrame(kPeers[0].addr, kPeers[0].mac, closed, {})}});

@@ -321,13 +321,7 @@ FuzzedHost::FuzzedHost() : tap_(std::make_shared<WireTap>()), recv_buf_(0x10000)
   // No rate limit on RSTs and challenge ACKs either.
   inet_->tcp().tunables().rstppslimit = -1;
   inet_->tcp().tunables().ackdropppslimit = -1;
-  tcp_listener_fd_ = int(Call(abi::kSysSocket, {uint64_t(abi::kAF_INET),
-                                                uint64_t(abi::kSOCK_STREAM),
-                                                uint64_t(abi::kIPPROTO_TCP)}));
-  BindOrConnect(abi::kSysBind, tcp_listener_fd_, kHostAddr, kTcpListenPort);
-  Call(abi::kSysListen, {uint64_t(tcp_listener_fd_), uint64_t(kTcpBacklog)});
-  int32_t on = 1;
-  Call(abi::kSysIoctl, {uint64_t(tcp_listener_fd_), abi::kFIONBIO, Ptr(&on)});
+  OpenTcpListener();
   EstablishTcp();
   AbortTcp();
   CheckStillServing();
@@ -536,6 +530,18 @@ void FuzzedHost::EstablishTcp() {
   if (size_t(wrote) != data.size()) Violation("the TCP connection took %ld bytes", long(wrote));
 }
 
+void FuzzedHost::OpenTcpListener() {
+  tcp_listener_fd_ = int(Call(abi::kSysSocket, {uint64_t(abi::kAF_INET),
+                                                uint64_t(abi::kSOCK_STREAM),
+                                                uint64_t(abi::kIPPROTO_TCP)}));
+  int32_t on = 1;
+  Call(abi::kSysSetsockopt, {uint64_t(tcp_listener_fd_), uint64_t(abi::kSOL_SOCKET),
+                             uint64_t(abi::kSO_REUSEADDR), Ptr(&on), sizeof(on)});
+  BindOrConnect(abi::kSysBind, tcp_listener_fd_, kHostAddr, kTcpListenPort);
+  Call(abi::kSysListen, {uint64_t(tcp_listener_fd_), uint64_t(kTcpBacklog)});
+  Call(abi::kSysIoctl, {uint64_t(tcp_listener_fd_), abi::kFIONBIO, Ptr(&on)});
+}
+
 void FuzzedHost::AbortSocket(int fd) {
   const int32_t linger[2] = {1, 0};  // struct linger: on, no time: close sends a RST
   int error = 0;
@@ -555,6 +561,11 @@ void FuzzedHost::AbortTcp() {
     if (error == abi::kEAGAIN) break;
     if (error == 0) AbortSocket(fd);
   }
+  // Half-open connections the input left (SYNs never completed) would
+  // fill the listener's queues for 75 s, and a full listener drops SYNs:
+  // a new listener each time.
+  Call(abi::kSysClose, {uint64_t(tcp_listener_fd_)});
+  OpenTcpListener();
 }
 
 void FuzzedHost::DrainTcp() {

@@ -15,7 +15,8 @@
 // listener is established from a peer through the tap (its ISN read off
 // the SYN-ACK the kernel sends), and the input's segments for it are
 // shifted into its sequence space; after the input it is aborted, as is
-// whatever the listener queued (fuzz_network.h).
+// whatever the listener queued, and the listener is opened anew
+// (fuzz_network.h).
 // ICMP errors are not rate limited, so that what the kernel sends depends
 // on the input only.
 //
@@ -97,6 +98,7 @@ class FuzzedHost {
   void EstablishTcp();
   void AbortTcp();
   void AbortSocket(int fd);
+  void OpenTcpListener();
   // Shifts the kernel's sequence numbers in a segment for the connection
   // from kTcpHostIss to its real ISN.
   void ShiftTcpSequence(Frame& f) const;

@@ -63,7 +63,8 @@ inline constexpr uint8_t kRawConnectedProto = 254;
 inline constexpr uint8_t kUnhandledProto = 99;
 
 // TCP. A listener on 10.0.0.1:kTcpListenPort (backlog kTcpBacklog); what
-// it queues is accepted and aborted (a RST) after each input.
+// it queues is accepted and aborted (a RST) after each input, and it is
+// closed and opened again (so half-open connections never fill it).
 inline constexpr uint16_t kTcpListenPort = 8000;
 inline constexpr int kTcpBacklog = 8;
 // No socket on this port: a segment to it is answered by a RST.
