@@ -103,6 +103,46 @@ Bytes UdpDatagram(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
   return s;
 }
 
+Bytes TcpSegment(uint32_t src, uint32_t dst, const TcpFields& f, absl::Span<const uint8_t> data) {
+  Bytes options = f.options;
+  options.resize((options.size() + 3) / 4 * 4, 0);
+  Bytes s(kTcpFixedHeaderLen + options.size() + data.size());
+  Store16(&s[0], f.sport);
+  Store16(&s[2], f.dport);
+  Store32(&s[4], f.seq);
+  Store32(&s[8], f.ack);
+  const size_t words = (kTcpFixedHeaderLen + options.size()) / 4;
+  s[12] = uint8_t((f.data_offset != 0 ? f.data_offset : words) << 4);
+  s[13] = f.flags;
+  Store16(&s[14], f.window);
+  Store16(&s[18], f.urgent);
+  std::copy(options.begin(), options.end(), s.begin() + kTcpFixedHeaderLen);
+  std::copy(data.begin(), data.end(), s.begin() + long(kTcpFixedHeaderLen + options.size()));
+  const uint16_t sum =
+      ChecksumFold(ChecksumAccumulate(PseudoHeaderSum(src, dst, kProtoTcp, uint16_t(s.size())), s));
+  Store16(&s[16], uint16_t(sum + (f.bad_checksum ? 1 : 0)));
+  return s;
+}
+
+Bytes TcpOptMss(uint16_t mss) { return {2, 4, uint8_t(mss >> 8), uint8_t(mss)}; }
+Bytes TcpOptWindowScale(uint8_t shift) { return {1, 3, 3, shift}; }  // NOP-aligned
+Bytes TcpOptSackPermitted() { return {1, 1, 4, 2}; }
+Bytes TcpOptTimestamps(uint32_t value, uint32_t echo) {
+  Bytes o = {1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0};
+  Store32(&o[4], value);
+  Store32(&o[8], echo);
+  return o;
+}
+Bytes TcpOptSack(const std::vector<std::pair<uint32_t, uint32_t>>& blocks) {
+  Bytes o = {1, 1, 5, uint8_t(2 + 8 * blocks.size())};
+  for (auto [start, end] : blocks) {
+    o.resize(o.size() + 8);
+    Store32(&o[o.size() - 8], start);
+    Store32(&o[o.size() - 4], end);
+  }
+  return o;
+}
+
 Bytes IcmpMessage(uint8_t type, uint8_t code, uint32_t word, absl::Span<const uint8_t> body) {
   Bytes m(kIcmpHeaderLen + body.size());
   m[0] = type;
@@ -186,6 +226,9 @@ FrameLayout Dissect(absl::Span<const uint8_t> frame) {
   l.l4 = ip + l.ip_header_len;
   if ((l.proto == kProtoUdp || l.proto == kProtoIcmp) && frame.size() >= l.l4 + 8) {
     l.l4_header_len = 8;
+  } else if (l.proto == kProtoTcp && frame.size() >= l.l4 + kTcpFixedHeaderLen) {
+    l.l4_header_len = std::clamp<size_t>(size_t(frame[l.l4 + 12] >> 4) * 4, kTcpFixedHeaderLen,
+                                         frame.size() - l.l4);
   }
   return l;
 }
@@ -214,6 +257,12 @@ void RepairFrame(Frame& frame, const RepairPlan& plan) {
                                absl::MakeConstSpan(l4, summed)));
         Store16(l4 + 6, sum == 0 ? 0xffff : sum);
       }
+    } else if (l.proto == kProtoTcp && plan.l4_checksum) {
+      Store16(l4 + 16, 0);
+      Store16(l4 + 16, ChecksumFold(ChecksumAccumulate(
+                           PseudoHeaderSum(Load32(&frame[ip + 12]), Load32(&frame[ip + 16]),
+                                           kProtoTcp, uint16_t(l4_len)),
+                           absl::MakeConstSpan(l4, l4_len))));
     } else if (l.proto == kProtoIcmp && plan.l4_checksum) {
       Store16(l4 + 2, 0);
       Store16(l4 + 2, InternetChecksum(absl::MakeConstSpan(l4, l4_len)));

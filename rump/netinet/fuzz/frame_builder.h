@@ -38,6 +38,15 @@ inline constexpr size_t kUdpHeaderLen = 8;
 inline constexpr size_t kIcmpHeaderLen = 8;
 inline constexpr uint8_t kProtoIcmp = 1;
 inline constexpr uint8_t kProtoUdp = 17;
+inline constexpr uint8_t kProtoTcp = 6;
+inline constexpr size_t kTcpFixedHeaderLen = 20;  // without options
+// TCP flags (RFC 9293 3.1).
+inline constexpr uint8_t kTcpFlagFin = 0x01;
+inline constexpr uint8_t kTcpFlagSyn = 0x02;
+inline constexpr uint8_t kTcpFlagRst = 0x04;
+inline constexpr uint8_t kTcpFlagPsh = 0x08;
+inline constexpr uint8_t kTcpFlagAck = 0x10;
+inline constexpr uint8_t kTcpFlagUrg = 0x20;
 inline constexpr uint16_t kIpDontFragment = 0x4000;
 inline constexpr uint16_t kIpMoreFragments = 0x2000;
 inline constexpr uint16_t kIpOffsetMask = 0x1fff;
@@ -87,6 +96,30 @@ Bytes UdpDatagram(uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
 // An ICMP message: type, code, checksum, the 4-byte `word` (id and
 // sequence, the next-hop MTU, the gateway, ...), then `body`.
 Bytes IcmpMessage(uint8_t type, uint8_t code, uint32_t word, absl::Span<const uint8_t> body);
+// A TCP segment (header, options, data) with its checksum for src -> dst.
+struct TcpFields {
+  uint16_t sport = 0;
+  uint16_t dport = 0;
+  uint32_t seq = 0;
+  uint32_t ack = 0;
+  uint8_t flags = 0;
+  uint16_t window = 0xffff;
+  uint16_t urgent = 0;
+  Bytes options;  // as they go on the wire, padded with zeros (EOL) to a multiple of 4
+  // The data offset in 32-bit words written into the header; 0: the real
+  // one (5 plus the options' words). Other values make malformed segments.
+  uint8_t data_offset = 0;
+  bool bad_checksum = false;  // the right checksum plus one
+};
+Bytes TcpSegment(uint32_t src, uint32_t dst, const TcpFields& fields,
+                 absl::Span<const uint8_t> data);
+// TCP option bytes (RFC 9293, RFC 7323, RFC 2018), to concatenate into
+// TcpFields::options.
+Bytes TcpOptMss(uint16_t mss);
+Bytes TcpOptWindowScale(uint8_t shift);
+Bytes TcpOptSackPermitted();
+Bytes TcpOptTimestamps(uint32_t value, uint32_t echo);
+Bytes TcpOptSack(const std::vector<std::pair<uint32_t, uint32_t>>& blocks);
 Frame EthernetFrame(const Mac& dst, const Mac& src, uint16_t type,
                     absl::Span<const uint8_t> payload);
 
@@ -120,7 +153,9 @@ struct FrameLayout {
   bool arp = false;
   size_t ip_header_len = 0;
   size_t l4 = 0;             // offset of the transport header in the frame
-  size_t l4_header_len = 0;  // 8 for UDP and ICMP when the bytes are there
+  // 8 for UDP and ICMP when the bytes are there; for TCP (20 bytes there)
+  // its data offset, clamped to [20, what is there].
+  size_t l4_header_len = 0;
   uint8_t proto = 0;
   bool fragment = false;        // MF set or a non-zero offset
   bool first_fragment = false;  // fragment with offset 0
@@ -132,7 +167,7 @@ struct RepairPlan {
   bool ip_length = true;  // total length := what the frame carries
   bool ip_checksum = true;
   bool l4_length = true;    // UDP length
-  bool l4_checksum = true;  // UDP or ICMP checksum (unfragmented packets)
+  bool l4_checksum = true;  // UDP, TCP or ICMP checksum (unfragmented packets)
 };
 void RepairFrame(Frame& frame, const RepairPlan& plan = RepairPlan());
 

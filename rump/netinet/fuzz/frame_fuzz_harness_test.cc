@@ -16,6 +16,7 @@
 #include "rump/netinet/fuzz/frame_seeds.h"
 #include "rump/netinet/fuzz/fuzz_host.h"
 #include "rump/netinet/ip_header.h"
+#include "rump/netinet/tcp_header.h"
 
 namespace rump::inet_fuzz {
 namespace {
@@ -75,6 +76,16 @@ void ExpectStackAccepts(const Frame& f, const std::string& what) {
         << what;
   } else if (h.proto == kProtoIcmp) {
     EXPECT_EQ(inet::InetChecksum(seg), 0) << what;
+  } else if (h.proto == kProtoTcp) {
+    EXPECT_EQ(inet::ChecksumFinish(inet::ChecksumAdd(
+                  inet::PseudoHeaderSum(h.src, h.dst, kProtoTcp, uint16_t(seg.size())), seg)),
+              0)
+        << what;
+    // (Random bytes as TCP, kRawProto's, may have any data offset.)
+    const size_t offset = size_t(seg[12] >> 4) * 4;
+    if (offset >= kTcpFixedHeaderLen && offset <= seg.size()) {
+      EXPECT_TRUE(inet::ParseTcpSegment(seg, h.src, h.dst).ok()) << what;
+    }
   }
 }
 
@@ -102,7 +113,11 @@ TEST(FrameBuilderTest, SeedsAreFramesTheStackAccepts) {
   for (const SeedInput& s : SeedInputs()) {
     ASSERT_FALSE(s.frames.empty()) << s.name;
     ASSERT_LE(s.frames.size(), kMaxFramesPerInput) << s.name;
-    if (s.name == "not_a_frame" || s.name == "other_ethertype" || s.name == "all") continue;
+    if (s.name == "not_a_frame" || s.name == "other_ethertype" || s.name == "all" ||
+        s.name == "tcp_all" || s.name == "tcp_bad_checksum" ||
+        s.name.rfind("tcp_data_offset", 0) == 0) {
+      continue;
+    }
     for (const Frame& f : s.frames) {
       ExpectStackAccepts(f, s.name);
       ++frames;
@@ -115,7 +130,8 @@ TEST(FrameBuilderTest, RepairRestoresLengthsAndChecksums) {
   FrameMutator m(7, SimpleByteMutator());
   for (int i = 0; i < 500; ++i) {
     for (FrameKind kind :
-         {FrameKind::kUdp, FrameKind::kIcmpEcho, FrameKind::kIcmpError, FrameKind::kRawProto}) {
+         {FrameKind::kUdp, FrameKind::kIcmpEcho, FrameKind::kIcmpError, FrameKind::kRawProto,
+          FrameKind::kTcp}) {
       std::vector<Frame> frames = m.GenerateFrames(kind);
       ASSERT_EQ(frames.size(), 1u);
       Frame f = frames[0];

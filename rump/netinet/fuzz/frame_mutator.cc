@@ -156,7 +156,7 @@ uint16_t FrameMutator::PickPort() {
     case 4:
       return kConnectedPeerPort;
     case 5:
-      return 0;
+      return OneIn(2) ? 0 : kTcpListenPort;
     case 6:
       return 7;
     case 7:
@@ -179,7 +179,7 @@ uint8_t FrameMutator::PickProto() {
     case 4:
       return kUnhandledProto;
     case 5:
-      return 0;
+      return OneIn(2) ? 0 : kProtoTcp;
     default:
       return uint8_t(Below(256));
   }
@@ -429,6 +429,163 @@ Frame FrameMutator::MakeRandomBytes() {
                        RandomBytes(Below(100)));
 }
 
+uint32_t FrameMutator::PickHostSeq() {
+  const uint32_t una = kTcpHostIss + 1;
+  switch (Below(8)) {
+    case 0:
+      return una;
+    case 1:
+      return una + uint32_t(kTcpHostUnackedBytes);
+    case 2:
+      return una + uint32_t(kTcpHostUnackedBytes) + 1 + uint32_t(Below(1 << 20));  // unsent
+    case 3:
+      return una - 1 - uint32_t(Below(1 << 20));  // old
+    case 4:
+      return uint32_t(Below(uint64_t(1) << 32));
+    default:
+      return una + uint32_t(Below(kTcpHostUnackedBytes + 1));
+  }
+}
+
+uint32_t FrameMutator::PickPeerSeq() {
+  const uint32_t nxt = kTcpPeerIss + 1;
+  switch (Below(10)) {
+    case 0:
+      return nxt - 1 - uint32_t(Below(2000));  // old
+    case 1:
+      return nxt + 0x10000 + uint32_t(Below(1 << 24));  // beyond the window
+    case 2:
+      return uint32_t(Below(uint64_t(1) << 32));
+    case 3:
+    case 4:
+      return nxt + uint32_t(Below(0x10000));  // in the window, out of order
+    default:
+      return nxt + uint32_t(Below(4)) * 16;
+  }
+}
+
+uint8_t FrameMutator::PickTcpFlags() {
+  static constexpr std::array<uint8_t, 10> kFlags = {
+      kTcpFlagAck,
+      kTcpFlagAck | kTcpFlagPsh,
+      kTcpFlagSyn,
+      kTcpFlagSyn | kTcpFlagAck,
+      kTcpFlagRst,
+      kTcpFlagRst | kTcpFlagAck,
+      kTcpFlagFin | kTcpFlagAck,
+      kTcpFlagAck | kTcpFlagUrg,
+      kTcpFlagAck | 0xc0,  // ECE, CWR
+      kTcpFlagFin | kTcpFlagSyn | kTcpFlagRst,
+  };
+  return OneIn(8) ? uint8_t(Below(256)) : kFlags[Below(kFlags.size())];
+}
+
+Bytes FrameMutator::MakeTcpOptions(bool syn) {
+  Bytes o;
+  const auto add = [&o](const Bytes& b) { o.insert(o.end(), b.begin(), b.end()); };
+  if (OneIn(8)) return RandomBytes(Below(41));
+  if (syn && !OneIn(4)) add(TcpOptMss(uint16_t(OneIn(4) ? Below(0x10000) : 536 + Below(1000))));
+  if (syn && OneIn(2)) add(TcpOptWindowScale(uint8_t(OneIn(4) ? Below(256) : Below(15))));
+  if (syn && OneIn(2)) add(TcpOptSackPermitted());
+  if (!OneIn(4)) {
+    const uint32_t tsval = OneIn(8) ? uint32_t(Below(uint64_t(1) << 32))
+                                    : kTcpPeerTsval + uint32_t(Below(100));
+    add(TcpOptTimestamps(tsval, uint32_t(Below(uint64_t(1) << 32))));
+  }
+  if (!syn && OneIn(3)) {
+    std::vector<std::pair<uint32_t, uint32_t>> blocks(1 + Below(o.size() > 12 ? 2 : 4));
+    for (auto& [start, end] : blocks) {
+      start = PickHostSeq();
+      end = OneIn(8) ? PickHostSeq() : start + uint32_t(Below(1500));
+    }
+    add(TcpOptSack(blocks));
+  }
+  if (OneIn(8) && !o.empty()) o.resize(Below(o.size()));  // cut in the middle of one
+  if (o.size() > 40) o.resize(40);
+  return o;
+}
+
+Frame FrameMutator::MakeTcp() {
+  TcpFields t;
+  Ipv4Fields ip;
+  ip.proto = kProtoTcp;
+  ip.id = uint16_t(Below(0x10000));
+  t.flags = PickTcpFlags();
+  const bool syn = (t.flags & kTcpFlagSyn) != 0;
+  switch (Below(8)) {
+    case 0:  // to the listener, from anyone
+    case 1:
+      ip.src = OneIn(4) ? PickSource() : kPeers[Below(kPeers.size())].addr;
+      ip.dst = OneIn(8) ? PickDestination() : kHostAddr;
+      t.sport = uint16_t(OneIn(2) ? 41000 + Below(8) : Below(0x10000));
+      t.dport = kTcpListenPort;
+      t.seq = uint32_t(Below(uint64_t(1) << 32));
+      t.ack = uint32_t(Below(uint64_t(1) << 32));
+      break;
+    case 2:  // anywhere
+      ip.src = PickSource();
+      ip.dst = PickDestination();
+      t.sport = PickPort();
+      t.dport = OneIn(2) ? kTcpClosedPort : PickPort();
+      t.seq = uint32_t(Below(uint64_t(1) << 32));
+      t.ack = uint32_t(Below(uint64_t(1) << 32));
+      break;
+    default:  // the harness's connection
+      ip.src = kPeers[kTcpPeerIndex].addr;
+      ip.dst = kHostAddr;
+      t.sport = kTcpPeerPort;
+      t.dport = kTcpListenPort;
+      t.seq = PickPeerSeq();
+      t.ack = PickHostSeq();
+      break;
+  }
+  t.window = uint16_t(OneIn(8) ? Below(0x10000) : (OneIn(8) ? 0 : 0x4000));
+  if (t.flags & kTcpFlagUrg) t.urgent = uint16_t(Below(64));
+  t.options = MakeTcpOptions(syn);
+  return IpFrame(ip, TcpSegment(ip.src, ip.dst, t, RandomBytes(std::min<size_t>(PayloadLength(), 1400))));
+}
+
+bool FrameMutator::SetTcpField(Frame& f, const FrameLayout& l) {
+  uint8_t* t = &f[l.l4];
+  switch (Below(9)) {
+    case 0:
+      Store16(t, OneIn(2) ? kTcpPeerPort : PickPort());
+      break;
+    case 1:
+      Store16(t + 2, OneIn(2) ? kTcpListenPort : (OneIn(2) ? kTcpClosedPort : PickPort()));
+      break;
+    case 2:
+      Store32(t + 4, PickPeerSeq());
+      break;
+    case 3:
+      Store32(t + 8, PickHostSeq());
+      break;
+    case 4:
+      t[13] = OneIn(2) ? PickTcpFlags() : uint8_t(t[13] ^ (1u << Below(8)));
+      break;
+    case 5:
+      Store16(t + 14, uint16_t(OneIn(2) ? Below(0x10000) : 0));
+      break;
+    case 6:
+      t[12] = uint8_t((Below(16) << 4) | (OneIn(4) ? Below(16) : 0));  // data offset (no repair of it)
+      break;
+    case 7:
+      Store16(t + 18, uint16_t(Below(0x10000)));  // urgent pointer
+      break;
+    default: {  // new options, the data offset to match
+      const Bytes opts = MakeTcpOptions((t[13] & kTcpFlagSyn) != 0);
+      Bytes padded = opts;
+      padded.resize((padded.size() + 3) / 4 * 4, 0);
+      f.erase(f.begin() + long(l.l4 + kTcpFixedHeaderLen), f.begin() + long(l.l4 + l.l4_header_len));
+      f.insert(f.begin() + long(l.l4 + kTcpFixedHeaderLen), padded.begin(), padded.end());
+      f[l.l4 + 12] = uint8_t(((kTcpFixedHeaderLen + padded.size()) / 4) << 4);
+      break;
+    }
+  }
+  RepairFrame(f, PickRepairPlan());
+  return true;
+}
+
 std::vector<Frame> FrameMutator::GenerateFrames(FrameKind kind) {
   switch (kind) {
     case FrameKind::kArp:
@@ -447,6 +604,8 @@ std::vector<Frame> FrameMutator::GenerateFrames(FrameKind kind) {
       return MakeFragments();
     case FrameKind::kRandomBytes:
       return {MakeRandomBytes()};
+    case FrameKind::kTcp:
+      return {MakeTcp()};
   }
   return {};
 }
@@ -568,6 +727,7 @@ bool FrameMutator::SetIpField(Frame& f, const FrameLayout& l) {
       return true;  // the length is the point: no repair
     default: {
       if (l.l4_header_len == 0) return false;
+      if (l.proto == kProtoTcp) return SetTcpField(f, l);
       uint8_t* l4 = &f[l.l4];
       if (l.proto == kProtoUdp) {
         switch (Below(4)) {
@@ -611,7 +771,9 @@ bool FrameMutator::SetField(std::vector<Frame>& frames) {
 }
 
 bool FrameMutator::InsertNew(std::vector<Frame>& frames) {
-  std::vector<Frame> fresh = GenerateFrames(FrameKind(Below(kFrameKindCount)));
+  // TCP, the largest input path, twice as often as the others.
+  std::vector<Frame> fresh = GenerateFrames(
+      OneIn(kFrameKindCount + 1) ? FrameKind::kTcp : FrameKind(Below(kFrameKindCount)));
   const size_t at = Below(frames.size() + 1);
   frames.insert(frames.begin() + long(at), fresh.begin(), fresh.end());
   if (frames.size() > kMaxFramesPerInput) frames.resize(kMaxFramesPerInput);

@@ -11,10 +11,15 @@
 //  * sets one header field to a value that matters to the kernel (its own
 //    addresses and MAC, the broadcast and multicast addresses, its sockets'
 //    ports and protocols, fragment bits, TTL 0 and 1, header lengths,
-//    ICMP types and codes, ARP operations);
+//    ICMP types and codes, ARP operations, TCP ports, flags, sequence and
+//    acknowledgment numbers in and around the harness connection's
+//    windows, data offsets, options);
 //  * inserts or replaces a frame built from scratch: ARP, UDP, ICMP echo,
 //    ICMP errors that quote a datagram of a connected socket, other ICMP,
-//    raw protocols, a datagram cut into (possibly overlapping, reordered,
+//    raw protocols, TCP segments (to the harness's connection with
+//    sequence numbers in, around and out of its windows, to the listener,
+//    to a closed port, with every option, SACK blocks, odd options), a
+//    datagram cut into (possibly overlapping, reordered,
 //    incomplete) fragments, random bytes;
 //  * cuts an IPv4 frame into fragments, truncates or pads a frame, deletes,
 //    duplicates or moves one;
@@ -52,8 +57,9 @@ enum class FrameKind {
   kRawProto,
   kFragments,
   kRandomBytes,
+  kTcp,
 };
-inline constexpr int kFrameKindCount = 8;
+inline constexpr int kFrameKindCount = 9;
 
 class FrameMutator {
  public:
@@ -93,6 +99,12 @@ class FrameMutator {
   Frame MakeRawProto();
   std::vector<Frame> MakeFragments();
   Frame MakeRandomBytes();
+  Frame MakeTcp();
+  Bytes MakeTcpOptions(bool syn);
+  uint32_t PickHostSeq();  // the connection's kernel sequence space (nominal)
+  uint32_t PickPeerSeq();  // the peer's
+  uint8_t PickTcpFlags();
+  bool SetTcpField(Frame& f, const FrameLayout& l);
   Frame IpFrame(const Ipv4Fields& fields, const Bytes& payload);
   std::vector<std::pair<size_t, size_t>> PickFragmentPieces(size_t payload_len);
 

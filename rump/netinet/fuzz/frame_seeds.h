@@ -4,7 +4,11 @@
 // each socket (unicast, broadcast, from the connected socket's peer), ICMP
 // echo, ICMP errors about the connected socket's datagrams, raw protocols
 // (delivered and unreachable), a fragmented datagram, bytes that are no
-// frame at all. Written by write_frame_fuzz_seeds and replayed by
+// frame at all; TCP: SYNs with every option, odd and truncated options, to
+// the listener and to a closed port, bad checksum and data offsets, and on
+// the harness's established connection data in order, out of order,
+// beyond the window, old, FIN, RSTs and SYN exact and in the window, SACK
+// blocks, acknowledgments of sent and unsent data. Written by write_frame_fuzz_seeds and replayed by
 // frame_fuzz_harness_test.
 #ifndef RUMP_NETINET_FUZZ_FRAME_SEEDS_H_
 #define RUMP_NETINET_FUZZ_FRAME_SEEDS_H_

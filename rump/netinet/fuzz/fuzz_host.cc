@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +17,8 @@
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
+#include "rump/abi/tcp.h"
+#include "rump/abi/ioctl.h"
 #include "rump/dev/shmif/shmif.h"
 
 namespace rump::inet_fuzz {
@@ -110,7 +113,20 @@ void CheckTransmitted(absl::Span<const uint8_t> f) {
   }
   if (MacAt(&f[0]) == kBroadcastMac) Violation("transmitted unicast IPv4 to the broadcast MAC");
   const uint16_t off = Load16(p + 6);
-  if ((off & (kIpMoreFragments | kIpOffsetMask)) != 0 || p[9] != kProtoIcmp) return;
+  if ((off & (kIpMoreFragments | kIpOffsetMask)) != 0) return;
+  if (p[9] == kProtoTcp) {
+    const absl::Span<const uint8_t> seg(p + hlen, len - hlen);
+    if (seg.size() < kTcpFixedHeaderLen || size_t(seg[12] >> 4) * 4 < kTcpFixedHeaderLen ||
+        size_t(seg[12] >> 4) * 4 > seg.size()) {
+      Violation("transmitted a %zu-byte TCP segment with data offset %u", seg.size(), seg[12] >> 4);
+    }
+    if (ChecksumFold(ChecksumAccumulate(
+            PseudoHeaderSum(src, dst, kProtoTcp, uint16_t(seg.size())), seg)) != 0) {
+      Violation("transmitted a badly summed TCP segment");
+    }
+    return;
+  }
+  if (p[9] != kProtoIcmp) return;
   // A whole ICMP message.
   const absl::Span<const uint8_t> icmp(p + hlen, len - hlen);
   if (icmp.size() < kIcmpHeaderLen || InternetChecksum(icmp) != 0) {
@@ -229,6 +245,34 @@ constexpr uint16_t kProbeEchoId = 0xfeed;
 constexpr uint16_t kProbeSourcePort = 5555;
 constexpr int kMaxDatagramsPerDrain = 100000;
 
+// The right checksum of the unfragmented TCP segment in `f` (its checksum
+// field taken as zero), summed as far as the IP header's total length says.
+uint16_t RightTcpChecksum(const Frame& f, const FrameLayout& l) {
+  const size_t ip = kEtherHeaderLen;
+  const size_t ip_end = std::clamp<size_t>(ip + Load16(&f[ip + 2]), l.l4, f.size());
+  const size_t len = ip_end - l.l4;
+  uint64_t sum = PseudoHeaderSum(Load32(&f[ip + 12]), Load32(&f[ip + 16]), kProtoTcp,
+                                 uint16_t(len));
+  sum = ChecksumAccumulate(sum, absl::MakeConstSpan(&f[l.l4], std::min<size_t>(len, 16)));
+  if (len > 18) sum = ChecksumAccumulate(sum, absl::MakeConstSpan(&f[l.l4 + 18], len - 18));
+  return ChecksumFold(sum);
+}
+
+// The TSval in a TCP segment's options, or 0.
+uint32_t TimestampValue(absl::Span<const uint8_t> opts) {
+  for (size_t i = 0; i < opts.size();) {
+    if (opts[i] == 0) break;
+    if (opts[i] == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= opts.size() || opts[i + 1] < 2 || i + opts[i + 1] > opts.size()) break;
+    if (opts[i] == 8 && opts[i + 1] == 10) return Load32(&opts[i + 2]);
+    i += opts[i + 1];
+  }
+  return 0;
+}
+
 }  // namespace
 
 FuzzedHost::FuzzedHost() : tap_(std::make_shared<WireTap>()), recv_buf_(0x10000) {
@@ -273,6 +317,13 @@ FuzzedHost::FuzzedHost() : tap_(std::make_shared<WireTap>()), recv_buf_(0x10000)
   BindOrConnect(abi::kSysBind, raw_connected, kHostAddr, 0);
   BindOrConnect(abi::kSysConnect, raw_connected, kPeers[1].addr, 0);
   sockets_.push_back({raw_connected, true});
+
+  // No rate limit on RSTs and challenge ACKs either.
+  inet_->tcp().tunables().rstppslimit = -1;
+  inet_->tcp().tunables().ackdropppslimit = -1;
+  OpenTcpListener();
+  EstablishTcp();
+  AbortTcp();
   CheckStillServing();
 }
 
@@ -335,8 +386,14 @@ void FuzzedHost::InjectFrame(absl::Span<const uint8_t> frame) {
 }
 
 void FuzzedHost::RunInput(absl::Span<const uint8_t> input) {
-  for (const Frame& f : DecodeFrameList(input)) InjectFrame(f);
+  EstablishTcp();
+  for (Frame& f : DecodeFrameList(input)) {
+    ShiftTcpSequence(f);
+    InjectFrame(f);
+  }
   DrainSockets();
+  DrainTcp();
+  AbortTcp();
   CheckStillServing();
   CheckBounds();
   ++inputs_run_;
@@ -380,6 +437,177 @@ void FuzzedHost::DrainSockets() {
       CheckReceived(s, absl::MakeConstSpan(recv_buf_.data(), size_t(got)));
     }
   }
+}
+
+Frame TcpFromPeer(const TcpFields& t) {
+  const Peer& peer = kPeers[kTcpPeerIndex];
+  Ipv4Fields ip;
+  ip.proto = kProtoTcp;
+  ip.src = peer.addr;
+  ip.dst = kHostAddr;
+  return EthernetFrame(kHostMac, peer.mac, kEtherTypeIpv4,
+                       Ipv4Packet(ip, TcpSegment(peer.addr, kHostAddr, t, {})));
+}
+
+void FuzzedHost::EstablishTcp() {
+  const Peer& peer = kPeers[kTcpPeerIndex];
+  TcpFields syn;
+  syn.sport = kTcpPeerPort;
+  syn.dport = kTcpListenPort;
+  syn.seq = kTcpPeerIss;
+  syn.flags = kTcpFlagSyn;
+  syn.window = kTcpPeerWindow;
+  for (const Bytes& o : {TcpOptMss(kTcpPeerMss), TcpOptWindowScale(kTcpPeerWindowShift),
+                         TcpOptSackPermitted(), TcpOptTimestamps(kTcpPeerTsval, 0)}) {
+    syn.options.insert(syn.options.end(), o.begin(), o.end());
+  }
+  // The input before may have left a half-open connection with this
+  // 4-tuple (its own SYN after a RST): what answers our SYN then is an
+  // ACK, whose acknowledgment number is the sequence number of a RST that
+  // clears it; then the SYN again.
+  bool answered = false;
+  uint32_t tsval = 0;
+  size_t sent_count = 0;
+  for (int attempt = 0; attempt < 3 && !answered; ++attempt) {
+    tap_->StartCapture();
+    InjectFrame(TcpFromPeer(syn));
+    const std::vector<Frame> sent = tap_->StopCapture();
+    sent_count = sent.size();
+    for (const Frame& f : sent) {
+      const FrameLayout l = Dissect(f);
+      if (!l.ipv4 || l.fragment || l.proto != kProtoTcp || l.l4_header_len == 0) continue;
+      const uint8_t* t = &f[l.l4];
+      if (Load32(&f[kEtherHeaderLen + 16]) != peer.addr || Load16(t) != kTcpListenPort ||
+          Load16(t + 2) != kTcpPeerPort) {
+        continue;
+      }
+      if (t[13] == (kTcpFlagSyn | kTcpFlagAck) && Load32(t + 8) == kTcpPeerIss + 1) {
+        answered = true;
+        tcp_host_iss_ = Load32(t + 4);
+        tsval = TimestampValue(absl::MakeConstSpan(t + kTcpFixedHeaderLen,
+                                                   l.l4_header_len - kTcpFixedHeaderLen));
+      } else if ((t[13] & (kTcpFlagAck | kTcpFlagRst)) == kTcpFlagAck) {
+        TcpFields rst = syn;
+        rst.seq = Load32(t + 8);
+        rst.flags = kTcpFlagRst;
+        rst.options.clear();
+        InjectFrame(TcpFromPeer(rst));
+      }
+    }
+  }
+  if (!answered) {
+    Violation("the TCP listener did not answer a SYN (%zu frames sent)", sent_count);
+  }
+  TcpFields ack = syn;
+  ack.seq = kTcpPeerIss + 1;
+  ack.ack = tcp_host_iss_ + 1;
+  ack.flags = kTcpFlagAck;
+  ack.window = uint16_t(kTcpPeerWindow >> kTcpPeerWindowShift);
+  ack.options = TcpOptTimestamps(kTcpPeerTsval, tsval);
+  InjectFrame(TcpFromPeer(ack));
+  for (int n = 0; tcp_conn_fd_ < 0; ++n) {
+    std::array<uint8_t, 16> from{};
+    uint32_t fromlen = from.size();
+    int error = 0;
+    const int fd = int(Call(abi::kSysAccept,
+                            {uint64_t(tcp_listener_fd_), Ptr(from.data()), Ptr(&fromlen)}, &error));
+    if (error != 0 || n > 2 * kTcpBacklog) {
+      Violation("the TCP listener did not accept the connection (errno %d)", error);
+    }
+    if (Load32(&from[4]) == peer.addr && Load16(&from[2]) == kTcpPeerPort) {
+      tcp_conn_fd_ = fd;
+    } else {
+      AbortSocket(fd);
+    }
+  }
+  const int32_t on = 1;
+  Call(abi::kSysSetsockopt, {uint64_t(tcp_conn_fd_), uint64_t(abi::kIPPROTO_TCP),
+                             uint64_t(abi::kTCP_NODELAY), Ptr(&on), sizeof(on)});
+  const Bytes data(kTcpHostUnackedBytes, 'x');
+  const int64_t wrote =
+      Call(abi::kSysSendto, {uint64_t(tcp_conn_fd_), Ptr(data.data()), data.size(),
+                             uint64_t(abi::kMSG_DONTWAIT), 0, 0});
+  if (size_t(wrote) != data.size()) Violation("the TCP connection took %ld bytes", long(wrote));
+}
+
+void FuzzedHost::OpenTcpListener() {
+  tcp_listener_fd_ = int(Call(abi::kSysSocket, {uint64_t(abi::kAF_INET),
+                                                uint64_t(abi::kSOCK_STREAM),
+                                                uint64_t(abi::kIPPROTO_TCP)}));
+  int32_t on = 1;
+  Call(abi::kSysSetsockopt, {uint64_t(tcp_listener_fd_), uint64_t(abi::kSOL_SOCKET),
+                             uint64_t(abi::kSO_REUSEADDR), Ptr(&on), sizeof(on)});
+  BindOrConnect(abi::kSysBind, tcp_listener_fd_, kHostAddr, kTcpListenPort);
+  Call(abi::kSysListen, {uint64_t(tcp_listener_fd_), uint64_t(kTcpBacklog)});
+  Call(abi::kSysIoctl, {uint64_t(tcp_listener_fd_), abi::kFIONBIO, Ptr(&on)});
+}
+
+void FuzzedHost::AbortSocket(int fd) {
+  const int32_t linger[2] = {1, 0};  // struct linger: on, no time: close sends a RST
+  int error = 0;
+  Call(abi::kSysSetsockopt, {uint64_t(fd), uint64_t(abi::kSOL_SOCKET), uint64_t(abi::kSO_LINGER),
+                             Ptr(linger), sizeof(linger)},
+       &error);
+  Call(abi::kSysClose, {uint64_t(fd)});
+}
+
+void FuzzedHost::AbortTcp() {
+  if (tcp_conn_fd_ >= 0) AbortSocket(tcp_conn_fd_);
+  tcp_conn_fd_ = -1;
+  for (int n = 0;; ++n) {
+    if (n > 4 * kTcpBacklog) Violation("the TCP listener's queue never empties");
+    int error = 0;
+    const int fd = int(Call(abi::kSysAccept, {uint64_t(tcp_listener_fd_), 0, 0}, &error));
+    if (error == abi::kEAGAIN) break;
+    if (error == 0) AbortSocket(fd);
+  }
+  // Half-open connections the input left (SYNs never completed) would
+  // fill the listener's queues for 75 s, and a full listener drops SYNs:
+  // a new listener each time.
+  Call(abi::kSysClose, {uint64_t(tcp_listener_fd_)});
+  OpenTcpListener();
+}
+
+void FuzzedHost::DrainTcp() {
+  for (int n = 0; tcp_conn_fd_ >= 0; ++n) {
+    if (n > kMaxDatagramsPerDrain) Violation("the TCP connection never runs dry");
+    int error = 0;
+    const int64_t got = Call(abi::kSysRecvfrom,
+                             {uint64_t(tcp_conn_fd_), Ptr(recv_buf_.data()), recv_buf_.size(),
+                              uint64_t(abi::kMSG_DONTWAIT), 0, 0},
+                             &error);
+    if (error != 0 || got == 0) break;  // EAGAIN, a reset, the peer's FIN
+    if (got < 0 || size_t(got) > recv_buf_.size()) Violation("recv returned %ld", long(got));
+  }
+}
+
+void FuzzedHost::ShiftTcpSequence(Frame& f) const {
+  const uint32_t delta = tcp_host_iss_ - kTcpHostIss;
+  const FrameLayout l = Dissect(f);
+  if (delta == 0 || !l.ipv4 || l.fragment || l.proto != kProtoTcp || l.l4_header_len == 0) return;
+  const Peer& peer = kPeers[kTcpPeerIndex];
+  uint8_t* t = &f[l.l4];
+  if (Load32(&f[kEtherHeaderLen + 12]) != peer.addr || Load32(&f[kEtherHeaderLen + 16]) != kHostAddr ||
+      Load16(t) != kTcpPeerPort || Load16(t + 2) != kTcpListenPort) {
+    return;
+  }
+  // Keep the checksum as wrong as it was.
+  const uint16_t off_by = uint16_t(Load16(t + 16) - RightTcpChecksum(f, l));
+  Store32(t + 8, Load32(t + 8) + delta);
+  const size_t end = l.l4_header_len;
+  for (size_t i = kTcpFixedHeaderLen; i < end;) {
+    if (t[i] == 0) break;
+    if (t[i] == 1) {
+      ++i;
+      continue;
+    }
+    if (i + 1 >= end || t[i + 1] < 2 || i + t[i + 1] > end) break;
+    if (t[i] == 5 && (t[i + 1] - 2) % 8 == 0) {
+      for (size_t e = i + 2; e < size_t(i + t[i + 1]); e += 4) Store32(t + e, Load32(t + e) + delta);
+    }
+    i += t[i + 1];
+  }
+  Store16(t + 16, uint16_t(RightTcpChecksum(f, l) + off_by));
 }
 
 void FuzzedHost::CheckStillServing() {

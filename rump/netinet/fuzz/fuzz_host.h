@@ -9,8 +9,14 @@
 // fuzzer and the stack; what the kernel transmits lands in the tap. The
 // network is fuzz_network.h's: fuzz0 has 10.0.0.1/24 and 192.168.7.1/16,
 // is up, has learned the peers' MACs from ARP replies, and the process has
-// UDP sockets (wildcard, bound, connected, two sharing a port) and raw
-// sockets (ICMP, an unbound and a connected one of other protocols) open.
+// UDP sockets (wildcard, bound, connected, two sharing a port), raw
+// sockets (ICMP, an unbound and a connected one of other protocols) and a
+// listening TCP socket open. Before each input, a TCP connection to the
+// listener is established from a peer through the tap (its ISN read off
+// the SYN-ACK the kernel sends), and the input's segments for it are
+// shifted into its sequence space; after the input it is aborted, as is
+// whatever the listener queued, and the listener is opened anew
+// (fuzz_network.h).
 // ICMP errors are not rate limited, so that what the kernel sends depends
 // on the input only.
 //
@@ -20,8 +26,10 @@
 //    to a broadcast, multicast or our own address, never an ICMP error about
 //    an ICMP error, a broadcast or a non-first fragment, ARP only about our
 //    addresses;
+//  * every TCP segment transmitted has its data offset and checksum right;
 //  * after each input, the kernel still answers: a ping from kPeers[0] gets
-//    its reply at once, and a datagram to 10.0.0.1:7001 is received;
+//    its reply at once, and a datagram to 10.0.0.1:7001 is received; before
+//    each, the listener answers a SYN and accepts the connection;
 //  * every datagram a socket holds is well formed (raw IP: the header as
 //    NetBSD's rip_input hands it up), and draining a socket ends;
 //  * the bounded tables stay within their bounds (reassembly, ARP);
@@ -85,6 +93,16 @@ class FuzzedHost {
   int OpenRaw(int proto);
   void BindOrConnect(int number, int fd, uint32_t addr, uint16_t port);
   void LearnPeers();
+  // The TCP connection of fuzz_network.h: established before an input,
+  // aborted (with what the listener queued) after it.
+  void EstablishTcp();
+  void AbortTcp();
+  void AbortSocket(int fd);
+  void OpenTcpListener();
+  // Shifts the kernel's sequence numbers in a segment for the connection
+  // from kTcpHostIss to its real ISN.
+  void ShiftTcpSequence(Frame& f) const;
+  void DrainTcp();
   void CheckReceived(const OpenSocket& s, absl::Span<const uint8_t> data);
 
   std::unique_ptr<Kernel> kernel_;
@@ -94,6 +112,9 @@ class FuzzedHost {
   std::shared_ptr<WireTap> tap_;
   std::vector<OpenSocket> sockets_;
   int udp_host_fd_ = -1;  // 10.0.0.1:7001, the datagram probe's target
+  int tcp_listener_fd_ = -1;
+  int tcp_conn_fd_ = -1;         // the accepted connection, during an input
+  uint32_t tcp_host_iss_ = 0;    // its real ISN
   uint64_t frames_injected_ = 0;
   uint64_t inputs_run_ = 0;
   uint16_t probe_seq_ = 0;

@@ -60,7 +60,44 @@ inline constexpr uint8_t kRawProto = 253;  // unbound: every packet of the proto
 // Bound to kHostAddr, connected to kPeers[1]: only packets from it.
 inline constexpr uint8_t kRawConnectedProto = 254;
 // No socket: protocol unreachable.
-inline constexpr uint8_t kUnhandledProto = 6;
+inline constexpr uint8_t kUnhandledProto = 99;
+
+// TCP. A listener on 10.0.0.1:kTcpListenPort (backlog kTcpBacklog); what
+// it queues is accepted and aborted (a RST) after each input, and it is
+// closed and opened again (so half-open connections never fill it).
+inline constexpr uint16_t kTcpListenPort = 8000;
+inline constexpr int kTcpBacklog = 8;
+// No socket on this port: a segment to it is answered by a RST.
+inline constexpr uint16_t kTcpClosedPort = 8001;
+//
+// Before each input the harness establishes one connection to the
+// listener from kPeers[kTcpPeerIndex] port kTcpPeerPort, and aborts it
+// after the input, so that every input meets it in the same state:
+//  * the peer's SYN: seq kTcpPeerIss, window kTcpPeerWindow, MSS
+//    kTcpPeerMss, window scale kTcpPeerWindowShift, SACK-permitted,
+//    timestamps (TSval kTcpPeerTsval, the peer's clock; an input should
+//    send TSvals at or above it, or PAWS drops its segments);
+//  * the kernel's SYN-ACK, whose ISN the harness reads off the tap;
+//  * the peer's ACK (seq kTcpPeerIss + 1); then the kernel's socket
+//    writes kTcpHostUnackedBytes, which it sends (unacknowledged) at once.
+// So the kernel expects seq kTcpPeerIss + 1 (its receive window is some
+// 64 KiB wide) and has sent up to kTcpHostIss + 1 + kTcpHostUnackedBytes.
+//
+// The kernel picks its own ISN, so input frames name the kernel's
+// sequence space as if its ISN were kTcpHostIss: in every TCP segment of
+// an input from the peer's address and port to 10.0.0.1:kTcpListenPort,
+// the harness shifts the acknowledgment number and the SACK blocks' edges
+// by (real ISN - kTcpHostIss) before injecting it, adjusting the checksum
+// by the same amount (RFC 1624), so a wrong checksum stays wrong.
+inline constexpr size_t kTcpPeerIndex = 2;
+inline constexpr uint16_t kTcpPeerPort = 40000;
+inline constexpr uint32_t kTcpPeerIss = 0x10000000;
+inline constexpr uint16_t kTcpPeerWindow = 0xffff;
+inline constexpr uint16_t kTcpPeerMss = 1460;
+inline constexpr uint8_t kTcpPeerWindowShift = 2;
+inline constexpr uint32_t kTcpPeerTsval = 1000;
+inline constexpr uint32_t kTcpHostIss = 0x70000000;
+inline constexpr size_t kTcpHostUnackedBytes = 2000;
 
 }  // namespace rump::inet_fuzz
 
