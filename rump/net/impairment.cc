@@ -33,8 +33,8 @@ absl::Status ImpairmentConfig::Validate() const {
   return absl::OkStatus();
 }
 
-LinkImpairment::LinkImpairment(Transmit transmit, Schedule schedule)
-    : transmit_(std::move(transmit)), schedule_(std::move(schedule)) {}
+LinkImpairment::LinkImpairment(Transmit transmit, Schedule schedule, Lost lost)
+    : transmit_(std::move(transmit)), schedule_(std::move(schedule)), lost_(std::move(lost)) {}
 
 absl::Status LinkImpairment::CheckLocked(const ImpairmentConfig& c) const {
   if (absl::Status s = c.Validate(); !s.ok()) return s;
@@ -89,6 +89,7 @@ size_t LinkImpairment::Discard() {
   queued_bytes_ = 0;
   // A pending timer finds nothing to do and goes away.
   UpdateActiveLocked();
+  LostLocked(n);
   return n;
 }
 
@@ -99,7 +100,10 @@ size_t LinkImpairment::pending() const {
 
 bool LinkImpairment::EnqueueLocked(absl::Span<const uint8_t> frame, int copies) {
   const size_t need = frame.size() * size_t(copies);
-  if (queued_bytes_ + need > kMaxQueuedBytes) return false;
+  if (queued_bytes_ + need > kMaxQueuedBytes) {
+    LostLocked(size_t(copies));
+    return false;
+  }
   const bool was_empty = queue_.empty();
   const absl::Time due = absl::Now() + config_.delay;
   for (int i = 0; i < copies; ++i) {
@@ -149,7 +153,8 @@ absl::Status LinkImpairment::Output(absl::Span<const uint8_t> frame) {
   if (DelayingLocked()) {
     absl::Status s = absl::OkStatus();
     if (!EnqueueLocked(frame, copies)) s = abi::Errno(abi::kENOBUFS, "impairment: queue full");
-    // A released frame that does not fit is lost like any refused one.
+    // A released frame that does not fit is lost (and told) like any
+    // refused one.
     if (released) (void)EnqueueLocked(released->frame, released->copies);
     UpdateActiveLocked();
     return s;

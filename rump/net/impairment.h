@@ -32,9 +32,11 @@
 // one relaxed atomic load for it.
 //
 // Held and delayed frames are discarded when the interface goes down or is
-// destroyed (Discard); the owner counts them as output errors. At most
-// kMaxQueuedBytes wait in the delay queue: a frame beyond that is refused
-// with ENOBUFS, as a full send queue refuses it in NetBSD.
+// destroyed (Discard). At most kMaxQueuedBytes wait in the delay queue: a
+// frame beyond that is refused with ENOBUFS, as a full send queue refuses
+// it in NetBSD. Frames lost either way are reported to the Lost function
+// (the interface counts them as output errors), so that no frame goes
+// missing uncounted.
 //
 // Thread-safe. Frames are handed to Transmit without the lock held (the
 // driver may loop a frame back into the stack). The Schedule function must
@@ -113,10 +115,14 @@ class LinkImpairment {
   using Transmit = std::function<absl::Status(absl::Span<const uint8_t>)>;
   // Runs a callback once, at least `delay` from now (the kernel's timers).
   using Schedule = std::function<void(absl::Duration delay, std::function<void()>)>;
+  // Told of `n` frames lost other than by a drop decision (discarded, or
+  // refused by a full queue); called with the lock held, so it must only
+  // count.
+  using Lost = std::function<void(size_t n)>;
 
   // Without `schedule`, configurations with reorder or delay are refused
-  // (FailedPrecondition).
-  LinkImpairment(Transmit transmit, Schedule schedule);
+  // (FailedPrecondition). `lost` may be empty.
+  LinkImpairment(Transmit transmit, Schedule schedule, Lost lost = nullptr);
   LinkImpairment(const LinkImpairment&) = delete;
   LinkImpairment& operator=(const LinkImpairment&) = delete;
 
@@ -139,7 +145,8 @@ class LinkImpairment {
   ImpairmentCounters counters() const;
   void ZeroCounters();
 
-  // Drops the held and queued frames; returns how many there were.
+  // Drops the held and queued frames (telling Lost); returns how many
+  // there were.
   size_t Discard();
   // Frames held or queued now.
   size_t pending() const;
@@ -162,13 +169,19 @@ class LinkImpairment {
   bool DelayingLocked() const {
     return config_.delay > absl::ZeroDuration() || !queue_.empty() || draining_;
   }
-  // Queues `copies` of `frame`; false (nothing queued) if they do not fit.
+  // Queues `copies` of `frame`; false (nothing queued, Lost told) if they
+  // do not fit.
   bool EnqueueLocked(absl::Span<const uint8_t> frame, int copies);
   void HoldTimer(uint64_t generation);
   void DelayTimer();
 
+  void LostLocked(size_t n) {
+    if (lost_ && n != 0) lost_(n);
+  }
+
   const Transmit transmit_;
   const Schedule schedule_;
+  const Lost lost_;
   std::atomic<bool> active_{false};
 
   mutable std::mutex mu_;  // guards everything below

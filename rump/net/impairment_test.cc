@@ -68,9 +68,12 @@ class Harness {
               std::lock_guard<std::mutex> lock(mu_);
               timers_.emplace_back(d, std::move(fn));
             })
-                        : LinkImpairment::Schedule()) {}
+                        : LinkImpairment::Schedule(),
+            [this](size_t n) { lost_ += n; }) {}
 
   LinkImpairment& imp() { return imp_; }
+  // Frames the impairment told us it lost (discarded, queue full).
+  size_t lost() { return lost_.load(); }
   void Send(uint32_t i) { ASSERT_TRUE(imp_.Output(Frame(i)).ok()); }
   void SendRange(uint32_t n) {
     for (uint32_t i = 0; i < n; ++i) Send(i);
@@ -102,6 +105,7 @@ class Harness {
   std::mutex mu_;
   std::vector<std::vector<uint8_t>> sent_;
   std::vector<std::pair<absl::Duration, std::function<void()>>> timers_;
+  std::atomic<size_t> lost_{0};
   LinkImpairment imp_;
 };
 
@@ -208,6 +212,7 @@ TEST(LinkImpairmentTest, DiscardDropsHeldFrames) {
   ASSERT_TRUE(h.imp().Set(Config(0, 0, kAll, 1)).ok());
   h.Send(0);
   EXPECT_EQ(h.imp().Discard(), 1u);
+  EXPECT_EQ(h.lost(), 1u);
   EXPECT_EQ(h.imp().pending(), 0u);
   h.RunTimers();
   EXPECT_TRUE(h.sent().empty());
@@ -217,6 +222,28 @@ TEST(LinkImpairmentTest, DiscardDropsHeldFrames) {
   h.RunTimers();
   EXPECT_EQ(h.sent(), (std::vector<uint32_t>{1}));
   EXPECT_EQ(h.imp().counters().reordered, 0u);
+}
+
+TEST(LinkImpairmentTest, AFullDelayQueueRefusesFramesAndTellsOfThem) {
+  Harness h;
+  ImpairmentConfig c;
+  c.delay = absl::Seconds(1);  // the test never runs the timer
+  ASSERT_TRUE(h.imp().Set(c).ok());
+  const std::vector<uint8_t> mib(size_t{1} << 20, 0xab);
+  for (size_t i = 0; i < LinkImpairment::kMaxQueuedBytes / mib.size(); ++i) {
+    ASSERT_TRUE(h.imp().Output(mib).ok()) << i;
+  }
+  EXPECT_EQ(abi::ToErrno(h.imp().Output(mib)), abi::kENOBUFS);
+  EXPECT_EQ(h.lost(), 1u);
+  // A held frame released into a full queue is lost and told of too.
+  ASSERT_TRUE(h.imp().Update([](ImpairmentConfig& x) { x.reorder_ppm = kAll; }, true).ok());
+  ASSERT_TRUE(h.imp().Output(Frame(1)).ok());  // held (the queue has no room)
+  EXPECT_EQ(abi::ToErrno(h.imp().Output(Frame(2))), abi::kENOBUFS);
+  EXPECT_EQ(h.lost(), 3u);
+  EXPECT_EQ(h.imp().pending(), 8u);
+  EXPECT_EQ(h.imp().Discard(), 8u);
+  EXPECT_EQ(h.lost(), 11u);
+  EXPECT_TRUE(h.sent().empty());
 }
 
 // What a run of `n` frames gives with `config`, timers run at the end.
