@@ -2,9 +2,11 @@
 // the code is this project's own.
 //
 // Locking: mu_ guards the tree's structure (children, versions,
-// descriptions). Nodes are never removed, so a Node* stays valid without the
-// lock; what a call needs from a node is copied while mu_ is held, and user
-// memory, leaf functions and handlers are reached without it.
+// descriptions). Nodes are shared: a call takes a reference to the node it
+// located while mu_ is held, so a node removed meanwhile (RemoveNode) stays
+// valid until the call is done. A node's name, type, flags, leaf and handler
+// never change; user memory, leaf functions and handlers are reached
+// without mu_.
 #include "rump/kern/sysctl.h"
 
 #include <algorithm>
@@ -52,8 +54,8 @@ struct SysctlTree::Node {
   uint32_t ver = 0;                    // sysctl_ver
   size_t size = abi::kSysctlNodeSize;  // sysctl_size
   std::string description;
-  Node* parent = nullptr;
-  std::map<int, std::unique_ptr<Node>> children;        // by number
+  Node* parent = nullptr;  // mu_; nullptr once removed from the tree
+  std::map<int, std::shared_ptr<Node>> children;        // by number
   std::shared_ptr<const SysctlLeaf> leaf;               // leaves
   std::shared_ptr<const SysctlRequestHandler> handler;  // handler nodes
 
@@ -63,7 +65,7 @@ struct SysctlTree::Node {
 // What sysctl_locate found: the deepest node reached, how many components
 // it took, and 0, ENOENT (no such child) or ENOTDIR (below a leaf).
 struct SysctlTree::Located {
-  Node* node;
+  std::shared_ptr<Node> node;
   size_t consumed;
   int error;
 };
@@ -159,12 +161,12 @@ bool Fits(uint32_t type, size_t size) {
 
 }  // namespace
 
-SysctlTree::SysctlTree() : root_(std::make_unique<Node>()) {
+SysctlTree::SysctlTree() : root_(std::make_shared<Node>()) {
   root_->name = "(root)";
   root_->flags = abi::kCtlFlagRoot | abi::kCtlFlagReadWrite | abi::kCtlFlagPermanent;
   std::lock_guard<std::mutex> lock(mu_);
   for (const TopLevel& t : kTopLevel) {
-    auto n = std::make_unique<Node>();
+    auto n = std::make_shared<Node>();
     n->name = t.name;
     n->description = t.description;
     n->flags = abi::kCtlFlagPermanent | (t.writable ? abi::kCtlFlagReadWrite : 0);
@@ -194,7 +196,7 @@ absl::StatusOr<SysctlTree::Node*> SysctlTree::ParentForAdd(absl::Span<const int>
   return p;
 }
 
-absl::StatusOr<int> SysctlTree::Insert(Node* parent, int num, std::unique_ptr<Node> node) {
+absl::StatusOr<int> SysctlTree::Insert(Node* parent, int num, std::shared_ptr<Node> node) {
   for (const auto& [n, child] : parent->children) {
     if (child->name == node->name || n == num) {
       return absl::AlreadyExistsError(
@@ -218,7 +220,8 @@ absl::StatusOr<int> SysctlTree::Insert(Node* parent, int num, std::unique_ptr<No
 }
 
 absl::StatusOr<int> SysctlTree::AddNode(absl::Span<const int> parent, int num,
-                                        const std::string& name, const std::string& description) {
+                                        const std::string& name, const std::string& description,
+                                        uint32_t flags) {
   if (!ValidName(name)) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: bad name '%s'", name));
   }
@@ -236,11 +239,39 @@ absl::StatusOr<int> SysctlTree::AddNode(absl::Span<const int> parent, int num,
       return n;
     }
   }
-  auto node = std::make_unique<Node>();
+  auto node = std::make_shared<Node>();
   node->name = name;
   node->description = description;
-  node->flags = abi::kCtlFlagPermanent;
+  node->flags = flags & abi::kSysctlFlagMask & ~abi::kCtlFlagReadWrite;
   return Insert(*p, num, std::move(node));
+}
+
+absl::Status SysctlTree::RemoveNode(absl::Span<const int> path) {
+  if (path.empty()) return absl::InvalidArgumentError("sysctl: the root cannot be removed");
+  std::lock_guard<std::mutex> lock(mu_);
+  absl::StatusOr<Node*> p = ParentForAdd(path.first(path.size() - 1));
+  if (!p.ok()) return p.status();
+  auto it = (*p)->children.find(path.back());
+  if (it == (*p)->children.end()) {
+    return absl::NotFoundError(absl::StrFormat("sysctl: %s has no child %d", (*p)->name,
+                                               path.back()));
+  }
+  // As NetBSD's sysctl_destroy: permanent nodes stay, and so does
+  // everything above one.
+  std::vector<Node*> subtree = {it->second.get()};
+  for (size_t i = 0; i < subtree.size(); ++i) {
+    if (subtree[i]->flags & abi::kCtlFlagPermanent) {
+      return absl::FailedPreconditionError(
+          absl::StrFormat("sysctl: %s is permanent", subtree[i]->name));
+    }
+    for (const auto& [n, child] : subtree[i]->children) subtree.push_back(child.get());
+  }
+  // Calls in progress keep their references; the nodes leave the tree now.
+  for (Node* n : subtree) n->parent = nullptr;
+  (*p)->children.erase(it);
+  const uint32_t v = ++version_;
+  for (Node* a = *p; a != nullptr; a = a->parent) a->ver = v;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> SysctlTree::AddLeaf(absl::Span<const int> parent, int num,
@@ -295,7 +326,7 @@ absl::StatusOr<int> SysctlTree::AddLeaf(absl::Span<const int> parent, int num,
     return absl::InvalidArgumentError(
         absl::StrFormat("sysctl: %s: size %d does not fit its type", name, size));
   }
-  auto node = std::make_unique<Node>();
+  auto node = std::make_shared<Node>();
   node->name = name;
   node->type = type;
   node->flags = (leaf.flags & abi::kSysctlFlagMask & ~abi::kCtlFlagReadWrite) |
@@ -322,7 +353,7 @@ absl::StatusOr<int> SysctlTree::AddNodeWithHandler(absl::Span<const int> parent,
   if (!handler) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: %s: no handler", name));
   }
-  auto node = std::make_unique<Node>();
+  auto node = std::make_shared<Node>();
   node->name = name;
   node->description = description;
   node->flags = abi::kCtlFlagPermanent;
@@ -410,22 +441,22 @@ absl::StatusOr<std::vector<int>> SysctlTree::Resolve(absl::string_view dotted) c
 // --- the system call
 
 SysctlTree::Located SysctlTree::Locate(absl::Span<const int> name) const {
-  Node* node = root_.get();
+  const std::shared_ptr<Node>* node = &root_;
   size_t ni = 0;
   int error = 0;
   for (; ni < name.size(); ++ni) {
-    if (!node->is_node()) {
+    if (!(*node)->is_node()) {
       error = abi::kENOTDIR;
       break;
     }
-    auto it = node->children.find(name[ni]);
-    if (it == node->children.end()) {
+    auto it = (*node)->children.find(name[ni]);
+    if (it == (*node)->children.end()) {
       error = abi::kENOENT;
       break;
     }
-    node = it->second.get();
+    node = &it->second;
   }
-  return Located{node, ni, error};
+  return Located{*node, ni, error};
 }
 
 absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx, const SyscallArgs& args) {
@@ -453,13 +484,13 @@ absl::StatusOr<SyscallReturn> SysctlTree::Syscall(SyscallContext& ctx, const Sys
   Call call{ctx,    absl::MakeConstSpan(name, namelen), oldp, size_t(oldlen), newp,
             newlen, ctx.process.credentials().euid == 0};
   absl::Status error;
-  Node* node = nullptr;
   Located loc{};
   {
     std::lock_guard<std::mutex> lock(mu_);
     loc = Locate(call.name);
-    node = loc.node;
   }
+  // `loc` keeps the node alive even if it is removed meanwhile.
+  Node* node = loc.node.get();
   // As sysctl_dispatch: a node with a function gets everything below it; a
   // node found is looked up; a missing last component that is a
   // meta-operation applies to its parent.

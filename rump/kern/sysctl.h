@@ -5,8 +5,14 @@
 //
 // Components add their nodes while the kernel boots; values live wherever
 // their owner keeps them and are reached through the leaf's functions.
-// Thread-safe. The tree's lock is not held while a leaf's or handler's
-// functions run, so they may take their own locks (and even add nodes).
+// Nodes that are not CTLFLAG_PERMANENT may also come and go at run time
+// (NetBSD's CTL_CREATE / sysctl_destroyv from inside the kernel), as the
+// per-interface nodes under net.link.impair do: a call that located a node
+// before it was removed finishes with it, so a leaf's functions may run
+// once after RemoveNode returns and must not outlive what they reach
+// (capture a weak_ptr). Thread-safe. The tree's lock is not held while a
+// leaf's or handler's functions run, so they may take their own locks (and
+// even add or remove nodes).
 //
 // What a call returns, as NetBSD's sys___sysctl/sysctl_dispatch/
 // sysctl_lookup do it (sys/kern/kern_sysctl.c):
@@ -138,9 +144,13 @@ class SysctlTree {
   // same name (and the same number, or kDynamicNumber) returns its number,
   // as NetBSD's sysctl_createv does ("mkdir -p"), so that two components
   // can both make sure that net.inet exists.
+  //
+  // `flags`: CTLFLAG_* bits besides the type (READWRITE is ignored);
+  // without CTLFLAG_PERMANENT the node may be removed with RemoveNode.
   absl::StatusOr<int> AddNode(absl::Span<const int> parent, int num,
                               const std::string& name,
-                              const std::string& description = "");
+                              const std::string& description = "",
+                              uint32_t flags = abi::kCtlFlagPermanent);
   // InvalidArgument also for a leaf without `read` (or `read_sized`), a
   // writable leaf without `write`, a kNode type, or a size that does not fit
   // the type.
@@ -154,6 +164,14 @@ class SysctlTree {
                                         const std::string& name,
                                         SysctlRequestHandler handler,
                                         const std::string& description = "");
+
+  // Removes the node at `path` and everything below it (NetBSD's
+  // sysctl_destroyv, for a whole subtree). NotFound if there is none,
+  // FailedPrecondition if it or a node below it is CTLFLAG_PERMANENT (a
+  // leaf is permanent unless its SysctlLeaf::flags say otherwise),
+  // InvalidArgument for the root. The parent and its ancestors get a new
+  // version, as for an addition; the numbers are not reused.
+  absl::Status RemoveNode(absl::Span<const int> path);
 
   // The MIB of a dotted name such as "net.inet.ip.ttl" (NotFound otherwise).
   // As libc's sysctlgetmibinfo: '/' may separate instead of '.', a leading
@@ -173,7 +191,7 @@ class SysctlTree {
   absl::StatusOr<Node*> ParentForAdd(absl::Span<const int> parent) const;
   // Inserts `node` under `parent`, choosing a dynamic number if asked;
   // mu_ held.
-  absl::StatusOr<int> Insert(Node* parent, int num, std::unique_ptr<Node> node);
+  absl::StatusOr<int> Insert(Node* parent, int num, std::shared_ptr<Node> node);
   absl::StatusOr<int> AddNodeWithHandler(absl::Span<const int> parent, int num,
                                          const std::string& name,
                                          const std::string& description,
@@ -189,9 +207,9 @@ class SysctlTree {
   absl::Status Mmap(Call& call, Node* node);
 
   mutable std::mutex mu_;
-  std::unique_ptr<Node> root_;
+  std::shared_ptr<Node> root_;
   int next_dynamic_ = 1025;
-  uint32_t version_ = 0;  // the root's sysctl_ver: bumped by every addition
+  uint32_t version_ = 0;  // the root's sysctl_ver: bumped by every addition and removal
 };
 
 }  // namespace rump

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -823,6 +825,104 @@ TEST_F(SysctlTest, HandlerNodes) {
   EXPECT_TRUE(seen.writing);
   EXPECT_EQ(seen.newlen, 3u);
   EXPECT_EQ(len, 100u);
+}
+
+TEST_F(SysctlTest, RemovedSubtreesLeaveTheTree) {
+  SysctlTree t;
+  ASSERT_EQ(*t.AddNode({abi::kCtlNet}, 18, "link"), 18);
+  const int dyn = *t.AddNode({4, 18}, SysctlTree::kDynamicNumber, "ifs", "", 0);
+  const int if0 = *t.AddNode({4, 18, dyn}, SysctlTree::kDynamicNumber, "if0", "", 0);
+  auto value = std::make_shared<std::atomic<int32_t>>(7);
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kInt;
+  leaf.flags = 0;  // removable
+  leaf.read = [value] { return IntBytes(value->load()); };
+  const int x = *t.AddLeaf({4, 18, dyn, if0}, SysctlTree::kDynamicNumber, "x", leaf);
+  EXPECT_EQ(*t.Resolve("net.link.ifs.if0.x"), (std::vector<int>{4, 18, dyn, if0, x}));
+  int32_t v = 0;
+  size_t len = 4;
+  ASSERT_EQ(TreeSysctl(t, {4, 18, dyn, if0, x}, &v, &len), 0);
+  EXPECT_EQ(v, 7);
+
+  // The records say which nodes are permanent.
+  std::vector<abi::SysctlNode> kids(4);
+  const abi::SysctlNode q = QueryNode();
+  len = kids.size() * sizeof(abi::SysctlNode);
+  ASSERT_EQ(TreeSysctl(t, {4, 18, abi::kCtlQuery}, kids.data(), &len, &q, sizeof(q)), 0);
+  ASSERT_EQ(len, sizeof(abi::SysctlNode));
+  EXPECT_EQ(kids[0].flags & abi::kCtlFlagPermanent, 0u);
+  const uint32_t link_ver = kids[0].ver;
+
+  // Permanent nodes, and what is above one, stay.
+  EXPECT_EQ(t.RemoveNode({4, 18}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(t.RemoveNode({}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.RemoveNode({4, 18, dyn, 12345}).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(t.RemoveNode({4, 99, 1}).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(t.AddNode({4, 18, dyn}, SysctlTree::kDynamicNumber, "pinned").ok());
+  const int pinned = (*t.Resolve("net.link.ifs.pinned")).back();
+  EXPECT_EQ(t.RemoveNode({4, 18, dyn}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(t.Resolve("net.link.ifs.if0.x").ok());  // nothing was removed
+
+  // A removable subtree goes at once, with everything below it.
+  ASSERT_TRUE(t.RemoveNode({4, 18, dyn, if0}).ok());
+  EXPECT_EQ(t.Resolve("net.link.ifs.if0").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(TreeSysctl(t, {4, 18, dyn, if0, x}, &v, &len), abi::kENOENT);
+  len = kids.size() * sizeof(abi::SysctlNode);
+  ASSERT_EQ(TreeSysctl(t, {4, 18, dyn, abi::kCtlQuery}, kids.data(), &len, &q, sizeof(q)), 0);
+  ASSERT_EQ(len, sizeof(abi::SysctlNode));
+  EXPECT_EQ(kids[0].num, pinned);
+  // The ancestors have a new version.
+  len = kids.size() * sizeof(abi::SysctlNode);
+  ASSERT_EQ(TreeSysctl(t, {4, 18, abi::kCtlQuery}, kids.data(), &len, &q, sizeof(q)), 0);
+  EXPECT_GT(kids[0].ver, link_ver);
+
+  // The name may come again, under a new number.
+  const int again = *t.AddNode({4, 18, dyn}, SysctlTree::kDynamicNumber, "if0", "", 0);
+  EXPECT_NE(again, if0);
+  EXPECT_TRUE(t.AddLeaf({4, 18, dyn, again}, SysctlTree::kDynamicNumber, "x", leaf).ok());
+  EXPECT_TRUE(t.Resolve("net.link.ifs.if0.x").ok());
+}
+
+TEST_F(SysctlTest, ACallInProgressFinishesWithARemovedLeaf) {
+  // The leaf's read blocks until the leaf has been removed: the call still
+  // returns its value, and nothing is freed under it (ASan).
+  SysctlTree& t = kernel_->sysctl();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, removed = false;
+  SysctlLeaf leaf;
+  leaf.type = SysctlType::kInt;
+  leaf.flags = 0;
+  leaf.read = [&] {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return removed; });
+    return IntBytes(42);
+  };
+  const int node = *t.AddNode({abi::kCtlNet}, SysctlTree::kDynamicNumber, "gone", "", 0);
+  const int x = *t.AddLeaf({abi::kCtlNet, node}, SysctlTree::kDynamicNumber, "x", leaf);
+  int32_t v = 0;
+  int error = -1;
+  std::thread reader([&] {
+    size_t len = sizeof(v);
+    error = Sysctl({abi::kCtlNet, node, x}, &v, &len);
+  });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return entered; });
+  }
+  ASSERT_TRUE(t.RemoveNode({abi::kCtlNet, node}).ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    removed = true;
+    cv.notify_all();
+  }
+  reader.join();
+  EXPECT_EQ(error, 0);
+  EXPECT_EQ(v, 42);
+  size_t len = sizeof(v);
+  EXPECT_EQ(Sysctl({abi::kCtlNet, node, x}, &v, &len), abi::kENOENT);
 }
 
 TEST_F(SysctlTest, ConcurrentReadsWritesAndAdditions) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,7 +65,28 @@ Interface::Interface(NetStack& stack, std::string name, std::string cloner, int 
       dlt_(spec.dlt),
       driver_(std::move(spec.driver)),
       flags_(spec.flags & 0xffff),
-      mtu_(spec.mtu) {}
+      mtu_(spec.mtu),
+      impair_(
+          [this](absl::Span<const uint8_t> frame) {
+            // A frame the impairment sends later finds the interface as it
+            // is then.
+            if (!up_and_running()) {
+              oerrors_.fetch_add(1, std::memory_order_relaxed);
+              return abi::Errno(abi::kENETDOWN);
+            }
+            return TransmitNow(frame);
+          },
+          stack.timers_ == nullptr
+              ? LinkImpairment::Schedule()
+              : [this, timers = stack.timers_](absl::Duration delay, std::function<void()> fn) {
+                  // The timer keeps no interface alive, and runs into none
+                  // that is gone.
+                  timers->Schedule(delay, [self = weak_from_this(), fn = std::move(fn)] {
+                    if (std::shared_ptr<Interface> ifp = self.lock()) fn();
+                  });
+                },
+          // Frames it discards or cannot queue are output errors.
+          [this](size_t n) { oerrors_.fetch_add(n, std::memory_order_relaxed); }) {}
 
 Interface::~Interface() = default;
 
@@ -94,7 +116,10 @@ void Interface::ZeroStats() {
                   &obytes_, &imcasts_, &omcasts_, &iqdrops_, &noproto_}) {
     c->store(0, std::memory_order_relaxed);
   }
+  impair_.ZeroCounters();
 }
+
+void Interface::DiscardPending() { (void)impair_.Discard(); }
 
 absl::Time Interface::last_change() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -172,6 +197,11 @@ size_t Interface::CountedBytes(absl::Span<const uint8_t> frame) const {
 
 absl::Status Interface::Output(absl::Span<const uint8_t> frame) {
   if (!up_and_running()) return abi::Errno(abi::kENETDOWN);
+  if (impair_.active()) return impair_.Output(frame);
+  return TransmitNow(frame);
+}
+
+absl::Status Interface::TransmitNow(absl::Span<const uint8_t> frame) {
   absl::Status s = driver_->Output(*this, frame);
   if (!s.ok()) {
     oerrors_.fetch_add(1, std::memory_order_relaxed);

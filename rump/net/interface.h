@@ -9,7 +9,12 @@
 //  * flags, MTU, link state and statistics can be read from any thread
 //    without locks (atomics); the address list is returned as a copy;
 //  * Output and Input may be called from any thread, concurrently with
-//    configuration changes, and never block on a configuration lock.
+//    configuration changes, and never block on a configuration lock;
+//  * what Output transmits passes the interface's LinkImpairment first
+//    (rump/net/impairment.h: drop, duplicate, reorder, delay), which costs
+//    one relaxed atomic load while it is off. Interfaces live in
+//    shared_ptrs (NetStack makes them): the impairment's timers hold weak
+//    references and do nothing once the interface is gone.
 #ifndef RUMP_NET_INTERFACE_H_
 #define RUMP_NET_INTERFACE_H_
 
@@ -27,6 +32,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "rump/abi/if.h"
+#include "rump/net/impairment.h"
 
 namespace rump {
 
@@ -124,7 +130,7 @@ class InterfaceCloner {
   virtual absl::Status CheckDestroy(const Interface&) const { return absl::OkStatus(); }
 };
 
-class Interface {
+class Interface : public std::enable_shared_from_this<Interface> {
  public:
   Interface(NetStack& stack, std::string name, std::string cloner, int unit,
             int index, InterfaceSpec spec);
@@ -168,9 +174,14 @@ class Interface {
   bool RemoveAddress(int family, absl::string_view addr);
 
   // --- data path
-  // Transmits `frame`: ENETDOWN unless UP and RUNNING; counts it. A
-  // loopback interface's frames start with the 4-byte family header of
-  // DLT_NULL (see rump/net/loopback.h), which the byte counters leave out.
+  // Transmits `frame`: ENETDOWN unless UP and RUNNING; then through the
+  // impairment (if on) to the driver. A loopback interface's frames start
+  // with the 4-byte family header of DLT_NULL (see rump/net/loopback.h),
+  // which the byte counters leave out. The counters count what reaches the
+  // driver: a frame the impairment drops is not an output packet, a
+  // duplicated one counts twice, a held or delayed one counts when it goes
+  // out; held or delayed frames discarded because the interface went down
+  // or was destroyed are output errors.
   absl::Status Output(absl::Span<const uint8_t> frame);
   // A frame the driver received: counted and passed up through NetStack
   // (Ethernet: by ethertype; loopback: by family).
@@ -178,6 +189,11 @@ class Interface {
   void CountInputError() { ierrors_.fetch_add(1, std::memory_order_relaxed); }
   void CountInputDrop() { iqdrops_.fetch_add(1, std::memory_order_relaxed); }
   void CountNoProto() { noproto_.fetch_add(1, std::memory_order_relaxed); }
+
+  // --- the lossy-link impairment of transmitted frames (its settings and
+  // counters; also net.link.impair.<name> in sysctl, see NetStack)
+  LinkImpairment& impairment() { return impair_; }
+  const LinkImpairment& impairment() const { return impair_; }
 
   // --- for drivers
   // Sets ifi_link_state (abi::kLinkState*).
@@ -191,6 +207,11 @@ class Interface {
   // The bytes of `frame` the counters charge (not lo's family header).
   size_t CountedBytes(absl::Span<const uint8_t> frame) const;
   void ZeroStats();
+  // The driver's transmit with the counters (Output after the impairment).
+  absl::Status TransmitNow(absl::Span<const uint8_t> frame);
+  // Drops the impairment's held and delayed frames (going down, being
+  // destroyed), counting them as output errors.
+  void DiscardPending();
 
   NetStack& stack_;
   const std::string name_;
@@ -217,10 +238,13 @@ class Interface {
   std::mutex ioctl_mu_;
   bool dying_ = false;      // guarded by ioctl_mu_
   int promisc_count_ = 0;   // guarded by ioctl_mu_
+  int sysctl_num_ = -1;     // net.link.impair.<name>'s number; NetStack's clone_mu_
 
   mutable std::mutex mu_;  // guards the two below
   std::vector<InterfaceAddress> addresses_;
   absl::Time last_change_ = absl::UnixEpoch();
+
+  LinkImpairment impair_;
 };
 
 }  // namespace rump

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -50,6 +53,10 @@ NetStack::NetStack() = default;
 NetStack::~NetStack() { StopAll(); }
 
 absl::Status NetStack::Attach(Kernel& kernel) {
+  timers_ = &kernel.timers();
+  sysctl_ = &kernel.sysctl();
+  // The sysctl nodes first: lo0 gets its net.link.impair.lo0.
+  if (absl::Status s = AddSysctlNodes(kernel.sysctl()); !s.ok()) return s;
   if (absl::Status s = RegisterCloner(MakeLoopbackCloner()); !s.ok()) return s;
   if (absl::Status s = CreateInterface("lo0").status(); !s.ok()) return s;
   // The domains of this layer: routing sockets and link-level sockets.
@@ -66,7 +73,7 @@ absl::Status NetStack::Attach(Kernel& kernel) {
                                return SocketSyscall(ctx, args);
                              });
   RegisterSocketSyscalls(kernel.syscalls());
-  return AddSysctlNodes(kernel.sysctl());
+  return absl::OkStatus();
 }
 
 void NetStack::Detach(Kernel&) { StopAll(); }
@@ -119,7 +126,7 @@ absl::StatusOr<std::shared_ptr<Interface>> NetStack::Clone(InterfaceCloner& clon
   absl::StatusOr<InterfaceSpec> spec = cloner.Create(unit, linkstr);
   if (!spec.ok()) return spec.status();
   if (spec->driver == nullptr) return abi::Errno(abi::kENXIO, "cloner gave no driver");
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   auto index_taken = [this](int index) {
     for (const auto& i : interfaces_) {
       if (i->index() == index) return true;
@@ -133,6 +140,14 @@ absl::StatusOr<std::shared_ptr<Interface>> NetStack::Clone(InterfaceCloner& clon
   auto ifp = std::make_shared<Interface>(*this, std::move(name), prefix, unit, next_index_,
                                          std::move(*spec));
   interfaces_.push_back(ifp);
+  lock.unlock();
+  // Callers hold clone_mu_, which also orders the sysctl nodes of a name.
+  if (absl::Status s = AddImpairmentSysctl(ifp); !s.ok()) {
+    RemoveImpairmentSysctl(*ifp);
+    std::lock_guard<std::mutex> relock(mu_);
+    interfaces_.erase(std::find(interfaces_.begin(), interfaces_.end(), ifp));
+    return s;
+  }
   return ifp;
 }
 
@@ -174,6 +189,7 @@ absl::Status NetStack::DestroyInterface(absl::string_view name) {
     if (absl::Status s = cloner->CheckDestroy(**it); !s.ok()) return s;
     ifp = *it;
     interfaces_.erase(it);
+    RemoveImpairmentSysctl(*ifp);
   }
   {
     std::lock_guard<std::mutex> lock(ifp->ioctl_mu_);
@@ -223,6 +239,7 @@ absl::Status NetStack::StartLocked(Interface& ifp) {
 }
 
 void NetStack::StopLocked(Interface& ifp) {
+  ifp.DiscardPending();
   ifp.driver().Stop(ifp);
   // Loopback interfaces stay RUNNING for life, as NetBSD's.
   if (!ifp.is_loopback()) ifp.StoreFlags(ifp.flags() & ~abi::kIFF_RUNNING);
@@ -231,6 +248,9 @@ void NetStack::StopLocked(Interface& ifp) {
 void NetStack::SetUpLocked(Interface& ifp, bool up) {
   const uint32_t f = ifp.flags();
   ifp.StoreFlags(up ? f | abi::kIFF_UP : f & ~abi::kIFF_UP);
+  // Down: what the impairment holds back is not sent (lo stays RUNNING, so
+  // this is its only chance).
+  if (!up) ifp.DiscardPending();
   std::lock_guard<std::mutex> lock(ifp.mu_);
   ifp.last_change_ = absl::Now();
 }
@@ -435,10 +455,131 @@ absl::Status NetStack::AddSysctlNodes(SysctlTree& tree) {
       {net, abi::kAF_ROUTE}, 0, "rtable",
       [this](SyscallContext&, const SysctlRequest& req) { return RouteSysctl(req); },
       "Routing table information"));
+  // net.link (PF_LINK, as the other domains' nodes have their PF number)
+  // and our own net.link.impair, with a dynamic number.
+  results.push_back(tree.AddNode({net}, abi::kAF_LINK, "link", "link-layer settings"));
+  for (const absl::StatusOr<int>& r : results) {
+    if (!r.ok()) return r.status();
+  }
+  absl::StatusOr<int> impair =
+      tree.AddNode({net, abi::kAF_LINK}, SysctlTree::kDynamicNumber, "impair",
+                   "Lossy-link impairment of transmitted frames, per interface");
+  if (!impair.ok()) return impair.status();
+  impair_sysctl_ = *impair;
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string Int32Bytes(int32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
+std::string QuadBytes(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
+
+}  // namespace
+
+absl::Status NetStack::AddImpairmentSysctl(const std::shared_ptr<Interface>& ifp) {
+  if (sysctl_ == nullptr || impair_sysctl_ < 0) return absl::OkStatus();
+  const int net = abi::kCtlNet, link = abi::kAF_LINK;
+  absl::StatusOr<int> node =
+      sysctl_->AddNode({net, link, impair_sysctl_}, SysctlTree::kDynamicNumber, ifp->name(),
+                       "Impairment of " + ifp->name(), /*flags=*/0);
+  if (!node.ok()) return node.status();
+  ifp->sysctl_num_ = *node;
+  const std::vector<int> parent = {net, link, impair_sysctl_, *node};
+  const std::weak_ptr<Interface> weak = ifp;
+
+  // A read-write int field of the configuration, in its sysctl unit.
+  struct IntField {
+    const char* name;
+    const char* description;
+    std::function<int32_t(const ImpairmentConfig&)> get;
+    std::function<void(ImpairmentConfig&, int32_t)> set;
+    int32_t max;
+  };
+  const IntField fields[] = {
+      {"drop", "Frames dropped, parts per million",
+       [](const ImpairmentConfig& c) { return int32_t(c.drop_ppm); },
+       [](ImpairmentConfig& c, int32_t v) { c.drop_ppm = uint32_t(v); },
+       int32_t(ImpairmentConfig::kMillion)},
+      {"duplicate", "Frames sent twice, parts per million",
+       [](const ImpairmentConfig& c) { return int32_t(c.duplicate_ppm); },
+       [](ImpairmentConfig& c, int32_t v) { c.duplicate_ppm = uint32_t(v); },
+       int32_t(ImpairmentConfig::kMillion)},
+      {"reorder", "Frames held back until after the next one, parts per million",
+       [](const ImpairmentConfig& c) { return int32_t(c.reorder_ppm); },
+       [](ImpairmentConfig& c, int32_t v) { c.reorder_ppm = uint32_t(v); },
+       int32_t(ImpairmentConfig::kMillion)},
+      {"delay_us", "Delay added to every frame, microseconds",
+       [](const ImpairmentConfig& c) { return int32_t(absl::ToInt64Microseconds(c.delay)); },
+       [](ImpairmentConfig& c, int32_t v) { c.delay = absl::Microseconds(v); },
+       int32_t(absl::ToInt64Microseconds(LinkImpairment::kMaxDelay))},
+  };
+  std::vector<absl::StatusOr<int>> results;
+  for (const IntField& f : fields) {
+    SysctlLeaf leaf;
+    leaf.type = SysctlType::kInt;
+    leaf.writable = true;
+    leaf.flags = 0;  // goes with the interface
+    leaf.description = f.description;
+    leaf.read = [weak, get = f.get] {
+      std::shared_ptr<Interface> i = weak.lock();
+      return Int32Bytes(i ? get(i->impairment().config()) : 0);
+    };
+    leaf.write = [weak, set = f.set, max = f.max](absl::string_view bytes) -> absl::Status {
+      std::shared_ptr<Interface> i = weak.lock();
+      if (i == nullptr) return abi::Errno(abi::kENXIO);
+      int32_t v = 0;
+      std::memcpy(&v, bytes.data(), sizeof(v));
+      if (v < 0 || v > max) return abi::Errno(abi::kEINVAL);
+      return i->impairment().Update([&](ImpairmentConfig& c) { set(c, v); }, /*reseed=*/false);
+    };
+    results.push_back(sysctl_->AddLeaf(parent, SysctlTree::kDynamicNumber, f.name, leaf));
+  }
+  {
+    SysctlLeaf leaf;
+    leaf.type = SysctlType::kQuad;
+    leaf.writable = true;
+    leaf.flags = 0;
+    leaf.description = "Seed of the decisions; writing it restarts them";
+    leaf.read = [weak] {
+      std::shared_ptr<Interface> i = weak.lock();
+      return QuadBytes(i ? i->impairment().config().seed : 0);
+    };
+    leaf.write = [weak](absl::string_view bytes) -> absl::Status {
+      std::shared_ptr<Interface> i = weak.lock();
+      if (i == nullptr) return abi::Errno(abi::kENXIO);
+      uint64_t v = 0;
+      std::memcpy(&v, bytes.data(), sizeof(v));
+      return i->impairment().Update([&](ImpairmentConfig& c) { c.seed = v; }, /*reseed=*/true);
+    };
+    results.push_back(sysctl_->AddLeaf(parent, SysctlTree::kDynamicNumber, "seed", leaf));
+  }
+  const std::pair<const char*, uint64_t ImpairmentCounters::*> counters[] = {
+      {"dropped", &ImpairmentCounters::dropped},
+      {"duplicated", &ImpairmentCounters::duplicated},
+      {"reordered", &ImpairmentCounters::reordered},
+      {"delayed", &ImpairmentCounters::delayed},
+  };
+  for (const auto& [name, member] : counters) {
+    SysctlLeaf leaf;
+    leaf.type = SysctlType::kQuad;
+    leaf.flags = 0;
+    leaf.description = std::string("Frames ") + name;
+    leaf.read = [weak, member = member] {
+      std::shared_ptr<Interface> i = weak.lock();
+      return QuadBytes(i ? i->impairment().counters().*member : 0);
+    };
+    results.push_back(sysctl_->AddLeaf(parent, SysctlTree::kDynamicNumber, name, leaf));
+  }
   for (const absl::StatusOr<int>& r : results) {
     if (!r.ok()) return r.status();
   }
   return absl::OkStatus();
+}
+
+void NetStack::RemoveImpairmentSysctl(Interface& ifp) {
+  if (sysctl_ == nullptr || ifp.sysctl_num_ < 0) return;
+  (void)sysctl_->RemoveNode({abi::kCtlNet, abi::kAF_LINK, impair_sysctl_, ifp.sysctl_num_});
+  ifp.sysctl_num_ = -1;
 }
 
 }  // namespace rump

@@ -14,6 +14,16 @@
 // Frames with no input for their ethertype or family are counted as
 // noproto.
 //
+// Every interface's lossy-link impairment (rump/net/impairment.h) is in
+// sysctl as net.link.impair.<ifname> (created with the interface, removed
+// with it; dynamic numbers as NetBSD's CTL_CREATE gives them):
+//   drop, duplicate, reorder   int, parts per million (0..1000000)
+//   delay_us                   int, microseconds (0..10000000)
+//   seed                       quad; writing it restarts the generator
+//   dropped, duplicated, reordered, delayed   quad, read-only counters
+// Out-of-range values are EINVAL. Held and delayed frames are discarded
+// when the interface goes down or is destroyed.
+//
 // Thread-safe. Halt (Detach) stops every driver; no driver thread outlives
 // it, and interfaces cannot be started again afterwards. Inputs and event
 // observers run without NetStack locks held (inputs on driver threads, a
@@ -196,8 +206,15 @@ class NetStack : public Component {
   void StopAll();
   absl::StatusOr<SyscallReturn> SocketSyscall(SyscallContext& ctx, const SyscallArgs& args);
   absl::Status AddSysctlNodes(SysctlTree& tree);
+  // net.link.impair.<name> for a new interface, and its removal.
+  absl::Status AddImpairmentSysctl(const std::shared_ptr<Interface>& ifp);
+  void RemoveImpairmentSysctl(Interface& ifp);
 
   std::atomic<bool> halted_{false};
+  // Set by Attach, before any interface exists.
+  TimerQueue* timers_ = nullptr;
+  SysctlTree* sysctl_ = nullptr;
+  int impair_sysctl_ = -1;  // net.link.impair's number
 
   // Serializes interface creation and destruction (if_clone_mtx).
   std::mutex clone_mu_;

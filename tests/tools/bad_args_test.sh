@@ -22,6 +22,10 @@ usage_case rump.ifconfig shmif0 inet 10.0.0.1/33
 usage_case rump.ifconfig shmif0 destroy now
 usage_case rump.ifconfig shmif0 netmask
 usage_case rump.ifconfig averyveryverylongname0
+usage_case rump.ifconfig shmif0 impair
+usage_case rump.ifconfig shmif0 impair drop 150%
+expect_err "^rump.ifconfig: impair: drop '150%': want a percentage"
+usage_case rump.ifconfig shmif0 impair delay 5
 usage_case rump.sysctl
 usage_case rump.sysctl -Z kern.ostype
 usage_case rump.sysctl -a -q

@@ -8,6 +8,8 @@
 //                 [up] [down] [mtu N] [metric N] [media none|auto|...]
 //                 [linkstr PATH] [-linkstr] [arp | -arp] [debug | -debug]
 //                 [link0 | -link0 ...]
+//                 [impair [drop P] [duplicate P] [reorder P] [delay D]
+//                         [seed N]] [-impair]
 //   rump.ifconfig [-mvz] IF [inet]     the interface's status
 //   rump.ifconfig -a [-bdmsuvz] [inet] every interface's status
 //   rump.ifconfig -l [-bdsu]           the interface names
@@ -19,12 +21,23 @@
 // (beyond NetBSD) "linkstate: up|down|unknown", then "inet A/L broadcast B
 // flags 0x0" lines. Addresses are read with the NET_RT_IFLIST sysctl, as
 // NetBSD's getifaddrs() does. Exit 0, or 1 with NetBSD's messages.
+//
+// Beyond NetBSD, the lossy-link impairment of the interface's transmitted
+// frames (the kernel's net.link.impair.<ifname> sysctl nodes): `impair`
+// sets the parameters given and keeps the others; P is a percentage with
+// up to four decimals ("1%", "0.5%") or parts per million ("10000ppm");
+// D is a delay of at most 10s ("0", "250us", "5ms", "1.5s"); N a 64-bit
+// seed, written last, which restarts the decisions. `-impair` sets all
+// four parameters to 0 (the seed stays). With -v, an interface whose
+// impairment is set shows "impair: drop P duplicate P reorder P delay D
+// seed N" and "impaired: N dropped, N duplicated, N reordered, N delayed".
 #include <arpa/inet.h>
 #include <rump/rump_syscalls.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -33,6 +46,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rump/abi/errno.h"
@@ -362,6 +376,8 @@ void InetStatus(const std::string& ifname, const std::vector<IfAddr>& addrs) {
   }
 }
 
+void ImpairStatus(const std::string& ifname);
+
 void Status(const std::string& ifname, int family) {
   uint32_t flags = 0;
   if (int e = GetFlags(ifname, &flags); e != 0) tools::Err(1, e, "SIOCGIFFLAGS " + ifname);
@@ -440,6 +456,7 @@ void Status(const std::string& ifname, int family) {
     if (vflag) {
       std::printf("\tlinkstate: %s\n",
                   LinkStateWord(Get<int32_t>(d, abi::kIfiLinkStateOff)).c_str());
+      ImpairStatus(ifname);
     }
   }
   if (family == 0 || family == abi::kAF_INET) InetStatus(ifname, addrs);
@@ -514,6 +531,8 @@ void ListCloners() {
                "\t[ arp | -arp ]\n"
                "\t[ link0 | -link0 ] [ link1 | -link1 ] [ link2 | -link2 ]\n"
                "\t[ linkstr str | -linkstr ]\n"
+               "\t[ impair [ drop %%|ppm ] [ duplicate %%|ppm ] [ reorder %%|ppm ]\n"
+               "\t\t[ delay us|ms|s ] [ seed n ] | -impair ]\n"
                "       %s -a [-b] [-d] [-m] [-u] [-v] [-z] [ af ]\n"
                "       %s -l [-b] [-d] [-s] [-u]\n"
                "       %s -C\n"
@@ -521,6 +540,205 @@ void ListCloners() {
                "       %s interface destroy\n",
                p, p, p, p, p, p);
   std::exit(1);
+}
+
+// ---- the lossy-link impairment (net.link.impair.<ifname>; beyond NetBSD)
+
+constexpr uint32_t kMillion = 1000000;
+constexpr uint64_t kMaxDelayUs = 10000000;  // 10 s, the kernel's limit
+
+// The leaves of an interface's impairment node, in the order they are
+// written (the seed last: it restarts the decisions).
+const char* const kImpairParams[] = {"drop", "duplicate", "reorder", "delay_us", "seed"};
+
+struct ImpairNode {
+  std::vector<int> mib;
+  std::vector<abi::SysctlNode> leaves;
+  // The leaf's MIB, or empty.
+  std::vector<int> Leaf(const std::string& name) const {
+    for (const abi::SysctlNode& n : leaves) {
+      if (name == n.name) {
+        std::vector<int> m = mib;
+        m.push_back(n.num);
+        return m;
+      }
+    }
+    return {};
+  }
+};
+
+// 0 or a NetBSD errno (ENOENT: the server has no impairment node for it).
+int FindImpair(const std::string& ifname, ImpairNode* out) {
+  tools::MibInfo info;
+  if (int e = tools::ResolveName("net.link.impair." + ifname, &info); e != 0) return e;
+  if (tools::NodeType(info.node) != abi::kCtlTypeNode) return abi::kENOTDIR;
+  out->mib = info.mib;
+  return tools::QueryChildren(info.mib, &out->leaves);
+}
+
+// An int or quad leaf as a number; 0 or a NetBSD errno.
+int ReadImpair(const ImpairNode& node, const std::string& name, uint64_t* v) {
+  const std::vector<int> mib = node.Leaf(name);
+  if (mib.empty()) return abi::kENOENT;
+  uint8_t buf[8] = {};
+  size_t len = sizeof(buf);
+  if (int e = tools::Sysctl(mib, buf, &len, nullptr, 0); e != 0) return e;
+  *v = len == 4 ? uint64_t(Get<uint32_t>(buf, 0)) : Get<uint64_t>(buf, 0);
+  return 0;
+}
+
+int WriteImpair(const ImpairNode& node, const std::string& name, uint64_t v) {
+  const std::vector<int> mib = node.Leaf(name);
+  if (mib.empty()) return abi::kENOENT;
+  if (name == "seed") return tools::Sysctl(mib, nullptr, nullptr, &v, sizeof(v));
+  const int32_t i = int32_t(v);
+  return tools::Sysctl(mib, nullptr, nullptr, &i, sizeof(i));
+}
+
+// 10000 -> "1%", 5000 -> "0.5%", 1 -> "0.0001%".
+std::string PercentText(uint64_t ppm) {
+  std::string s = std::to_string(ppm / 10000);
+  if (const uint64_t frac = ppm % 10000; frac != 0) {
+    char buf[8];
+    std::snprintf(buf, sizeof(buf), ".%04u", unsigned(frac));
+    std::string f = buf;
+    while (f.back() == '0') f.pop_back();
+    s += f;
+  }
+  return s + "%";
+}
+
+// 5000 -> "5ms", 2000000 -> "2s", 250 -> "250us", 0 -> "0ms".
+std::string DelayText(uint64_t us) {
+  if (us != 0 && us % 1000000 == 0) return std::to_string(us / 1000000) + "s";
+  if (us % 1000 == 0) return std::to_string(us / 1000) + "ms";
+  return std::to_string(us) + "us";
+}
+
+// "DIGITS[.DIGITS]" times 10^scale_digits, exactly: false for anything
+// else, for more (non-zero) decimals than that, or for a huge number.
+bool ParseScaled(const std::string& s, int scale_digits, uint64_t* out) {
+  size_t i = 0;
+  uint64_t whole = 0;
+  int wdigits = 0;
+  for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
+    if (++wdigits > 12) return false;
+    whole = whole * 10 + uint64_t(s[i] - '0');
+  }
+  if (wdigits == 0) return false;
+  uint64_t frac = 0;
+  int fdigits = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    int after = 0;
+    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i, ++after) {
+      if (fdigits < scale_digits) {
+        frac = frac * 10 + uint64_t(s[i] - '0');
+        ++fdigits;
+      } else if (s[i] != '0') {
+        return false;  // finer than the unit
+      }
+    }
+    if (after == 0) return false;
+  }
+  if (i != s.size()) return false;
+  uint64_t scale = 1;
+  for (int d = 0; d < scale_digits; ++d) scale *= 10;
+  for (int d = fdigits; d < scale_digits; ++d) frac *= 10;
+  *out = whole * scale + frac;
+  return true;
+}
+
+[[noreturn]] void ImpairUsage(const std::string& what) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "%s: impair: %s\n", tools::ProgName(), what.c_str());
+  Usage();
+}
+
+// A probability: "1%", "0.25%", "100%", or "10000ppm". Parts per million.
+uint32_t ParseProbability(const std::string& param, const std::string& v) {
+  uint64_t ppm = 0;
+  bool ok = false;
+  if (v.size() > 1 && v.back() == '%') {
+    ok = ParseScaled(v.substr(0, v.size() - 1), 4, &ppm);
+  } else if (v.size() > 3 && v.compare(v.size() - 3, 3, "ppm") == 0) {
+    ok = ParseScaled(v.substr(0, v.size() - 3), 0, &ppm);
+  }
+  if (!ok || ppm > kMillion) {
+    ImpairUsage(param + " '" + v +
+                "': want a percentage from 0% to 100% with at most four decimals (1%, "
+                "0.5%) or parts per million (10000ppm)");
+  }
+  return uint32_t(ppm);
+}
+
+// A delay: "0", "250us", "5ms", "1.5s" (at most 10s). Microseconds.
+uint64_t ParseDelay(const std::string& v) {
+  uint64_t us = 0;
+  bool ok = false;
+  if (v == "0") {
+    ok = true;
+  } else if (v.size() > 2 && v.compare(v.size() - 2, 2, "us") == 0) {
+    ok = ParseScaled(v.substr(0, v.size() - 2), 0, &us);
+  } else if (v.size() > 2 && v.compare(v.size() - 2, 2, "ms") == 0) {
+    ok = ParseScaled(v.substr(0, v.size() - 2), 3, &us);
+  } else if (v.size() > 1 && v.back() == 's') {
+    ok = ParseScaled(v.substr(0, v.size() - 1), 6, &us);
+  }
+  if (!ok || us > kMaxDelayUs) {
+    ImpairUsage("delay '" + v + "': want 0 to 10s in us, ms or s (250us, 5ms, 1.5s)");
+  }
+  return us;
+}
+
+uint64_t ParseSeed(const std::string& v) {
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long q = std::strtoull(v.c_str(), &end, 0);
+  if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0])) || *end != '\0' ||
+      errno != 0) {
+    ImpairUsage("seed '" + v + "': want an unsigned 64-bit number");
+  }
+  return uint64_t(q);
+}
+
+// Sets the parameters in `values` (name -> value; the seed last).
+void SetImpairment(const std::string& ifname, const std::vector<std::pair<std::string, uint64_t>>& values) {
+  ImpairNode node;
+  if (int e = FindImpair(ifname, &node); e != 0) {
+    uint32_t flags = 0;
+    if (int fe = GetFlags(ifname, &flags); fe != 0) tools::Err(1, fe, "SIOCGIFFLAGS " + ifname);
+    tools::Err(1, e, "impair: net.link.impair." + ifname);
+  }
+  for (const char* param : kImpairParams) {
+    for (const auto& [name, v] : values) {
+      if (name != param) continue;
+      const std::string leaf = "net.link.impair." + ifname + "." + name;
+      if (int e = WriteImpair(node, name, v); e != 0) tools::Err(1, e, "impair: " + leaf);
+    }
+  }
+}
+
+// The -v lines, when the interface's impairment is set.
+void ImpairStatus(const std::string& ifname) {
+  ImpairNode node;
+  if (FindImpair(ifname, &node) != 0) return;  // a kernel without it
+  uint64_t v[5] = {};
+  for (size_t i = 0; i < 5; ++i) {
+    if (ReadImpair(node, kImpairParams[i], &v[i]) != 0) return;
+  }
+  if (v[0] == 0 && v[1] == 0 && v[2] == 0 && v[3] == 0) return;
+  std::printf("\timpair: drop %s duplicate %s reorder %s delay %s seed %" PRIu64 "\n",
+              PercentText(v[0]).c_str(), PercentText(v[1]).c_str(), PercentText(v[2]).c_str(),
+              DelayText(v[3]).c_str(), v[4]);
+  uint64_t c[4] = {};
+  const char* const kCounters[] = {"dropped", "duplicated", "reordered", "delayed"};
+  for (size_t i = 0; i < 4; ++i) {
+    if (ReadImpair(node, kCounters[i], &c[i]) != 0) return;
+  }
+  std::printf("\timpaired: %" PRIu64 " dropped, %" PRIu64 " duplicated, %" PRIu64
+              " reordered, %" PRIu64 " delayed\n",
+              c[0], c[1], c[2], c[3]);
 }
 
 // ---- commands
@@ -764,6 +982,41 @@ void ParseCommands(const std::string& ifname, const std::vector<std::string>& ar
     } else if (w == "prefixlen") {
       if (!ParseInt(next(), 0, 32, &n)) Usage();
       c.netmask = Address{MaskOf(int(n)), -1};
+    } else if (w == "impair") {
+      // Pairs of parameter and value, at least one.
+      std::vector<std::pair<std::string, uint64_t>> values;
+      auto given = [&](const std::string& name) {
+        for (const auto& v : values) {
+          if (v.first == name) return true;
+        }
+        return false;
+      };
+      while (i + 1 < args.size()) {
+        const std::string& p = args[i + 1];
+        if (p != "drop" && p != "duplicate" && p != "reorder" && p != "delay" && p != "seed") {
+          break;
+        }
+        ++i;
+        if (i + 1 >= args.size()) ImpairUsage(p + ": missing value");
+        const std::string& v = args[++i];
+        const std::string leaf = p == "delay" ? "delay_us" : p;
+        if (given(leaf)) ImpairUsage(p + " given twice");
+        if (p == "delay") {
+          values.emplace_back(leaf, ParseDelay(v));
+        } else if (p == "seed") {
+          values.emplace_back(leaf, ParseSeed(v));
+        } else {
+          values.emplace_back(leaf, ParseProbability(p, v));
+        }
+      }
+      if (values.empty()) {
+        ImpairUsage("want one or more of drop P, duplicate P, reorder P, delay D, seed N");
+      }
+      actions.push_back([ifname, values] { SetImpairment(ifname, values); });
+    } else if (w == "-impair") {
+      actions.push_back([ifname] {
+        SetImpairment(ifname, {{"drop", 0}, {"duplicate", 0}, {"reorder", 0}, {"delay_us", 0}});
+      });
     } else if (w == "create" || w == "destroy") {
       Usage();  // only right after the interface name
     } else if (!c.address) {
