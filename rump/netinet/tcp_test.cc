@@ -195,10 +195,16 @@ TEST_F(TcpTest, NonBlockingConnectCompletesThroughPoll) {
   // And a refused one reports ECONNREFUSED through SO_ERROR.
   const int d = a.Socket(abi::kSOCK_STREAM);
   ASSERT_EQ(a.SetNonBlocking(d), 0);
-  EXPECT_EQ(a.Connect(d, "10.0.0.2", 4), abi::kEINPROGRESS);
-  EXPECT_NE(a.Poll(d, abi::kPOLLOUT, 10000), 0);
-  EXPECT_EQ(a.GetInt(d, abi::kSOL_SOCKET, abi::kSO_ERROR, &err), 0);
-  EXPECT_EQ(err, abi::kECONNREFUSED);
+  // The RST may come back before connect(2) returns: then connect itself
+  // reports the error, as NetBSD's does; otherwise SO_ERROR holds it.
+  const int e = a.Connect(d, "10.0.0.2", 4);
+  if (e == abi::kEINPROGRESS) {
+    EXPECT_NE(a.Poll(d, abi::kPOLLOUT, 10000), 0);
+    EXPECT_EQ(a.GetInt(d, abi::kSOL_SOCKET, abi::kSO_ERROR, &err), 0);
+    EXPECT_EQ(err, abi::kECONNREFUSED);
+  } else {
+    EXPECT_EQ(e, abi::kECONNREFUSED);
+  }
   b.Close(l);
 }
 
