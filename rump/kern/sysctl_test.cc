@@ -825,6 +825,76 @@ TEST_F(SysctlTest, HandlerNodes) {
   EXPECT_EQ(len, 100u);
 }
 
+// A handler's reply may report more than it copies (records it counted
+// but did not copy, a size estimate), or fail after copying (kern.proc2's
+// ENOMEM); a handler may show itself as a struct, as NetBSD's pcblist and
+// kern.file2 nodes do.
+TEST_F(SysctlTest, HandlerReplies) {
+  SysctlTree t;
+  ASSERT_TRUE(t.AddRequestHandler(
+                   {11}, 1, "counted",
+                   [](SyscallContext&, const SysctlRequest& r) -> absl::StatusOr<SysctlReply> {
+                     if (r.size_query) return SysctlReply(std::string(), 300);
+                     return SysctlReply(std::string(std::min<size_t>(r.oldlen, 200), 'c'), 200);
+                   },
+                   "", SysctlType::kStruct)
+                  .ok());
+  ASSERT_TRUE(t.AddRequestHandler(
+                   {11}, 2, "failing",
+                   [](SyscallContext&, const SysctlRequest&) -> absl::StatusOr<SysctlReply> {
+                     SysctlReply r(std::string(10, 'f'));
+                     r.error = abi::Errno(abi::kENOMEM);
+                     return r;
+                   })
+                  .ok());
+  EXPECT_EQ(t.AddRequestHandler(
+                 {11}, 3, "leafy",
+                 [](SyscallContext&, const SysctlRequest&) -> absl::StatusOr<SysctlReply> {
+                   return std::string();
+                 },
+                 "", SysctlType::kInt)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
+  size_t len = 0;
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, nullptr, &len), 0);
+  EXPECT_EQ(len, 300u);
+  char buf[256];
+  std::memset(buf, 'x', sizeof(buf));
+  len = sizeof(buf);
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, buf, &len), 0);  // 200 fit: no ENOMEM
+  EXPECT_EQ(len, 200u);
+  EXPECT_EQ(buf[199], 'c');
+  EXPECT_EQ(buf[200], 'x');
+  len = 150;
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, buf, &len), abi::kENOMEM);
+  EXPECT_EQ(len, 200u);
+
+  std::memset(buf, 'x', sizeof(buf));
+  len = 4;
+  EXPECT_EQ(TreeSysctl(t, {11, 2}, buf, &len), abi::kENOMEM);
+  EXPECT_EQ(len, 10u);  // the reply's length, even with the error
+  EXPECT_EQ(std::string(buf, 5), "ffffx");
+
+  // CTL_QUERY shows the struct with size 0, the other as a node.
+  const abi::SysctlNode q = QueryNode();
+  abi::SysctlNode kids[4] = {};
+  len = sizeof(kids);
+  ASSERT_EQ(TreeSysctl(t, {11, abi::kCtlQuery}, kids, &len, &q, sizeof(q)), 0);
+  ASSERT_EQ(len, 2 * sizeof(abi::SysctlNode));
+  EXPECT_STREQ(kids[0].name, "counted");
+  EXPECT_EQ(kids[0].flags, 0x01000205u);
+  EXPECT_EQ(kids[0].size, 0u);
+  EXPECT_EQ(kids[1].flags, 0x01000201u);
+  EXPECT_EQ(kids[1].size, abi::kSysctlNodeSize);
+  // Below a struct handler a query is not a listing.
+  len = sizeof(kids);
+  EXPECT_EQ(TreeSysctl(t, {11, 1, abi::kCtlQuery}, kids, &len, &q, sizeof(q)), abi::kENOTDIR);
+  // Names still resolve through it.
+  EXPECT_EQ(*t.Resolve("vendor.counted.0.0.640.7"), (std::vector<int>{11, 1, 0, 0, 640, 7}));
+}
+
 TEST_F(SysctlTest, ConcurrentReadsWritesAndAdditions) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
