@@ -237,8 +237,9 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_EQ(Sysctl(name, 2, buf.data(), &len, &q, sizeof(q)), 0);
   ASSERT_EQ(len % abi::kSysctlNodeSize, 0u);
   const size_t count = len / abi::kSysctlNodeSize;
-  EXPECT_EQ(count, 9u);         // ostype osrelease osrevision version hostname
-                                // domainname rawpartition urandom arandom
+  EXPECT_EQ(count, 11u);        // ostype osrelease osrevision version hostname
+                                // domainname rawpartition proc2 file2 urandom
+                                // arandom
   EXPECT_EQ(buf[len], '\xee');  // nothing written past the records
 
   auto record = [&](int num) -> std::string {
@@ -281,6 +282,9 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   // Registered with a sysctl log in NetBSD: not PERMANENT.
   expect_record(61, "urandom", 0x01000002, 4, zero16);
   expect_record(81, "arandom", 0x01000002, 4, zero16);
+  // Handler nodes: kern.proc2 a childless node, kern.file2 a struct.
+  expect_record(47, "proc2", 0x01000201, 96, zero16);
+  expect_record(77, "file2", 0x01000205, 0, zero16);
 
   // An interior node's record: csize (NetBSD's child array, 8 then
   // doubled) and clen.
@@ -289,7 +293,7 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_NE(kern, nullptr);
   std::string un(reinterpret_cast<const char*>(kern->un), 16);
   EXPECT_EQ(Get<uint32_t>(un, 0), 16u);  // csize
-  EXPECT_EQ(Get<uint32_t>(un, 4), 9u);   // clen
+  EXPECT_EQ(Get<uint32_t>(un, 4), 11u);  // clen
   EXPECT_EQ(Get<uint64_t>(un, 8), 0u);   // child pointer
   const abi::SysctlNode* hw = Find(top, abi::kCtlHw);
   std::string hun(reinterpret_cast<const char*>(hw->un), 16);
@@ -478,7 +482,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   const abi::SysctlNode good = QueryNode();
   size_t len = 0;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, &good, sizeof(good)), 0);
-  EXPECT_EQ(len, 9 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
   // No request, a wrong size, a wrong version.
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len), abi::kEINVAL);
   char bytes[200] = {};
@@ -505,7 +509,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   std::string buf(3 * abi::kSysctlNodeSize, '\x5a');
   len = 2 * abi::kSysctlNodeSize + 50;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, buf.data(), &len, &good, sizeof(good)), abi::kENOMEM);
-  EXPECT_EQ(len, 9 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeNumOff), 1);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeSize + abi::kSysctlNodeNumOff), 2);
   EXPECT_EQ(buf.substr(2 * abi::kSysctlNodeSize), std::string(abi::kSysctlNodeSize, '\x5a'));
