@@ -21,6 +21,7 @@
 #include "rump/abi/sysctl.h"
 #include "rump/abi/tcp.h"
 #include "rump/netinet/inet_testing.h"
+#include "rump/netinet/tcp_socket.h"
 #include "tests/support/eventually.h"
 
 namespace rump {
@@ -366,6 +367,65 @@ TEST_F(PcbListTest, ProtocolFields) {
   EXPECT_EQ(pcbs[0].tstate, abi::kTCPS_ESTABLISHED);
   EXPECT_EQ(pcbs[0].tflags, 0x1234u);
   EXPECT_EQ(pcbs[0].src, SinBytes("10.3.0.1", 80));
+}
+
+// TCP's table through the hook TCP is to use (its state from the socket):
+// a listener, a connection made by connect and one made by accept.
+TEST_F(PcbListTest, TcpRecordsThroughTheHook) {
+  SysctlTree& tree = host_.kernel().sysctl();
+  ASSERT_TRUE(tree.AddNode({abi::kCtlNet, abi::kAF_INET}, 202, "tcplist").ok());
+  ASSERT_TRUE(inet::AddPcblistNode(tree, {abi::kCtlNet, abi::kAF_INET, 202}, 0x102,
+                                   host_.inet().tcp_pcbs(), abi::kSOCK_STREAM,
+                                   abi::kIPPROTO_TCP,
+                                   [](const inet::PcbRow& row, abi::KinfoPcb& k) {
+                                     const auto* t = dynamic_cast<const TcpSocket*>(row.socket.get());
+                                     if (t != nullptr) k.tstate = t->tcp_state();
+                                   })
+                  .ok());
+  const int l = host_.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(host_.Bind(l, "0.0.0.0", 8080), 0);
+  ASSERT_EQ(host_.Call(abi::kSysListen, {uint64_t(l), 5}).error, 0);
+  const int c = host_.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(host_.Connect(c, "127.0.0.1", 8080), 0);
+  const inet_testing::SysResult a = host_.Call(abi::kSysAccept, {uint64_t(l), 0, 0});
+  ASSERT_EQ(a.error, 0);
+  ASSERT_EQ(host_.Send(c, {'a', 'b', 'c'}), 3);
+
+  std::vector<Pcb> pcbs;
+  ASSERT_TRUE(Eventually([&] {
+    pcbs = List("net.inet.tcplist.pcblist");
+    return pcbs.size() == 3 && pcbs[0].rcvq == 3;
+  }));
+  const std::map<int, uint64_t> files = FileData();
+  const Pcb& acc = pcbs[0];
+  const Pcb& cli = pcbs[1];
+  const Pcb& lis = pcbs[2];
+  EXPECT_EQ(acc.sockaddr, files.at(int(a.rv)));
+  EXPECT_EQ(cli.sockaddr, files.at(c));
+  EXPECT_EQ(lis.sockaddr, files.at(l));
+
+  EXPECT_EQ(lis.tstate, abi::kTCPS_LISTEN);
+  EXPECT_EQ(lis.prstate, abi::kINP_BOUND);
+  EXPECT_EQ(lis.sostate, 0u);
+  EXPECT_EQ(lis.src, SinBytes("0.0.0.0", 8080));
+  EXPECT_EQ(lis.dst, kNoAddress);
+
+  EXPECT_EQ(cli.tstate, abi::kTCPS_ESTABLISHED);
+  EXPECT_EQ(cli.prstate, abi::kINP_CONNECTED);
+  EXPECT_EQ(cli.sostate, abi::kSS_ISCONNECTED);
+  EXPECT_EQ(cli.pflags, abi::kINP_ANONPORT);
+  EXPECT_EQ(cli.src, SinBytes("127.0.0.1", cli.lport()));
+  EXPECT_EQ(cli.dst, SinBytes("127.0.0.1", 8080));
+
+  EXPECT_EQ(acc.tstate, abi::kTCPS_ESTABLISHED);
+  EXPECT_EQ(acc.prstate, abi::kINP_CONNECTED);  // InPcbTable::SetConnected
+  EXPECT_EQ(acc.sostate, abi::kSS_ISCONNECTED);
+  EXPECT_EQ(acc.src, SinBytes("127.0.0.1", 8080));
+  EXPECT_EQ(acc.dst, SinBytes("127.0.0.1", cli.lport()));
+  for (const Pcb* p : {&acc, &cli, &lis}) {
+    EXPECT_EQ(p->type, uint32_t(abi::kSOCK_STREAM));
+    EXPECT_EQ(p->protocol, uint32_t(abi::kIPPROTO_TCP));
+  }
 }
 
 }  // namespace
