@@ -1,6 +1,6 @@
 // NetBSD's own netstat and sockstat (the test peer's rumpctrl tools,
 // RUMP_NETBSD_PEER) against our kernel: a kernel serves itself on a unix
-// socket, a process in it ("pcbhold") holds UDP and raw sockets, and the
+// socket, a process in it ("pcbhold") holds UDP, raw and TCP sockets, and the
 // tools, as remote clients, must list them as they list a NetBSD kernel's:
 //
 //   netstat -an -f inet   net.inet.tcp.pcblist, then net.inet.udp.pcblist
@@ -9,9 +9,10 @@
 //                         ids) and kern.proc2 (the owner's name and uid)
 //   netstat -s -f inet    the counters
 //
-// Both tools fail when net.inet.tcp.pcblist is missing. Until TCP
-// registers its list, this test registers an empty one the way TCP is to
-// (in_pcblist.h's AddPcblistNode); once TCP has, the test uses TCP's.
+// Both tools fail when net.inet.tcp.pcblist is missing. Until the TCP
+// component registers its list, this test registers it the way TCP is to
+// (RegisterTcpPcblist below, with in_pcblist.h's AddPcblistNode); once TCP
+// has, the test uses TCP's.
 //
 // Without the peer (RUMP_NETBSD_PEER unset, or without rumpctrl/bin) the
 // test is skipped with a message; scripts/test sets it when
@@ -34,10 +35,12 @@
 #include "rump/abi/in.h"
 #include "rump/abi/kinfo.h"
 #include "rump/abi/socket.h"
+#include "rump/abi/syscalls.h"
 #include "rump/abi/sysctl.h"
 #include "rump/abi/tcp.h"
 #include "rump/netinet/in_pcblist.h"
 #include "rump/netinet/inet_testing.h"
+#include "rump/netinet/tcp_socket.h"
 #include "sp/server/server.h"
 #include "tests/support/eventually.h"
 #include "tests/support/subprocess.h"
@@ -48,6 +51,19 @@ namespace {
 namespace fs = std::filesystem;
 using rump::testing::Eventually;
 using rump_testing::Subprocess;
+
+// net.inet.tcp.pcblist as TCP is to register it: its PCB table, with each
+// record's TCP state from the socket.
+absl::Status RegisterTcpPcblist(SysctlTree& tree, Inet& inet) {
+  const int net = abi::kCtlNet, af = abi::kAF_INET, tcp = abi::kIPPROTO_TCP;
+  return inet::AddPcblistNode(
+      tree, {net, af, tcp}, abi::kTcpctlPcblist, inet.tcp_pcbs(), abi::kSOCK_STREAM,
+      abi::kIPPROTO_TCP,
+      [](const inet::PcbRow& row, abi::KinfoPcb& k) {
+        if (auto* t = dynamic_cast<const TcpSocket*>(row.socket.get())) k.tstate = t->tcp_state();
+      },
+      "TCP protocol control block list");
+}
 
 // The words of a line.
 std::vector<std::string> Words(absl::string_view line) {
@@ -73,13 +89,8 @@ class NetbsdToolsTest : public ::testing::Test {
 
     host_ = std::make_unique<inet_testing::Host>(work_ + "/bus", "10.7.0.1");
     Kernel& k = host_->kernel();
-    // What TCP is to register: net.inet.tcp.pcblist over its PCB table.
     if (!k.sysctl().Resolve("net.inet.tcp.pcblist").ok()) {
-      const int net = abi::kCtlNet, inet = abi::kAF_INET, tcp = abi::kIPPROTO_TCP;
-      ASSERT_TRUE(k.sysctl().AddNode({net, inet}, tcp, "tcp", "TCPv4 related settings").ok());
-      ASSERT_TRUE(inet::AddPcblistNode(k.sysctl(), {net, inet, tcp}, abi::kTcpctlPcblist,
-                                       empty_tcp_, abi::kSOCK_STREAM, abi::kIPPROTO_TCP)
-                      .ok());
+      ASSERT_TRUE(RegisterTcpPcblist(k.sysctl(), host_->inet()).ok());
     }
     auto server = sp::server::Server::Start(k, "unix://" + work_ + "/sock");
     ASSERT_TRUE(server.ok()) << server.status();
@@ -151,7 +162,6 @@ class NetbsdToolsTest : public ::testing::Test {
   fs::path peer_;
   std::string work_;
   std::string libs_;
-  inet::InPcbTable empty_tcp_;  // declared before host_: outlives its kernel
   std::unique_ptr<inet_testing::Host> host_;
   std::unique_ptr<sp::server::Server> server_;
 };
@@ -171,6 +181,21 @@ TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
   ASSERT_EQ(host_->Socket(abi::kSOCK_RAW, abi::kIPPROTO_ICMP), 5);
   ASSERT_EQ(host_->Socket(abi::kSOCK_DGRAM), 6);
   ASSERT_EQ(host_->Send(b, {'h', 'e', 'l', 'l', 'o'}), 5);
+  // fd 7: a TCP listener on *:8080; fd 8: a connection to it; fd 9: the
+  // accepted end.
+  const int l = host_->Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(l, 7);
+  ASSERT_EQ(host_->Bind(l, "0.0.0.0", 8080), 0);
+  ASSERT_EQ(host_->Call(abi::kSysListen, {uint64_t(l), 5}).error, 0);
+  const int c = host_->Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(host_->Connect(c, "127.0.0.1", 8080), 0);
+  const inet_testing::SysResult acc = host_->Call(abi::kSysAccept, {uint64_t(l), 0, 0});
+  ASSERT_EQ(acc.error, 0);
+  ASSERT_EQ(acc.rv, 9);
+  uint32_t caddr = 0;
+  uint16_t cport = 0;
+  ASSERT_EQ(host_->SockName(c, &caddr, &cport), 0);
+  const std::string client = "127.0.0.1." + std::to_string(cport);
   // The datagram is queued on a (16 bytes of address and 5 of data).
   ASSERT_TRUE(Eventually([&] {
     for (const abi::KinfoPcb& r : inet::PcbRecords(host_->inet().udp_pcbs(), abi::kSOCK_DGRAM,
@@ -183,17 +208,23 @@ TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
   // netstat -an -f inet: newest first, as NetBSD's.
   Run ns = Tool("netstat", {"-an", "-f", "inet"});
   ASSERT_EQ(ns.status, 0);
-  std::vector<std::vector<std::string>> udp;
-  for (const std::string& l : ns.lines) {
-    std::cout << "netstat: " << l << "\n";
-    std::vector<std::string> w = Words(l);
+  std::vector<std::vector<std::string>> udp, tcp;
+  for (const std::string& line : ns.lines) {
+    std::cout << "netstat: " << line << "\n";
+    std::vector<std::string> w = Words(line);
     if (!w.empty() && w[0] == "udp") udp.push_back(w);
+    if (!w.empty() && w[0] == "tcp") tcp.push_back(w);
   }
   ASSERT_GE(ns.lines.size(), 2u);
   EXPECT_EQ(ns.lines[0], "Active Internet connections (including servers)");
   EXPECT_EQ(Words(ns.lines[1]),
             (std::vector<std::string>{"Proto", "Recv-Q", "Send-Q", "Local", "Address", "Foreign",
                                       "Address", "State"}));
+  EXPECT_EQ(tcp, (std::vector<std::vector<std::string>>{
+                     {"tcp", "0", "0", "127.0.0.1.8080", client, "ESTABLISHED"},
+                     {"tcp", "0", "0", client, "127.0.0.1.8080", "ESTABLISHED"},
+                     {"tcp", "0", "0", "*.8080", "*.*", "LISTEN"},
+                 }));
   EXPECT_EQ(udp, (std::vector<std::vector<std::string>>{
                      {"udp", "0", "0", "*.*", "*.*"},
                      {"udp", "0", "0", "127.0.0.1.5555", "127.0.0.1.7777"},
@@ -203,11 +234,11 @@ TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
   // sockstat -4 -n: by descriptor; the raw ICMP socket as family/protocol.
   Run ss = Tool("sockstat", {"-4", "-n"});
   ASSERT_EQ(ss.status, 0);
-  for (const std::string& l : ss.lines) std::cout << "sockstat: " << l << "\n";
+  for (const std::string& line : ss.lines) std::cout << "sockstat: " << line << "\n";
   const std::string pid = std::to_string(hold->pid());
   std::vector<std::vector<std::string>> rows;
-  for (const std::string& l : ss.lines) {
-    std::vector<std::string> w = Words(l);
+  for (const std::string& line : ss.lines) {
+    std::vector<std::string> w = Words(line);
     if (w.size() > 2 && w[1] == "pcbhold") rows.push_back(w);
   }
   ASSERT_FALSE(ss.lines.empty());
@@ -219,18 +250,22 @@ TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
                       {"0", "pcbhold", pid, "4", "udp", "127.0.0.1.5555", "127.0.0.1.7777"},
                       {"0", "pcbhold", pid, "5", "2/1", "*.*", "*.*"},
                       {"0", "pcbhold", pid, "6", "udp", "*.*", "*.*"},
+                      {"0", "pcbhold", pid, "7", "tcp", "*.8080", "*.*"},
+                      {"0", "pcbhold", pid, "8", "tcp", client, "127.0.0.1.8080"},
+                      {"0", "pcbhold", pid, "9", "tcp", "127.0.0.1.8080", client},
                   }));
-  EXPECT_EQ(ss.lines.size(), 5u);  // the tools' own processes hold no sockets
+  EXPECT_EQ(ss.lines.size(), 8u);  // the tools' own processes hold no sockets
 
   // netstat -s -f inet: the UDP counters saw the datagram.
   Run st = Tool("netstat", {"-s", "-f", "inet"});
   ASSERT_EQ(st.status, 0);
   bool in_udp = false, received = false, output = false;
-  for (const std::string& l : st.lines) {
-    std::cout << "netstat -s: " << l << "\n";
-    if (!l.empty() && l[0] != '\t') in_udp = l == "udp:";
-    if (in_udp && Words(l) == std::vector<std::string>{"1", "datagram", "received"}) received = true;
-    if (in_udp && Words(l) == std::vector<std::string>{"1", "datagram", "output"}) output = true;
+  for (const std::string& line : st.lines) {
+    std::cout << "netstat -s: " << line << "\n";
+    const std::vector<std::string> w = Words(line);
+    if (!line.empty() && line[0] != '\t') in_udp = line == "udp:";
+    if (in_udp && w == std::vector<std::string>{"1", "datagram", "received"}) received = true;
+    if (in_udp && w == std::vector<std::string>{"1", "datagram", "output"}) output = true;
   }
   EXPECT_TRUE(received);
   EXPECT_TRUE(output);
