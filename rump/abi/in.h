@@ -125,6 +125,12 @@ enum UdpStatIndex : int {
   kUdpStatOpackets, kUdpStatNStats
 };
 inline constexpr int kUdpctlStats = 5;  // UDPCTL_STATS
+// The PCB lists net.inet.udp.pcblist and net.inet.raw.pcblist: NetBSD
+// numbers them dynamically (CTL_CREATE); we give them the fixed number
+// tcp.h gives net.inet.tcp.pcblist, above NetBSD's static ones. Clients
+// find them by name.
+inline constexpr int kUdpctlPcblist = 0x102;
+inline constexpr int kRawctlPcblist = 0x102;
 
 }  // namespace rump::abi
 

@@ -145,4 +145,15 @@ void FdTable::CopyFrom(const FdTable& other) {
   slots_ = std::move(copy);
 }
 
+std::vector<FdTable::Entry> FdTable::Entries() const {
+  std::vector<Entry> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int fd = 0; fd < static_cast<int>(slots_.size()); ++fd) {
+    const Slot& s = slots_[fd];
+    if (!s.file) continue;
+    out.push_back(Entry{fd, s.file, s.cloexec, s.file->descriptors_.load()});
+  }
+  return out;
+}
+
 }  // namespace rump

@@ -48,6 +48,18 @@ class FdTable {
   // Copies every descriptor of `other` into this (empty) table (fork).
   void CopyFrom(const FdTable& other);
 
+  // One open descriptor, as kern.file2 lists it.
+  struct Entry {
+    int fd = 0;
+    std::shared_ptr<File> file;
+    bool cloexec = false;
+    int descriptors = 0;  // how many descriptors (in any table) name the file
+  };
+  // The open descriptors in increasing order, taken in one critical
+  // section. The entries hold references: a file closed meanwhile stays
+  // alive until they are dropped.
+  std::vector<Entry> Entries() const;
+
  private:
   struct Slot {
     std::shared_ptr<File> file;

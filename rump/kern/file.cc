@@ -3,8 +3,13 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
+#include "rump/kern/object_id.h"
 
 namespace rump {
+
+File::File(int flags) : id_(NewObjectId()), flags_(flags) {}
+
+FileDescription File::Describe() const { return FileDescription{}; }
 
 absl::StatusOr<size_t> File::Read(SyscallContext&, absl::Span<const UserIoVec>) {
   return abi::Errno(abi::kEOPNOTSUPP);

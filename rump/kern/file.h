@@ -50,6 +50,13 @@
 // the File ready, call poll_waiters().Wake(); it may be called with the
 // subclass's lock held (lock order: the File's lock, then PollWaiters', then
 // a Poller's).
+//
+// Identity
+//
+// Every File has an id (object_id.h) from construction on, and says what
+// it is through Describe(): the kind of object and the id of the object
+// behind it. kern.file2 reports both (NetBSD's f_type and f_data), so that
+// tools can join a descriptor with, say, its socket's PCB record.
 #ifndef RUMP_KERN_FILE_H_
 #define RUMP_KERN_FILE_H_
 
@@ -66,6 +73,17 @@ namespace rump {
 
 struct SyscallContext;
 
+// What kind of object a file is (NetBSD's f_type, without the DTYPE_
+// numbers, which rump/abi/kinfo.h has), and which object (f_data).
+enum class FileKind {
+  kMisc,    // anything else: the console
+  kSocket,  // a Socket (rump/net)
+};
+struct FileDescription {
+  FileKind kind = FileKind::kMisc;
+  uint64_t data_id = 0;  // the object behind the file (a socket's id); 0: none
+};
+
 // One piece of a scatter/gather user buffer (NetBSD's struct iovec).
 struct UserIoVec {
   UserAddr base = 0;
@@ -75,7 +93,7 @@ struct UserIoVec {
 class File {
  public:
   // `flags` are open(2) flags: the access mode and O_NONBLOCK / O_APPEND.
-  explicit File(int flags) : flags_(flags) {}
+  explicit File(int flags);
   virtual ~File() = default;
   File(const File&) = delete;
   File& operator=(const File&) = delete;
@@ -112,6 +130,11 @@ class File {
   // Default: nothing (for files that never block).
   virtual void LastClose() {}
 
+  // This file's id (object_id.h). Any thread.
+  uint64_t id() const { return id_; }
+  // What the file is. Must not block; any thread. Default: kMisc, no data.
+  virtual FileDescription Describe() const;
+
   // The open(2) flags: the access mode and the status flags. Any thread.
   int flags() const { return flags_.load(std::memory_order_relaxed); }
   // Replaces the flags that F_SETFL may change (O_NONBLOCK, O_APPEND) with
@@ -123,6 +146,7 @@ class File {
 
  private:
   friend class FdTable;
+  const uint64_t id_;
   std::atomic<int> flags_;
   std::atomic<int> descriptors_{0};  // descriptors referring to this file
   PollWaiters poll_waiters_;

@@ -2,6 +2,7 @@
 // kernel has them (sys/kern/init_sysctl_base.c, sys/kern/subr_cprng.c).
 // The network component adds net.*; vfs stays empty, as in a rump kernel
 // without the file-system faction (so vfs.generic.* does not exist).
+// kern.proc2 and kern.file2 are kinfo_sysctl.h's.
 #ifndef RUMP_KERN_KERN_SYSCTL_H_
 #define RUMP_KERN_KERN_SYSCTL_H_
 

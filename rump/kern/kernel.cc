@@ -9,6 +9,7 @@
 #include "rump/kern/console.h"
 #include "rump/kern/kern_syscalls.h"
 #include "rump/kern/kern_sysctl.h"
+#include "rump/kern/kinfo_sysctl.h"
 
 namespace rump {
 namespace {
@@ -53,6 +54,7 @@ absl::Status Kernel::Start(KernelOptions& options) {
       !s.ok()) {
     return s;
   }
+  if (absl::Status s = AddKinfoSysctlNodes(*sysctl_, *this); !s.ok()) return s;
   init_ = std::make_shared<Process>(1, 0, "rumplocal");
   InstallConsole(*init_);
   {
@@ -136,6 +138,13 @@ std::shared_ptr<Process> Kernel::FindProcess(pid_t pid) const {
   std::lock_guard<std::mutex> lock(procs_mu_);
   auto it = procs_.find(pid);
   return it == procs_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<Process>> Kernel::Processes() const {
+  std::vector<std::shared_ptr<Process>> out;
+  std::lock_guard<std::mutex> lock(procs_mu_);
+  for (const auto& [pid, p] : procs_) out.push_back(p);
+  return out;
 }
 
 void Kernel::ReleaseProcess(pid_t pid) {

@@ -78,6 +78,8 @@ class Kernel {
   std::shared_ptr<Process> NewProcess(pid_t parent, std::string comm,
                                       std::shared_ptr<FdTable> fds = nullptr);
   std::shared_ptr<Process> FindProcess(pid_t pid) const;
+  // Every process, by increasing pid.
+  std::vector<std::shared_ptr<Process>> Processes() const;
   // Removes a process and closes its descriptors (unless another process
   // still shares the table).
   void ReleaseProcess(pid_t pid);

@@ -343,7 +343,8 @@ absl::StatusOr<int> SysctlTree::AddLeaf(absl::Span<const int> parent, int num,
 absl::StatusOr<int> SysctlTree::AddNodeWithHandler(absl::Span<const int> parent, int num,
                                                    const std::string& name,
                                                    const std::string& description,
-                                                   SysctlRequestHandler handler) {
+                                                   SysctlRequestHandler handler,
+                                                   SysctlType type) {
   if (!ValidName(name)) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: bad name '%s'", name));
   }
@@ -353,10 +354,18 @@ absl::StatusOr<int> SysctlTree::AddNodeWithHandler(absl::Span<const int> parent,
   if (!handler) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: %s: no handler", name));
   }
+  if (type != SysctlType::kNode && type != SysctlType::kStruct) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("sysctl: %s: a handler is a node or a struct", name));
+  }
   auto node = std::make_shared<Node>();
   node->name = name;
   node->description = description;
   node->flags = abi::kCtlFlagPermanent;
+  if (type == SysctlType::kStruct) {
+    node->type = abi::kCtlTypeStruct;
+    node->size = 0;
+  }
   node->handler = std::make_shared<const SysctlRequestHandler>(std::move(handler));
   std::lock_guard<std::mutex> lock(mu_);
   absl::StatusOr<Node*> p = ParentForAdd(parent);
@@ -372,16 +381,21 @@ absl::StatusOr<int> SysctlTree::AddHandler(absl::Span<const int> parent, int num
   }
   return AddNodeWithHandler(
       parent, num, name, description,
-      [h = std::move(handler)](SyscallContext& ctx, const SysctlRequest& req) {
-        return h(ctx, req.rest, req.writing);
-      });
+      [h = std::move(handler)](SyscallContext& ctx,
+                               const SysctlRequest& req) -> absl::StatusOr<SysctlReply> {
+        absl::StatusOr<std::string> data = h(ctx, req.rest, req.writing);
+        if (!data.ok()) return data.status();
+        return SysctlReply(std::move(*data));
+      },
+      SysctlType::kNode);
 }
 
 absl::StatusOr<int> SysctlTree::AddRequestHandler(absl::Span<const int> parent, int num,
                                                   const std::string& name,
                                                   SysctlRequestHandler handler,
-                                                  const std::string& description) {
-  return AddNodeWithHandler(parent, num, name, description, std::move(handler));
+                                                  const std::string& description,
+                                                  SysctlType type) {
+  return AddNodeWithHandler(parent, num, name, description, std::move(handler), type);
 }
 
 // --- names
@@ -604,13 +618,19 @@ absl::Status SysctlTree::Handle(Call& call, Node* node, absl::Span<const int> re
   req.writing = call.newp != 0;
   req.newp = call.newp;
   req.newlen = call.newlen;
-  absl::StatusOr<std::string> data = (*node->handler)(call.ctx, req);
-  if (!data.ok()) return data.status();
+  absl::StatusOr<SysctlReply> reply = (*node->handler)(call.ctx, req);
+  if (!reply.ok()) return reply.status();
   if (call.oldp != 0) {
-    const size_t n = std::min(data->size(), call.oldlen);
-    if (absl::Status s = call.ctx.mem.CopyOut(data->data(), call.oldp, n); !s.ok()) return s;
+    const size_t n = std::min(reply->data.size(), call.oldlen);
+    if (absl::Status s = call.ctx.mem.CopyOut(reply->data.data(), call.oldp, n); !s.ok()) {
+      return s;
+    }
   }
-  call.oldlen = data->size();
+  if (!reply->error.ok()) {
+    call.oldlen = reply->length;
+    return reply->error;
+  }
+  call.oldlen = std::max(reply->length, reply->data.size());
   return absl::OkStatus();
 }
 

@@ -37,7 +37,8 @@
 //     (after NetBSD's checks of its request); other negative last
 //     components are EOPNOTSUPP.
 //   * A handler node (AddHandler) gets every call at or below it, writes
-//     included, except a CTL_QUERY right below it (which lists no children).
+//     included, except a CTL_QUERY right below it (which lists no children
+//     for a kNode handler and is ENOTDIR for a kStruct one).
 #ifndef RUMP_KERN_SYSCTL_H_
 #define RUMP_KERN_SYSCTL_H_
 
@@ -98,10 +99,11 @@ using SysctlHandler = std::function<absl::StatusOr<std::string>(
     SyscallContext& ctx, absl::Span<const int> rest, bool writing)>;
 
 // Everything a handler node may want to know about the call (NetBSD's
-// SYSCTLFN_ARGS, minus the tree). The returned bytes are copied out as a
-// read-only leaf's value: as many as fit, *oldlenp set to their size, ENOMEM
-// when they did not fit. For a size query (oldp NULL) return data of the size
-// to report (NetBSD's route dumps report an estimate, 110% of the need).
+// SYSCTLFN_ARGS, minus the tree). Its answer (SysctlReply) is copied out as
+// a read-only leaf's value: as many bytes as fit, *oldlenp set to the
+// reply's length, ENOMEM when that is more than the caller's buffer. For a
+// size query (oldp NULL) return the size to report (NetBSD's route dumps
+// report an estimate, 110% of the need).
 struct SysctlRequest {
   absl::Span<const int> rest;  // the MIB components after the handler's node
   bool size_query = false;     // oldp is NULL
@@ -110,8 +112,27 @@ struct SysctlRequest {
   UserAddr newp = 0;           // the new value, for handlers that take one
   size_t newlen = 0;
 };
+// A handler's answer. NetBSD's handlers copy out and set *oldlenp
+// themselves; the three fields say what they would:
+//   data    the bytes for the caller's buffer (as many as fit are copied);
+//   length  what *oldlenp reports: by default data.size(); more when the
+//           handler counts what it did not copy (records beyond the
+//           caller's count, a size query's estimate);
+//   error   returned after the copy-out and *oldlenp (NetBSD's kern.proc2
+//           copies what fits, sets *oldlenp to that and fails with
+//           ENOMEM). With an error, length may be less than data.size():
+//           *oldlenp is then exactly length.
+// A plain string converts to a reply, so handlers may return one.
+struct SysctlReply {
+  SysctlReply(std::string bytes) : data(std::move(bytes)), length(data.size()) {}  // NOLINT
+  SysctlReply(std::string bytes, size_t reported)
+      : data(std::move(bytes)), length(reported) {}
+  std::string data;
+  size_t length;
+  absl::Status error;
+};
 using SysctlRequestHandler =
-    std::function<absl::StatusOr<std::string>(SyscallContext& ctx, const SysctlRequest& req)>;
+    std::function<absl::StatusOr<SysctlReply>(SyscallContext& ctx, const SysctlRequest& req)>;
 
 // A writable int leaf whose value lives in `value` (read and written
 // atomically); `check`, when given, vets a value written (EINVAL when it
@@ -159,11 +180,15 @@ class SysctlTree {
   absl::StatusOr<int> AddHandler(absl::Span<const int> parent, int num,
                                  const std::string& name, SysctlHandler handler,
                                  const std::string& description = "");
-  // The same with the whole request (see SysctlRequest).
+  // The same with the whole request (see SysctlRequest). `type` is what
+  // CTL_QUERY shows: kNode (size 96, as NetBSD's net.route.0 and
+  // kern.proc2) or kStruct (size 0, as NetBSD's kern.file2 and pcblist
+  // nodes); InvalidArgument for other types.
   absl::StatusOr<int> AddRequestHandler(absl::Span<const int> parent, int num,
                                         const std::string& name,
                                         SysctlRequestHandler handler,
-                                        const std::string& description = "");
+                                        const std::string& description = "",
+                                        SysctlType type = SysctlType::kNode);
 
   // Removes the node at `path` and everything below it (NetBSD's
   // sysctl_destroyv, for a whole subtree). NotFound if there is none,
@@ -195,7 +220,7 @@ class SysctlTree {
   absl::StatusOr<int> AddNodeWithHandler(absl::Span<const int> parent, int num,
                                          const std::string& name,
                                          const std::string& description,
-                                         SysctlRequestHandler handler);
+                                         SysctlRequestHandler handler, SysctlType type);
   // sysctl_locate: walks `name` from the root; mu_ held.
   Located Locate(absl::Span<const int> name) const;
 

@@ -239,8 +239,9 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_EQ(Sysctl(name, 2, buf.data(), &len, &q, sizeof(q)), 0);
   ASSERT_EQ(len % abi::kSysctlNodeSize, 0u);
   const size_t count = len / abi::kSysctlNodeSize;
-  EXPECT_EQ(count, 9u);         // ostype osrelease osrevision version hostname
-                                // domainname rawpartition urandom arandom
+  EXPECT_EQ(count, 11u);        // ostype osrelease osrevision version hostname
+                                // domainname rawpartition proc2 file2 urandom
+                                // arandom
   EXPECT_EQ(buf[len], '\xee');  // nothing written past the records
 
   auto record = [&](int num) -> std::string {
@@ -283,6 +284,9 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   // Registered with a sysctl log in NetBSD: not PERMANENT.
   expect_record(61, "urandom", 0x01000002, 4, zero16);
   expect_record(81, "arandom", 0x01000002, 4, zero16);
+  // Handler nodes: kern.proc2 a childless node, kern.file2 a struct.
+  expect_record(47, "proc2", 0x01000201, 96, zero16);
+  expect_record(77, "file2", 0x01000205, 0, zero16);
 
   // An interior node's record: csize (NetBSD's child array, 8 then
   // doubled) and clen.
@@ -291,7 +295,7 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_NE(kern, nullptr);
   std::string un(reinterpret_cast<const char*>(kern->un), 16);
   EXPECT_EQ(Get<uint32_t>(un, 0), 16u);  // csize
-  EXPECT_EQ(Get<uint32_t>(un, 4), 9u);   // clen
+  EXPECT_EQ(Get<uint32_t>(un, 4), 11u);  // clen
   EXPECT_EQ(Get<uint64_t>(un, 8), 0u);   // child pointer
   const abi::SysctlNode* hw = Find(top, abi::kCtlHw);
   std::string hun(reinterpret_cast<const char*>(hw->un), 16);
@@ -480,7 +484,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   const abi::SysctlNode good = QueryNode();
   size_t len = 0;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, &good, sizeof(good)), 0);
-  EXPECT_EQ(len, 9 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
   // No request, a wrong size, a wrong version.
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len), abi::kEINVAL);
   char bytes[200] = {};
@@ -507,7 +511,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   std::string buf(3 * abi::kSysctlNodeSize, '\x5a');
   len = 2 * abi::kSysctlNodeSize + 50;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, buf.data(), &len, &good, sizeof(good)), abi::kENOMEM);
-  EXPECT_EQ(len, 9 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeNumOff), 1);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeSize + abi::kSysctlNodeNumOff), 2);
   EXPECT_EQ(buf.substr(2 * abi::kSysctlNodeSize), std::string(abi::kSysctlNodeSize, '\x5a'));
@@ -923,6 +927,76 @@ TEST_F(SysctlTest, ACallInProgressFinishesWithARemovedLeaf) {
   EXPECT_EQ(v, 42);
   size_t len = sizeof(v);
   EXPECT_EQ(Sysctl({abi::kCtlNet, node, x}, &v, &len), abi::kENOENT);
+}
+
+// A handler's reply may report more than it copies (records it counted
+// but did not copy, a size estimate), or fail after copying (kern.proc2's
+// ENOMEM); a handler may show itself as a struct, as NetBSD's pcblist and
+// kern.file2 nodes do.
+TEST_F(SysctlTest, HandlerReplies) {
+  SysctlTree t;
+  ASSERT_TRUE(t.AddRequestHandler(
+                   {11}, 1, "counted",
+                   [](SyscallContext&, const SysctlRequest& r) -> absl::StatusOr<SysctlReply> {
+                     if (r.size_query) return SysctlReply(std::string(), 300);
+                     return SysctlReply(std::string(std::min<size_t>(r.oldlen, 200), 'c'), 200);
+                   },
+                   "", SysctlType::kStruct)
+                  .ok());
+  ASSERT_TRUE(t.AddRequestHandler(
+                   {11}, 2, "failing",
+                   [](SyscallContext&, const SysctlRequest&) -> absl::StatusOr<SysctlReply> {
+                     SysctlReply r(std::string(10, 'f'));
+                     r.error = abi::Errno(abi::kENOMEM);
+                     return r;
+                   })
+                  .ok());
+  EXPECT_EQ(t.AddRequestHandler(
+                 {11}, 3, "leafy",
+                 [](SyscallContext&, const SysctlRequest&) -> absl::StatusOr<SysctlReply> {
+                   return std::string();
+                 },
+                 "", SysctlType::kInt)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+
+  size_t len = 0;
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, nullptr, &len), 0);
+  EXPECT_EQ(len, 300u);
+  char buf[256];
+  std::memset(buf, 'x', sizeof(buf));
+  len = sizeof(buf);
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, buf, &len), 0);  // 200 fit: no ENOMEM
+  EXPECT_EQ(len, 200u);
+  EXPECT_EQ(buf[199], 'c');
+  EXPECT_EQ(buf[200], 'x');
+  len = 150;
+  EXPECT_EQ(TreeSysctl(t, {11, 1}, buf, &len), abi::kENOMEM);
+  EXPECT_EQ(len, 200u);
+
+  std::memset(buf, 'x', sizeof(buf));
+  len = 4;
+  EXPECT_EQ(TreeSysctl(t, {11, 2}, buf, &len), abi::kENOMEM);
+  EXPECT_EQ(len, 10u);  // the reply's length, even with the error
+  EXPECT_EQ(std::string(buf, 5), "ffffx");
+
+  // CTL_QUERY shows the struct with size 0, the other as a node.
+  const abi::SysctlNode q = QueryNode();
+  abi::SysctlNode kids[4] = {};
+  len = sizeof(kids);
+  ASSERT_EQ(TreeSysctl(t, {11, abi::kCtlQuery}, kids, &len, &q, sizeof(q)), 0);
+  ASSERT_EQ(len, 2 * sizeof(abi::SysctlNode));
+  EXPECT_STREQ(kids[0].name, "counted");
+  EXPECT_EQ(kids[0].flags, 0x01000205u);
+  EXPECT_EQ(kids[0].size, 0u);
+  EXPECT_EQ(kids[1].flags, 0x01000201u);
+  EXPECT_EQ(kids[1].size, abi::kSysctlNodeSize);
+  // Below a struct handler a query is not a listing.
+  len = sizeof(kids);
+  EXPECT_EQ(TreeSysctl(t, {11, 1, abi::kCtlQuery}, kids, &len, &q, sizeof(q)), abi::kENOTDIR);
+  // Names still resolve through it.
+  EXPECT_EQ(*t.Resolve("vendor.counted.0.0.640.7"), (std::vector<int>{11, 1, 0, 0, 640, 7}));
 }
 
 TEST_F(SysctlTest, ConcurrentReadsWritesAndAdditions) {

@@ -10,6 +10,7 @@
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
 #include "rump/abi/socket.h"
+#include "rump/kern/object_id.h"
 #include "rump/kern/sleep.h"
 #include "rump/kern/syscall.h"
 #include "rump/net/bytes.h"
@@ -222,6 +223,7 @@ Socket::Socket(NetStack& net, int domain, int type, int protocol, int file_flags
       type_(type),
       protocol_(protocol),
       stream_(type == abi::kSOCK_STREAM),
+      socket_id_(NewObjectId()),
       state_(std::make_unique<State>()) {}
 
 Socket::~Socket() = default;
@@ -1279,6 +1281,24 @@ uint64_t Socket::receive_drops() const {
 size_t Socket::receive_queue_bytes() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return stream_ ? state_->rcv.size() : state_->queued;
+}
+
+FileDescription Socket::Describe() const {
+  return FileDescription{FileKind::kSocket, socket_id_};
+}
+
+Socket::Snapshot Socket::snapshot() const {
+  const State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.mu);
+  Snapshot s;
+  s.connecting = st.is_connecting;
+  s.connected = st.is_connected;
+  s.disconnecting = st.is_disconnecting;
+  s.cant_send = st.cant_send;
+  s.cant_recv = st.cant_recv;
+  s.receive_bytes = stream_ ? st.rcv.size() : st.queued;
+  s.send_bytes = st.snd.size();
+  return s;
 }
 
 void Socket::SetBufferLimits(size_t send_limit, size_t recv_limit) {

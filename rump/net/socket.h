@@ -432,6 +432,25 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // control; streams: the buffered bytes).
   size_t receive_queue_bytes() const;
 
+  // --- for sysctl (kern.file2, the PCB lists)
+  // The socket's own id (object_id.h), distinct from its file's id():
+  // kern.file2's ki_fdata and a PCB record's ki_sockaddr.
+  uint64_t socket_id() const { return socket_id_; }
+  // kSocket with socket_id().
+  FileDescription Describe() const override;
+  // What NetBSD's struct socket shows in so_state and the buffer counts,
+  // read in one critical section.
+  struct Snapshot {
+    bool connecting = false;     // SS_ISCONNECTING
+    bool connected = false;      // SS_ISCONNECTED
+    bool disconnecting = false;  // SS_ISDISCONNECTING
+    bool cant_send = false;      // SS_CANTSENDMORE
+    bool cant_recv = false;      // SS_CANTRCVMORE
+    size_t receive_bytes = 0;    // so_rcv.sb_cc: as receive_queue_bytes()
+    size_t send_bytes = 0;       // so_snd.sb_cc: as send_buffer_bytes()
+  };
+  Snapshot snapshot() const;
+
  protected:
   // Defaults for SO_SNDBUF / SO_RCVBUF (the protocol's sendspace /
   // recvspace), called by the protocol's constructor. Without it a socket
@@ -487,6 +506,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   const int type_;
   const int protocol_;
   const bool stream_;
+  const uint64_t socket_id_;
   // EPIPE / pending error / EMSGSIZE for a datagram send of `len` bytes.
   absl::Status CheckSend(size_t len);
   // The stream send and receive loops; `source` copies bytes of the

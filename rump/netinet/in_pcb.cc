@@ -4,12 +4,14 @@
 
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
+#include "rump/kern/object_id.h"
 #include "rump/netinet/ip_header.h"
 
 namespace rump::inet {
 
 InPcbTable::PcbRef InPcbTable::Attach(std::weak_ptr<InetSocket> socket, int protocol) {
   auto pcb = std::make_shared<InPcb>();
+  pcb->id = NewObjectId();
   pcb->socket = std::move(socket);
   pcb->protocol = protocol;
   std::lock_guard<std::mutex> lock(mu_);
@@ -56,6 +58,19 @@ size_t InPcbTable::size() const {
   return pcbs_.size();
 }
 
+std::vector<PcbRow> InPcbTable::Rows() const {
+  std::vector<PcbRow> rows;
+  std::lock_guard<std::mutex> lock(mu_);
+  rows.reserve(pcbs_.size());
+  for (const PcbRef& p : pcbs_) {
+    std::shared_ptr<InetSocket> so = p->socket.lock();
+    if (so == nullptr) continue;
+    rows.push_back(PcbRow{p->id, PcbAddrs{p->laddr, p->faddr, p->lport, p->fport}, p->protocol,
+                          p->state, p->anon_port, std::move(so)});
+  }
+  return rows;
+}
+
 const InPcb* InPcbTable::LookupPortLocked(uint32_t laddr, uint16_t lport,
                                           bool wildcard) const {
   const InPcb* match = nullptr;
@@ -89,6 +104,7 @@ absl::Status InPcbTable::PickEphemeralLocked(InPcb& pcb) {
     if (LookupPortLocked(pcb.laddr, uint16_t(port), true) == nullptr) {
       last_port_ = uint16_t(port);
       pcb.lport = uint16_t(port);
+      pcb.anon_port = true;
       return absl::OkStatus();
     }
   }
@@ -117,6 +133,7 @@ absl::Status InPcbTable::Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
     pcb->laddr = laddr;
     pcb->lport = lport;
     IndexLocked(pcb.get());
+    pcb->state = PcbState::kBound;
     return absl::OkStatus();
   }
   pcb->laddr = laddr;
@@ -124,6 +141,7 @@ absl::Status InPcbTable::Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
   if (!s.ok()) {
     pcb->laddr = 0;
   } else {
+    pcb->state = PcbState::kBound;
     IndexLocked(pcb.get());
   }
   return s;
@@ -144,6 +162,7 @@ absl::Status InPcbTable::Connect(const PcbRef& pcb, uint32_t src, uint32_t faddr
   pcb->laddr = laddr;
   pcb->faddr = faddr;
   pcb->fport = fport;
+  pcb->state = PcbState::kConnected;
   IndexLocked(pcb.get());
   return absl::OkStatus();
 }
@@ -158,6 +177,7 @@ absl::Status InPcbTable::SetConnected(const PcbRef& pcb, uint32_t laddr, uint16_
   pcb->lport = lport;
   pcb->faddr = faddr;
   pcb->fport = fport;
+  pcb->state = PcbState::kConnected;
   IndexLocked(pcb.get());
   return absl::OkStatus();
 }
@@ -170,6 +190,7 @@ absl::Status InPcbTable::Disconnect(const PcbRef& pcb) {
   pcb->fport = 0;
   pcb->laddr = 0;  // udp_disconnect: back to the wildcard address
   IndexLocked(pcb.get());
+  pcb->state = PcbState::kBound;
   return absl::OkStatus();
 }
 

@@ -9,6 +9,11 @@
 // per-socket IP options such as IP_RECVDSTADDR input reads) so that
 // delivery happens without the lock. Addresses are in network order, ports
 // in host order.
+//
+// Each PCB has an object id and a state (attached, bound, connected) for
+// the PCB lists of sysctl (in_pcblist.h): Bind makes it bound, Connect
+// and SetConnected connected, Disconnect bound again; SetRaw leaves it as
+// it is.
 #ifndef RUMP_NETINET_IN_PCB_H_
 #define RUMP_NETINET_IN_PCB_H_
 
@@ -29,12 +34,20 @@ class InetSocket;  // inet_socket.h
 
 namespace rump::inet {
 
+// What Bind and Connect have made of a PCB (NetBSD's inp_state). Raw
+// sockets stay kAttached whatever their addresses, as in NetBSD, whose raw
+// bind and connect only set the addresses.
+enum class PcbState { kAttached, kBound, kConnected };
+
 struct InPcb {
+  uint64_t id = 0;              // object id (rump/kern/object_id.h)
   uint32_t laddr = 0, faddr = 0;
   uint16_t lport = 0, fport = 0;
   int protocol = 0;             // raw sockets: the IP protocol (0: all)
   bool reuse_addr = false;      // so_options at bind time
   bool reuse_port = false;
+  PcbState state = PcbState::kAttached;
+  bool anon_port = false;       // the local port was picked here (INP_ANONPORT)
   std::weak_ptr<InetSocket> socket;
   bool connected() const { return faddr != 0; }
 };
@@ -43,6 +56,17 @@ struct InPcb {
 struct PcbAddrs {
   uint32_t laddr = 0, faddr = 0;
   uint16_t lport = 0, fport = 0;
+};
+
+// A copy of one PCB for the PCB lists (in_pcblist.h), with a reference
+// to its socket.
+struct PcbRow {
+  uint64_t id = 0;
+  PcbAddrs addrs;
+  int protocol = 0;
+  PcbState state = PcbState::kAttached;
+  bool anon_port = false;
+  std::shared_ptr<InetSocket> socket;  // never null
 };
 
 class InPcbTable {
@@ -96,6 +120,10 @@ class InPcbTable {
                                                            uint32_t faddr) const;
 
   size_t size() const;
+  // Every PCB whose socket still exists, newest first (the order of
+  // NetBSD's inpt_queue, which netstat shows), copied in one critical
+  // section.
+  std::vector<PcbRow> Rows() const;
 
  private:
   // in_pcblookup_port: a PCB bound to `lport` that conflicts with `laddr`

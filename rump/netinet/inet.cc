@@ -12,9 +12,11 @@
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/kinfo.h"
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
+#include "rump/netinet/in_pcblist.h"
 #include "rump/netinet/ip_var.h"
 
 namespace rump {
@@ -395,10 +397,29 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   udp.size = size_t(abi::kUdpStatNStats) * sizeof(uint64_t);
   results.push_back(
       tree.AddLeaf({net, inet, abi::kIPPROTO_UDP}, abi::kUdpctlStats, "stats", udp));
+  results.push_back(
+      tree.AddNode({net, inet}, abi::kIPPROTO_RAW, "raw", "Raw IPv4 settings"));
   for (const absl::StatusOr<int>& r : results) {
     if (!r.ok()) return r.status();
   }
-  return tcp_.AddSysctlNodes(tree);
+  if (absl::Status s = tcp_.AddSysctlNodes(tree); !s.ok()) return s;
+  // The PCB lists. A raw socket's record shows the protocol of the switch
+  // entry that made it (NetBSD's so_proto->pr_protocol), not its own.
+  if (absl::Status s = inet::AddPcblistNode(tree, {net, inet, abi::kIPPROTO_UDP},
+                                            abi::kUdpctlPcblist, udp_.pcbs(), abi::kSOCK_DGRAM,
+                                            abi::kIPPROTO_UDP, nullptr,
+                                            "UDP protocol control block list");
+      !s.ok()) {
+    return s;
+  }
+  return inet::AddPcblistNode(
+      tree, {net, inet, abi::kIPPROTO_RAW}, abi::kRawctlPcblist, raw_.pcbs(), abi::kSOCK_RAW, 0,
+      [this](const inet::PcbRow& row, abi::KinfoPcb& k) {
+        absl::StatusOr<const inet::ProtoSwitch*> e =
+            protocols_.FindForSocket(abi::kSOCK_RAW, row.socket->protocol());
+        if (e.ok()) k.protocol = uint32_t((*e)->protocol);
+      },
+      "Raw IPv4 control block list");
 }
 
 }  // namespace rump

@@ -43,8 +43,10 @@
 //    (udp_usrreq.h), TCP (tcp.h) and raw IP (raw_ip.h, the wildcard);
 //    socket(AF_INET, ...) is answered from it;
 //  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
-//    and stats, net.inet.udp.stats, net.inet.tcp (tcp.h); and C++ getters
-//    for every protocol's counters.
+//    and stats, net.inet.udp.stats, net.inet.tcp (tcp.h), and the PCB lists
+//    net.inet.udp.pcblist and net.inet.raw.pcblist (in_pcblist.h; what
+//    netstat -a and sockstat read); and C++ getters for every protocol's
+//    counters.
 //
 // Threads: input runs on the drivers' receive threads; packets looped back
 // through lo0 are queued and handled on the component's own thread (as

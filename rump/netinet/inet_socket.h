@@ -50,6 +50,8 @@ class InetSocket : public Socket {
   void AttachPcb(const std::shared_ptr<InetSocket>& self);
 
   bool recv_dstaddr() const { return recv_dstaddr_.load(std::memory_order_relaxed); }
+  // IP_HDRINCL is on (raw sockets only).
+  virtual bool header_included() const { return false; }
   inet::PcbAddrs addrs() const;
   // The TTL this socket sends with (IP_TTL, or net.inet.ip.ttl).
   int ttl() const;

@@ -83,6 +83,7 @@ class RawIp {
 class RawIpSocket final : public InetSocket {
  public:
   RawIpSocket(Inet& inet, inet::RawIp& raw, NetStack& net, int protocol, int file_flags);
+  bool header_included() const override { return hdrincl_.load(); }
 
  protected:
   absl::Status ProtoBind(absl::Span<const uint8_t> addr) override;

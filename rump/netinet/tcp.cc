@@ -7,6 +7,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
 #include "rump/abi/socket.h"
+#include "rump/netinet/in_pcblist.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/tcp_socket.h"
 
@@ -239,7 +240,14 @@ absl::Status Tcp::AddSysctlNodes(SysctlTree& tree) {
   for (const absl::StatusOr<int>& x : r) {
     if (!x.ok()) return x.status();
   }
-  return absl::OkStatus();
+  // net.inet.tcp.pcblist: every PCB with its connection's state (the table
+  // holds TcpSockets only).
+  return AddPcblistNode(
+      tree, path, abi::kTcpctlPcblist, pcbs_, abi::kSOCK_STREAM, abi::kIPPROTO_TCP,
+      [](const PcbRow& row, abi::KinfoPcb& k) {
+        k.tstate = static_cast<const TcpSocket&>(*row.socket).tcp_state();
+      },
+      "TCP protocol control block list");
 }
 
 }  // namespace rump::inet

@@ -55,6 +55,12 @@ expect_out_eq "rumpy"
 on $A rump.sysctl vfs.generic.fstypes
 expect_rc 1
 expect_err "^rump.sysctl: second level name 'generic' in 'vfs.generic.fstypes' is invalid$"
+# The record lists are for other programs, as sysctl(8) says (exit 1).
+on $A rump.sysctl net.inet.udp.pcblist kern.proc2 kern.file2
+expect_rc 1
+expect_err "^rump.sysctl: net.inet.udp.pcblist: use 'netstat' or 'sockstat' to view this information$"
+expect_err "^rump.sysctl: kern.proc2: use 'ps' to view this information$"
+expect_err "^rump.sysctl: kern.file2: use 'pstat' to view this information$"
 on $A rump.sysctl kern.nosuchnode
 expect_rc 1
 expect_err "^rump.sysctl: second level name 'nosuchnode' in 'kern.nosuchnode' is invalid$"

@@ -166,6 +166,18 @@ bool IsStatsNode(const std::string& name) {
          name.compare(name.size() - 6, 6, ".stats") == 0;
 }
 
+// sysctl(8)'s handlers for the record lists: the program that shows them
+// (empty for other names).
+std::string ListViewer(const std::string& name) {
+  auto ends_with = [&](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  if (ends_with(".pcblist")) return "'netstat' or 'sockstat'";
+  if (name == "kern.proc2" || name == "kern.proc" || name == "kern.proc_args") return "'ps'";
+  if (name == "kern.file2" || name == "kern.file") return "'pstat'";
+  return "";
+}
+
 void PrintTree(std::vector<int>& mib, const SysctlNode& node, const std::string& name, bool add) {
   const uint32_t type = tools::NodeType(node);
   if ((node.flags & abi::kCtlFlagAlias) && add) return;
@@ -173,6 +185,10 @@ void PrintTree(std::vector<int>& mib, const SysctlNode& node, const std::string&
     std::vector<SysctlNode> kids;
     const int e = tools::QueryChildren(mib, &kids);
     if (e != 0 || kids.empty()) {
+      if (const std::string viewer = ListViewer(name); !viewer.empty()) {
+        if (Aflag || req) Perror(name + ": use " + viewer + " to view this information");
+        return;
+      }
       // sysctl(8) sends the childless second-level net nodes to netstat.
       const bool net2 = name.rfind("net.", 0) == 0 && name.find('.', 4) == std::string::npos;
       if ((Aflag || req) && net2) {
@@ -195,6 +211,8 @@ void PrintTree(std::vector<int>& mib, const SysctlNode& node, const std::string&
     if (Aflag || req) {
       if (IsStatsNode(name)) {
         Perror(name + ": use 'netstat' to view this information");
+      } else if (const std::string viewer = ListViewer(name); !viewer.empty()) {
+        Perror(name + ": use " + viewer + " to view this information");
       } else {
         Perror(name + ": this type is unknown to this program");
       }

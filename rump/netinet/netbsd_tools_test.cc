@@ -1,0 +1,258 @@
+// NetBSD's own netstat and sockstat (the test peer's rumpctrl tools,
+// RUMP_NETBSD_PEER) against our kernel: a kernel serves itself on a unix
+// socket, a process in it ("pcbhold") holds UDP, raw and TCP sockets, and the
+// tools, as remote clients, must list them as they list a NetBSD kernel's:
+//
+//   netstat -an -f inet   net.inet.tcp.pcblist, then net.inet.udp.pcblist
+//   sockstat -4 -n        the tcp, udp and raw PCB lists, kern.file2 (the
+//                         descriptors, joined with the PCBs on the socket
+//                         ids) and kern.proc2 (the owner's name and uid)
+//   netstat -s -f inet    the counters
+//
+// Both tools fail when net.inet.tcp.pcblist is missing; TCP registers it
+// (tcp.cc, with in_pcblist.h's AddPcblistNode).
+//
+// Without the peer (RUMP_NETBSD_PEER unset, or without rumpctrl/bin) the
+// test is skipped with a message; scripts/test sets it when
+// ../shared/netbsd-peer exists.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+#include "rump/abi/in.h"
+#include "rump/abi/kinfo.h"
+#include "rump/abi/socket.h"
+#include "rump/abi/syscalls.h"
+#include "rump/abi/sysctl.h"
+#include "rump/abi/tcp.h"
+#include "rump/netinet/in_pcblist.h"
+#include "rump/netinet/inet_testing.h"
+#include "rump/netinet/tcp_socket.h"
+#include "sp/server/server.h"
+#include "tests/support/eventually.h"
+#include "tests/support/subprocess.h"
+
+namespace rump {
+namespace {
+
+namespace fs = std::filesystem;
+using rump::testing::Eventually;
+using rump_testing::Subprocess;
+
+// The words of a line.
+std::vector<std::string> Words(absl::string_view line) {
+  return absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipWhitespace());
+}
+
+class NetbsdToolsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* peer = getenv("RUMP_NETBSD_PEER");
+    if (peer == nullptr || *peer == '\0' || !fs::is_directory(fs::path(peer) / "rumpctrl/bin") ||
+        !fs::is_directory(fs::path(peer) / "rump/lib")) {
+      GTEST_SKIP() << "no NetBSD peer: RUMP_NETBSD_PEER='" << (peer ? peer : "")
+                   << "' is not a directory with rumpctrl/bin and rump/lib (scripts/test sets "
+                      "it when ../shared/netbsd-peer exists)";
+    }
+    peer_ = fs::absolute(peer);
+    // A short directory: unix socket paths are limited.
+    char tmpl[] = "/tmp/nbtoolsXXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    work_ = tmpl;
+    ASSERT_NO_FATAL_FAILURE(LinkPeerLibraries());
+
+    host_ = std::make_unique<inet_testing::Host>(work_ + "/bus", "10.7.0.1");
+    Kernel& k = host_->kernel();
+    ASSERT_TRUE(k.sysctl().Resolve("net.inet.tcp.pcblist").ok());
+    auto server = sp::server::Server::Start(k, "unix://" + work_ + "/sock");
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+
+  void TearDown() override {
+    if (host_ != nullptr) host_->kernel().BindThread(nullptr);
+    if (server_ != nullptr) server_->Stop();
+    server_.reset();
+    host_.reset();
+    if (!work_.empty()) {
+      std::error_code ec;
+      fs::remove_all(work_, ec);
+    }
+  }
+
+  // The peer's rump/lib keeps its symbolic links as small text files that
+  // name their target; the loader needs real links.
+  void LinkPeerLibraries() {
+    libs_ = work_ + "/lib";
+    ASSERT_TRUE(fs::create_directory(libs_));
+    for (const fs::directory_entry& e : fs::directory_iterator(peer_ / "rump/lib")) {
+      const std::string name = e.path().filename();
+      if (name.rfind("lib", 0) != 0) continue;
+      fs::path target = e.path();
+      std::ifstream in(e.path(), std::ios::binary);
+      char head[4] = {};
+      in.read(head, 4);
+      if (!e.is_symlink() && std::string(head, 4) != "\x7f" "ELF") {
+        std::string text(256, '\0');
+        in.clear();
+        in.seekg(0);
+        in.read(text.data(), text.size());
+        text.resize(size_t(in.gcount()));
+        if (text.find('/') != std::string::npos || !fs::is_regular_file(peer_ / "rump/lib" / text)) {
+          continue;
+        }
+        target = peer_ / "rump/lib" / text;
+      }
+      fs::create_symlink(target, fs::path(libs_) / name);
+    }
+    ASSERT_TRUE(fs::exists(fs::path(libs_) / "librumpclient.so.0"));
+  }
+
+  // Runs a peer tool against our server; its output lines and exit status.
+  struct Run {
+    std::vector<std::string> lines;
+    int status = -1;
+  };
+  Run Tool(const std::string& tool, const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/env", "LD_LIBRARY_PATH=" + libs_,
+                                     "RUMP_SERVER=unix://" + work_ + "/sock",
+                                     (peer_ / "rumpctrl/bin" / tool).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Run r;
+    absl::StatusOr<Subprocess> p = Subprocess::Start(argv);
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return r;
+    while (std::optional<std::string> line = p->ReadLine(absl::Seconds(120))) {
+      r.lines.push_back(*line);
+    }
+    absl::StatusOr<int> st = p->Wait(absl::Seconds(120));
+    EXPECT_TRUE(st.ok()) << st.status();
+    if (st.ok()) r.status = WIFEXITED(*st) ? WEXITSTATUS(*st) : 128 + WTERMSIG(*st);
+    return r;
+  }
+
+  fs::path peer_;
+  std::string work_;
+  std::string libs_;
+  std::unique_ptr<inet_testing::Host> host_;
+  std::unique_ptr<sp::server::Server> server_;
+};
+
+TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
+  Kernel& k = host_->kernel();
+  std::shared_ptr<Process> hold = k.NewProcess(1, "pcbhold");
+  k.BindThread(hold);  // the sockets below are pcbhold's
+  // fd 3: *.7777; fd 4: 127.0.0.1.5555 connected to *.7777, which it sends
+  // five bytes; fd 5: a raw ICMP socket; fd 6: a UDP socket never bound.
+  const int a = host_->Socket(abi::kSOCK_DGRAM);
+  ASSERT_EQ(a, 3);
+  ASSERT_EQ(host_->Bind(a, "0.0.0.0", 7777), 0);
+  const int b = host_->Socket(abi::kSOCK_DGRAM);
+  ASSERT_EQ(host_->Bind(b, "127.0.0.1", 5555), 0);
+  ASSERT_EQ(host_->Connect(b, "127.0.0.1", 7777), 0);
+  ASSERT_EQ(host_->Socket(abi::kSOCK_RAW, abi::kIPPROTO_ICMP), 5);
+  ASSERT_EQ(host_->Socket(abi::kSOCK_DGRAM), 6);
+  ASSERT_EQ(host_->Send(b, {'h', 'e', 'l', 'l', 'o'}), 5);
+  // fd 7: a TCP listener on *:8080; fd 8: a connection to it; fd 9: the
+  // accepted end.
+  const int l = host_->Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(l, 7);
+  ASSERT_EQ(host_->Bind(l, "0.0.0.0", 8080), 0);
+  ASSERT_EQ(host_->Call(abi::kSysListen, {uint64_t(l), 5}).error, 0);
+  const int c = host_->Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(host_->Connect(c, "127.0.0.1", 8080), 0);
+  const inet_testing::SysResult acc = host_->Call(abi::kSysAccept, {uint64_t(l), 0, 0});
+  ASSERT_EQ(acc.error, 0);
+  ASSERT_EQ(acc.rv, 9);
+  uint32_t caddr = 0;
+  uint16_t cport = 0;
+  ASSERT_EQ(host_->SockName(c, &caddr, &cport), 0);
+  const std::string client = "127.0.0.1." + std::to_string(cport);
+  // The datagram is queued on a (16 bytes of address and 5 of data).
+  ASSERT_TRUE(Eventually([&] {
+    for (const abi::KinfoPcb& r : inet::PcbRecords(host_->inet().udp_pcbs(), abi::kSOCK_DGRAM,
+                                                   abi::kIPPROTO_UDP)) {
+      if (r.rcvq == 21) return true;
+    }
+    return false;
+  }));
+
+  // netstat -an -f inet: newest first, as NetBSD's.
+  Run ns = Tool("netstat", {"-an", "-f", "inet"});
+  ASSERT_EQ(ns.status, 0);
+  std::vector<std::vector<std::string>> udp, tcp;
+  for (const std::string& line : ns.lines) {
+    std::cout << "netstat: " << line << "\n";
+    std::vector<std::string> w = Words(line);
+    if (!w.empty() && w[0] == "udp") udp.push_back(w);
+    if (!w.empty() && w[0] == "tcp") tcp.push_back(w);
+  }
+  ASSERT_GE(ns.lines.size(), 2u);
+  EXPECT_EQ(ns.lines[0], "Active Internet connections (including servers)");
+  EXPECT_EQ(Words(ns.lines[1]),
+            (std::vector<std::string>{"Proto", "Recv-Q", "Send-Q", "Local", "Address", "Foreign",
+                                      "Address", "State"}));
+  EXPECT_EQ(tcp, (std::vector<std::vector<std::string>>{
+                     {"tcp", "0", "0", "127.0.0.1.8080", client, "ESTABLISHED"},
+                     {"tcp", "0", "0", client, "127.0.0.1.8080", "ESTABLISHED"},
+                     {"tcp", "0", "0", "*.8080", "*.*", "LISTEN"},
+                 }));
+  EXPECT_EQ(udp, (std::vector<std::vector<std::string>>{
+                     {"udp", "0", "0", "*.*", "*.*"},
+                     {"udp", "0", "0", "127.0.0.1.5555", "127.0.0.1.7777"},
+                     {"udp", "21", "0", "*.7777", "*.*"},
+                 }));
+
+  // sockstat -4 -n: by descriptor; the raw ICMP socket as family/protocol.
+  Run ss = Tool("sockstat", {"-4", "-n"});
+  ASSERT_EQ(ss.status, 0);
+  for (const std::string& line : ss.lines) std::cout << "sockstat: " << line << "\n";
+  const std::string pid = std::to_string(hold->pid());
+  std::vector<std::vector<std::string>> rows;
+  for (const std::string& line : ss.lines) {
+    std::vector<std::string> w = Words(line);
+    if (w.size() > 2 && w[1] == "pcbhold") rows.push_back(w);
+  }
+  ASSERT_FALSE(ss.lines.empty());
+  EXPECT_EQ(Words(ss.lines[0]),
+            (std::vector<std::string>{"USER", "COMMAND", "PID", "FD", "PROTO", "LOCAL", "ADDRESS",
+                                      "FOREIGN", "ADDRESS"}));
+  EXPECT_EQ(rows, (std::vector<std::vector<std::string>>{
+                      {"0", "pcbhold", pid, "3", "udp", "*.7777", "*.*"},
+                      {"0", "pcbhold", pid, "4", "udp", "127.0.0.1.5555", "127.0.0.1.7777"},
+                      {"0", "pcbhold", pid, "5", "2/1", "*.*", "*.*"},
+                      {"0", "pcbhold", pid, "6", "udp", "*.*", "*.*"},
+                      {"0", "pcbhold", pid, "7", "tcp", "*.8080", "*.*"},
+                      {"0", "pcbhold", pid, "8", "tcp", client, "127.0.0.1.8080"},
+                      {"0", "pcbhold", pid, "9", "tcp", "127.0.0.1.8080", client},
+                  }));
+  EXPECT_EQ(ss.lines.size(), 8u);  // the tools' own processes hold no sockets
+
+  // netstat -s -f inet: the UDP counters saw the datagram.
+  Run st = Tool("netstat", {"-s", "-f", "inet"});
+  ASSERT_EQ(st.status, 0);
+  bool in_udp = false, received = false, output = false;
+  for (const std::string& line : st.lines) {
+    std::cout << "netstat -s: " << line << "\n";
+    const std::vector<std::string> w = Words(line);
+    if (!line.empty() && line[0] != '\t') in_udp = line == "udp:";
+    if (in_udp && w == std::vector<std::string>{"1", "datagram", "received"}) received = true;
+    if (in_udp && w == std::vector<std::string>{"1", "datagram", "output"}) output = true;
+  }
+  EXPECT_TRUE(received);
+  EXPECT_TRUE(output);
+}
+
+}  // namespace
+}  // namespace rump
