@@ -95,6 +95,7 @@ void TcpSocket::OutputLocked() {
       if ((idle || nodelay_) && !nopush_ && off + len >= buffered) data_ok = true;  // Nagle
       if (max_sndwnd_ > 0 && len >= max_sndwnd_ / 2) data_ok = true;
       if (snd_nxt_ < snd_max_) data_ok = true;                         // a retransmission
+      if (force_) data_ok = true;                                      // the persist timer
       if (!data_ok) {
         len = 0;
         more = false;
@@ -118,7 +119,9 @@ void TcpSocket::OutputLocked() {
     }
     if (!go) {
       // Data waits for a window that is shut: probe it (the persist timer).
-      if (buffered > off && snd_wnd_ == 0 && !TimerArmed(kRexmt) && !TimerArmed(kPersist) &&
+      // Data waits with nothing in flight and no timer running (a shut or
+      // small window): the persist timer makes sure it goes eventually.
+      if (buffered > off && !TimerArmed(kRexmt) && !TimerArmed(kPersist) &&
           snd_nxt_ == snd_una_) {
         ArmTimer(kPersist, PersistInterval());
       }

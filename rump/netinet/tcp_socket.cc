@@ -427,6 +427,14 @@ void TcpSocket::RexmtTimeout() {
 
 void TcpSocket::PersistTimeout() {
   tcp_.stats().Inc(abi::kTcpStatPersisttimeo);
+  if (snd_wnd_ > 0 && send_buffer_bytes() > 0) {
+    // A small window held data back (Nagle, silly window avoidance): send
+    // what it allows now (NetBSD's t_force).
+    force_ = true;
+    OutputLocked();
+    force_ = false;
+    return;
+  }
   if (snd_wnd_ == 0 && send_buffer_bytes() > 0 && snd_una_ == snd_nxt_) {
     // A one-byte probe into the closed window (RFC 9293 3.8.6.1).
     tcp_.stats().Inc(abi::kTcpStatSndprobe);

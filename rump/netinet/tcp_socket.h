@@ -198,6 +198,7 @@ class TcpSocket final : public InetSocket {
   int soft_error_ = 0;
   int keep_probes_ = 0;
   int persist_shift_ = 0;
+  bool force_ = false;         // the persist timer sends what the window allows
   absl::Time last_input_;
 
   // Automatic receive buffer sizing: bytes received since `rfbuf_ts_`.
