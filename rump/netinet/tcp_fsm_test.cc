@@ -750,6 +750,84 @@ TEST_F(TcpFsmTest, PawsDropsASegmentWithAnOldTimestamp) {
   EXPECT_EQ(Read(c, 100), Bytes("new"));
 }
 
+// --- loss recovery (SACK negotiated; the initial window is three
+// segments, RFC 3390's 4380 bytes)
+
+class TcpLossRecoveryTest : public TcpFsmTest {
+ protected:
+  // Connects with SACK and writes `n` full segments; the kernel's first
+  // three go out (the initial window) and are checked.
+  void Start(int n) {
+    TcpOptions o = MssOnly();
+    o.sack_permitted = true;
+    c_ = PassiveOpen(o);
+    const std::vector<uint8_t> data(size_t(n) * kMss, 'x');
+    ASSERT_EQ(host_->Send(c_.fd, data), int64_t(data.size()));
+    for (int i = 0; i < 3; ++i) ExpectSegment(i);
+  }
+  // Where the kernel's segment i (from 0) starts.
+  TcpSeq At(int i) const { return c_.knxt + uint32_t(i) * kMss; }
+  // The next segment the kernel sends is its segment i, whole.
+  void ExpectSegment(int i) {
+    PeerSegment s = NextAny();
+    EXPECT_EQ(s.header.seq, At(i)) << "want segment " << i << ": " << s.ToString();
+    EXPECT_EQ(s.payload.size(), size_t(kMss)) << s.ToString();
+  }
+  // A duplicate ACK: segment 0 is missing, segments 1 to last arrived.
+  void DupAck(int last) {
+    TcpOptions o;
+    o.sack_blocks = {inet::SackBlock{At(1), At(last + 1)}};
+    Send(H(c_, kTcpAck, c_.pnxt, c_.knxt), o);
+  }
+  Conn c_;
+};
+
+TEST_F(TcpLossRecoveryTest, LimitedTransmitLetsASmallWindowReachFastRetransmit) {
+  Start(8);
+  // Segment 0 was lost. Each of the first two duplicate ACKs lets one new
+  // segment go beyond the three-segment window (RFC 3042); without them
+  // the window would allow nothing, and only the timer could recover.
+  DupAck(1);
+  ExpectSegment(3);
+  DupAck(2);
+  ExpectSegment(4);
+  // The third is a fast retransmit.
+  DupAck(3);
+  ExpectSegment(0);
+  EXPECT_EQ(Stat(abi::kTcpStatRexmttimeo), 0u);
+  EXPECT_EQ(Stat(abi::kTcpStatSndrexmitpack), 1u);
+  // The hole filled: everything is acknowledged and the rest goes.
+  Send(H(c_, kTcpAck, c_.pnxt, At(5)));
+  ExpectSegment(5);
+}
+
+TEST_F(TcpLossRecoveryTest, ALostFastRetransmissionIsSentAgainWithoutTheTimer) {
+  Start(12);
+  DupAck(1);
+  ExpectSegment(3);
+  DupAck(2);
+  ExpectSegment(4);
+  DupAck(3);
+  ExpectSegment(0);  // the fast retransmit, after segment 4 went
+  // In recovery each duplicate ACK lets a new segment go. Segments 5, 6
+  // and 7, sent after the retransmission, arrive; the retransmission does
+  // not: it was lost too, and goes again at once.
+  DupAck(4);
+  ExpectSegment(5);
+  DupAck(5);
+  ExpectSegment(6);
+  DupAck(6);
+  ExpectSegment(7);
+  DupAck(7);
+  ExpectSegment(0);
+  ExpectSegment(8);
+  EXPECT_EQ(Stat(abi::kTcpStatRexmttimeo), 0u);
+  EXPECT_EQ(Stat(abi::kTcpStatSndrexmitpack), 2u);
+  // It arrives this time: recovery ends with everything sent acknowledged.
+  Send(H(c_, kTcpAck, c_.pnxt, At(9)));
+  ExpectSegment(9);
+}
+
 TEST_F(TcpFsmTest, UnacknowledgedDataIsRetransmittedAfterTheRto) {
   Conn c = PassiveOpen(MssOnly());
   const absl::Time sent = absl::Now();

@@ -404,9 +404,19 @@ bool TcpSocket::ProcessAck(const TcpSegment& seg, uint32_t tiwin) {
     return false;
   }
   if (ack <= snd_una_) {
-    if (seg.payload.empty() && !th.has(kTcpFin) && tiwin == snd_wnd_ &&
-        snd_una_ != snd_max_ && ack == snd_una_) {
-      DupAck(seg);
+    if (ack == snd_una_ && snd_una_ != snd_max_ && seg.payload.empty() && !th.has(kTcpFin)) {
+      // A duplicate ACK: RFC 5681's (nothing new, the same window), or
+      // with SACK one that brings new SACK information (RFC 6675 2): the
+      // window of a reading receiver changes with every ACK.
+      size_t newly_sacked = 0;
+      if (sack_ok_ && !seg.options.sack_blocks.empty()) {
+        newly_sacked = scoreboard_.AddBlocks(seg.options.sack_blocks, snd_max_).newly_sacked;
+      }
+      if (tiwin == snd_wnd_ || newly_sacked > 0) {
+        DupAck();
+      } else {
+        dupacks_ = 0;
+      }
     } else if (ack == snd_una_) {
       dupacks_ = 0;
     }
@@ -483,6 +493,7 @@ void TcpSocket::NewAck(TcpSeq ack, uint32_t acked, const TcpSegment& seg) {
       cwnd_ = std::min(ssthresh_, std::max(flight, seg_size) + seg_size);
       in_recovery_ = false;
       dupacks_ = 0;
+      retransmissions_.clear();
     } else {
       // A partial ACK: resend the next hole, deflate the window by what
       // was acknowledged (RFC 6582 3.2 step 4).
@@ -510,7 +521,14 @@ void TcpSocket::NewAck(TcpSeq ack, uint32_t acked, const TcpSegment& seg) {
   if (sack_ok_ && !seg.options.sack_blocks.empty()) {
     scoreboard_.AddBlocks(seg.options.sack_blocks, snd_max_);
   }
-  if (in_recovery_) RetransmitAt(ack);
+  if (in_recovery_) {
+    if (sack_ok_) {
+      RetransmitLostRetransmission();
+      RetransmitAt(SeqMax(sack_next_, ack));
+    } else {
+      RetransmitAt(ack);
+    }
+  }
   if (snd_una_ == snd_max_) {
     CancelTimer(kRexmt);
   } else {
@@ -518,30 +536,69 @@ void TcpSocket::NewAck(TcpSeq ack, uint32_t acked, const TcpSegment& seg) {
   }
 }
 
-void TcpSocket::DupAck(const TcpSegment& seg) {
+void TcpSocket::DupAck() {
   tcp_.stats().Inc(abi::kTcpStatRcvdupack);
-  if (sack_ok_ && !seg.options.sack_blocks.empty()) {
-    scoreboard_.AddBlocks(seg.options.sack_blocks, snd_max_);
-  }
   const uint32_t seg_size = uint32_t(segment_size());
   ++dupacks_;
   if (in_recovery_) {
     cwnd_ += seg_size;  // each dup ACK says a segment left the network
-    if (sack_ok_) RetransmitAt(sack_next_);
+    if (sack_ok_) {
+      RetransmitLostRetransmission();
+      RetransmitAt(sack_next_);
+    }
     return;
   }
-  if (dupacks_ != 3) return;
-  // RFC 6582 3.2 step 1: no second fast retransmit for one window.
-  if (recover_set_ && snd_una_ <= recover_) return;
+  // A segment is lost after DupThresh duplicate ACKs, or with SACK when
+  // more than DupThresh - 1 segments' worth above it are SACKed (RFC 6675
+  // IsLost): ACKs that change the window or are themselves lost do not
+  // hold recovery back.
+  const bool lost = dupacks_ >= kDupThresh ||
+                    (sack_ok_ && scoreboard_.sacked_bytes() > (kDupThresh - 1) * seg_size);
+  // RFC 6582 3.2 step 2: no second fast retransmit for data sent before
+  // the last one (or before the last timeout).
+  const bool fresh = !recover_set_ || snd_una_ >= recover_;
+  if (!lost || !fresh) {
+    // Limited transmit (RFC 3042): the first two duplicate ACKs each let
+    // one new segment go beyond the congestion window, so that a small
+    // window still produces the duplicate ACKs that reveal a loss.
+    if (dupacks_ < kDupThresh && snd_nxt_ == snd_max_) {
+      const uint32_t saved = cwnd_;
+      cwnd_ = std::max(cwnd_, SeqLength(snd_una_, snd_max_) + seg_size);
+      OutputLocked();
+      cwnd_ = saved;
+    }
+    return;
+  }
   const uint32_t flight = SeqLength(snd_una_, snd_max_);
   ssthresh_ = std::max(std::min(flight, snd_wnd_) / 2, 2 * seg_size);
   recover_ = snd_max_;
   recover_set_ = true;
   in_recovery_ = true;
   sack_next_ = snd_una_;
+  retransmissions_.clear();
   rtt_timing_ = false;
   RetransmitAt(snd_una_);
   cwnd_ = ssthresh_ + 3 * seg_size;
+}
+
+void TcpSocket::RetransmitLostRetransmission() {
+  // The record of the segment at SND.UNA: retransmissions below it are
+  // acknowledged.
+  while (!retransmissions_.empty() && retransmissions_.front().seq < snd_una_) {
+    retransmissions_.pop_front();
+  }
+  if (retransmissions_.empty() || retransmissions_.front().seq != snd_una_) return;
+  const std::optional<TcpSeq> highest = scoreboard_.highest_sacked();
+  const TcpSeq sent_after = retransmissions_.front().snd_max;
+  // DupThresh segments sent after the retransmission have arrived, and
+  // it has not: it was lost too (as Linux's lost-retransmit detection).
+  if (!highest || *highest <= sent_after ||
+      SeqLength(sent_after, *highest) < kDupThresh * segment_size()) {
+    return;
+  }
+  const TcpSeq next = sack_next_;
+  RetransmitAt(snd_una_);
+  sack_next_ = SeqMax(next, sack_next_);
 }
 
 void TcpSocket::RetransmitAt(TcpSeq seq) {
@@ -566,6 +623,17 @@ void TcpSocket::RetransmitAt(TcpSeq seq) {
   tcp_.stats().Inc(abi::kTcpStatSndrexmitbyte, len);
   SendSegment(kTcpAck, start, off, len, true).IgnoreError();
   sack_next_ = start + len;
+  if (in_recovery_) {
+    // What was sent before this retransmission (RetransmitLostRetransmission).
+    auto it = std::find_if(retransmissions_.begin(), retransmissions_.end(),
+                           [&](const Retransmission& r) { return r.seq == start; });
+    if (it != retransmissions_.end()) {
+      it->snd_max = snd_max_;
+    } else if (retransmissions_.size() < kMaxRetransmissionRecords &&
+               (retransmissions_.empty() || retransmissions_.back().seq < start)) {
+      retransmissions_.push_back({start, snd_max_});
+    }
+  }
 }
 
 void TcpSocket::ProcessData(const TcpSegment& seg, absl::Span<const uint8_t> data, bool fin) {

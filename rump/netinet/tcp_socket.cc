@@ -419,6 +419,11 @@ void TcpSocket::RexmtTimeout() {
   cwnd_ = seg;
   dupacks_ = 0;
   in_recovery_ = false;
+  retransmissions_.clear();
+  // The duplicate ACKs that the resent old data brings must not start a
+  // fast retransmit (RFC 6582 4.1, NetBSD's snd_recover).
+  recover_ = snd_max_;
+  recover_set_ = true;
   scoreboard_.Clear();
   rtt_timing_ = false;  // Karn: never time a retransmitted segment
   snd_nxt_ = snd_una_;

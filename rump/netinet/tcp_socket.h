@@ -34,6 +34,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -102,7 +103,13 @@ class TcpSocket final : public InetSocket {
   void ProcessData(const inet::TcpSegment& seg, absl::Span<const uint8_t> data, bool fin);
   void ProcessFin();
   void NewAck(TcpSeq ack, uint32_t acked, const inet::TcpSegment& seg);
-  void DupAck(const inet::TcpSegment& seg);
+  // A duplicate ACK (its SACK blocks already on the scoreboard): limited
+  // transmit, fast retransmit, or more of the recovery.
+  void DupAck();
+  // In SACK recovery: resends the segment at SND.UNA again if segments
+  // sent after its retransmission have been SACKed (the retransmission was
+  // lost as well), instead of waiting for the retransmission timer.
+  void RetransmitLostRetransmission();
   void SendChallengeAck();
   // Automatic buffer sizing (NetBSD's tcp_do_autorcvbuf / autosndbuf):
   // `received` in-order bytes just arrived.
@@ -190,6 +197,14 @@ class TcpSocket final : public InetSocket {
   TcpSeq recover_;
   bool recover_set_ = false;
   TcpSeq sack_next_;           // next hole byte to resend in recovery
+  static constexpr int kDupThresh = 3;
+  // The holes retransmitted in this recovery, in sequence order, with
+  // SND.MAX when each last went.
+  struct Retransmission {
+    TcpSeq seq, snd_max;
+  };
+  static constexpr size_t kMaxRetransmissionRecords = 64;
+  std::deque<Retransmission> retransmissions_;
   inet::RtoEstimator rto_;
   int rxtshift_ = 0;
   bool rtt_timing_ = false;

@@ -1,7 +1,7 @@
 // tcp_bench: TCP between two kernels in two processes on one shmif bus,
 // through the in-process system call API.
 //
-//   bazel run -c opt //rump/netinet/bench:tcp_bench [-- MIB [ROUNDS [CONNS [IDLE]]]]
+//   bazel run -c opt //rump/netinet/bench:tcp_bench [-- MIB [ROUNDS [CONNS [IDLE [LOSS]]]]]
 //
 // Measures, from the first process (10.0.6.1) to the second (10.0.6.2):
 //  * bulk throughput on one connection, MIB mebibytes each way (default
@@ -13,6 +13,12 @@
 //  * IDLE idle established connections (default 10000) in the first
 //    kernel: its resident memory growth beyond the socket buffers (which
 //    are empty: idle connections hold no buffered bytes).
+//
+// With LOSS (a percentage, e.g. 1 or 0.5), both kernels' interfaces drop,
+// duplicate and reorder LOSS% of the frames they send each (the lossy link
+// of rump/net/impairment.h, fixed seeds), and after the bulk transfers the
+// first kernel prints what its link did and its TCP retransmission
+// counters from net.inet.tcp.stats. ROUNDS, CONNS and IDLE may be 0.
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +40,7 @@
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/abi/tcp.h"
+#include "rump/net/impairment.h"
 #include "rump/netinet/inet_testing.h"
 
 namespace {
@@ -46,6 +53,15 @@ constexpr uint16_t kSinkPort = 9, kSourcePort = 19, kEchoPort = 7, kAcceptPort =
                    kHoldPort = 20000;
 constexpr int kHolders = 12;  // up to 12000 idle connections
 constexpr size_t kChunk = 64 * 1024;
+
+// The lossy link both kernels' interfaces get with LOSS set.
+rump::ImpairmentConfig Loss(double percent, uint64_t seed) {
+  rump::ImpairmentConfig c;
+  const uint32_t ppm = uint32_t(percent * 10000);
+  c.drop_ppm = c.duplicate_ppm = c.reorder_ppm = ppm;
+  c.seed = seed;
+  return c;
+}
 
 // The byte stream sent is a fixed pseudo-random table repeated; its odd
 // length keeps every 64 KiB write different from the last. Checking is a
@@ -123,8 +139,9 @@ int Listen(Host& h, uint16_t port) {
 // The second process: a sink on 9 (reports bytes and check by a one-line
 // answer after end of file), a source on 19 (sends the number of bytes the
 // client asks for), an echo on 7, and on 13 accepts and closes.
-int Responder(const std::string& bus, int ready_fd) {
+int Responder(const std::string& bus, int ready_fd, double loss) {
   Host h(bus, "10.0.6.2");
+  if (loss > 0 && !h.ifp().impairment().Set(Loss(loss, 2)).ok()) return 1;
   const int sink = Listen(h, kSinkPort), source = Listen(h, kSourcePort),
             echo = Listen(h, kEchoPort), acc = Listen(h, kAcceptPort);
   if (sink < 0 || source < 0 || echo < 0 || acc < 0) return 1;
@@ -201,8 +218,9 @@ size_t RssKiB() {
   return 0;
 }
 
-int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle) {
+int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, double loss) {
   Host h(bus, "10.0.6.1");
+  if (loss > 0 && !h.ifp().impairment().Set(Loss(loss, 1)).ok()) return 1;
   int rc = 0;
   const uint64_t bytes = mib << 20;
 
@@ -238,13 +256,26 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle) {
     if (!ok || n != bytes) rc = 1;
     h.Close(c);
   }
+  if (loss > 0) {
+    const rump::ImpairmentCounters ic = h.ifp().impairment().counters();
+    std::printf("link 10.0.6.1 at %.2f%%: %llu dropped, %llu duplicated, %llu reordered\n", loss,
+                (unsigned long long)ic.dropped, (unsigned long long)ic.duplicated,
+                (unsigned long long)ic.reordered);
+    const rump::inet::TcpStats& st = h.inet().tcp().stats();
+    std::printf("tcp 10.0.6.1: %llu segments retransmitted, %llu retransmit timeouts, "
+                "%llu duplicate segments received, %llu out-of-order segments received\n",
+                (unsigned long long)st.Get(abi::kTcpStatSndrexmitpack),
+                (unsigned long long)st.Get(abi::kTcpStatRexmttimeo),
+                (unsigned long long)st.Get(abi::kTcpStatRcvduppack),
+                (unsigned long long)st.Get(abi::kTcpStatRcvoopack));
+  }
   // 1-byte request/response.
   const int e = h.Socket(abi::kSOCK_STREAM);
   if (h.Connect(e, "10.0.6.2", kEchoPort) != 0) return 1;
   h.SetInt(e, abi::kIPPROTO_TCP, abi::kTCP_NODELAY, 1);
   std::vector<double> us;
   const std::vector<uint8_t> one = {'x'};
-  for (int i = 0; i < rounds + 200; ++i) {
+  for (int i = 0; rounds > 0 && i < rounds + 200; ++i) {
     const auto t0 = Clock::now();
     if (h.Send(e, one) != 1) break;
     if (h.RecvAll(e, 1).size() != 1) break;
@@ -258,7 +289,7 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle) {
   }
   h.Close(e);
   // Connection setup and teardown.
-  {
+  if (conns > 0) {
     const auto t0 = Clock::now();
     int done = 0;
     for (int i = 0; i < conns; ++i) {
@@ -276,7 +307,7 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle) {
                 done / secs);
   }
   // Idle connections.
-  {
+  if (idle > 0) {
     const size_t before = RssKiB();
     std::vector<int> fds;
     for (int i = 0; i < idle && i < kHolders * 1000; ++i) {
@@ -304,9 +335,14 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle) {
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const uint64_t mib = argc > 1 ? std::max(1, std::atoi(argv[1])) : 256;
-  const int rounds = argc > 2 ? std::max(10, std::atoi(argv[2])) : 20000;
-  const int conns = argc > 3 ? std::max(1, std::atoi(argv[3])) : 5000;
+  const int rounds = argc > 2 ? std::max(0, std::atoi(argv[2])) : 20000;
+  const int conns = argc > 3 ? std::max(0, std::atoi(argv[3])) : 5000;
   const int idle = argc > 4 ? std::max(0, std::atoi(argv[4])) : 10000;
+  const double loss = argc > 5 ? std::atof(argv[5]) : 0;
+  if (loss < 0 || loss > 100) {
+    std::fprintf(stderr, "tcp_bench: LOSS must be a percentage from 0 to 100\n");
+    return 2;
+  }
   char dir[] = "/tmp/tcpbenchXXXXXX";
   if (mkdtemp(dir) == nullptr) {
     std::perror("mkdtemp");
@@ -319,12 +355,12 @@ int main(int argc, char** argv) {
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close(pipefd[0]);
-    _exit(Responder(bus, pipefd[1]));
+    _exit(Responder(bus, pipefd[1], loss));
   }
   close(pipefd[1]);
   char c;
   int rc = 1;
-  if (read(pipefd[0], &c, 1) == 1) rc = Run(bus, mib, rounds, conns, idle);
+  if (read(pipefd[0], &c, 1) == 1) rc = Run(bus, mib, rounds, conns, idle, loss);
   int status = 0;
   waitpid(child, &status, 0);
   unlink(bus.c_str());
