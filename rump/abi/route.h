@@ -24,6 +24,28 @@ inline constexpr uint8_t kRTM_IFANNOUNCE = 0x10;
 inline constexpr uint8_t kRTM_IFINFO = 0x14;
 inline constexpr uint8_t kRTM_CHGADDR = 0x15;
 
+// --- route flags (rtm_flags)
+inline constexpr int kRTF_UP = 0x1;
+inline constexpr int kRTF_GATEWAY = 0x2;
+inline constexpr int kRTF_HOST = 0x4;
+inline constexpr int kRTF_REJECT = 0x8;
+inline constexpr int kRTF_DYNAMIC = 0x10;
+inline constexpr int kRTF_MODIFIED = 0x20;
+inline constexpr int kRTF_DONE = 0x40;
+inline constexpr int kRTF_MASK = 0x80;
+inline constexpr int kRTF_CLONING = 0x100;  // an interface's network route
+inline constexpr int kRTF_XRESOLVE = 0x200;
+inline constexpr int kRTF_LLINFO = 0x400;   // a neighbour (ARP) entry; RTF_LLDATA
+inline constexpr int kRTF_STATIC = 0x800;   // added by hand
+inline constexpr int kRTF_BLACKHOLE = 0x1000;
+inline constexpr int kRTF_CLONED = 0x2000;
+inline constexpr int kRTF_PROTO2 = 0x4000;
+inline constexpr int kRTF_PROTO1 = 0x8000;
+inline constexpr int kRTF_SRC = 0x10000;
+inline constexpr int kRTF_ANNOUNCE = 0x20000;
+inline constexpr int kRTF_LOCAL = 0x40000;  // a route to one of our own addresses
+inline constexpr int kRTF_BROADCAST = 0x80000;
+
 // --- address bits (rtm_addrs) and their indices
 inline constexpr int kRTA_DST = 0x1;
 inline constexpr int kRTA_GATEWAY = 0x2;
@@ -69,6 +91,10 @@ inline constexpr size_t kRtmErrnoOff = 24;
 inline constexpr size_t kRtmUseOff = 28;
 inline constexpr size_t kRtmInitsOff = 32;
 inline constexpr size_t kRtmRmxOff = 40;     // struct rt_metrics (80)
+// struct rt_metrics: u64 locks, mtu, hopcount, recvpipe, sendpipe,
+// ssthresh, rtt, rttvar, then time_t expire and pksent.
+inline constexpr size_t kRmxMtuOff = 8;
+inline constexpr size_t kRmxExpireOff = 64;
 
 // --- struct if_msghdr (RTM_IFINFO; 152 bytes)
 inline constexpr size_t kIfMsghdrSize = 152;

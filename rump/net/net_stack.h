@@ -81,6 +81,31 @@ class InterfaceConfig {
   std::vector<std::function<void()>> after_;
 };
 
+// One entry of a family's routing table or neighbour (ARP) cache as the
+// route sysctl reports it (an rt_msghdr of type RTM_GET and its
+// sockaddrs). Sockaddrs are NetBSD's bytes; an empty one is absent, except
+// that `netmask` is present whenever has_netmask (a zero-length netmask is
+// the default route's).
+struct RouteEntry {
+  int flags = 0;      // RTF_*
+  int index = 0;      // rtm_index: the interface the route goes out of
+  std::string dst;
+  // RTA_GATEWAY: `gateway`, or, with gateway_link set, a link-level
+  // sockaddr of interface `gateway_link` that NetStack writes: bare (index
+  // and type: "link#N"), named, or holding `gateway_lladdr` (a neighbour's
+  // MAC address).
+  std::string gateway;
+  int gateway_link = 0;
+  bool gateway_link_named = false;
+  std::vector<uint8_t> gateway_lladdr;
+  bool has_netmask = false;
+  std::string netmask;
+  int ifp = 0;        // RTA_IFP: that interface's link address (0: absent)
+  std::string ifa;    // RTA_IFA
+  uint64_t mtu = 0;   // rmx_mtu (0: the interface's)
+  int64_t expire = 0;  // rmx_expire, seconds of the wall clock (0: never)
+};
+
 // An address family as the interface layer sees it (NetBSD's struct
 // domain). Every member may be empty.
 struct AddressFamily {
@@ -93,6 +118,10 @@ struct AddressFamily {
   // argument. Empty: EOPNOTSUPP.
   std::function<absl::Status(InterfaceConfig&, uint64_t cmd, absl::Span<uint8_t> data)>
       control;
+  // The family's routes (neighbours: false) or neighbour cache entries
+  // (true), in the order NetBSD's radix tree walks them, for the route
+  // sysctl (NET_RT_DUMP, NET_RT_FLAGS).
+  std::function<std::vector<RouteEntry>(bool neighbours)> route_entries;
   // Packets of this family looped back through a loopback interface.
   std::function<void(Interface&, absl::Span<const uint8_t> packet)> loop_input;
 };
@@ -170,14 +199,20 @@ class NetStack : public Component {
   // driver, the common code, then the domain's control routine).
   absl::Status InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t cmd,
                               absl::Span<uint8_t> data);
-  // net.route.0.<af>.<op>.<arg>: NET_RT_IFLIST output; EOPNOTSUPP for
-  // NET_RT_DUMP and NET_RT_FLAGS (the routing tables are the families';
-  // none exports them yet). A size query gets NetBSD's estimate, 110% of
-  // the size.
+  // net.route.0.<af>.<op>.<arg> for address family `af` (0: every
+  // family): NET_RT_IFLIST (the interfaces and their addresses),
+  // NET_RT_DUMP (the routes) and NET_RT_FLAGS (the routes with a flag of
+  // `arg` set, and the neighbour caches when `arg` is 0 or has
+  // RTF_LLINFO, as NetBSD's arp(8) reads them). A size query gets
+  // NetBSD's estimate, 110% of the size.
   absl::StatusOr<std::string> RouteSysctl(const SysctlRequest& req) const;
   // The NET_RT_IFLIST messages for address family `af` (0: all) and
   // interface index `index` (0: all).
   std::string IfList(int af, int index) const;
+  // The NET_RT_DUMP / NET_RT_FLAGS messages.
+  std::string RouteDump(int af, bool flags_op, int flags) const;
+  // One RTM_GET message for `e`.
+  std::string RouteMessage(const RouteEntry& e) const;
 
   bool halted() const { return halted_.load(); }
 

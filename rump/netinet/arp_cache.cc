@@ -1,5 +1,8 @@
 #include "rump/netinet/arp_cache.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <utility>
 
 namespace rump::inet {
@@ -116,6 +119,17 @@ std::optional<MacAddress> ArpCache::Lookup(uint32_t ip, absl::Time now) const {
     return std::nullopt;
   }
   return it->second.mac;
+}
+
+std::vector<ArpCache::Known> ArpCache::Resolved(absl::Time now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Known> out;
+  for (const auto& [ip, e] : entries_) {
+    if (e.resolved && e.expire > now) out.push_back({ip, e.mac, e.expire});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Known& a, const Known& b) { return ntohl(a.ip) < ntohl(b.ip); });
+  return out;
 }
 
 size_t ArpCache::size() const {

@@ -77,6 +77,13 @@ class ArpCache {
   TickResult Tick(absl::Time now);
 
   std::optional<MacAddress> Lookup(uint32_t ip, absl::Time now) const;
+  // The resolved entries that have not expired at `now`, by address.
+  struct Known {
+    uint32_t ip = 0;
+    MacAddress mac{};
+    absl::Time expire;
+  };
+  std::vector<Known> Resolved(absl::Time now) const;
   size_t size() const;
   size_t held() const;  // packets held across entries
   // Forgets everything (the interface went down); returns packets dropped.

@@ -131,6 +131,7 @@ absl::Status Inet::RegisterWithNet() {
   f.control = [this](InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data) {
     return Control(cfg, cmd, data);
   };
+  f.route_entries = [this](bool neighbours) { return RouteEntries(neighbours); };
   f.loop_input = [this](Interface& ifp, absl::Span<const uint8_t> p) {
     LoopbackEnqueue(ifp, p);
   };
@@ -222,7 +223,7 @@ void Inet::Resync() {
   snap_ = std::move(snap);
 }
 
-std::shared_ptr<inet::ArpCache> Inet::arp_cache(int ifindex) {
+std::shared_ptr<inet::ArpCache> Inet::arp_cache(int ifindex) const {
   std::lock_guard<std::mutex> lock(arp_mu_);
   auto it = arp_.find(ifindex);
   return it == arp_.end() ? nullptr : it->second;

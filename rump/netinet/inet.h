@@ -191,7 +191,7 @@ class Inet : public Component {
   inet::InPcbTable& tcp_pcbs() { return tcp_.pcbs(); }
   inet::InPcbTable& raw_pcbs() { return raw_.pcbs(); }
   // The interface's ARP cache (nullptr for non-Ethernet or unknown ones).
-  std::shared_ptr<inet::ArpCache> arp_cache(int ifindex);
+  std::shared_ptr<inet::ArpCache> arp_cache(int ifindex) const;
   const inet::IpStats& ip_stats() const { return ip_stats_; }
   const inet::IcmpStats& icmp_stats() const { return icmp_stats_; }
   const inet::UdpStats& udp_stats() const { return udp_.stats(); }
@@ -216,6 +216,10 @@ class Inet : public Component {
   };
   std::shared_ptr<const Snapshot> snapshot() const;
   void Resync();  // rebuilds the snapshot and the interface routes
+  // The route sysctl's view (in_route_dump.cc): the routing table with
+  // NetBSD's local routes to our own addresses, or the ARP caches with our
+  // own addresses as permanent entries.
+  std::vector<RouteEntry> RouteEntries(bool neighbours) const;
   // Where a packet to `dst` leaves: the interface, next hop, source
   // address, and whether it is a link-level broadcast.
   struct OutRoute {
@@ -278,7 +282,7 @@ class Inet : public Component {
   mutable std::mutex snap_mu_;
   std::shared_ptr<const Snapshot> snap_;
 
-  std::mutex arp_mu_;
+  mutable std::mutex arp_mu_;
   std::map<int, std::shared_ptr<inet::ArpCache>> arp_;
 
   inet::RouteTable routes_;

@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,6 +40,7 @@
 #include "rump/abi/tcp.h"
 #include "rump/netinet/in_pcblist.h"
 #include "rump/netinet/inet_testing.h"
+#include "rump/netinet/route_table.h"
 #include "rump/netinet/tcp_socket.h"
 #include "sp/server/server.h"
 #include "tests/support/eventually.h"
@@ -252,6 +255,77 @@ TEST_F(NetbsdToolsTest, NetstatAndSockstatListOurSockets) {
   }
   EXPECT_TRUE(received);
   EXPECT_TRUE(output);
+}
+
+// route(8), netstat -r and arp(8) read the route sysctl (NET_RT_DUMP,
+// NET_RT_FLAGS): the lines are those NetBSD's own kernel gives for the
+// same configuration (checked against NetBSD's rump_server).
+TEST_F(NetbsdToolsTest, RouteNetstatAndArpListOurRoutesAndNeighbours) {
+  // A static default route and host route, and a neighbour learnt by ARP.
+  inet::Route def;
+  def.gateway = inet_testing::Ip("10.7.0.2");
+  def.is_gateway = true;
+  ASSERT_TRUE(host_->inet().routes().Add(def).ok());
+  inet::Route host;
+  host.dst = inet_testing::Ip("10.9.9.9");
+  host.netmask = 0xffffffff;
+  host.gateway = inet_testing::Ip("10.7.0.3");
+  host.is_gateway = host.is_host = true;
+  ASSERT_TRUE(host_->inet().routes().Add(host).ok());
+  inet_testing::Host other(work_ + "/bus", "10.7.0.2");
+  const int u = other.Socket(abi::kSOCK_DGRAM);
+  ASSERT_EQ(other.Bind(u, "0.0.0.0", 9999), 0);
+  const int s = host_->Socket(abi::kSOCK_DGRAM);
+  ASSERT_EQ(host_->SendTo(s, {1}, "10.7.0.2", 9999), 1);
+  std::vector<uint8_t> got;
+  ASSERT_EQ(other.RecvFrom(u, &got, 16), 1);  // resolved: 10.7.0.2 is in the cache
+
+  auto table = [](const Run& r) {
+    std::vector<std::vector<std::string>> rows;
+    for (const std::string& line : r.lines) {
+      std::vector<std::string> w = Words(line);
+      if (!w.empty() && (std::isdigit(static_cast<unsigned char>(w[0][0])) || w[0] == "default")) {
+        rows.push_back(w);
+      }
+    }
+    return rows;
+  };
+  Run rs = Tool("route", {"-n", "show"});
+  for (const std::string& line : rs.lines) std::cout << "route: " << line << "\n";
+  ASSERT_EQ(rs.status, 0);
+  EXPECT_EQ(table(rs), (std::vector<std::vector<std::string>>{
+                           {"default", "10.7.0.2", "UG", "-", "-", "-", "shmif0"},
+                           {"10.7.0/24", "link#2", "U", "-", "-", "-", "shmif0"},
+                           {"10.7.0.1", "link#2", "UHl", "-", "-", "-", "lo0"},
+                           {"10.9.9.9", "10.7.0.3", "UGH", "-", "-", "-", "shmif0"},
+                           {"127.0.0.1", "lo0", "UHl", "-", "-", "33624", "lo0"},
+                       }));
+  Run ns = Tool("netstat", {"-rn", "-f", "inet"});
+  for (const std::string& line : ns.lines) std::cout << "netstat -rn: " << line << "\n";
+  ASSERT_EQ(ns.status, 0);
+  EXPECT_EQ(table(ns), (std::vector<std::vector<std::string>>{
+                           {"default", "10.7.0.2", "UGS", "-", "-", "-", "shmif0"},
+                           {"10.7.0/24", "link#2", "UC", "-", "-", "-", "shmif0"},
+                           {"10.7.0.1", "link#2", "UHl", "-", "-", "-", "lo0"},
+                           {"10.9.9.9", "10.7.0.3", "UGHS", "-", "-", "-", "shmif0"},
+                           {"127.0.0.1", "lo0", "UHl", "-", "-", "33624", "lo0"},
+                       }));
+  auto mac = [](const std::vector<uint8_t>& ll) {
+    std::string m;
+    for (uint8_t b : ll) {
+      char h[4];
+      std::snprintf(h, sizeof h, "%s%02x", m.empty() ? "" : ":", b);
+      m += h;
+    }
+    return m;
+  };
+  Run arp = Tool("arp", {"-an"});
+  for (const std::string& line : arp.lines) std::cout << "arp: " << line << "\n";
+  ASSERT_EQ(arp.status, 0);
+  EXPECT_EQ(arp.lines, (std::vector<std::string>{
+                           "? (10.7.0.1) at " + mac(host_->ifp().lladdr()) + " on shmif0 permanent",
+                           "? (10.7.0.2) at " + mac(other.ifp().lladdr()) + " on shmif0",
+                       }));
 }
 
 }  // namespace
