@@ -175,7 +175,10 @@ TEST_F(FamilyTest, ToySocketsComeFromTheFamilysFactory) {
   }
   // Without its component no family exists: AF_INET is inet's to register.
   EXPECT_EQ(testing::Socket(*k_, abi::kAF_INET, abi::kSOCK_DGRAM, 0), -abi::kEAFNOSUPPORT);
-  EXPECT_FALSE(net_->RegisterFamily(AddressFamily{kAfToy, "again", {}, {}, {}}).ok());
+  AddressFamily again;
+  again.family = kAfToy;
+  again.name = "again";
+  EXPECT_FALSE(net_->RegisterFamily(std::move(again)).ok());
   net_->UnregisterFamily(kAfToy);
   EXPECT_EQ(testing::Socket(*k_, kAfToy, abi::kSOCK_DGRAM, 0), -abi::kEAFNOSUPPORT);
 }

@@ -106,6 +106,15 @@ struct RouteEntry {
   int64_t expire = 0;  // rmx_expire, seconds of the wall clock (0: never)
 };
 
+// A request written to a routing socket, for the family of its
+// destination: RTM_ADD, RTM_DELETE, RTM_CHANGE or RTM_GET, its rtm_flags,
+// and its sockaddrs by RTAX_* index (empty: absent).
+struct RouteCommand {
+  int type = 0;
+  int flags = 0;
+  std::vector<std::string> sa;  // kRTAX_MAX of them
+};
+
 // An address family as the interface layer sees it (NetBSD's struct
 // domain). Every member may be empty.
 struct AddressFamily {
@@ -122,6 +131,10 @@ struct AddressFamily {
   // (true), in the order NetBSD's radix tree walks them, for the route
   // sysctl (NET_RT_DUMP, NET_RT_FLAGS).
   std::function<std::vector<RouteEntry>(bool neighbours)> route_entries;
+  // Carries out a routing-socket request (route_output): the route added,
+  // deleted, changed or found, or NetBSD's errno (EEXIST, ESRCH,
+  // ENETUNREACH, EINVAL...).
+  std::function<absl::StatusOr<RouteEntry>(const RouteCommand&)> route_command;
   // Packets of this family looped back through a loopback interface.
   std::function<void(Interface&, absl::Span<const uint8_t> packet)> loop_input;
 };
@@ -209,6 +222,17 @@ class NetStack : public Component {
   // The NET_RT_IFLIST messages for address family `af` (0: all) and
   // interface index `index` (0: all).
   std::string IfList(int af, int index) const;
+  // A message written to a routing socket by process `pid` (route_output):
+  // checked (EINVAL for a short or inconsistent message or sockaddr,
+  // EPROTONOSUPPORT for another version, EOPNOTSUPP for another type),
+  // carried out by the destination's family, and the outcome sent to
+  // every routing socket (with rtm_errno on failure) before its error is
+  // returned.
+  absl::Status RouteOutput(absl::Span<const uint8_t> msg, int pid);
+  // Queues `msg` on every routing socket listening to `family`.
+  void RouteBroadcast(const std::string& msg, int family);
+  void AddRouteSocket(const std::shared_ptr<Socket>& so);
+
   // The NET_RT_DUMP / NET_RT_FLAGS messages.
   std::string RouteDump(int af, bool flags_op, int flags) const;
   // One RTM_GET message for `e`.
@@ -261,6 +285,7 @@ class NetStack : public Component {
 
   mutable std::mutex hooks_mu_;  // guards the seams
   std::map<int, std::shared_ptr<const AddressFamily>> families_;
+  std::vector<std::weak_ptr<Socket>> route_sockets_;
   std::map<uint16_t, std::shared_ptr<const EtherTypeInput>> ether_inputs_;
   std::vector<std::pair<int, std::shared_ptr<const InterfaceObserver>>> observers_;
   int next_observer_ = 1;

@@ -1,7 +1,9 @@
-// The net.route.0 sysctl (NetBSD's sysctl_rtable in sys/net/rtsock.c):
-// NET_RT_IFLIST, what getifaddrs() reads.
+// Routing sockets and the net.route.0 sysctl (NetBSD's sys/net/rtsock.c):
+// requests written to PF_ROUTE sockets and the messages they receive;
+// NET_RT_IFLIST (what getifaddrs() reads), NET_RT_DUMP and NET_RT_FLAGS.
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "rump/abi/errno.h"
 #include "rump/abi/route.h"
@@ -25,7 +27,127 @@ std::string Message(size_t header, uint8_t type, const std::vector<std::string>&
   return m;
 }
 
+// A PF_ROUTE socket: what it is sent is a request, what it receives the
+// routing messages of the changes (DeliverDatagram, by RouteBroadcast).
+class RouteSocket : public Socket {
+ public:
+  RouteSocket(NetStack& net, int protocol, int file_flags)
+      : Socket(net, abi::kAF_ROUTE, abi::kSOCK_RAW, protocol, file_flags) {}
+
+ protected:
+  absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override {
+    if (absl::Status s = net().RouteOutput(req.data, req.pid); !s.ok()) return s;
+    return req.data.size();
+  }
+};
+
+// The sockaddr at `at` of a routing message of `size` bytes: its bytes
+// (sa_len of them), or nullopt when it does not fit or is shorter than its
+// own header.
+std::optional<std::string> SockaddrAt(absl::Span<const uint8_t> msg, size_t at) {
+  if (at >= msg.size()) return std::nullopt;
+  const size_t len = msg[at];
+  if (len == 0) return std::string();  // an empty (default route) netmask
+  if (len < 2 || at + len > msg.size()) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(msg.data()) + at, len);
+}
+
 }  // namespace
+
+std::shared_ptr<Socket> MakeRouteSocket(NetStack& net, int protocol, int file_flags) {
+  auto so = std::make_shared<RouteSocket>(net, protocol, file_flags);
+  net.AddRouteSocket(so);
+  return so;
+}
+
+void NetStack::AddRouteSocket(const std::shared_ptr<Socket>& so) {
+  std::lock_guard<std::mutex> lock(hooks_mu_);
+  route_sockets_.erase(std::remove_if(route_sockets_.begin(), route_sockets_.end(),
+                                      [](const std::weak_ptr<Socket>& w) { return w.expired(); }),
+                       route_sockets_.end());
+  route_sockets_.push_back(so);
+}
+
+void NetStack::RouteBroadcast(const std::string& msg, int family) {
+  std::vector<std::shared_ptr<Socket>> to;
+  {
+    std::lock_guard<std::mutex> lock(hooks_mu_);
+    for (const std::weak_ptr<Socket>& w : route_sockets_) {
+      std::shared_ptr<Socket> so = w.lock();
+      if (so != nullptr && (so->protocol() == 0 || family == 0 || so->protocol() == family)) {
+        to.push_back(std::move(so));
+      }
+    }
+  }
+  for (const std::shared_ptr<Socket>& so : to) {
+    Datagram d;
+    d.from = std::string(2, '\0');  // NetBSD's route_src: an empty PF_ROUTE sockaddr
+    d.from[0] = 2;
+    d.from[1] = char(abi::kAF_ROUTE);
+    d.data.assign(msg.begin(), msg.end());
+    so->DeliverDatagram(std::move(d));
+  }
+}
+
+absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
+  if (msg.size() < abi::kRtMsghdrSize) return abi::Errno(abi::kEINVAL, "short routing message");
+  if (bytes::Load<uint16_t>(msg, abi::kRtmMsglenOff) != msg.size()) {
+    return abi::Errno(abi::kEINVAL, "routing message length");
+  }
+  if (msg[abi::kRtmVersionOff] != abi::kRTM_VERSION) {
+    return abi::Errno(abi::kEPROTONOSUPPORT, "routing message version");
+  }
+  RouteCommand cmd;
+  cmd.type = msg[abi::kRtmTypeOff];
+  cmd.flags = bytes::Load<int32_t>(msg, abi::kRtmFlagsOff);
+  const int addrs = bytes::Load<int32_t>(msg, abi::kRtmAddrsOff);
+  const int seq = bytes::Load<int32_t>(msg, abi::kRtmSeqOff);
+  if (cmd.type != abi::kRTM_ADD && cmd.type != abi::kRTM_DELETE &&
+      cmd.type != abi::kRTM_CHANGE && cmd.type != abi::kRTM_GET) {
+    return abi::Errno(abi::kEOPNOTSUPP, "routing message type");
+  }
+  if ((addrs & ~((1 << abi::kRTAX_MAX) - 1)) != 0) return abi::Errno(abi::kEINVAL);
+  cmd.sa.assign(abi::kRTAX_MAX, std::string());
+  size_t at = abi::kRtMsghdrSize;
+  for (int i = 0; i < abi::kRTAX_MAX; ++i) {
+    if ((addrs & (1 << i)) == 0) continue;
+    std::optional<std::string> sa = SockaddrAt(msg, at);
+    if (!sa) return abi::Errno(abi::kEINVAL, "routing message sockaddr");
+    cmd.sa[size_t(i)] = *sa;
+    at += abi::RtRoundup(sa->size());
+  }
+  if (at > msg.size()) return abi::Errno(abi::kEINVAL, "routing message sockaddr");
+  // The destination's family does the work.
+  const std::string& dst = cmd.sa[0];
+  if (dst.size() < 2) return abi::Errno(abi::kEINVAL, "no destination");
+  const int family = uint8_t(dst[1]);
+  std::shared_ptr<const AddressFamily> f;
+  {
+    std::lock_guard<std::mutex> lock(hooks_mu_);
+    auto it = families_.find(family);
+    if (it != families_.end()) f = it->second;
+  }
+  absl::StatusOr<RouteEntry> done = f != nullptr && f->route_command
+                                        ? f->route_command(cmd)
+                                        : absl::StatusOr<RouteEntry>(abi::Errno(abi::kEAFNOSUPPORT));
+  // The answer, to every routing socket: the route, or the request with
+  // its error.
+  std::string reply;
+  if (done.ok()) {
+    reply = RouteMessage(*done);
+  } else {
+    reply.assign(reinterpret_cast<const char*>(msg.data()), msg.size());
+    bytes::Store<int32_t>(reply, abi::kRtmErrnoOff, abi::ToErrno(done.status()));
+  }
+  reply[abi::kRtmTypeOff] = char(cmd.type);
+  bytes::Store<int32_t>(reply, abi::kRtmPidOff, pid);
+  bytes::Store<int32_t>(reply, abi::kRtmSeqOff, seq);
+  if (done.ok()) {
+    bytes::Store<int32_t>(reply, abi::kRtmFlagsOff, done->flags | abi::kRTF_DONE);
+  }
+  RouteBroadcast(reply, family);
+  return done.status();
+}
 
 std::string NetStack::IfList(int af, int index) const {
   std::string out;
@@ -114,7 +236,7 @@ std::string NetStack::RouteMessage(const RouteEntry& e) const {
 std::string NetStack::RouteDump(int af, bool flags_op, int flags) const {
   std::vector<std::shared_ptr<const AddressFamily>> families;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(hooks_mu_);
     for (const auto& [family, f] : families_) {
       if ((af == 0 || af == family) && f->route_entries) families.push_back(f);
     }

@@ -377,7 +377,9 @@ absl::StatusOr<size_t> Socket::Send(SyscallContext& ctx, const SendRequest& req)
                       });
   }
   if (absl::Status s = CheckSend(req.data.size()); !s.ok()) return s;
-  return ProtoSend(req);
+  SendRequest with_pid = req;
+  with_pid.pid = int(ctx.process.pid());
+  return ProtoSend(with_pid);
 }
 
 // sosend for a stream: each round appends what fits and tells the protocol.
@@ -1368,6 +1370,7 @@ absl::StatusOr<std::shared_ptr<Socket>> MakeBasicSocket(NetStack& net, int domai
       return abi::Errno(abi::kEAFNOSUPPORT);
   }
   if (!ok) return SocketTypeError(type, protocol);
+  if (domain == abi::kAF_ROUTE) return MakeRouteSocket(net, protocol, file_flags);
   return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
 }
 

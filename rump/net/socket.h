@@ -131,6 +131,7 @@ struct SendRequest {
   absl::Span<const uint8_t> to;    // destination sockaddr bytes; empty: none
   absl::Span<const uint8_t> control;  // cmsg bytes; empty: none
   int flags = 0;                   // MSG_*
+  int pid = 0;                     // the sending process
 };
 
 // What one receive into user buffers produced (recvfrom / recvmsg / read).
@@ -543,6 +544,11 @@ using SocketFactory = std::function<absl::StatusOr<std::shared_ptr<Socket>>(
 absl::StatusOr<std::shared_ptr<Socket>> MakeBasicSocket(NetStack& net, int domain,
                                                         int type, int protocol,
                                                         int file_flags);
+
+// A routing socket (PF_ROUTE, SOCK_RAW; rtsock.cc): writes are requests
+// to the routing tables, and it receives the routing messages of every
+// change (of the address family `protocol`, or all for 0).
+std::shared_ptr<Socket> MakeRouteSocket(NetStack& net, int protocol, int file_flags);
 
 // socreate's answer when no protocol switch entry of a domain matches
 // (type, protocol): EPROTOTYPE for a known protocol 0 with a type no entry

@@ -132,6 +132,7 @@ absl::Status Inet::RegisterWithNet() {
     return Control(cfg, cmd, data);
   };
   f.route_entries = [this](bool neighbours) { return RouteEntries(neighbours); };
+  f.route_command = [this](const RouteCommand& cmd) { return RouteRequest(cmd); };
   f.loop_input = [this](Interface& ifp, absl::Span<const uint8_t> p) {
     LoopbackEnqueue(ifp, p);
   };

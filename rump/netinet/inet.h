@@ -220,6 +220,8 @@ class Inet : public Component {
   // NetBSD's local routes to our own addresses, or the ARP caches with our
   // own addresses as permanent entries.
   std::vector<RouteEntry> RouteEntries(bool neighbours) const;
+  // A routing-socket request (in_rtsock.cc).
+  absl::StatusOr<RouteEntry> RouteRequest(const RouteCommand& cmd);
   // Where a packet to `dst` leaves: the interface, next hop, source
   // address, and whether it is a link-level broadcast.
   struct OutRoute {

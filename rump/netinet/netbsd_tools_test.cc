@@ -328,5 +328,48 @@ TEST_F(NetbsdToolsTest, RouteNetstatAndArpListOurRoutesAndNeighbours) {
                        }));
 }
 
+// route(8) writes its requests to a routing socket; its output and exit
+// status are those it gives against NetBSD's kernel.
+TEST_F(NetbsdToolsTest, RouteAddsChangesGetsDeletesAndFlushes) {
+  auto route = [&](const std::vector<std::string>& args) {
+    Run r = Tool("route", args);
+    for (const std::string& line : r.lines) std::cout << "route: " << line << "\n";
+    return r;
+  };
+  Run r = route({"add", "default", "10.7.0.2"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.lines, std::vector<std::string>{"add net default: gateway 10.7.0.2"});
+  r = route({"add", "-host", "10.9.9.9", "10.7.0.3"});
+  EXPECT_EQ(r.lines, std::vector<std::string>{"add host 10.9.9.9: gateway 10.7.0.3"});
+  r = route({"add", "-net", "10.20.0.0/16", "10.7.0.4"});
+  EXPECT_EQ(r.lines, std::vector<std::string>{"add net 10.20.0.0: gateway 10.7.0.4"});
+  r = route({"change", "-net", "10.20.0.0/16", "10.7.0.5"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.lines, std::vector<std::string>{"change net 10.20.0.0: gateway 10.7.0.5"});
+  EXPECT_EQ(host_->inet().routes().Lookup(inet_testing::Ip("10.20.1.1"))->gateway,
+            inet_testing::Ip("10.7.0.5"));
+  r = route({"-n", "get", "10.20.1.1"});
+  EXPECT_EQ(r.status, 0);
+  ASSERT_GE(r.lines.size(), 7u);
+  EXPECT_EQ(std::vector<std::string>(r.lines.begin(), r.lines.begin() + 7),
+            (std::vector<std::string>{"   route to: 10.20.1.1", "destination: 10.20.0.0",
+                                      "       mask: 255.255.0.0", "    gateway: 10.7.0.5",
+                                      " local addr: 10.7.0.1", "  interface: shmif0",
+                                      "      flags: <UP,GATEWAY,DONE,STATIC>"}));
+  r = route({"add", "-net", "10.20.0.0/16", "10.7.0.4"});
+  EXPECT_EQ(r.status, 1);
+  r = route({"delete", "default"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.lines, std::vector<std::string>{"delete net default"});
+  r = route({"delete", "default"});
+  EXPECT_EQ(r.status, 1);
+  r = route({"flush"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.lines, (std::vector<std::string>{"10/0                 10.7.0.3             done",
+                                               "10/0                 10.7.0.5             done"}));
+  // Only the interface's own routes are left.
+  for (const inet::Route& e : host_->inet().routes().Entries()) EXPECT_TRUE(e.is_interface);
+}
+
 }  // namespace
 }  // namespace rump

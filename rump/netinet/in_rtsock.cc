@@ -1,0 +1,270 @@
+// IPv4's side of the routing socket and the route sysctl.
+//
+// Inet::RouteRequest carries out what route(8) writes to a routing socket:
+// RTM_ADD, RTM_DELETE and RTM_CHANGE of static routes (a route without a
+// netmask, or with RTF_HOST, is a host route; the gateway is a next hop
+// with RTF_GATEWAY, else the interface holding that address, or a
+// link-level sockaddr naming the interface), and RTM_GET (the exact entry
+// when a netmask is given, else the longest match).
+//
+// Inet::RouteEntries: the IPv4 routing table and ARP caches as the route
+// sysctl (NET_RT_DUMP, NET_RT_FLAGS) shows them, laid out as NetBSD
+// 7.99.34's kernel shows its own, so that NetBSD's route(8), netstat(1)
+// and arp(8) print the same lines for both:
+//  * an interface's network route is RTF_CLONING with a bare link-level
+//    gateway ("link#N"); a route added by hand is RTF_STATIC;
+//  * each of our addresses has a local host route (RTF_LOCAL) through the
+//    loopback interface, with RTF_LLINFO on an Ethernet interface, where
+//    the address is also a permanent ARP entry;
+//  * netmasks are in the radix tree's form: the sockaddr cut after its
+//    last non-zero byte, with the family and port bytes all ones; the
+//    default route's is empty;
+//  * entries come in the radix tree's walk order: by destination, the
+//    shorter netmask first.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <tuple>
+
+#include "absl/time/clock.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/in.h"
+#include "rump/abi/route.h"
+#include "rump/abi/socket.h"
+#include "rump/netinet/arp_cache.h"
+#include "rump/netinet/inet.h"
+#include "rump/netinet/inet_socket.h"
+#include "rump/netinet/route_table.h"
+
+namespace rump {
+namespace {
+
+using inet::SockaddrIn;
+
+// The radix tree's netmask sockaddr for `mask` (network order).
+std::string RadixMask(uint32_t mask) {
+  const uint32_t m = ntohl(mask);
+  int bytes = 0;
+  for (int i = 0; i < 4; ++i) {
+    if (((m >> (24 - 8 * i)) & 0xff) != 0) bytes = i + 1;
+  }
+  if (bytes == 0) return std::string();
+  std::string s(abi::kSinAddrOff + size_t(bytes), char(0xff));
+  s[abi::kSinLenOff] = char(s.size());
+  for (int i = 0; i < bytes; ++i) s[abi::kSinAddrOff + size_t(i)] = char((m >> (24 - 8 * i)) & 0xff);
+  return s;
+}
+
+// The IPv4 address of a routing message's sockaddr_in.
+std::optional<uint32_t> InAddrOf(const std::string& sa) {
+  if (sa.size() < abi::kSinAddrOff + 4 || uint8_t(sa[abi::kSinFamilyOff]) != abi::kAF_INET) {
+    return std::nullopt;
+  }
+  uint32_t a;
+  std::memcpy(&a, sa.data() + abi::kSinAddrOff, 4);
+  return a;
+}
+
+// A netmask as route(8) sends it or the radix tree keeps it: the address
+// bytes up to sa_len, zero beyond.
+uint32_t MaskOf(const std::string& sa) {
+  uint8_t b[4] = {};
+  for (size_t i = 0; i < 4 && abi::kSinAddrOff + i < sa.size(); ++i) {
+    b[i] = uint8_t(sa[abi::kSinAddrOff + i]);
+  }
+  uint32_t m;
+  std::memcpy(&m, b, 4);
+  return m;
+}
+
+RouteEntry ToRouteEntry(const inet::Route& r) {
+  RouteEntry e;
+  e.flags = abi::kRTF_UP | (r.is_gateway ? abi::kRTF_GATEWAY : 0) |
+            (r.is_host ? abi::kRTF_HOST : 0) |
+            (r.is_interface ? abi::kRTF_CLONING : abi::kRTF_STATIC);
+  e.index = r.ifindex;
+  e.dst = SockaddrIn(r.dst, 0);
+  if (r.is_gateway) {
+    e.gateway = SockaddrIn(r.gateway, 0);
+  } else {
+    e.gateway_link = r.ifindex;
+  }
+  e.has_netmask = !r.is_host;
+  if (e.has_netmask) e.netmask = RadixMask(r.netmask);
+  e.ifp = r.ifindex;
+  e.ifa = SockaddrIn(r.ifaddr, 0);
+  return e;
+}
+
+// The static route for exactly dst/netmask, if any.
+std::optional<inet::Route> FindExact(const inet::RouteTable& table, uint32_t dst,
+                                     uint32_t netmask, bool static_only) {
+  for (const inet::Route& r : table.Entries()) {
+    if (r.dst == (dst & netmask) && r.netmask == netmask && (!static_only || !r.is_interface)) {
+      return r;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
+  const std::optional<uint32_t> dst = InAddrOf(cmd.sa[abi::kRTAX_DST]);
+  if (!dst) return abi::Errno(abi::kEINVAL, "destination is not an IPv4 sockaddr");
+  const std::string& mask_sa = cmd.sa[abi::kRTAX_NETMASK];
+  const bool has_mask = (cmd.flags & abi::kRTF_HOST) == 0 && !mask_sa.empty();
+  // A netmask of sa_len 0 (the default route's) is present but empty:
+  // RouteOutput keeps it as an empty string, as an absent one.
+  const uint32_t netmask = has_mask ? MaskOf(mask_sa) : 0xffffffffu;
+  int prefix = 0;
+  if (!inet::RouteTable::MaskLength(netmask, &prefix)) {
+    return abi::Errno(abi::kEINVAL, "netmask is not contiguous");
+  }
+  const bool default_route = *dst == 0 && (cmd.flags & abi::kRTF_HOST) == 0;
+  const uint32_t mask = default_route && !has_mask ? 0 : netmask;
+
+  switch (cmd.type) {
+    case abi::kRTM_GET: {
+      std::optional<inet::Route> r = has_mask || default_route
+                                         ? FindExact(routes_, *dst, mask, false)
+                                         : routes_.Lookup(*dst);
+      if (!r) return abi::Errno(abi::kESRCH);
+      return ToRouteEntry(*r);
+    }
+    case abi::kRTM_DELETE: {
+      std::optional<inet::Route> r = FindExact(routes_, *dst, mask, true);
+      if (!r) return abi::Errno(abi::kESRCH);
+      if (absl::Status s = routes_.Delete(r->dst, r->netmask); !s.ok()) return s;
+      return ToRouteEntry(*r);
+    }
+    case abi::kRTM_ADD:
+    case abi::kRTM_CHANGE: {
+      inet::Route r;
+      r.dst = *dst & mask;
+      r.netmask = mask;
+      r.is_host = mask == 0xffffffffu;
+      const std::string& gw = cmd.sa[abi::kRTAX_GATEWAY];
+      const std::shared_ptr<const Snapshot> snap = snapshot();
+      if (gw.size() >= 2 && uint8_t(gw[1]) == abi::kAF_LINK) {
+        // A link-level gateway: the interface of that index (sdl_index).
+        const int index = gw.size() >= 4 ? (uint8_t(gw[2]) | uint8_t(gw[3]) << 8) : 0;
+        const IfInfo* i = FindIf(*snap, index);
+        if (i == nullptr || i->addrs.empty()) return abi::Errno(abi::kENETUNREACH);
+        r.ifindex = i->index;
+        r.ifaddr = i->addrs.front().addr;
+      } else if (std::optional<uint32_t> g = InAddrOf(gw)) {
+        if (cmd.flags & abi::kRTF_GATEWAY) {
+          r.is_gateway = true;
+          r.gateway = *g;
+        } else {
+          // "-interface": the interface that holds the address.
+          for (const IfInfo& i : snap->ifs) {
+            for (const inet::InAddress& a : i.addrs) {
+              if (a.addr == *g) {
+                r.ifindex = i.index;
+                r.ifaddr = a.addr;
+              }
+            }
+          }
+          if (r.ifindex == 0) return abi::Errno(abi::kENETUNREACH);
+        }
+      } else {
+        return abi::Errno(abi::kEINVAL, "no usable gateway");
+      }
+      std::optional<inet::Route> old;
+      if (cmd.type == abi::kRTM_CHANGE) {
+        old = FindExact(routes_, *dst, mask, true);
+        if (!old) return abi::Errno(abi::kESRCH);
+        if (absl::Status s = routes_.Delete(old->dst, old->netmask); !s.ok()) return s;
+      }
+      if (absl::Status s = routes_.Add(r); !s.ok()) {
+        if (old) routes_.Add(*old).IgnoreError();  // a failed change changes nothing
+        return s;
+      }
+      std::optional<inet::Route> added = FindExact(routes_, r.dst, r.netmask, true);
+      return ToRouteEntry(added ? *added : r);
+    }
+    default:
+      return abi::Errno(abi::kEOPNOTSUPP);
+  }
+}
+
+std::vector<RouteEntry> Inet::RouteEntries(bool neighbours) const {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  int loopback = 0;
+  for (const IfInfo& i : snap->ifs) {
+    if (i.loopback) {
+      loopback = i.index;
+      break;
+    }
+  }
+  // (destination, prefix length) in host order: the walk order.
+  std::vector<std::tuple<uint32_t, int, RouteEntry>> out;
+
+  if (neighbours) {
+    const absl::Time now = absl::Now();
+    const int64_t wall = absl::ToUnixSeconds(now);
+    for (const IfInfo& i : snap->ifs) {
+      if (!i.ethernet) continue;
+      auto add = [&](uint32_t ip, const inet::MacAddress& mac, int flags, int64_t expire) {
+        RouteEntry e;
+        e.flags = flags;
+        e.index = i.index;
+        e.dst = SockaddrIn(ip, 0);
+        e.gateway_link = i.index;
+        e.gateway_lladdr.assign(mac.begin(), mac.end());
+        e.expire = expire;
+        out.emplace_back(ntohl(ip), 32, std::move(e));
+      };
+      for (const inet::InAddress& a : i.addrs) {
+        if (a.addr != 0) add(a.addr, i.mac, abi::kRTF_HOST | abi::kRTF_LLINFO | abi::kRTF_STATIC, 0);
+      }
+      std::shared_ptr<inet::ArpCache> cache = arp_cache(i.index);
+      if (cache == nullptr) continue;
+      for (const inet::ArpCache::Known& k : cache->Resolved(now)) {
+        add(k.ip, k.mac, abi::kRTF_HOST | abi::kRTF_LLINFO,
+            wall + std::max<int64_t>(1, absl::ToInt64Seconds(k.expire - now)));
+      }
+    }
+  } else {
+    for (const inet::Route& r : routes_.Entries()) {
+      // A loopback interface has only the local routes of its addresses
+      // (NetBSD adds no network route for it).
+      const IfInfo* i = FindIf(*snap, r.ifindex);
+      if (r.is_interface && i != nullptr && i->loopback) continue;
+      int len = 32;
+      inet::RouteTable::MaskLength(r.netmask, &len);
+      out.emplace_back(ntohl(r.dst), r.is_host ? 32 : len, ToRouteEntry(r));
+    }
+    // The local route of each of our addresses.
+    for (const IfInfo& i : snap->ifs) {
+      if (!(i.ifp->flags() & abi::kIFF_UP)) continue;
+      for (const inet::InAddress& a : i.addrs) {
+        if (a.addr == 0) continue;
+        RouteEntry e;
+        e.flags = abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LOCAL |
+                  (i.ethernet ? abi::kRTF_LLINFO : 0);
+        e.index = loopback != 0 ? loopback : i.index;
+        e.dst = SockaddrIn(a.addr, 0);
+        e.gateway_link = i.index;
+        e.gateway_link_named = i.loopback;
+        e.ifp = e.index;
+        e.ifa = SockaddrIn(a.addr, 0);
+        if (i.loopback) e.mtu = uint64_t(i.ifp->mtu());
+        out.emplace_back(ntohl(a.addr), 33, std::move(e));  // after a host route of its own
+      }
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+  });
+  std::vector<RouteEntry> entries;
+  entries.reserve(out.size());
+  for (auto& t : out) entries.push_back(std::move(std::get<2>(t)));
+  return entries;
+}
+
+}  // namespace rump
