@@ -118,6 +118,14 @@ inline constexpr size_t kIfamFlagsOff = 8;    // int
 inline constexpr size_t kIfamMetricOff = 12;  // int
 inline constexpr size_t kIfamIndexOff = 16;   // u16
 
+// --- struct if_announcemsghdr (RTM_IFANNOUNCE; 24 bytes)
+inline constexpr size_t kIfAnnounceMsghdrSize = 24;
+inline constexpr size_t kIfanIndexOff = 4;   // u16
+inline constexpr size_t kIfanNameOff = 6;    // char[IFNAMSIZ]
+inline constexpr size_t kIfanWhatOff = 22;   // u16
+inline constexpr uint16_t kIFAN_ARRIVAL = 0;
+inline constexpr uint16_t kIFAN_DEPARTURE = 1;
+
 }  // namespace rump::abi
 
 #endif  // RUMP_ABI_ROUTE_H_

@@ -148,6 +148,7 @@ absl::StatusOr<std::shared_ptr<Interface>> NetStack::Clone(InterfaceCloner& clon
     interfaces_.erase(std::find(interfaces_.begin(), interfaces_.end(), ifp));
     return s;
   }
+  RouteAnnounce(*ifp, true);
   return ifp;
 }
 
@@ -414,6 +415,7 @@ void NetStack::DeliverLoopback(Interface& ifp, absl::Span<const uint8_t> frame) 
 }
 
 void NetStack::Notify(Interface& ifp, InterfaceEvent event) {
+  RouteInterfaceEvent(ifp, event);
   std::vector<std::shared_ptr<const InterfaceObserver>> observers;
   {
     std::lock_guard<std::mutex> lock(hooks_mu_);

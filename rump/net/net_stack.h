@@ -232,6 +232,12 @@ class NetStack : public Component {
   // Queues `msg` on every routing socket listening to `family`.
   void RouteBroadcast(const std::string& msg, int family);
   void AddRouteSocket(const std::shared_ptr<Socket>& so);
+  // The routing messages of an interface event (NetBSD's rt_ifmsg,
+  // rt_newaddrmsg, rt_ifannouncemsg): RTM_IFINFO when it goes up or down,
+  // RTM_NEWADDR / RTM_DELADDR for each address added or removed,
+  // RTM_IFANNOUNCE when it is created (`arrival`) or destroyed.
+  void RouteInterfaceEvent(Interface& ifp, InterfaceEvent event);
+  void RouteAnnounce(const Interface& ifp, bool arrival);
 
   // The NET_RT_DUMP / NET_RT_FLAGS messages.
   std::string RouteDump(int af, bool flags_op, int flags) const;
@@ -286,6 +292,8 @@ class NetStack : public Component {
   mutable std::mutex hooks_mu_;  // guards the seams
   std::map<int, std::shared_ptr<const AddressFamily>> families_;
   std::vector<std::weak_ptr<Socket>> route_sockets_;
+  // By interface index: the addresses the routing sockets were last told of.
+  std::map<int, std::vector<InterfaceAddress>> announced_;
   std::map<uint16_t, std::shared_ptr<const EtherTypeInput>> ether_inputs_;
   std::vector<std::pair<int, std::shared_ptr<const InterfaceObserver>>> observers_;
   int next_observer_ = 1;

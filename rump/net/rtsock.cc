@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 #include <optional>
+#include <utility>
 
 #include "rump/abi/errno.h"
 #include "rump/abi/route.h"
@@ -147,6 +148,83 @@ absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
   }
   RouteBroadcast(reply, family);
   return done.status();
+}
+
+void NetStack::RouteAnnounce(const Interface& ifp, bool arrival) {
+  std::string m(abi::kIfAnnounceMsghdrSize, '\0');
+  bytes::Store<uint16_t>(m, abi::kIfmMsglenOff, uint16_t(m.size()));
+  m[abi::kIfmVersionOff] = char(abi::kRTM_VERSION);
+  m[abi::kIfmTypeOff] = char(abi::kRTM_IFANNOUNCE);
+  bytes::Store<uint16_t>(m, abi::kIfanIndexOff, uint16_t(ifp.index()));
+  m.replace(abi::kIfanNameOff, std::min<size_t>(ifp.name().size(), abi::kIfNameSize - 1),
+            ifp.name());
+  bytes::Store<uint16_t>(m, abi::kIfanWhatOff, arrival ? abi::kIFAN_ARRIVAL : abi::kIFAN_DEPARTURE);
+  RouteBroadcast(m, 0);
+}
+
+void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
+  auto ifinfo = [&] {
+    std::string m = Message(abi::kIfMsghdrSize, abi::kRTM_IFINFO, {});
+    bytes::Store<int32_t>(m, abi::kIfmFlagsOff, int32_t(int16_t(ifp.flags())));
+    bytes::Store<uint16_t>(m, abi::kIfmIndexOff, uint16_t(ifp.index()));
+    const std::string data = ifp.IfDataBytes();
+    m.replace(abi::kIfmDataOff, data.size(), data);
+    RouteBroadcast(m, 0);
+  };
+  auto addr_msg = [&](uint8_t type, const InterfaceAddress& a) {
+    const bool has_brd = !a.broadaddr.empty();
+    std::vector<std::string> sas = {a.netmask, LinkSockaddr(ifp), a.addr};
+    if (has_brd) sas.push_back(a.broadaddr);
+    std::string m = Message(abi::kIfaMsghdrSize, type, sas);
+    bytes::Store<int32_t>(m, abi::kIfamAddrsOff, abi::kRTA_NETMASK | abi::kRTA_IFP |
+                                                     abi::kRTA_IFA |
+                                                     (has_brd ? abi::kRTA_BRD : 0));
+    bytes::Store<int32_t>(m, abi::kIfamMetricOff, ifp.metric());
+    bytes::Store<uint16_t>(m, abi::kIfamIndexOff, uint16_t(ifp.index()));
+    RouteBroadcast(m, a.family);
+  };
+  auto same = [](const InterfaceAddress& x, const InterfaceAddress& y) {
+    return x.family == y.family && x.addr == y.addr && x.netmask == y.netmask &&
+           x.broadaddr == y.broadaddr;
+  };
+  switch (event) {
+    case InterfaceEvent::kUp:
+    case InterfaceEvent::kDown:
+      ifinfo();
+      break;
+    case InterfaceEvent::kAddressesChanged: {
+      std::vector<InterfaceAddress> now = ifp.addresses(0), before;
+      {
+        std::lock_guard<std::mutex> lock(hooks_mu_);
+        before = std::exchange(announced_[ifp.index()], now);
+      }
+      for (const InterfaceAddress& a : before) {
+        if (std::none_of(now.begin(), now.end(), [&](const auto& b) { return same(a, b); })) {
+          addr_msg(abi::kRTM_DELADDR, a);
+        }
+      }
+      for (const InterfaceAddress& a : now) {
+        if (std::none_of(before.begin(), before.end(), [&](const auto& b) { return same(a, b); })) {
+          addr_msg(abi::kRTM_NEWADDR, a);
+        }
+      }
+      break;
+    }
+    case InterfaceEvent::kDestroyed: {
+      std::vector<InterfaceAddress> gone;
+      {
+        std::lock_guard<std::mutex> lock(hooks_mu_);
+        auto it = announced_.find(ifp.index());
+        if (it != announced_.end()) {
+          gone = std::move(it->second);
+          announced_.erase(it);
+        }
+      }
+      for (const InterfaceAddress& a : gone) addr_msg(abi::kRTM_DELADDR, a);
+      RouteAnnounce(ifp, false);
+      break;
+    }
+  }
 }
 
 std::string NetStack::IfList(int af, int index) const {

@@ -17,6 +17,8 @@
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
 #include "rump/abi/syscalls.h"
+#include "rump/net/interface.h"
+#include "rump/net/net_stack.h"
 #include "rump/net/testing.h"
 #include "rump/netinet/inet_testing.h"
 #include "rump/netinet/route_table.h"
@@ -329,6 +331,37 @@ TEST_F(RouteSocketTest, RouteSysctlListsRoutesAndNeighboursAsNetBsd) {
   ASSERT_EQ(sdl.size(), abi::SockaddrDlLen(0, 6));
   EXPECT_EQ(sdl.substr(abi::kSdlDataOff),
             std::string(h_.ifp().lladdr().begin(), h_.ifp().lladdr().end()));
+}
+
+TEST_F(RouteSocketTest, InterfaceChangesAreAnnounced) {
+  const int fd = RouteSocket();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(h_.SetNonBlocking(fd), 0);
+  auto types = [&] {
+    std::vector<int> t;
+    for (std::string m = Next(fd); !m.empty(); m = Next(fd)) {
+      EXPECT_EQ(Get<uint16_t>(m, abi::kRtmMsglenOff), m.size());
+      t.push_back(uint8_t(m[abi::kRtmTypeOff]));
+      if (t.back() == abi::kRTM_IFANNOUNCE) {
+        EXPECT_EQ(m.substr(abi::kIfanNameOff, 6), "shmif1");
+        t.push_back(1000 + Get<uint16_t>(m, abi::kIfanWhatOff));
+      }
+    }
+    return t;
+  };
+  absl::StatusOr<std::shared_ptr<Interface>> ifp =
+      h_.net().CreateNextInterface("shmif", (dir_.path() + "/bus2").c_str());
+  ASSERT_TRUE(ifp.ok()) << ifp.status();
+  ASSERT_EQ((*ifp)->name(), "shmif1");
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFANNOUNCE, 1000 + abi::kIFAN_ARRIVAL}));
+  // An address (the interface comes up with it), then down.
+  ASSERT_TRUE(h_.inet().AddAddress(**ifp, Ip("10.8.0.1"), Ip("255.255.255.0"), 0).ok());
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFINFO, abi::kRTM_NEWADDR}));
+  ASSERT_TRUE(h_.net().SetFlags(**ifp, (*ifp)->flags() & ~abi::kIFF_UP).ok());
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFINFO}));
+  ASSERT_TRUE(h_.net().DestroyInterface("shmif1").ok());
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_DELADDR, abi::kRTM_IFANNOUNCE,
+                                       1000 + abi::kIFAN_DEPARTURE}));
 }
 
 }  // namespace
