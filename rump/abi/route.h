@@ -24,6 +24,12 @@ inline constexpr uint8_t kRTM_IFANNOUNCE = 0x10;
 inline constexpr uint8_t kRTM_IFINFO = 0x14;
 inline constexpr uint8_t kRTM_CHGADDR = 0x15;
 
+// --- route flags, and the interface address flags (ifa_flags, ifam_flags)
+// that share their values
+inline constexpr int kRTF_UP = 0x1;
+inline constexpr int kRTF_CLONING = 0x100;  // ARP interfaces' addresses (arp_ifinit)
+inline constexpr int kIFA_ROUTE = kRTF_UP;  // the address's prefix route is installed
+
 // --- address bits (rtm_addrs) and their indices
 inline constexpr int kRTA_DST = 0x1;
 inline constexpr int kRTA_GATEWAY = 0x2;
