@@ -124,6 +124,9 @@ TEST_F(IfTest, SocketDomainsTypesAndErrors) {
   // No netinet6 component: no AF_INET6 domain, as in a NetBSD rump kernel
   // without rumpnet_netinet6.
   EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_DGRAM, 0), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_STREAM, 0), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_RAW, 58), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(abi::kEAFNOSUPPORT, 47);
   EXPECT_GE(Socket(*k_, abi::kAF_ROUTE, abi::kSOCK_RAW, 0), 0);
   EXPECT_GE(Socket(*k_, abi::kAF_ROUTE, abi::kSOCK_RAW, abi::kAF_INET), 0);
   EXPECT_GE(Socket(*k_, abi::kAF_LINK, abi::kSOCK_DGRAM, 0), 0);
