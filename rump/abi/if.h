@@ -107,6 +107,23 @@ inline constexpr size_t kIfmActiveOff = 28;   // int
 inline constexpr size_t kIfmCountOff = 32;    // int
 inline constexpr size_t kIfmUlistOff = 40;    // int *
 
+// --- struct if_laddrreq (280 bytes; SIOCGLIFADDR on an AF_LINK socket)
+inline constexpr size_t kIfLaddrreqSize = 280;
+inline constexpr size_t kIflrNameOff = 0;
+inline constexpr size_t kIflrFlagsOff = 16;      // unsigned int
+inline constexpr size_t kIflrPrefixlenOff = 20;  // unsigned int
+inline constexpr size_t kIflrAddrOff = 24;       // struct sockaddr_storage
+inline constexpr size_t kIflrDstaddrOff = 152;   // struct sockaddr_storage
+inline constexpr uint32_t kIFLR_PREFIX = 0x8000;   // in: a prefix is given
+inline constexpr uint32_t kIFLR_ACTIVE = 0x4000;   // the active link address
+inline constexpr uint32_t kIFLR_FACTORY = 0x2000;  // the factory link address
+
+// --- struct if_addrprefreq (152 bytes; SIOCGIFADDRPREF / SIOCSIFADDRPREF)
+inline constexpr size_t kIfAddrprefreqSize = 152;
+inline constexpr size_t kIfapNameOff = 0;
+inline constexpr size_t kIfapPreferenceOff = 16;  // int16_t
+inline constexpr size_t kIfapAddrOff = 24;        // struct sockaddr_storage
+
 // --- struct ifconf (16 bytes)
 inline constexpr size_t kIfconfSize = 16;
 inline constexpr size_t kIfcLenOff = 0;  // int
@@ -193,6 +210,11 @@ inline constexpr uint64_t kSIOCGLINKSTR = Iowr('i', 135, kIfdrvSize);
 inline constexpr uint64_t kSIOCSLINKSTR = Iow('i', 136, kIfdrvSize);
 inline constexpr uint64_t kSIOCGETHERCAP = Iowr('i', 139, kEccapreqSize);
 inline constexpr uint64_t kSIOCGIFINDEX = Iowr('i', 140, kIfreqSize);
+inline constexpr uint64_t kSIOCALIFADDR = Iow('i', 28, kIfLaddrreqSize);
+inline constexpr uint64_t kSIOCGLIFADDR = Iowr('i', 29, kIfLaddrreqSize);
+inline constexpr uint64_t kSIOCDLIFADDR = Iow('i', 30, kIfLaddrreqSize);
+inline constexpr uint64_t kSIOCSIFADDRPREF = Iow('i', 31, kIfAddrprefreqSize);
+inline constexpr uint64_t kSIOCGIFADDRPREF = Iowr('i', 32, kIfAddrprefreqSize);
 
 // The values NetBSD 7.99.34's headers give on amd64, as a cross-check.
 static_assert(kSIOCIFCREATE == 0x8090697a && kSIOCIFDESTROY == 0x80906979);
@@ -216,6 +238,9 @@ static_assert(kSIOCSDRVSPEC == 0x8028697b && kSIOCGDRVSPEC == 0xc028697b);
 static_assert(kSIOCGIFMTU == 0xc090697e && kSIOCSIFMTU == 0x8090697f);
 static_assert(kSIOCGIFDATA == 0xc0986985 && kSIOCZIFDATA == 0xc0986986);
 static_assert(kSIOCGIFINDEX == 0xc090698c);
+static_assert(kSIOCALIFADDR == 0x8118691c && kSIOCGLIFADDR == 0xc118691d);
+static_assert(kSIOCDLIFADDR == 0x8118691e);
+static_assert(kSIOCSIFADDRPREF == 0x8098691f && kSIOCGIFADDRPREF == 0xc0986920);
 
 // --- Ethernet limits (sys/net/if_ether.h)
 inline constexpr size_t kEtherAddrLen = 6;

@@ -20,6 +20,12 @@ inline constexpr uint32_t kINADDR_BROADCAST = 0xffffffff;
 inline constexpr uint32_t kINADDR_ALLHOSTS_GROUP = 0xe0000001;
 inline constexpr uint32_t kIN_LOOPBACKNET = 127;
 
+// --- IPv4 address flags (netinet/in_var.h; SIOCGIFAFLAG_IN's ifr_addrflags)
+inline constexpr int kIN_IFF_TENTATIVE = 0x01;
+inline constexpr int kIN_IFF_DUPLICATED = 0x02;
+inline constexpr int kIN_IFF_DETACHED = 0x04;  // the interface is down
+inline constexpr int kIN_IFF_TRYTENTATIVE = 0x08;
+
 // --- struct ip (20 bytes without options)
 inline constexpr size_t kIpHeaderLen = 20;
 inline constexpr size_t kIpMaxHeaderLen = 60;

@@ -24,7 +24,8 @@ inline constexpr uint8_t kRTM_IFANNOUNCE = 0x10;
 inline constexpr uint8_t kRTM_IFINFO = 0x14;
 inline constexpr uint8_t kRTM_CHGADDR = 0x15;
 
-// --- route flags (rtm_flags)
+// --- route flags (rtm_flags), and the interface address flags (ifa_flags,
+// ifam_flags) that share their values
 inline constexpr int kRTF_UP = 0x1;
 inline constexpr int kRTF_GATEWAY = 0x2;
 inline constexpr int kRTF_HOST = 0x4;
@@ -33,7 +34,7 @@ inline constexpr int kRTF_DYNAMIC = 0x10;
 inline constexpr int kRTF_MODIFIED = 0x20;
 inline constexpr int kRTF_DONE = 0x40;
 inline constexpr int kRTF_MASK = 0x80;
-inline constexpr int kRTF_CLONING = 0x100;  // an interface's network route
+inline constexpr int kRTF_CLONING = 0x100;  // an interface's network route; ARP interfaces' addresses
 inline constexpr int kRTF_XRESOLVE = 0x200;
 inline constexpr int kRTF_LLINFO = 0x400;   // a neighbour (ARP) entry; RTF_LLDATA
 inline constexpr int kRTF_STATIC = 0x800;   // added by hand
@@ -45,6 +46,7 @@ inline constexpr int kRTF_SRC = 0x10000;
 inline constexpr int kRTF_ANNOUNCE = 0x20000;
 inline constexpr int kRTF_LOCAL = 0x40000;  // a route to one of our own addresses
 inline constexpr int kRTF_BROADCAST = 0x80000;
+inline constexpr int kIFA_ROUTE = kRTF_UP;  // the address's prefix route is installed
 
 // --- address bits (rtm_addrs) and their indices
 inline constexpr int kRTA_DST = 0x1;

@@ -118,6 +118,36 @@ absl::Status NetStack::CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint
   }
 }
 
+absl::Status NetStack::LinkControl(InterfaceConfig& cfg, uint64_t cmd,
+                                  absl::Span<uint8_t> data) {
+  if (cmd != abi::kSIOCGLIFADDR) return abi::Errno(abi::kENOTTY);
+  if (data.size() < abi::kIfLaddrreqSize) return abi::Errno(abi::kEINVAL);
+  const Interface& ifp = cfg.ifp();
+  // The request names a link address of this interface: family AF_LINK,
+  // an address as long as the interface's.
+  const absl::Span<uint8_t> sdl = data.subspan(abi::kIflrAddrOff, abi::kSockaddrStorageSize);
+  if (sdl[abi::kSdlFamilyOff] != abi::kAF_LINK) return abi::Errno(abi::kEINVAL);
+  const size_t nlen = sdl[abi::kSdlNlenOff], alen = sdl[abi::kSdlAlenOff];
+  if (alen != ifp.lladdr().size()) return abi::Errno(abi::kEINVAL);
+  if (abi::kSdlDataOff + nlen + alen > sdl.size()) return abi::Errno(abi::kEINVAL);
+  const uint32_t flags = bytes::Load<uint32_t>(data, abi::kIflrFlagsOff);
+  const std::string ours = LinkSockaddr(ifp);
+  if (flags & abi::kIFLR_PREFIX) {
+    // A full-length prefix: the address itself, which must be one of ours.
+    if (bytes::Load<uint32_t>(data, abi::kIflrPrefixlenOff) != 8 * alen) {
+      return abi::Errno(abi::kEINVAL);
+    }
+    if (!std::equal(ifp.lladdr().begin(), ifp.lladdr().end(),
+                    sdl.begin() + abi::kSdlDataOff + nlen)) {
+      return abi::Errno(abi::kEADDRNOTAVAIL);
+    }
+  }
+  // Without a prefix: the first link address, which is ours too.
+  bytes::Store<uint32_t>(data, abi::kIflrFlagsOff, abi::kIFLR_ACTIVE | abi::kIFLR_FACTORY);
+  std::memcpy(sdl.data(), ours.data(), std::min(ours.size(), sdl.size()));
+  return absl::OkStatus();
+}
+
 absl::Status NetStack::IfConf(SyscallContext& ctx, absl::Span<uint8_t> data) const {
   const int32_t given = bytes::Load<int32_t>(data, abi::kIfcLenOff);
   const UserAddr req = bytes::Load<uint64_t>(data, abi::kIfcReqOff);

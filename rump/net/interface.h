@@ -52,6 +52,8 @@ struct InterfaceAddress {
   // The broadcast address (IFF_BROADCAST) or the other end
   // (IFF_POINTOPOINT, IFF_LOOPBACK); empty: none.
   std::string broadaddr;
+  // NetBSD's ifa_flags, as NET_RT_IFLIST reports them (ifam_flags).
+  int flags = 0;
 };
 
 // The counters of struct if_data.

@@ -66,6 +66,7 @@ absl::Status NetStack::Attach(Kernel& kernel) {
     f.family = family;
     f.name = name;
     f.socket_factory = MakeBasicSocket;
+    if (family == abi::kAF_LINK) f.control = &NetStack::LinkControl;
     if (absl::Status s = RegisterFamily(std::move(f)); !s.ok()) return s;
   }
   kernel.syscalls().Register(abi::kSysSocket,

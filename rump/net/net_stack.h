@@ -259,6 +259,10 @@ class NetStack : public Component {
   absl::Status SetFlagsLocked(Interface& ifp, uint32_t flags);
   // ifioctl_common + ether_ioctl.
   absl::Status CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint8_t> data);
+  // The AF_LINK domain's control routine (NetBSD's link_control):
+  // SIOCGLIFADDR, the interface's link-level addresses. Ours have one,
+  // both the active and the factory address.
+  static absl::Status LinkControl(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data);
   // Delivers the events of a configuration change and runs its deferred
   // work (no lock held).
   void Finish(Interface& ifp, uint32_t old_flags, InterfaceConfig& cfg);

@@ -179,6 +179,7 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
     bytes::Store<int32_t>(m, abi::kIfamAddrsOff, abi::kRTA_NETMASK | abi::kRTA_IFP |
                                                      abi::kRTA_IFA |
                                                      (has_brd ? abi::kRTA_BRD : 0));
+    bytes::Store<int32_t>(m, abi::kIfamFlagsOff, a.flags);
     bytes::Store<int32_t>(m, abi::kIfamMetricOff, ifp.metric());
     bytes::Store<uint16_t>(m, abi::kIfamIndexOff, uint16_t(ifp.index()));
     RouteBroadcast(m, a.family);
@@ -234,28 +235,29 @@ std::string NetStack::IfList(int af, int index) const {
     // RTM_IFINFO with the interface's link address.
     std::string m = Message(abi::kIfMsghdrSize, abi::kRTM_IFINFO, {LinkSockaddr(*ifp)});
     bytes::Store<int32_t>(m, abi::kIfmAddrsOff, abi::kRTA_IFP);
-    bytes::Store<int32_t>(m, abi::kIfmFlagsOff, int32_t(ifp->flags()));
+    // NetBSD's if_flags is a short, sign-extended into ifm_flags.
+    bytes::Store<int32_t>(m, abi::kIfmFlagsOff, int32_t(int16_t(uint16_t(ifp->flags()))));
     bytes::Store<uint16_t>(m, abi::kIfmIndexOff, uint16_t(ifp->index()));
     const std::string data = ifp->IfDataBytes();
     m.replace(abi::kIfmDataOff, data.size(), data);
     out += m;
 
     // RTM_NEWADDR per address: the link-level one, then every family's.
-    auto add = [&](int addrs, const std::vector<std::string>& sas, int metric) {
+    auto add = [&](int addrs, const std::vector<std::string>& sas, int metric, int flags) {
       std::string a = Message(abi::kIfaMsghdrSize, abi::kRTM_NEWADDR, sas);
       bytes::Store<int32_t>(a, abi::kIfamAddrsOff, addrs);
-      bytes::Store<int32_t>(a, abi::kIfamFlagsOff, 0);
+      bytes::Store<int32_t>(a, abi::kIfamFlagsOff, flags);
       bytes::Store<int32_t>(a, abi::kIfamMetricOff, metric);
       bytes::Store<uint16_t>(a, abi::kIfamIndexOff, uint16_t(ifp->index()));
       out += a;
     };
     if (af == 0 || af == abi::kAF_LINK) {
-      add(abi::kRTA_NETMASK | abi::kRTA_IFA, {LinkMaskSockaddr(*ifp), LinkSockaddr(*ifp)}, 0);
+      add(abi::kRTA_NETMASK | abi::kRTA_IFA, {LinkMaskSockaddr(*ifp), LinkSockaddr(*ifp)}, 0, 0);
     }
     const bool has_brd = (ifp->flags() & (abi::kIFF_BROADCAST | abi::kIFF_LOOPBACK)) != 0;
     for (const InterfaceAddress& a : ifp->addresses(af)) {
       add(abi::kRTA_NETMASK | abi::kRTA_IFA | abi::kRTA_BRD,
-          {a.netmask, a.addr, has_brd ? a.broadaddr : std::string()}, ifp->metric());
+          {a.netmask, a.addr, has_brd ? a.broadaddr : std::string()}, ifp->metric(), a.flags);
     }
   }
   return out;

@@ -119,7 +119,8 @@ void FuzzInterfaceIoctls(Kernel& k, const std::vector<std::string>& names,
       abi::kSIOCGIFMEDIA,  abi::kSIOCGIFDLT,     abi::kSIOCIFGCLONERS, abi::kSIOCIFDESTROY,
       abi::kSIOCIFCREATE,  abi::kSIOCSDRVSPEC,   abi::kSIOCGIFMTU,    abi::kSIOCSIFMTU,
       abi::kSIOCGIFDATA,   abi::kSIOCZIFDATA,    abi::kSIOCGLINKSTR,  abi::kSIOCSLINKSTR,
-      abi::kSIOCGIFINDEX,  abi::kSIOCGIFCAP,     abi::kSIOCSIFCAP,    abi::kSIOCGETHERCAP};
+      abi::kSIOCGIFINDEX,  abi::kSIOCGIFCAP,     abi::kSIOCSIFCAP,    abi::kSIOCGETHERCAP,
+      abi::kSIOCGLIFADDR,  abi::kSIOCGIFADDRPREF};
   std::mt19937 rng(seed);
   std::vector<int> fds;
   for (int domain : {abi::kAF_INET, abi::kAF_INET6, abi::kAF_ROUTE}) {

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/in.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
@@ -123,6 +124,9 @@ TEST_F(IfTest, SocketDomainsTypesAndErrors) {
   // No netinet6 component: no AF_INET6 domain, as in a NetBSD rump kernel
   // without rumpnet_netinet6.
   EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_DGRAM, 0), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_STREAM, 0), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(Socket(*k_, abi::kAF_INET6, abi::kSOCK_RAW, 58), -abi::kEAFNOSUPPORT);
+  EXPECT_EQ(abi::kEAFNOSUPPORT, 47);
   EXPECT_GE(Socket(*k_, abi::kAF_ROUTE, abi::kSOCK_RAW, 0), 0);
   EXPECT_GE(Socket(*k_, abi::kAF_ROUTE, abi::kSOCK_RAW, abi::kAF_INET), 0);
   EXPECT_GE(Socket(*k_, abi::kAF_LINK, abi::kSOCK_DGRAM, 0), 0);
@@ -321,7 +325,7 @@ TEST_F(IfTest, IfListOfLo0MessageByMessage) {
   EXPECT_EQ(m[0].version, abi::kRTM_VERSION);
   EXPECT_EQ(m[0].type, abi::kRTM_IFINFO);
   EXPECT_EQ(m[0].addrs, abi::kRTA_IFP);
-  EXPECT_EQ(m[0].flags, 0x8049);
+  EXPECT_EQ(m[0].flags, int32_t(0xffff8049));  // the short if_flags, sign-extended
   EXPECT_EQ(m[0].index, 1);
   const std::string& d = m[0].header;  // if_data at 16
   EXPECT_EQ(uint8_t(d[16 + abi::kIfiTypeOff]), abi::kIFT_LOOP);
@@ -343,6 +347,7 @@ TEST_F(IfTest, IfListOfLo0MessageByMessage) {
 
   EXPECT_EQ(m[2].msglen, 64);
   EXPECT_EQ(m[2].addrs, abi::kRTA_NETMASK | abi::kRTA_IFA | abi::kRTA_BRD);
+  EXPECT_EQ(m[2].flags, 0);  // NetBSD reports no ifa_flags for lo0's 127.0.0.1
   ASSERT_EQ(m[2].sockaddrs.size(), 3u);
   EXPECT_EQ(m[2].sockaddrs[0], std::string("\x05\x02\x00\x00\xff\x00\x00\x00", 8));
   const std::string lo(std::string("\x10\x02\x00\x00\x7f\x00\x00\x01", 8) + std::string(8, '\0'));
@@ -467,6 +472,83 @@ TEST_F(IfTest, Ipv4AddressIoctls) {
   // Only AF_INET sockets do IPv4 addresses.
   const int route = testing::Socket(*k_, abi::kAF_ROUTE, abi::kSOCK_RAW, 0);
   EXPECT_EQ(Ioctl(*k_, route, abi::kSIOCAIFADDR, ifra), abi::kEOPNOTSUPP);
+}
+
+// SIOCGIFADDRPREF: every address has preference 0 (what NetBSD's ifconfig
+// asks about each inet address before printing it).
+TEST_F(IfTest, AddressPreferenceIsZero) {
+  Buf p(abi::kIfAddrprefreqSize);
+  p.Name("lo0").Sin(abi::kIfapAddrOff, "127.0.0.1");
+  p.Set<int16_t>(abi::kIfapPreferenceOff, 0x7777);
+  ASSERT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, p), 0);
+  EXPECT_EQ(p.Get<int16_t>(abi::kIfapPreferenceOff), 0);
+  EXPECT_EQ(p.Str(abi::kIfapNameOff, 16), "lo0");
+  // An address the interface does not have.
+  Buf q(abi::kIfAddrprefreqSize);
+  q.Name("lo0").Sin(abi::kIfapAddrOff, "127.0.0.2");
+  EXPECT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, q), abi::kEADDRNOTAVAIL);
+  // Not an AF_INET sockaddr, or not its length: EINVAL.
+  Buf f(abi::kIfAddrprefreqSize);
+  f.Name("lo0").Sin(abi::kIfapAddrOff, "127.0.0.1");
+  f.data()[abi::kIfapAddrOff + 1] = abi::kAF_LINK;
+  EXPECT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, f), abi::kEINVAL);
+  Buf l(abi::kIfAddrprefreqSize);
+  l.Name("lo0").Sin(abi::kIfapAddrOff, "127.0.0.1");
+  l.data()[abi::kIfapAddrOff] = 8;
+  EXPECT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, l), abi::kEINVAL);
+  // No such interface.
+  Buf n(abi::kIfAddrprefreqSize);
+  n.Name("lo9").Sin(abi::kIfapAddrOff, "127.0.0.1");
+  EXPECT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, n), abi::kENXIO);
+}
+
+// SIOCGIFAFLAG_IN: no DAD, so never tentative; IN_IFF_DETACHED while the
+// interface is down, as NetBSD marks addresses when an interface goes down.
+TEST_F(IfTest, AddressFlagsDetachedWhileDown) {
+  auto aflags = [&](const char* ifname, const char* addr) {
+    Buf r = Ifreq(ifname);
+    r.Sin(abi::kIfrAddrOff, addr);
+    r.Set<int32_t>(abi::kIfrAddrflagsOff + 8, 0x5a5a);  // past the field: untouched
+    const int e = Ioctl(*k_, fd_, abi::kSIOCGIFAFLAG_IN, r);
+    EXPECT_EQ(r.Get<int32_t>(abi::kIfrAddrflagsOff + 8), 0x5a5a);
+    return e != 0 ? -e : r.Get<int32_t>(abi::kIfrAddrflagsOff);
+  };
+  EXPECT_EQ(aflags("lo0", "127.0.0.1"), 0);
+  ASSERT_EQ(Clone(abi::kSIOCIFCREATE, "lo1"), 0);
+  Buf ifra(abi::kIfaliasreqSize);
+  ifra.Name("lo1").Sin(abi::kIfraAddrOff, "10.1.2.3").Sin(abi::kIfraMaskOff, "255.255.255.0");
+  ASSERT_EQ(Ioctl(*k_, fd_, abi::kSIOCAIFADDR, ifra), 0);
+  EXPECT_EQ(aflags("lo1", "10.1.2.3"), 0);
+  Buf r = Ifreq("lo1");
+  r.Set<uint16_t>(abi::kIfrFlagsOff, uint16_t(Flags("lo1") & ~abi::kIFF_UP));
+  ASSERT_EQ(Ioctl(*k_, fd_, abi::kSIOCSIFFLAGS, r), 0);
+  EXPECT_EQ(aflags("lo1", "10.1.2.3"), abi::kIN_IFF_DETACHED);
+  EXPECT_EQ(abi::kIN_IFF_DETACHED, 0x04);
+  r = Ifreq("lo1");
+  r.Set<uint16_t>(abi::kIfrFlagsOff, uint16_t(Flags("lo1") | abi::kIFF_UP));
+  ASSERT_EQ(Ioctl(*k_, fd_, abi::kSIOCSIFFLAGS, r), 0);
+  EXPECT_EQ(aflags("lo1", "10.1.2.3"), 0);
+  EXPECT_EQ(aflags("lo1", "10.1.2.4"), -abi::kEADDRNOTAVAIL);
+}
+
+// SIOCGLIFADDR on an AF_LINK socket: lo0's link address has no bytes, so
+// the request names it with an empty address and a zero prefix length.
+TEST_F(IfTest, LinkAddressOfLo0) {
+  const int link = testing::Socket(*k_, abi::kAF_LINK, abi::kSOCK_DGRAM, 0);
+  ASSERT_GE(link, 0);
+  Buf q(abi::kIfLaddrreqSize);
+  q.Name("lo0").Set<uint32_t>(abi::kIflrFlagsOff, abi::kIFLR_PREFIX);
+  q.data()[abi::kIflrAddrOff] = 8;
+  q.data()[abi::kIflrAddrOff + 1] = abi::kAF_LINK;
+  ASSERT_EQ(Ioctl(*k_, link, abi::kSIOCGLIFADDR, q), 0);
+  EXPECT_EQ(q.Get<uint32_t>(abi::kIflrFlagsOff), abi::kIFLR_ACTIVE | abi::kIFLR_FACTORY);
+  // lo0's sockaddr_dl: len 11, AF_LINK, index 1, IFT_LOOP, "lo0", no address.
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(q.data()) + abi::kIflrAddrOff, 11),
+            std::string("\x0b\x12\x01\x00\x18\x03\x00\x00lo0", 11));
+  // A 6-byte address does not fit lo0's.
+  q.data()[abi::kIflrAddrOff + abi::kSdlAlenOff] = 6;
+  q.Set<uint32_t>(abi::kIflrPrefixlenOff, 48);
+  EXPECT_EQ(Ioctl(*k_, link, abi::kSIOCGLIFADDR, q), abi::kEINVAL);
 }
 
 TEST_F(IfTest, IfDataAndIndex) {

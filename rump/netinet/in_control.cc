@@ -3,9 +3,12 @@
 // and the C++ calls that do the same.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/in.h"
+#include "rump/abi/route.h"
 #include "rump/abi/socket.h"
 #include "rump/netinet/in_ifaddr.h"
 #include "rump/netinet/inet.h"
@@ -106,10 +109,14 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
   if ((ifp.flags() & abi::kIFF_BROADCAST) && req.brd_family == abi::kAF_INET) {
     a.broadaddr = req.brd;
   }
+  InterfaceAddress record = inet::ToRecord(a);
+  // On an ARP interface NetBSD marks the address RTF_CLONING (arp_ifinit)
+  // and IFA_ROUTE (its prefix route is in); on lo0 it reports neither.
+  if (ifp.is_ethernet()) record.flags = abi::kRTF_CLONING | abi::kIFA_ROUTE;
   if (idx < 0) {
-    ifp.AddAddress(inet::ToRecord(a));
+    ifp.AddAddress(std::move(record));
   } else {
-    ifp.ReplaceAddress(abi::kAF_INET, Sin(addrs[idx].addr), inet::ToRecord(a));
+    ifp.ReplaceAddress(abi::kAF_INET, Sin(addrs[idx].addr), std::move(record));
   }
   cfg.AddressesChanged();
   if (announce) {
@@ -183,8 +190,13 @@ absl::Status Inet::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_
       const InAddress& a = addrs[idx];
       if (cmd == abi::kSIOCGIFAFLAG_IN) {
         if (data.size() < abi::kIfrAddrflagsOff + 4) return abi::Errno(abi::kEINVAL);
-        const int32_t none = 0;  // no DAD yet
-        std::memcpy(data.data() + abi::kIfrAddrflagsOff, &none, 4);
+        // No DAD yet, so never tentative; detached while the interface
+        // is not up and running or its link is down (in_if_link_down).
+        const bool attached =
+            (flags & (abi::kIFF_UP | abi::kIFF_RUNNING)) == (abi::kIFF_UP | abi::kIFF_RUNNING) &&
+            ifp.link_state() != abi::kLinkStateDown;
+        const int32_t aflags = attached ? 0 : abi::kIN_IFF_DETACHED;
+        std::memcpy(data.data() + abi::kIfrAddrflagsOff, &aflags, 4);
         return absl::OkStatus();
       }
       if (cmd == abi::kSIOCGIFALIAS) {
@@ -194,6 +206,23 @@ absl::Status Inet::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_
         return absl::OkStatus();
       }
       if (ifp.RemoveAddress(abi::kAF_INET, Sin(a.addr))) cfg.AddressesChanged();
+      return absl::OkStatus();
+    }
+    case abi::kSIOCGIFADDRPREF: {
+      // The preference of one of the interface's addresses: always 0, as
+      // nothing sets one (SIOCSIFADDRPREF is not supported).
+      if (data.size() < abi::kIfAddrprefreqSize) return abi::Errno(abi::kEINVAL);
+      if (data[abi::kIfapAddrOff + abi::kSinFamilyOff] != abi::kAF_INET ||
+          data[abi::kIfapAddrOff + abi::kSinLenOff] != abi::kSockaddrInSize) {
+        return abi::Errno(abi::kEINVAL);
+      }
+      const uint32_t addr = Load32(data, abi::kIfapAddrOff + abi::kSinAddrOff);
+      if (std::none_of(addrs.begin(), addrs.end(),
+                       [addr](const InAddress& a) { return a.addr == addr; })) {
+        return abi::Errno(abi::kEADDRNOTAVAIL);
+      }
+      const int16_t preference = 0;
+      std::memcpy(data.data() + abi::kIfapPreferenceOff, &preference, 2);
       return absl::OkStatus();
     }
     case abi::kSIOCGIFADDR:

@@ -103,6 +103,7 @@ TEST_F(InetTest, PingThroughRawIcmpSockets) {
     EXPECT_EQ(ip_len, 64);
     EXPECT_EQ(got[9], abi::kIPPROTO_ICMP);
     EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);
+    EXPECT_EQ(got[8], abi::kMAXTTL);  // icmp_reflect sends with MAXTTL, not ip.ttl
     EXPECT_EQ(inet::Get16(got.data() + 24), 0x4242);
     EXPECT_EQ(inet::Get16(got.data() + 26), seq);
     EXPECT_EQ(inet::InetChecksum(absl::MakeSpan(got).subspan(20)), 0);
@@ -214,6 +215,7 @@ TEST_F(InetTest, TtlOneToANonLocalAddressIsNotDelivered) {
   ASSERT_GT(a.RecvFrom(icmp, &got, 2048), 28);
   EXPECT_EQ(got[20], abi::kICMP_TIMXCEED);
   EXPECT_EQ(got[21], abi::kICMP_TIMXCEED_INTRANS);
+  EXPECT_EQ(got[8], abi::kMAXTTL);  // errors are reflected with MAXTTL too
   EXPECT_EQ(b.inet().ip_stats().Get(abi::kIpStatCantforward), 1u);
   EXPECT_EQ(b.RecvFrom(listener, &got, 100, nullptr, nullptr, abi::kMSG_DONTWAIT),
             -abi::kEAGAIN);

@@ -91,7 +91,7 @@ bool Inet::IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const IpH
       rh.total_len = uint16_t(reply.size());
       rh.tos = h.tos;
       rh.id = NextIpId();
-      rh.ttl = uint8_t(default_ttl());
+      rh.ttl = uint8_t(abi::kMAXTTL);  // icmp_reflect sends with MAXTTL
       rh.proto = abi::kIPPROTO_ICMP;
       rh.src = h.dst;
       rh.dst = h.src;
@@ -203,6 +203,7 @@ void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code
   req.src = IsLocalAddress(oh.dst) ? oh.dst : 0;
   req.dst = oh.src;
   req.proto = abi::kIPPROTO_ICMP;
+  req.ttl = abi::kMAXTTL;  // errors are reflected too, with MAXTTL
   req.payload = msg;
   if (type <= abi::kICMP_MAXTYPE) icmp_stats_.outhist.Inc(type);
   (void)Output(req);

@@ -9,7 +9,10 @@
 //                         ids) and kern.proc2 (the owner's name and uid)
 //   netstat -s -f inet    the counters
 //
-// Both tools fail when net.inet.tcp.pcblist is missing; TCP registers it
+//   ifconfig -a           NET_RT_IFLIST and the interface ioctls (below)
+//   ifconfig shmif0
+//
+// netstat and sockstat fail when net.inet.tcp.pcblist is missing; TCP registers it
 // (tcp.cc, with in_pcblist.h's AddPcblistNode).
 //
 // Without the peer (RUMP_NETBSD_PEER unset, or without rumpctrl/bin) the
@@ -29,9 +32,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "rump/abi/if.h"
 #include "rump/abi/in.h"
 #include "rump/abi/kinfo.h"
 #include "rump/abi/socket.h"
@@ -369,6 +375,66 @@ TEST_F(NetbsdToolsTest, RouteAddsChangesGetsDeletesAndFlushes) {
                                                "10/0                 10.7.0.5             done"}));
   // Only the interface's own routes are left.
   for (const inet::Route& e : host_->inet().routes().Entries()) EXPECT_TRUE(e.is_interface);
+}
+
+// NetBSD's ifconfig: `ifconfig -a` and `ifconfig shmif0` print what they
+// print against a NetBSD rump_server with the same interfaces, and exit 0.
+// It reads the interfaces through NET_RT_IFLIST (getifaddrs), then asks
+// SIOCGIFFLAGS, SIOCGIFMTU, SIOCGLIFADDR on an AF_LINK socket (the
+// "address:" line), SIOCGLINKSTR, SIOCGIFMEDIA, and for each inet address
+// SIOCGIFADDRPREF, SIOCGIFALIAS and SIOCGIFAFLAG_IN ("detached" while down).
+TEST_F(NetbsdToolsTest, IfconfigPrintsOurInterfacesAsNetbsds) {
+  const std::vector<uint8_t> mac = host_->ifp().lladdr();
+  ASSERT_EQ(mac.size(), 6u);
+  const std::string address = absl::StrFormat("\taddress: %02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+                                               mac[1], mac[2], mac[3], mac[4], mac[5]);
+  // Our shmif has media (autoselect and none, to unplug it), which the
+  // peer's NetBSD 7.99.34 shmif lacks: ifconfig prints two more lines for
+  // it, "media:" and "status:". The rest must be what NetBSD prints.
+  auto without_media = [](const std::vector<std::string>& lines) {
+    std::vector<std::string> out;
+    for (const std::string& l : lines) {
+      if (absl::StartsWith(l, "\tmedia: ") || absl::StartsWith(l, "\tstatus: ")) continue;
+      out.push_back(l);
+    }
+    return out;
+  };
+  const std::vector<std::string> shmif0 = {
+      "shmif0: flags=0x8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500",
+      address,
+      "\tlinkstr: " + work_ + "/bus",
+      "\tinet 10.7.0.1 netmask 0xffffff00 broadcast 10.7.0.255",
+  };
+
+  Run all = Tool("ifconfig", {"-a"});
+  for (const std::string& line : all.lines) std::cout << "ifconfig -a: " << line << "\n";
+  EXPECT_EQ(all.status, 0);
+  std::vector<std::string> want = {
+      "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624",
+      "\tinet 127.0.0.1 netmask 0xff000000",
+  };
+  want.insert(want.end(), shmif0.begin(), shmif0.end());
+  EXPECT_EQ(without_media(all.lines), want);
+
+  Run one = Tool("ifconfig", {"shmif0"});
+  for (const std::string& line : one.lines) std::cout << "ifconfig shmif0: " << line << "\n";
+  EXPECT_EQ(one.status, 0);
+  EXPECT_EQ(without_media(one.lines), shmif0);
+
+  // Down (through NetBSD's ifconfig too): the address is detached.
+  Run down = Tool("ifconfig", {"shmif0", "down"});
+  EXPECT_EQ(down.status, 0);
+  EXPECT_EQ(host_->ifp().flags() & abi::kIFF_UP, 0u);
+  Run detached = Tool("ifconfig", {"shmif0"});
+  for (const std::string& line : detached.lines) std::cout << "down: " << line << "\n";
+  EXPECT_EQ(detached.status, 0);
+  EXPECT_EQ(without_media(detached.lines),
+            (std::vector<std::string>{
+                "shmif0: flags=0x8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500",
+                address,
+                "\tlinkstr: " + work_ + "/bus",
+                "\tinet 10.7.0.1 netmask 0xffffff00 broadcast 10.7.0.255 detached",
+            }));
 }
 
 }  // namespace

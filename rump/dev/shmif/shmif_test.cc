@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/in.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
@@ -358,8 +359,11 @@ TEST(ShmifTest, IfListAsRumpServerAnswersIt) {
     EXPECT_EQ(m[i].addrs, addrs[i]) << i;
     EXPECT_EQ(m[i].index, index[i]) << i;
   }
-  EXPECT_EQ(m[0].flags, 0x8049);
-  EXPECT_EQ(m[3].flags, 0x8843);
+  // ifm_flags: NetBSD's short if_flags, sign-extended (IFF_MULTICAST is
+  // its top bit).
+  EXPECT_EQ(m[0].flags, int32_t(0xffff8049));
+  EXPECT_EQ(m[3].flags, int32_t(0xffff8843));
+  EXPECT_EQ(m[4].flags, 0);  // the link address: no ifa_flags
   // shmif0's sockaddr_dl: len 20, AF_LINK, index 2, IFT_ETHER, "shmif0" + MAC.
   const std::string& sdl = m[3].sockaddrs[0];
   ASSERT_EQ(sdl.size(), 24u);
@@ -388,6 +392,97 @@ TEST(ShmifTest, IfListAsRumpServerAnswersIt) {
   EXPECT_EQ(m[1].msglen, 64);
   EXPECT_EQ(m[1].sockaddrs[0], std::string("\x07\x02\x00\x00\xff\xff\xff\x00", 8));
   EXPECT_EQ(m[1].sockaddrs[2].substr(4, 4), std::string("\xc0\xa8\x05\xff", 4));
+  // An inet address of an ARP interface: RTF_CLONING | IFA_ROUTE (0x101),
+  // as a NetBSD rump_server reports shmif0's; the link address has none.
+  EXPECT_EQ(m[1].flags, abi::kRTF_CLONING | abi::kIFA_ROUTE);
+  EXPECT_EQ(m[1].flags, 0x101);
+  EXPECT_EQ(m[0].flags, int32_t(0xffff8843));
+}
+
+// SIOCGLIFADDR on an AF_LINK socket, as NetBSD's ifconfig prints
+// "address:": for each link address getifaddrs lists it asks with
+// IFLR_PREFIX and the full prefix length, and prints the active one.
+TEST(ShmifTest, LinkAddressOnLinkSockets) {
+  Host h;
+  ASSERT_EQ(*CreateShmif(*h.net, TempPath("bus").c_str()), 0);
+  const std::vector<uint8_t> mac = Mac(*h.If("shmif0"));
+  const int link = testing::Socket(*h.kernel, abi::kAF_LINK, abi::kSOCK_DGRAM, 0);
+  ASSERT_GE(link, 0);
+  // shmif0's sockaddr_dl: len 20, AF_LINK, index 2, IFT_ETHER, "shmif0" + MAC.
+  const std::string sdl = std::string("\x14\x12\x02\x00\x06\x06\x06\x00shmif0", 14) +
+                          std::string(mac.begin(), mac.end());
+  // A request naming `addr` (a bare sockaddr_dl: no name, 6 bytes).
+  auto request = [&](const std::vector<uint8_t>& addr, uint32_t flags, uint32_t prefixlen) {
+    Buf q(abi::kIfLaddrreqSize);
+    q.Name("shmif0").Set<uint32_t>(abi::kIflrFlagsOff, flags);
+    q.Set<uint32_t>(abi::kIflrPrefixlenOff, prefixlen);
+    uint8_t* sa = q.data() + abi::kIflrAddrOff;
+    sa[abi::kSdlLenOff] = uint8_t(abi::kSdlDataOff + addr.size());
+    sa[abi::kSdlFamilyOff] = abi::kAF_LINK;
+    sa[abi::kSdlAlenOff] = uint8_t(addr.size());
+    std::memcpy(sa + abi::kSdlDataOff, addr.data(), addr.size());
+    return q;
+  };
+  auto addr_of = [](Buf& q) {
+    return std::string(reinterpret_cast<char*>(q.data()) + abi::kIflrAddrOff, 20);
+  };
+
+  Buf q = request(mac, abi::kIFLR_PREFIX, 48);
+  ASSERT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), 0);
+  EXPECT_EQ(q.Get<uint32_t>(abi::kIflrFlagsOff), abi::kIFLR_ACTIVE | abi::kIFLR_FACTORY);
+  EXPECT_EQ(addr_of(q), sdl);
+  EXPECT_EQ(q.Get<uint32_t>(abi::kIflrPrefixlenOff), 48u);
+  // Without IFLR_PREFIX: the first link address, whatever the request named.
+  q = request(std::vector<uint8_t>(6, 0), 0, 0);
+  ASSERT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), 0);
+  EXPECT_EQ(q.Get<uint32_t>(abi::kIflrFlagsOff), abi::kIFLR_ACTIVE | abi::kIFLR_FACTORY);
+  EXPECT_EQ(addr_of(q), sdl);
+  // With IFLR_PREFIX, an address the interface does not have.
+  std::vector<uint8_t> other = mac;
+  other[5] ^= 1;
+  q = request(other, abi::kIFLR_PREFIX, 48);
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kEADDRNOTAVAIL);
+  // Bad requests: a partial prefix, a short address, not AF_LINK.
+  q = request(mac, abi::kIFLR_PREFIX, 40);
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kEINVAL);
+  q = request(std::vector<uint8_t>(mac.begin(), mac.begin() + 4), abi::kIFLR_PREFIX, 32);
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kEINVAL);
+  q = request(mac, abi::kIFLR_PREFIX, 48);
+  q.data()[abi::kIflrAddrOff + abi::kSdlFamilyOff] = abi::kAF_INET;
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kEINVAL);
+  // A name longer than the storage cannot be read past it.
+  q = request(mac, abi::kIFLR_PREFIX, 48);
+  q.data()[abi::kIflrAddrOff + abi::kSdlNlenOff] = 125;
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kEINVAL);
+  // No such interface.
+  q = request(mac, abi::kIFLR_PREFIX, 48);
+  q.Name("shmif9");
+  EXPECT_EQ(testing::Ioctl(*h.kernel, link, abi::kSIOCGLIFADDR, q), abi::kENXIO);
+}
+
+// SIOCGIFAFLAG_IN: IN_IFF_DETACHED while shmif0 is down or its link is
+// (media none), as NetBSD's in_if_link_down marks the addresses.
+TEST(ShmifTest, InetAddressDetachedWhileDownOrUnplugged) {
+  Host h;
+  ASSERT_EQ(*CreateShmif(*h.net, TempPath("bus").c_str()), 0);
+  ASSERT_EQ(h.AddAddr("shmif0", "10.4.0.1", "255.255.255.0"), 0);
+  auto aflags = [&] {
+    Buf r = Ifreq("shmif0");
+    r.Sin(abi::kIfrAddrOff, "10.4.0.1");
+    return h.Ioctl(abi::kSIOCGIFAFLAG_IN, r) ? -1 : r.Get<int32_t>(abi::kIfrAddrflagsOff);
+  };
+  EXPECT_EQ(aflags(), 0);  // the address brought it up
+  ASSERT_EQ(h.Down("shmif0"), 0);
+  EXPECT_EQ(aflags(), abi::kIN_IFF_DETACHED);
+  ASSERT_EQ(h.Up("shmif0"), 0);
+  EXPECT_EQ(aflags(), 0);
+  Buf s = Ifreq("shmif0");
+  s.Set<int32_t>(abi::kIfrMediaOff, int32_t(abi::kMediaEtherNone));
+  ASSERT_EQ(h.Ioctl(abi::kSIOCSIFMEDIA, s), 0);
+  EXPECT_EQ(aflags(), abi::kIN_IFF_DETACHED);
+  s.Set<int32_t>(abi::kIfrMediaOff, int32_t(abi::kMediaEtherAuto));
+  ASSERT_EQ(h.Ioctl(abi::kSIOCSIFMEDIA, s), 0);
+  EXPECT_EQ(aflags(), 0);
 }
 
 TEST(ShmifTest, MediaAndLinkState) {
