@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <string>
 
+#include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
+#include "rump/abi/stat.h"
 #include "rump/kern/syscall.h"
 
 namespace rump {
@@ -47,5 +49,13 @@ absl::StatusOr<size_t> Console::Write(SyscallContext& ctx,
 int Console::Poll(int events) {
   return events & (abi::kPOLLIN | abi::kPOLLRDNORM | abi::kPOLLOUT | abi::kPOLLWRNORM);
 }
+
+absl::Status Console::Ioctl(SyscallContext&, uint64_t cmd, absl::Span<uint8_t> data) {
+  if (cmd != abi::kTIOCGETA) return abi::Errno(abi::kENOTTY);
+  std::fill(data.begin(), data.end(), uint8_t{0});
+  return absl::OkStatus();
+}
+
+uint32_t Console::StatMode() const { return abi::kS_IFCHR | 0600; }
 
 }  // namespace rump

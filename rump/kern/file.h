@@ -134,6 +134,9 @@ class File {
   uint64_t id() const { return id_; }
   // What the file is. Must not block; any thread. Default: kMisc, no data.
   virtual FileDescription Describe() const;
+  // The file type and permission bits fstat(2) reports (st_mode); 0 when
+  // the file cannot be stat'ed (EOPNOTSUPP).
+  virtual uint32_t StatMode() const { return 0; }
 
   // The open(2) flags: the access mode and the status flags. Any thread.
   int flags() const { return flags_.load(std::memory_order_relaxed); }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
+#include "rump/abi/stat.h"
 #include "rump/abi/syscalls.h"
 #include "rump/kern/iov.h"
 #include "rump/kern/kernel.h"
@@ -82,6 +83,24 @@ Result Ioctl(SyscallContext& ctx, const SyscallArgs& a) {
   if (abi::IoctlOut(cmd) && len > 0) {
     if (absl::Status c = ctx.mem.CopyOut(buf.data(), data, len); !c.ok()) return c;
   }
+  return Ret(0);
+}
+
+// __fstat50: the file's type and mode (StatMode), its owner (the process's
+// effective ids), and the rest zero. Files without a mode: EOPNOTSUPP.
+Result Fstat(SyscallContext& ctx, const SyscallArgs& a) {
+  absl::StatusOr<std::shared_ptr<File>> f = FileFor(ctx, a.Int(0));
+  if (!f.ok()) return f.status();
+  const uint32_t mode = (*f)->StatMode();
+  if (mode == 0) return abi::Errno(abi::kEOPNOTSUPP);
+  uint8_t st[abi::kStatSize] = {};
+  const Credentials c = ctx.process.credentials();
+  const uint32_t nlink = 1;
+  std::memcpy(st + abi::kStModeOff, &mode, 4);
+  std::memcpy(st + abi::kStNlinkOff, &nlink, 4);
+  std::memcpy(st + abi::kStUidOff, &c.euid, 4);
+  std::memcpy(st + abi::kStGidOff, &c.egid, 4);
+  if (absl::Status s = ctx.mem.CopyOut(st, a.Ptr(1), sizeof(st)); !s.ok()) return s;
   return Ret(0);
 }
 
@@ -223,6 +242,37 @@ void RegisterKernSyscalls(SyscallTable& t) {
     ctx.process.set_credentials(c);
     return Ret(0);
   });
+  // The unprivileged forms as NetBSD's: an effective id may become the
+  // real one; root may set anything (setgid sets both group ids).
+  t.Register(abi::kSysSeteuid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
+    Credentials c = ctx.process.credentials();
+    const uint32_t id = uint32_t(a.UInt(0));
+    if (c.euid != 0 && id != c.uid) return abi::Errno(abi::kEPERM);
+    c.euid = id;
+    ctx.process.set_credentials(c);
+    return Ret(0);
+  });
+  t.Register(abi::kSysSetgid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
+    Credentials c = ctx.process.credentials();
+    const uint32_t id = uint32_t(a.UInt(0));
+    if (c.euid != 0 && id != c.gid) return abi::Errno(abi::kEPERM);
+    c.egid = id;
+    if (c.euid == 0) c.gid = id;
+    ctx.process.set_credentials(c);
+    return Ret(0);
+  });
+  t.Register(abi::kSysSetegid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
+    Credentials c = ctx.process.credentials();
+    const uint32_t id = uint32_t(a.UInt(0));
+    if (c.euid != 0 && id != c.gid) return abi::Errno(abi::kEPERM);
+    c.egid = id;
+    ctx.process.set_credentials(c);
+    return Ret(0);
+  });
+  t.Register(abi::kSysIssetugid, [](SyscallContext& ctx, const SyscallArgs&) -> Result {
+    return Ret(ctx.process.set_ugid() ? 1 : 0);
+  });
+  t.Register(abi::kSysFstat, Fstat);
   t.Register(abi::kSysClose, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
     if (absl::Status s = ctx.process.fds().Close(a.Int(0)); !s.ok()) return s;
     return Ret(0);

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
+#include "rump/abi/stat.h"
 #include "rump/abi/syscalls.h"
 
 namespace rump {
@@ -65,6 +66,51 @@ TEST(KernelTest, DescriptorCallsFollowNetBsd) {
   EXPECT_EQ(k->Syscall(abi::kSysIoctl, {5, 0xc0906911, 0}).error, abi::kEFAULT)
       << "an IN ioctl with a NULL argument";
   EXPECT_EQ(k->Syscall(abi::kSysFcntl, {5, 999}).error, abi::kEINVAL);
+}
+
+TEST(KernelTest, TheConsoleIsATerminalAndACharacterDevice) {
+  auto k = BootOrDie();
+  uint8_t termios[abi::kTermiosSize];
+  std::memset(termios, 0xaa, sizeof(termios));
+  for (uint64_t fd : {0, 1, 2}) {
+    EXPECT_EQ(k->Syscall(abi::kSysIoctl, {fd, abi::kTIOCGETA, P(termios)}).error, 0) << fd;
+    uint8_t st[abi::kStatSize];
+    std::memset(st, 0xaa, sizeof(st));
+    ASSERT_EQ(k->Syscall(abi::kSysFstat, {fd, P(st)}).error, 0) << fd;
+    uint32_t mode = 0, nlink = 0;
+    std::memcpy(&mode, st + abi::kStModeOff, 4);
+    std::memcpy(&nlink, st + abi::kStNlinkOff, 4);
+    EXPECT_EQ(mode, abi::kS_IFCHR | 0600);
+    EXPECT_EQ(nlink, 1u);
+    EXPECT_EQ(st[abi::kStSizeOff], 0);
+  }
+  EXPECT_EQ(termios[0], 0);
+  EXPECT_EQ(k->Syscall(abi::kSysFstat, {7, P(termios)}).error, abi::kEBADF);
+  EXPECT_EQ(k->Syscall(abi::kSysFstat, {0, 0}).error, abi::kEFAULT);
+  EXPECT_EQ(k->Syscall(abi::kSysIoctl, {0, abi::kFIONREAD, P(termios)}).error, abi::kENOTTY);
+}
+
+TEST(KernelTest, IdCallsFollowNetBsd) {
+  auto k = BootOrDie();
+  EXPECT_EQ(k->Syscall(abi::kSysIssetugid, {}).rv0, 0);
+  // Root sets anything; setgid sets both group ids.
+  EXPECT_EQ(k->Syscall(abi::kSysSetgid, {5}).error, 0);
+  SyscallResult r = k->Syscall(abi::kSysGetgid, {});
+  EXPECT_EQ(r.rv0, 5);
+  EXPECT_EQ(r.rv1, 5);
+  EXPECT_EQ(k->Syscall(abi::kSysIssetugid, {}).rv0, 1);
+  EXPECT_EQ(k->Syscall(abi::kSysSetegid, {7}).error, 0);
+  EXPECT_EQ(k->Syscall(abi::kSysGetegid, {}).rv0, 7);
+  EXPECT_EQ(k->Syscall(abi::kSysSeteuid, {1000}).error, 0);
+  EXPECT_EQ(k->Syscall(abi::kSysGeteuid, {}).rv0, 1000);
+  // Not root any more: only the real ids may be taken.
+  EXPECT_EQ(k->Syscall(abi::kSysSeteuid, {0}).error, 0);  // the real uid is still 0
+  EXPECT_EQ(k->Syscall(abi::kSysSetuid, {1000}).error, 0);
+  EXPECT_EQ(k->Syscall(abi::kSysSeteuid, {0}).error, abi::kEPERM);
+  EXPECT_EQ(k->Syscall(abi::kSysSetgid, {9}).error, abi::kEPERM);
+  EXPECT_EQ(k->Syscall(abi::kSysSetegid, {9}).error, abi::kEPERM);
+  EXPECT_EQ(k->Syscall(abi::kSysSetegid, {5}).error, 0);
+  EXPECT_EQ(k->Syscall(abi::kSysGetegid, {}).rv0, 5);
 }
 
 TEST(KernelTest, ProcessesAreSeparate) {

@@ -45,7 +45,9 @@ class Process {
   const std::shared_ptr<FdTable>& shared_fds() const { return fds_; }
 
   Credentials credentials() const;
+  // A change marks the process as having changed its ids (issetugid).
   void set_credentials(const Credentials& c);
+  bool set_ugid() const { return sugid_.load(std::memory_order_relaxed); }
 
   // --- interruption
   // Marks the process as being torn down (its remote client disconnected
@@ -76,6 +78,7 @@ class Process {
   std::string comm_;  // guarded by comm_mu_
   std::atomic<uint64_t> uids_{0};  // uid | euid << 32
   std::atomic<uint64_t> gids_{0};
+  std::atomic<bool> sugid_{false};  // NetBSD's PK_SUGID
   const std::shared_ptr<FdTable> fds_;
 
   std::atomic<bool> interrupted_{false};

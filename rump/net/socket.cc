@@ -10,6 +10,7 @@
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
 #include "rump/abi/socket.h"
+#include "rump/abi/stat.h"
 #include "rump/kern/object_id.h"
 #include "rump/kern/sleep.h"
 #include "rump/kern/syscall.h"
@@ -1284,6 +1285,8 @@ size_t Socket::receive_queue_bytes() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return stream_ ? state_->rcv.size() : state_->queued;
 }
+
+uint32_t Socket::StatMode() const { return abi::kS_IFSOCK; }
 
 FileDescription Socket::Describe() const {
   return FileDescription{FileKind::kSocket, socket_id_};

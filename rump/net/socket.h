@@ -439,6 +439,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   uint64_t socket_id() const { return socket_id_; }
   // kSocket with socket_id().
   FileDescription Describe() const override;
+  uint32_t StatMode() const override;  // S_IFSOCK
   // What NetBSD's struct socket shows in so_state and the buffer counts,
   // read in one critical section.
   struct Snapshot {

@@ -13,6 +13,7 @@
 #include "rump/abi/ioctl.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
+#include "rump/abi/stat.h"
 #include "rump/abi/syscalls.h"
 #include "rump/net/testing.h"
 #include "rump/netinet/in_ifaddr.h"
@@ -162,6 +163,12 @@ TEST_F(IfTest, SocketDomainsTypesAndErrors) {
   char buf[4] = {};
   EXPECT_EQ(k_->Syscall(abi::kSysRead, {uint64_t(c), P(buf), 4}).error, abi::kEAGAIN);
   EXPECT_EQ(k_->Syscall(abi::kSysWrite, {uint64_t(c), P(buf), 4}).error, abi::kEINVAL);
+  // fstat: a socket.
+  uint8_t st[abi::kStatSize] = {};
+  ASSERT_EQ(k_->Syscall(abi::kSysFstat, {uint64_t(c), P(st)}).error, 0);
+  uint32_t mode = 0;
+  std::memcpy(&mode, st + abi::kStModeOff, 4);
+  EXPECT_EQ(mode, abi::kS_IFSOCK);
   int n = -1;
   EXPECT_EQ(Ioctl(*k_, c, abi::kFIONREAD, P(&n)), 0);
   EXPECT_EQ(n, 0);

@@ -129,7 +129,13 @@ TEST_F(InetTest, PingWithHeaderIncluded) {
   const uint32_t dst = Ip("10.0.0.2");
   std::memcpy(&pkt[16], &dst, 4);  // ip_src 0: filled in
   std::memcpy(&pkt[20], icmp.data(), icmp.size());
+  const uint64_t localout = a.inet().ip_stats().Get(abi::kIpStatLocalout);
+  const uint64_t rawout = a.inet().ip_stats().Get(abi::kIpStatRawout);
   ASSERT_EQ(a.SendTo(s, pkt, "10.0.0.2", 0), int64_t(pkt.size()));
+  // A packet with the caller's header is raw output, not "sent from this
+  // host" as well (NetBSD counts it once).
+  EXPECT_EQ(a.inet().ip_stats().Get(abi::kIpStatRawout), rawout + 1);
+  EXPECT_EQ(a.inet().ip_stats().Get(abi::kIpStatLocalout), localout);
   std::vector<uint8_t> got;
   ASSERT_EQ(a.RecvFrom(s, &got, 2048), int64_t(pkt.size()));
   EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);

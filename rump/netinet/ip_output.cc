@@ -140,8 +140,9 @@ absl::Status Inet::OutputPacket(std::vector<uint8_t> packet, bool allow_broadcas
   if (hlen < abi::kIpHeaderLen || hlen > packet.size()) return abi::Errno(abi::kEINVAL);
   packet[0] = uint8_t(0x40 | (packet[0] & 0xf));
   if (Get16(packet.data() + 4) == 0) Put16(packet.data() + 4, NextIpId());
+  // Counted as raw output only: NetBSD's ip_output counts "sent from this
+  // host" for the headers it builds itself, not for IP_RAWOUTPUT packets.
   ip_stats_.Inc(abi::kIpStatRawout);
-  ip_stats_.Inc(abi::kIpStatLocalout);
   return RouteAndSend(std::move(packet), allow_broadcast, dont_route);
 }
 
