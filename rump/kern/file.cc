@@ -19,6 +19,8 @@ absl::StatusOr<size_t> File::Write(SyscallContext&, absl::Span<const UserIoVec>)
   return abi::Errno(abi::kEOPNOTSUPP);
 }
 
+absl::Status File::Linger(SyscallContext&) { return absl::OkStatus(); }
+
 absl::Status File::Ioctl(SyscallContext&, uint64_t, absl::Span<uint8_t>) {
   return abi::Errno(abi::kENOTTY);
 }

@@ -129,6 +129,13 @@ class File {
   // promptly and later ones fail rather than block (see "Closing" above).
   // Default: nothing (for files that never block).
   virtual void LastClose() {}
+  // close(2) of the last descriptor, after LastClose, in the closing
+  // thread: a file may hold the caller there (SO_LINGER: until the
+  // connection's data is delivered, or its time runs out). Returns EINTR
+  // when the process is interrupted. Default: OK at once.
+  virtual absl::Status Linger(SyscallContext& ctx);
+  // Whether any descriptor refers to this file. Any thread.
+  bool has_descriptors() const { return descriptors_.load() > 0; }
 
   // This file's id (object_id.h). Any thread.
   uint64_t id() const { return id_; }

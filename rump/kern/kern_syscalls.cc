@@ -274,7 +274,12 @@ void RegisterKernSyscalls(SyscallTable& t) {
   });
   t.Register(abi::kSysFstat, Fstat);
   t.Register(abi::kSysClose, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
+    absl::StatusOr<std::shared_ptr<File>> f = FileFor(ctx, a.Int(0));
+    if (!f.ok()) return f.status();
     if (absl::Status s = ctx.process.fds().Close(a.Int(0)); !s.ok()) return s;
+    if (!(*f)->has_descriptors()) {
+      if (absl::Status s = (*f)->Linger(ctx); !s.ok()) return s;
+    }
     return Ret(0);
   });
   t.Register(abi::kSysDup, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {

@@ -21,10 +21,9 @@ Credentials Process::credentials() const {
 void Process::set_credentials(const Credentials& c) {
   const uint64_t uids = uint64_t{c.uid} | (uint64_t{c.euid} << 32);
   const uint64_t gids = uint64_t{c.gid} | (uint64_t{c.egid} << 32);
-  if (uids_.exchange(uids, std::memory_order_relaxed) != uids ||
-      gids_.exchange(gids, std::memory_order_relaxed) != gids) {
-    sugid_.store(true, std::memory_order_relaxed);
-  }
+  const bool uids_changed = uids_.exchange(uids, std::memory_order_relaxed) != uids;
+  const bool gids_changed = gids_.exchange(gids, std::memory_order_relaxed) != gids;
+  if (uids_changed || gids_changed) sugid_.store(true, std::memory_order_relaxed);
 }
 
 void Process::Interrupt() {

@@ -945,6 +945,17 @@ void Socket::LastClose() {
   Close();
 }
 
+absl::Status Socket::Linger(SyscallContext& ctx) {
+  const int secs = linger_seconds();
+  if (!stream_ || secs <= 0 || nonblocking()) return absl::OkStatus();
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  absl::Status s = SleepUntil(ctx, lock, st.cv, absl::Now() + absl::Seconds(secs),
+                              [&st] { return !st.is_connected; });
+  if (IsSleepTimeout(s)) return absl::OkStatus();  // the time ran out: close anyway
+  return s;
+}
+
 void Socket::Close() {
   State& st = *state_;
   {

@@ -337,6 +337,10 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // the protocol may still be transmitting) and wakes every blocked caller
   // (EBADF for readers, EPIPE for writers) and poller.
   void LastClose() override;
+  // SO_LINGER with a time, on a blocking stream socket that was connected:
+  // close(2) waits until the disconnection completes (everything sent is
+  // acknowledged, with our FIN) or the time runs out, as NetBSD's soclose.
+  absl::Status Linger(SyscallContext& ctx) override;
 
   // --- for protocols: datagrams
   // Queues a received datagram; false (and counted as a drop) when it does

@@ -13,8 +13,10 @@
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/abi/tcp.h"
+#include "rump/net/impairment.h"
 #include "rump/net/testing.h"
 #include "rump/netinet/inet_testing.h"
+#include "rump/netinet/tcp_socket.h"
 #include "tests/support/eventually.h"
 
 namespace rump {
@@ -227,6 +229,71 @@ TEST_F(TcpTest, ResetByPeerWithLingerZero) {
   std::vector<uint8_t> got = a.RecvAll(c, 10, &err);
   EXPECT_TRUE(got.empty());
   EXPECT_EQ(err, abi::kECONNRESET);
+  b.Close(l);
+}
+
+// SO_LINGER with a time: close(2) returns once the data and the FIN are
+// acknowledged (NetBSD's soclose waits while the socket is connected), or
+// when the time runs out if the peer never acknowledges.
+TEST_F(TcpTest, LingerWithATimeHoldsCloseUntilTheDataIsAcknowledged) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int l = Listener(b, 8010);
+  auto set_linger = [&](int fd, int32_t secs) {
+    uint8_t linger[8] = {};
+    const int32_t on = 1;
+    std::memcpy(linger, &on, 4);
+    std::memcpy(linger + 4, &secs, 4);
+    return a.Call(abi::kSysSetsockopt, {uint64_t(fd), uint64_t(abi::kSOL_SOCKET),
+                                        uint64_t(abi::kSO_LINGER), testing::P(linger), 8})
+        .error;
+  };
+  auto state = [&](uint16_t port) {
+    // a's connection from `port`: its TCP state (CLOSED when gone).
+    int st = abi::kTCPS_CLOSED;
+    for (const auto& so : a.inet().tcp_pcbs().LookupConnected(a.addr(), port, b.addr(), 8010)) {
+      st = std::static_pointer_cast<TcpSocket>(so)->tcp_state();
+    }
+    return st;
+  };
+  // Acknowledged: when close returns, the FIN has been (FIN_WAIT_2, or
+  // TIME_WAIT once b closed too).
+  {
+    const int c = a.Socket(abi::kSOCK_STREAM);
+    ASSERT_EQ(a.Connect(c, "10.0.0.2", 8010), 0);
+    const int s = b.Accept(l);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(set_linger(c, 30), 0);
+    uint32_t addr = 0;
+    uint16_t port = 0;
+    ASSERT_EQ(a.SockName(c, &addr, &port), 0);
+    std::vector<uint8_t> got;
+    std::thread reader([&] { got = b.RecvAll(s, 200001); });  // to end of file
+    ASSERT_EQ(a.SendAll(c, std::vector<uint8_t>(200000, 'x')), 0);
+    ASSERT_EQ(a.Close(c), 0);
+    const int st = state(port);
+    EXPECT_TRUE(st == abi::kTCPS_FIN_WAIT_2 || st == abi::kTCPS_TIME_WAIT) << st;
+    reader.join();
+    EXPECT_EQ(got.size(), 200000u);
+    b.Close(s);
+  }
+  // Never acknowledged (b loses everything it sends): close returns after
+  // the linger time, and the connection lives on, orphaned.
+  {
+    const int c = a.Socket(abi::kSOCK_STREAM);
+    ASSERT_EQ(a.Connect(c, "10.0.0.2", 8010), 0);
+    const int s = b.Accept(l);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(set_linger(c, 1), 0);
+    ImpairmentConfig all;
+    all.drop_ppm = ImpairmentConfig::kMillion;
+    ASSERT_TRUE(b.ifp().impairment().Set(all).ok());
+    ASSERT_EQ(a.Send(c, {1, 2, 3}), 3);
+    const absl::Time t0 = absl::Now();
+    ASSERT_EQ(a.Close(c), 0);
+    EXPECT_GE(absl::Now() - t0, absl::Seconds(1));
+    ASSERT_TRUE(b.ifp().impairment().Set(ImpairmentConfig{}).ok());
+    b.Close(s);
+  }
   b.Close(l);
 }
 
