@@ -101,6 +101,9 @@ inline constexpr int kICMP_UNREACH_PROTOCOL = 2;
 inline constexpr int kICMP_UNREACH_PORT = 3;
 inline constexpr int kICMP_UNREACH_NEEDFRAG = 4;
 inline constexpr int kICMP_UNREACH_SRCFAIL = 5;
+// ICMP_REDIRECT codes
+inline constexpr int kICMP_REDIRECT_NET = 0;
+inline constexpr int kICMP_REDIRECT_HOST = 1;
 // ICMP_TIMXCEED codes
 inline constexpr int kICMP_TIMXCEED_INTRANS = 0;
 inline constexpr int kICMP_TIMXCEED_REASS = 1;

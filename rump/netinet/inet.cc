@@ -378,6 +378,12 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
       {net, inet, abi::kIPPROTO_IP}, abi::kIpctlForwarding, "forwarding",
       SysctlIntLeaf(&ip_forwarding_, "Enable forwarding of INET datagrams")));
   results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlSendredirects, "redirect",
+      SysctlIntLeaf(&ip_redirect_, "Enable sending of ICMP redirect messages")));
+  results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlDirectedbcast, "directed-broadcast",
+      SysctlIntLeaf(&ip_directed_broadcast_, "Enable forwarding of broadcast datagrams")));
+  results.push_back(tree.AddLeaf(
       {net, inet, abi::kIPPROTO_IP}, abi::kIpctlDefttl, "ttl",
       SysctlIntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
               [](int v) { return v >= 1 && v <= 255; })));

@@ -21,12 +21,17 @@
 //    (protosw.h) to the input registered for the packet's protocol, raw IP
 //    for those no one registered; a packet no one takes is counted
 //    (noproto) and, unless it came as a broadcast or multicast, answered
-//    with ICMP protocol unreachable. There is no forwarding: packets for
-//    other hosts are counted (cantforward) and dropped, except that, as a
-//    router would, one whose TTL has run out (<= 1) is answered with ICMP
-//    time exceeded when net.inet.ip.forwarding is set (1 by default, as in
-//    NetBSD's rump kernels) and it did not come in a link-level multicast
-//    or broadcast;
+//    with ICMP protocol unreachable;
+//  * forwarding (ip_forward.cc), while net.inet.ip.forwarding is set (1 by
+//    default, as in NetBSD's rump kernels): a packet for another host goes
+//    on with its TTL one less, fragmented to the next hop's MTU; the sender
+//    hears ICMP time exceeded (TTL run out), net unreachable (no route),
+//    host unreachable (no way out), or frag-needed with the next hop's MTU
+//    (DF and too big), and a host redirect when it could have reached the
+//    next hop itself (net.inet.ip.redirect). Link-level broadcasts,
+//    multicasts, and packets for network 0 or 127 are never forwarded
+//    (counted as cantforward); directed broadcasts only with
+//    net.inet.ip.directed-broadcast;
 //  * IPv4 output (ip_output.cc): route lookup (RouteTable, longest prefix;
 //    interface routes follow addresses), source address selection,
 //    broadcast only with SO_BROADCAST (EACCES), fragmentation to the
@@ -42,7 +47,8 @@
 //  * the protocol table, in which the component registers ICMP, UDP
 //    (udp_usrreq.h), TCP (tcp.h) and raw IP (raw_ip.h, the wildcard);
 //    socket(AF_INET, ...) is answered from it;
-//  * the net.inet sysctl subtree: net.inet.ip.forwarding, ttl, dad_count
+//  * the net.inet sysctl subtree: net.inet.ip.forwarding, redirect,
+//    directed-broadcast, ttl, dad_count
 //    and stats, net.inet.udp.stats, net.inet.tcp (tcp.h), and the PCB lists
 //    net.inet.udp.pcblist and net.inet.raw.pcblist (in_pcblist.h; what
 //    netstat -a and sockstat read); and C++ getters for every protocol's
@@ -169,10 +175,15 @@ class Inet : public Component {
   // --- input (what the NetStack seams call; public for tests)
   void IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_broadcast);
   // Sends the ICMP error (type, code) about `offending` (a whole IP packet)
-  // as icmp_error does, if RFC 1122 and the rate limit allow. `mtu` is the
-  // next-hop MTU for ICMP_UNREACH_NEEDFRAG.
-  void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu = 0,
+  // as icmp_error does, if RFC 1122 and the rate limit allow. `word` is the
+  // next-hop MTU for ICMP_UNREACH_NEEDFRAG and the gateway (network order)
+  // for ICMP_REDIRECT.
+  void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, uint32_t word = 0,
                      bool link_broadcast = false);
+  // ip_forward: `packet` (whole, checked; `h` its header) came in on `ifp`
+  // for another host.
+  void IpForward(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
+                 bool link_broadcast);
 
   // --- protocols
   // The protocol switch: ICMP, UDP, TCP and raw IP
@@ -276,6 +287,8 @@ class Inet : public Component {
   NetStack* net_ = nullptr;
   int subscription_ = 0;  // NetStack::Subscribe handle; 0: none
   std::atomic<int> ip_forwarding_{1};
+  std::atomic<int> ip_redirect_{1};            // net.inet.ip.redirect
+  std::atomic<int> ip_directed_broadcast_{0};  // net.inet.ip.directed-broadcast
   std::atomic<int> ip_ttl_{abi::kIPDEFTTL};
   std::atomic<int> ip_dad_count_{3};
   std::atomic<uint32_t> ip_id_;

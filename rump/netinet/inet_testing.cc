@@ -82,6 +82,28 @@ Host::Host(const std::string& bus, const std::string& addr, const std::string& m
 
 Host::~Host() = default;
 
+std::shared_ptr<Interface> Host::AddInterface(const std::string& bus, const std::string& addr,
+                                              const std::string& mask) {
+  auto ifp = net_->CreateNextInterface("shmif", bus.c_str());
+  EXPECT_TRUE(ifp.ok()) << ifp.status();
+  if (!ifp.ok()) return nullptr;
+  absl::Status s = inet_->AddAddress(**ifp, Ip(addr), Ip(mask), 0);
+  EXPECT_TRUE(s.ok()) << s;
+  return s.ok() ? *ifp : nullptr;
+}
+
+void Host::AddRoute(const std::string& dst, const std::string& mask,
+                    const std::string& gateway) {
+  inet::Route r;
+  r.dst = Ip(dst);
+  r.netmask = Ip(mask);
+  r.gateway = Ip(gateway);
+  r.is_gateway = true;
+  r.is_host = r.netmask == 0xffffffffu;
+  absl::Status s = inet_->routes().Add(r);
+  EXPECT_TRUE(s.ok()) << s;
+}
+
 SysResult Host::Call(int number, std::vector<uint64_t> args) {
   SyscallResult r = kernel_->Syscall(number, args);
   return SysResult{r.error, r.rv0};

@@ -56,6 +56,13 @@ class Host {
   Interface& ifp() { return *ifp_; }
   uint32_t addr() const { return addr_; }
 
+  // Another shmif interface, on `bus`, at addr/mask and up (a router's
+  // second leg); nullptr (and a test failure) if it cannot be made.
+  std::shared_ptr<Interface> AddInterface(const std::string& bus, const std::string& addr,
+                                          const std::string& mask = "255.255.255.0");
+  // A static route to dst/mask through `gateway` (a test failure if refused).
+  void AddRoute(const std::string& dst, const std::string& mask, const std::string& gateway);
+
   SysResult Call(int number, std::vector<uint64_t> args);
   // socket(AF_INET, type, proto): fd or -errno.
   int Socket(int type, int proto = 0);

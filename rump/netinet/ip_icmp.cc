@@ -148,7 +148,7 @@ bool Inet::IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const IpH
   return true;
 }
 
-void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, int mtu,
+void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, uint32_t word,
                          bool link_broadcast) {
   icmp_stats_.c.Inc(inet::kIcmpError);
   IpHeader oh;
@@ -189,13 +189,16 @@ void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code
     return;
   }
   // The message: type, code, checksum, 4 bytes (the next-hop MTU for
-  // NEEDFRAG), then the offending header and 8 bytes of its data.
+  // NEEDFRAG, the gateway for a redirect), then the offending header and 8
+  // bytes of its data.
   const size_t quoted = std::min(offending.size(), size_t(oh.hlen) + 8);
   std::vector<uint8_t> msg(abi::kICMP_MINLEN + quoted, 0);
   msg[0] = uint8_t(type);
   msg[1] = uint8_t(code);
   if (type == abi::kICMP_UNREACH && code == abi::kICMP_UNREACH_NEEDFRAG) {
-    Put16(msg.data() + 6, uint16_t(mtu));
+    Put16(msg.data() + 6, uint16_t(word));
+  } else if (type == abi::kICMP_REDIRECT) {
+    inet::PutAddr(msg.data() + 4, word);
   }
   std::memcpy(msg.data() + abi::kICMP_MINLEN, offending.data(), quoted);
   Put16(msg.data() + 2, inet::InetChecksum(msg));

@@ -59,13 +59,8 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
     ip_stats_.Inc(abi::kIpStatCantforward);
     return;
   }
-  if (!local && !broadcast && !multicast) {
-    // Not for us. Forwarding is not implemented yet; as a router would,
-    // tell the sender when the TTL has run out (RFC 1812 5.3.1).
-    ip_stats_.Inc(abi::kIpStatCantforward);
-    if (!link_broadcast && ip_forwarding() && h.ttl <= 1) {
-      SendIcmpError(packet, abi::kICMP_TIMXCEED, abi::kICMP_TIMXCEED_INTRANS);
-    }
+  if (!local && !broadcast && !multicast) {  // for another host
+    IpForward(ifp, packet, h, link_broadcast);
     return;
   }
   std::vector<uint8_t> whole;  // a reassembled datagram
