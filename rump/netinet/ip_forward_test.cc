@@ -237,7 +237,7 @@ TEST_F(IpForwardTest, ASenderThatCouldReachTheNextHopGetsAHostRedirect) {
   EXPECT_EQ(RStat(abi::kIpStatRedirectsent), 1u);
 }
 
-TEST_F(IpForwardTest, NothingCrossesWithForwardingOffOrAsALinkBroadcast) {
+TEST_F(IpForwardTest, NothingCrossesWithForwardingOff) {
   SetRSysctl(abi::kIpctlForwarding, 0);
   const int sb = b_.Socket(kDgram), sa = a_.Socket(kDgram);
   ASSERT_EQ(b_.Bind(sb, "0.0.0.0", 5000), 0);
