@@ -1,5 +1,6 @@
 #include "rump/netinet/tcp.h"
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -144,6 +145,22 @@ void Tcp::Release(const TcpSocket* s) {
 size_t Tcp::orphans() const {
   std::lock_guard<std::mutex> lock(orphans_mu_);
   return orphans_.size();
+}
+
+std::string Tcp::DebugConnections() const {
+  std::string out;
+  std::vector<std::shared_ptr<TcpSocket>> orphans;
+  {
+    std::lock_guard<std::mutex> lock(orphans_mu_);
+    for (const auto& [key, s] : orphans_) orphans.push_back(s);
+  }
+  for (const PcbRow& row : pcbs_.Rows()) {
+    if (auto* s = dynamic_cast<const TcpSocket*>(row.socket.get())) {
+      out += s->DebugString() + "\n";
+    }
+  }
+  for (const auto& s : orphans) out += "orphan " + s->DebugString() + "\n";
+  return out;
 }
 
 void Tcp::Detach() {

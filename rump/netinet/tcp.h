@@ -120,6 +120,9 @@ class Tcp {
   void Adopt(std::shared_ptr<TcpSocket> s);
   void Release(const TcpSocket* s);
   size_t orphans() const;
+  // TcpSocket::DebugString of every connection in the PCB table, then of
+  // the orphans, one per line.
+  std::string DebugConnections() const;
   // tcp_respond for a segment no connection takes (or that a connection
   // answers with a RST), within net.inet.tcp.rstppslimit: RFC 9293's rule
   // for the RST's sequence numbers.

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
@@ -41,6 +43,31 @@ TcpSocket::~TcpSocket() = default;
 int TcpSocket::tcp_state() const {
   std::lock_guard<std::mutex> lock(mu_);
   return state_;
+}
+
+std::string TcpSocket::DebugString() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const absl::Time now = absl::Now();
+  std::string timers;
+  static constexpr const char* kTimerNames[kTimerCount] = {"rexmt", "persist", "keep", "2msl",
+                                                           "delack"};
+  for (int t = 0; t < kTimerCount; ++t) {
+    if (deadlines_[t] == absl::InfiniteFuture()) continue;
+    absl::StrAppend(&timers, " ", kTimerNames[t], "=",
+                    absl::StrFormat("%.3f", absl::ToDoubleSeconds(deadlines_[t] - now)));
+  }
+  if (armed_at_ != absl::InfiniteFuture()) {
+    absl::StrAppend(&timers, " callback=",
+                    absl::StrFormat("%.3f", absl::ToDoubleSeconds(armed_at_ - now)));
+  }
+  return absl::StrFormat(
+      "state=%d snd_una=%u snd_nxt=%u snd_max=%u snd_wnd=%u cwnd=%u ssthresh=%u sndbuf=%zu "
+      "fin_pending=%d fin_sent=%d rcv_nxt=%u rcv_adv=%u fin_received=%d reass=%zu "
+      "recovery=%d dupacks=%d rxtshift=%d soft_error=%d timers:%s",
+      int(state_), snd_una_.value(), snd_nxt_.value(), snd_max_.value(), snd_wnd_, cwnd_,
+      ssthresh_, send_buffer_bytes(), int(fin_pending_), int(fin_sent_), rcv_nxt_.value(),
+      rcv_adv_.value(), int(fin_received_), reass_.segments(), int(in_recovery_), dupacks_,
+      rxtshift_, soft_error_, timers.empty() ? " none" : timers);
 }
 
 // --- user requests

@@ -69,6 +69,10 @@ class TcpSocket final : public InetSocket {
 
   // The connection's state (abi::TcpFsmState), as pcblist reports it.
   int tcp_state() const;
+  // One line for a person debugging a stalled connection: the state, the
+  // sequence variables, windows, buffers, recovery and the armed timers
+  // (seconds from now). Not a stable format.
+  std::string DebugString() const;
 
  protected:
   absl::Status ProtoBind(absl::Span<const uint8_t> addr) override;

@@ -19,6 +19,11 @@
 // of rump/net/impairment.h, fixed seeds), and after the bulk transfers the
 // first kernel prints what its link did and its TCP retransmission
 // counters from net.inet.tcp.stats. ROUNDS, CONNS and IDLE may be 0.
+//
+// A stall watchdog runs in both processes: if neither bytes nor steps move
+// for 300 s (TCP_BENCH_STALL_SECONDS), the process prints what it was doing and every TCP
+// connection of its kernel (TcpSocket::DebugString) and aborts, so that a
+// hung run (a test's) ends with the state that explains it.
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +31,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -53,6 +61,74 @@ constexpr uint16_t kSinkPort = 9, kSourcePort = 19, kEchoPort = 7, kAcceptPort =
                    kHoldPort = 20000;
 constexpr int kHolders = 12;  // up to 12000 idle connections
 constexpr size_t kChunk = 64 * 1024;
+// TCP_BENCH_STALL_SECONDS overrides it (to see the watchdog's report).
+std::chrono::seconds StallLimit() {
+  static const std::chrono::seconds limit = [] {
+    const char* e = std::getenv("TCP_BENCH_STALL_SECONDS");
+    const int v = e != nullptr ? std::atoi(e) : 0;
+    return std::chrono::seconds(v > 0 ? v : 300);
+  }();
+  return limit;
+}
+
+// What the process is doing, and a count that moves with every chunk,
+// round trip, connection and step (the watchdog's evidence of progress).
+std::atomic<const char*> g_phase{"starting"};
+std::atomic<uint64_t> g_progress{0};
+
+void Progress() { g_progress.fetch_add(1, std::memory_order_relaxed); }
+void Phase(const char* what) {
+  g_phase.store(what);
+  Progress();
+}
+
+// Aborts the process, after printing its phase and (once Attach has named
+// it) its kernel's TCP connections, when nothing has moved for
+// StallLimit(). Stopped and joined when it goes: declare it after the Host.
+class StallWatchdog {
+ public:
+  explicit StallWatchdog(const char* who) : who_(who), thread_([this] { Watch(); }) {}
+  ~StallWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Attach(Host* h) { host_.store(h); }
+
+ private:
+  void Watch() {
+    std::unique_lock<std::mutex> lock(mu_);
+    uint64_t last = g_progress.load();
+    auto since = Clock::now();
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) {
+      const uint64_t now = g_progress.load();
+      if (now != last) {
+        last = now;
+        since = Clock::now();
+      } else if (Clock::now() - since >= StallLimit()) {
+        Host* h = host_.load();
+        std::fprintf(stderr,
+                     "tcp_bench %s (pid %d): nothing moved for %lld s in \"%s\"; "
+                     "its TCP connections:\n%s",
+                     who_, int(getpid()),
+                     (long long)StallLimit().count(),
+                     g_phase.load(),
+                     h != nullptr ? h->inet().tcp().DebugConnections().c_str() : "(no kernel yet)\n");
+        std::abort();
+      }
+    }
+  }
+
+  const char* const who_;
+  std::atomic<Host*> host_{nullptr};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;  // last: it starts with the members above ready
+};
 
 // The lossy link both kernels' interfaces get with LOSS set.
 rump::ImpairmentConfig Loss(double percent, uint64_t seed) {
@@ -111,6 +187,7 @@ uint64_t Drain(Host& h, int fd, bool* ok) {
         h.Call(abi::kSysRecvfrom, {uint64_t(fd), reinterpret_cast<uint64_t>(buf.data()),
                                    buf.size(), 0, 0, 0});
     if (r.error != 0 || r.rv <= 0) break;
+    Progress();
     ForPattern(total, size_t(r.rv), [&](const uint8_t* p, size_t at, size_t n) {
       if (std::memcmp(buf.data() + at, p, n) != 0) *ok = false;
     });
@@ -125,6 +202,7 @@ int Source(Host& h, int fd, uint64_t bytes) {
     buf.resize(size_t(std::min<uint64_t>(kChunk, bytes - off)));
     FillPattern(buf, off);
     if (h.SendAll(fd, buf) != 0) return 1;
+    Progress();
   }
   return h.Shutdown(fd, abi::kSHUT_WR);
 }
@@ -140,7 +218,11 @@ int Listen(Host& h, uint16_t port) {
 // answer after end of file), a source on 19 (sends the number of bytes the
 // client asks for), an echo on 7, and on 13 accepts and closes.
 int Responder(const std::string& bus, int ready_fd, double loss) {
+  StallWatchdog watchdog("responder");  // never destroyed: the process _exits
+  Phase("responder: booting its kernel");
   Host h(bus, "10.0.6.2");
+  watchdog.Attach(&h);
+  Phase("responder: listening");
   if (loss > 0 && !h.ifp().impairment().Set(Loss(loss, 2)).ok()) return 1;
   const int sink = Listen(h, kSinkPort), source = Listen(h, kSourcePort),
             echo = Listen(h, kEchoPort), acc = Listen(h, kAcceptPort);
@@ -172,6 +254,7 @@ int Responder(const std::string& bus, int ready_fd, double loss) {
     for (;;) {
       const int s = h.Accept(acc);
       if (s < 0) return;
+      Progress();
       h.Close(s);
     }
   });
@@ -185,11 +268,12 @@ int Responder(const std::string& bus, int ready_fd, double loss) {
       h.kernel().BindThread(h.kernel().NewProcess(1, "holder", nullptr));
       const int l = Listen(h, uint16_t(kHoldPort + k));
       listening.fetch_add(1);
-      while (l >= 0 && h.Accept(l) >= 0) {
-      }
+      while (l >= 0 && h.Accept(l) >= 0) Progress();
     });
   }
+  Phase("responder: waiting for its listeners");
   while (listening.load() < kHolders) std::this_thread::yield();
+  Phase("responder: ready, serving");
   (void)!write(ready_fd, "r", 1);
   // The echo loop runs here; its first connection's end ends the process.
   const int e = h.Accept(echo);
@@ -199,6 +283,7 @@ int Responder(const std::string& bus, int ready_fd, double loss) {
     for (;;) {
       std::vector<uint8_t> got = h.RecvAll(e, 1);
       if (got.empty()) break;
+      Progress();
       if (h.Send(e, got) != 1) break;
     }
     h.Close(e);
@@ -219,12 +304,16 @@ size_t RssKiB() {
 }
 
 int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, double loss) {
+  Phase("booting its kernel");
   Host h(bus, "10.0.6.1");
+  StallWatchdog watchdog("client");
+  watchdog.Attach(&h);
   if (loss > 0 && !h.ifp().impairment().Set(Loss(loss, 1)).ok()) return 1;
   int rc = 0;
   const uint64_t bytes = mib << 20;
 
   // Bulk, client to server.
+  Phase("bulk 10.0.6.1 -> 10.0.6.2");
   {
     const int c = h.Socket(abi::kSOCK_STREAM);
     if (h.Connect(c, "10.0.6.2", kSinkPort) != 0) return 1;
@@ -240,6 +329,7 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, d
     h.Close(c);
   }
   // Bulk, server to client.
+  Phase("bulk 10.0.6.2 -> 10.0.6.1");
   {
     const int c = h.Socket(abi::kSOCK_STREAM);
     if (h.Connect(c, "10.0.6.2", kSourcePort) != 0) return 1;
@@ -275,7 +365,9 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, d
   h.SetInt(e, abi::kIPPROTO_TCP, abi::kTCP_NODELAY, 1);
   std::vector<double> us;
   const std::vector<uint8_t> one = {'x'};
+  Phase("1-byte request/response");
   for (int i = 0; rounds > 0 && i < rounds + 200; ++i) {
+    Progress();
     const auto t0 = Clock::now();
     if (h.Send(e, one) != 1) break;
     if (h.RecvAll(e, 1).size() != 1) break;
@@ -292,7 +384,9 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, d
   if (conns > 0) {
     const auto t0 = Clock::now();
     int done = 0;
+    Phase("connect+accept+close");
     for (int i = 0; i < conns; ++i) {
+      Progress();
       const int c = h.Socket(abi::kSOCK_STREAM);
       if (h.Connect(c, "10.0.6.2", kAcceptPort) != 0) {
         h.Close(c);
@@ -310,7 +404,9 @@ int Run(const std::string& bus, uint64_t mib, int rounds, int conns, int idle, d
   if (idle > 0) {
     const size_t before = RssKiB();
     std::vector<int> fds;
+    Phase("idle connections");
     for (int i = 0; i < idle && i < kHolders * 1000; ++i) {
+      Progress();
       if (i % 1000 == 0) h.kernel().BindThread(h.kernel().NewProcess(1, "idle", nullptr));
       const int c = h.Socket(abi::kSOCK_STREAM);
       if (c < 0 || h.Connect(c, "10.0.6.2", uint16_t(kHoldPort + i / 1000)) != 0) {
