@@ -3,10 +3,12 @@
 // requests through a raw socket with IP_HDRINCL, replies read with poll and
 // recvfrom.
 //
-//   rump.ping [-nqv] [-c count] [-i wait] [-s packetsize] [-T ttl]
+//   rump.ping [-Dnqv] [-c count] [-i wait] [-s packetsize] [-T ttl]
 //             [-w maxwait] [-W waittime] host
 //
 //   -c  stop after sending (and receiving) count packets
+//   -D  set the Don't Fragment bit (a router whose next hop is too small
+//       answers "frag needed and DF set.  Next MTU=N")
 //   -i  seconds between packets (default 1)
 //   -n  numeric output only
 //   -q  quiet: only the first line and the statistics
@@ -65,6 +67,7 @@ double interval = 1.0, maxwait = 0.0, waittime = -1.0;
 double tmin = 999999999.0, tmax = 0.0, tsum = 0.0, tsumsq = 0.0;
 int datalen = 64 - kPhdrLen;
 int ttl = abi::kMAXTTL;
+bool dont_fragment = false;  // -D
 uint16_t ident = 0;
 int sock = -1;
 std::string hostname;
@@ -77,7 +80,7 @@ timespec last_tx{}, next_tx{};
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: \n%s [-nqv] [-c count] [-i wait] [-s packetsize] [-T ttl]\n"
+               "usage: \n%s [-Dnqv] [-c count] [-i wait] [-s packetsize] [-T ttl]\n"
                "    [-w maxwait] [-W waittime] host\n",
                tools::ProgName());
   std::exit(1);
@@ -208,7 +211,7 @@ const char* UnreachText(int code) {
     case 1: return "Destination Host Unreachable";
     case 2: return "Destination Protocol Unreachable";
     case 3: return "Destination Port Unreachable";
-    case 4: return "frag needed and DF set";
+    case 4: return "frag needed and DF set";  // "." and the MTU follow when known
     case 5: return "Source Route Failed";
     default: return "Bad Destination Unreachable Code";
   }
@@ -298,6 +301,10 @@ void PrPack(const uint8_t* buf, int tot_len, uint32_t from) {
     std::printf("%d bytes from %s: ", net_len, Ntoa(from).c_str());
     if (icp[0] == abi::kICMP_UNREACH) {
       std::printf("%s", UnreachText(icp[1]));
+      const int next_mtu = (icp[6] << 8) | icp[7];
+      if (icp[1] == abi::kICMP_UNREACH_NEEDFRAG && next_mtu != 0) {
+        std::printf(".  Next MTU=%d", next_mtu);
+      }
     } else if (icp[0] == abi::kICMP_TIMXCEED) {
       std::printf(icp[1] == 0 ? "Time To Live exceeded" : "Frag reassembly time exceeded");
     } else if (icp[0] == abi::kICMP_SOURCEQUENCH) {
@@ -378,7 +385,7 @@ int main(int argc, char** argv) {
   int ch;
   long l;
   char* p;
-  while ((ch = tools::GetOpt(argc, argv, "c:i:nqs:T:vw:W:")) != -1) {
+  while ((ch = tools::GetOpt(argc, argv, "c:Di:nqs:T:vw:W:")) != -1) {
     switch (ch) {
       case 'c':
         l = std::strtol(optarg, &p, 0);
@@ -391,6 +398,9 @@ int main(int argc, char** argv) {
         if (interval >= INT_MAX / 1000.0 - 1.0) {
           tools::Errx(1, std::string("Timing interval ") + optarg + " too large");
         }
+        break;
+      case 'D':
+        dont_fragment = true;
         break;
       case 'n':
         nflag = true;
@@ -458,6 +468,10 @@ int main(int argc, char** argv) {
   ip[0] = uint8_t(0x40 | (rump::abi::kIpHeaderLen >> 2));  // version 4, header words
   ip[8] = uint8_t(ttl);
   ip[9] = uint8_t(rump::abi::kIPPROTO_ICMP);
+  if (dont_fragment) {  // ip_off, in host order as ip_len (IP_HDRINCL)
+    const uint16_t off = rump::abi::kIP_DF;
+    std::memcpy(ip + 6, &off, 2);
+  }
   std::memcpy(ip + 16, &dst_addr, 4);
   for (int i = kPhdrLen; i < datalen; ++i) out_pack[rump::abi::kIpHeaderLen + kIcmpHdr + size_t(i)] = uint8_t(i);
   ident = uint16_t(getpid() ^ (Now().tv_nsec >> 10));
