@@ -779,21 +779,24 @@ class TcpLossRecoveryTest : public TcpFsmTest {
     o.sack_blocks = {inet::SackBlock{At(1), At(last + 1)}};
     Send(H(c_, kTcpAck, c_.pnxt, c_.knxt), o);
   }
+  // Segment 0 was lost. Each of the first two duplicate ACKs lets one new
+  // segment go beyond the three-segment window (RFC 3042: segments 3 and
+  // 4); without them the window would allow nothing, and only the timer
+  // could recover. The third brings the fast retransmit of segment 0.
+  void LoseTheFirstSegment() {
+    DupAck(1);
+    ExpectSegment(3);
+    DupAck(2);
+    ExpectSegment(4);
+    DupAck(3);
+    ExpectSegment(0);
+  }
   Conn c_;
 };
 
 TEST_F(TcpLossRecoveryTest, LimitedTransmitLetsASmallWindowReachFastRetransmit) {
   Start(8);
-  // Segment 0 was lost. Each of the first two duplicate ACKs lets one new
-  // segment go beyond the three-segment window (RFC 3042); without them
-  // the window would allow nothing, and only the timer could recover.
-  DupAck(1);
-  ExpectSegment(3);
-  DupAck(2);
-  ExpectSegment(4);
-  // The third is a fast retransmit.
-  DupAck(3);
-  ExpectSegment(0);
+  LoseTheFirstSegment();
   EXPECT_EQ(Stat(abi::kTcpStatRexmttimeo), 0u);
   EXPECT_EQ(Stat(abi::kTcpStatSndrexmitpack), 1u);
   // The hole filled: everything is acknowledged and the rest goes.
@@ -803,12 +806,7 @@ TEST_F(TcpLossRecoveryTest, LimitedTransmitLetsASmallWindowReachFastRetransmit) 
 
 TEST_F(TcpLossRecoveryTest, ALostFastRetransmissionIsSentAgainWithoutTheTimer) {
   Start(12);
-  DupAck(1);
-  ExpectSegment(3);
-  DupAck(2);
-  ExpectSegment(4);
-  DupAck(3);
-  ExpectSegment(0);  // the fast retransmit, after segment 4 went
+  LoseTheFirstSegment();  // limited transmit of 3 and 4, fast retransmit of 0
   // In recovery each duplicate ACK lets a new segment go. Segments 5, 6
   // and 7, sent after the retransmission, arrive; the retransmission does
   // not: it was lost too, and goes again at once.
