@@ -30,6 +30,10 @@ ComponentFactory FactoryFor(Piece p) {
 //   rumpnet, rumpnet_net  the network base and interfaces (NetStack)
 //   rumpnet_netinet       IPv4: ARP, IP, ICMP, UDP, raw IP (Inet; needs NetStack)
 //   rumpnet_shmif         shmif interfaces (needs NetStack)
+//   rumpnet_config        <rump/netconfig.h> (capi/netconfig.cc), which
+//                         configures interfaces (NetStack); its IPv4 calls
+//                         answer EAFNOSUPPORT unless rumpnet_netinet is
+//                         there too, as NetBSD's without an inet domain
 // Known names that add nothing yet: the base libraries (rump, rumpuser,
 // rumpkern, rumpkern_sysproxy, rumpdev, rumpvfs) and the protocol libraries
 // still to come (rumpnet_netinet6, rumpnet_local).
@@ -41,6 +45,10 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   if (name == "rumpnet_netinet") {
     out->push_back(Piece::kNet);
     out->push_back(Piece::kInet);
+    return true;
+  }
+  if (name == "rumpnet_config") {
+    out->push_back(Piece::kNet);
     return true;
   }
   if (name == "rumpnet_shmif") {

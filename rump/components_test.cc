@@ -34,6 +34,15 @@ TEST(ComponentsTest, NetinetBringsTheNetStackFirst) {
   EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet"}));
 }
 
+TEST(ComponentsTest, ConfigBringsTheNetStack) {
+  auto fs = ComponentsFor({"rumpnet_config"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net"}));
+  fs = ComponentsFor({"rumpnet_config", "rumpnet_netinet", "rumpnet_shmif"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet", "shmif"}));
+}
+
 TEST(ComponentsTest, KnownNamesThatAddNothingYet) {
   auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_netinet6"});
   ASSERT_TRUE(fs.ok()) << fs.status();

@@ -3,6 +3,7 @@
  * the C API through the shared library only: boot, error conventions,
  * sysctl, descriptors. The network scenario is netconfig.c.
  */
+#include <rump/netconfig.h>
 #include <rump/rump.h>
 #include <rump/rump_syscalls.h>
 #include <rump/rump_syscallshotgun.h>
@@ -42,6 +43,7 @@ main(void)
 	errno = 0;
 	CHECK(rump_sys_getpid() == -1 && errno == RUMP_ENXIO);
 	CHECK(rump_pub_shmif_create(NULL, NULL) == RUMP_ENXIO);
+	CHECK(rump_pub_netconfig_ifcreate("shmif0") == RUMP_ENXIO);
 
 	CHECK(rump_init() == 0);
 	CHECK(rump_init() == 0);

@@ -30,6 +30,13 @@ expect_exported rump_init rump_init_server rump_getversion rump_pub_getversion \
   rump___sysimpl_read rump___sysimpl_write rump___sysimpl_close rump___sysimpl_bind \
   rump___sysimpl_sendto rump___sysimpl_recvfrom rump___sysimpl_reboot \
   rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2
+# <rump/netconfig.h>: NetBSD's rumpnet_config, every function of its header.
+expect_exported rump_pub_netconfig_ifcreate rump_pub_netconfig_ifdestroy \
+  rump_pub_netconfig_ifup rump_pub_netconfig_ifdown rump_pub_netconfig_ifsetlinkstr \
+  rump_pub_netconfig_ipv4_ifaddr rump_pub_netconfig_ipv4_ifaddr_cidr \
+  rump_pub_netconfig_ipv4_gw rump_pub_netconfig_ipv6_ifaddr rump_pub_netconfig_ipv6_gw \
+  rump_pub_netconfig_auto_ipv6 rump_pub_netconfig_dhcp_ipv4_oneshot \
+  rump_pub_netconfig_bradd rump_pub_netconfig_brdel
 expect_not_exported rump_sys_socket rump___sysimpl_socket rump___sysimpl_select \
   rump___sysimpl_sysctl rump_sys___sysctl
 

@@ -1,5 +1,6 @@
 // The installed headers compiled as C++ (-pedantic), with their constants
 // checked against the kernel's own NetBSD ABI tables (rump/abi/).
+#include <rump/netconfig.h>
 #include <rump/rump.h>
 #include <rump/rump_syscalls.h>
 #include <rump/rump_syscallshotgun.h>
@@ -96,6 +97,25 @@ static_assert(std::is_same_v<decltype(&rump_sys___sysctl),
                                      size_t)>);
 static_assert(std::is_same_v<decltype(&rump_sys_getpid), pid_t (*)()>);
 static_assert(std::is_same_v<decltype(&rump_pub_shmif_create), int (*)(const char*, int*)>);
+// <rump/netconfig.h>: NetBSD's prototypes.
+using NcName = int (*)(const char*);
+using NcTwoNames = int (*)(const char*, const char*);
+using NcAddrLen = int (*)(const char*, const char*, int);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ifcreate), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ifdestroy), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ifup), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ifdown), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ifsetlinkstr), NcTwoNames>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ipv4_ifaddr),
+                             int (*)(const char*, const char*, const char*)>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ipv4_ifaddr_cidr), NcAddrLen>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ipv6_ifaddr), NcAddrLen>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ipv4_gw), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_ipv6_gw), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_auto_ipv6), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_dhcp_ipv4_oneshot), NcName>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_bradd), NcTwoNames>);
+static_assert(std::is_same_v<decltype(&rump_pub_netconfig_brdel), NcTwoNames>);
 
 TEST(Headers, StrerrorHasNetbsdTexts) {
   EXPECT_STREQ(rump_strerror(0), "No error: zero, zip, zilch, none!");

@@ -1,16 +1,19 @@
 /*
- * netconfig: what a NetBSD rump kernel client does to configure a shmif
+ * netconfig: what a NetBSD rump kernel program does to configure a shmif
  * interface, in C99 against the C API only (run by netconfig_test.sh in a
  * scratch directory):
  *
- *   rump_init(); rump_pub_shmif_create("bus", &ifnum);
- *   SIOCAIFADDR 10.0.2.1/24 broadcast 10.0.2.255; SIOCSIFFLAGS |= IFF_UP;
- *   read it back with SIOCGIFADDR and with the NET_RT_IFLIST sysctl, and
- *   wait until the interface has sent a frame on the bus.
+ *   rump_init(); then <rump/netconfig.h>: create shmif0, link string
+ *   "bus", 10.0.2.1 netmask 255.255.255.0, up, default route via
+ *   10.0.2.254; read it back with SIOCGIFFLAGS, SIOCGIFADDR and the
+ *   NET_RT_IFLIST sysctl, and wait until the interface has sent a frame
+ *   on the bus.
  *
- * As NetBSD says clients must, it defines the NetBSD structures and
- * numbers it needs itself (rumpdefs.h has only the RUMP_* families).
+ * The configuration needs no NetBSD structure; reading it back does, and,
+ * as NetBSD says clients must, the program defines those it needs itself
+ * (rumpdefs.h has only the RUMP_* families).
  */
+#include <rump/netconfig.h>
 #include <rump/rump.h>
 #include <rump/rump_syscalls.h>
 #include <rump/rumpdefs.h>
@@ -32,13 +35,6 @@ struct nb_sockaddr_in { /* 16 bytes */
 	uint8_t sin_zero[8];
 };
 
-struct nb_ifaliasreq { /* 64 bytes */
-	char ifra_name[16];
-	struct nb_sockaddr_in ifra_addr;
-	struct nb_sockaddr_in ifra_broadaddr;
-	struct nb_sockaddr_in ifra_mask;
-};
-
 struct nb_ifreq { /* 144 bytes */
 	char ifr_name[16];
 	union {
@@ -49,17 +45,12 @@ struct nb_ifreq { /* 144 bytes */
 	} ifr_ifru;
 };
 
-#define NB_SIOCAIFADDR  _RUMP_IOW('i', 26, struct nb_ifaliasreq)
-#define NB_SIOCSIFFLAGS _RUMP_IOW('i', 16, struct nb_ifreq)
 #define NB_SIOCGIFFLAGS _RUMP_IOWR('i', 17, struct nb_ifreq)
 #define NB_SIOCGIFADDR  _RUMP_IOWR('i', 33, struct nb_ifreq)
 
 /* Compile-time checks of the layouts against the spec's numbers. */
 typedef char check_sin[sizeof(struct nb_sockaddr_in) == 16 ? 1 : -1];
-typedef char check_ifra[sizeof(struct nb_ifaliasreq) == 64 ? 1 : -1];
 typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
-typedef char check_aifaddr[NB_SIOCAIFADDR == 0x8040691aUL ? 1 : -1];
-typedef char check_sifflags[NB_SIOCSIFFLAGS == 0x80906910UL ? 1 : -1];
 typedef char check_gifflags[NB_SIOCGIFFLAGS == 0xc0906911UL ? 1 : -1];
 typedef char check_gifaddr[NB_SIOCGIFADDR == 0xc0906921UL ? 1 : -1];
 
@@ -88,15 +79,6 @@ die(const char *what, int error)
 {
 	fprintf(stderr, "netconfig: %s: %s\n", what, rump_strerror(error));
 	exit(1);
-}
-
-static void
-set_sin(struct nb_sockaddr_in *sin, const uint8_t addr[4])
-{
-	memset(sin, 0, sizeof(*sin));
-	sin->sin_len = sizeof(*sin);
-	sin->sin_family = RUMP_AF_INET;
-	memcpy(sin->sin_addr, addr, 4);
 }
 
 static unsigned
@@ -204,40 +186,37 @@ read_iflist(const char *ifname, uint64_t *opackets, int verbose)
 int
 main(void)
 {
-	struct nb_ifaliasreq ifra;
+	static const char ifname[] = "shmif0";
 	struct nb_ifreq ifr;
-	char ifname[16];
 	uint64_t opackets = 0;
-	int error, ifnum = -1, s, i;
+	int error, s, i;
 
 	error = rump_init();
 	if (error != 0)
 		die("rump_init", error);
-	error = rump_pub_shmif_create("bus", &ifnum);
+	error = rump_pub_netconfig_ifcreate(ifname);
 	if (error != 0)
-		die("rump_pub_shmif_create", error);
-	snprintf(ifname, sizeof(ifname), "shmif%d", ifnum);
+		die("rump_pub_netconfig_ifcreate", error);
+	error = rump_pub_netconfig_ifsetlinkstr(ifname, "bus");
+	if (error != 0)
+		die("rump_pub_netconfig_ifsetlinkstr", error);
 	printf("created %s on bus\n", ifname);
+	error = rump_pub_netconfig_ipv4_ifaddr(ifname, "10.0.2.1", "255.255.255.0");
+	if (error != 0)
+		die("rump_pub_netconfig_ipv4_ifaddr", error);
+	error = rump_pub_netconfig_ifup(ifname);
+	if (error != 0)
+		die("rump_pub_netconfig_ifup", error);
+	error = rump_pub_netconfig_ipv4_gw("10.0.2.254");
+	if (error != 0)
+		die("rump_pub_netconfig_ipv4_gw", error);
+	printf("default route via 10.0.2.254\n");
 
 	s = rump_sys_socket(RUMP_PF_INET, RUMP_SOCK_DGRAM, 0);
 	if (s == -1)
 		die("socket", errno);
-
-	memset(&ifra, 0, sizeof(ifra));
-	strcpy(ifra.ifra_name, ifname);
-	set_sin(&ifra.ifra_addr, kAddr);
-	set_sin(&ifra.ifra_broadaddr, kBroad);
-	set_sin(&ifra.ifra_mask, kMask);
-	if (rump_sys_ioctl(s, NB_SIOCAIFADDR, &ifra) == -1)
-		die("SIOCAIFADDR", errno);
-
 	memset(&ifr, 0, sizeof(ifr));
 	strcpy(ifr.ifr_name, ifname);
-	if (rump_sys_ioctl(s, NB_SIOCGIFFLAGS, &ifr) == -1)
-		die("SIOCGIFFLAGS", errno);
-	ifr.ifr_ifru.ifru_flags |= NB_IFF_UP;
-	if (rump_sys_ioctl(s, NB_SIOCSIFFLAGS, &ifr) == -1)
-		die("SIOCSIFFLAGS", errno);
 	if (rump_sys_ioctl(s, NB_SIOCGIFFLAGS, &ifr) == -1)
 		die("SIOCGIFFLAGS", errno);
 	printf("flags 0x%x%s\n", (unsigned)(unsigned short)ifr.ifr_ifru.ifru_flags,

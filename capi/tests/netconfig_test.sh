@@ -1,8 +1,9 @@
 #!/bin/bash
 # The C scenario end to end: netconfig (C, linking only the C API's
-# shared library) creates shmif0 on ./bus, configures 10.0.2.1/24 and brings
-# it up; then shmif_dumpbus shows the frames it sent, and tcpdump decodes
-# them: from the interface's b2:a0 MAC, announcing 10.0.2.1 (gratuitous ARP).
+# shared library) creates shmif0 on ./bus, configures 10.0.2.1/24, brings
+# it up and adds a default route, all with <rump/netconfig.h>; then
+# shmif_dumpbus shows the frames it sent, and tcpdump decodes them: from the
+# interface's b2:a0 MAC, announcing 10.0.2.1 (gratuitous ARP).
 #
 # Usage (from Bazel): netconfig_test.sh NETCONFIG SHMIF_DUMPBUS
 set -u
@@ -21,6 +22,7 @@ rc=$?
 cat netconfig.out
 [[ $rc == 0 ]] || { fail "netconfig exited $rc: $(cat netconfig.err)"; exit 1; }
 grep -q '^created shmif0 on bus$' netconfig.out || fail "no 'created shmif0' line"
+grep -q '^default route via 10.0.2.254$' netconfig.out || fail "no default route line"
 grep -q '^flags 0x.* up running$' netconfig.out || fail "shmif0 is not up and running"
 grep -q '^SIOCGIFADDR: len 16 family 2 addr 10.0.2.1$' netconfig.out || fail "SIOCGIFADDR line"
 grep -q '^iflist: shmif0 inet 10.0.2.1 netmask 255.255.255.0 broadcast present$' \

@@ -5,7 +5,8 @@
 #   cc udp_exchange.c $(pkg-config --cflags --libs rump) -o udp_exchange
 #   cc udp_remote.c $(pkg-config --cflags --libs rumpclient) -o udp_remote
 #   cc udp_exchange.c -I$PREFIX/include -L$PREFIX/lib -lrump -lrumpuser \
-#     -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif   (NetBSD's)
+#     -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif \
+#     -lrumpnet_config                                            (NetBSD's)
 # and the UDP exchange: in process against in process, then a rump_server
 # client (udp_remote) against an in-process kernel, on one bus.
 set -u
@@ -21,7 +22,8 @@ scripts/install --no-such-option >/dev/null 2>"$WORK/usage.err"
 example_install "$PREFIX"
 for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
   lib/pkgconfig/rumpclient.pc include/rump/rump.h include/rump/rumpclient.h \
-  include/rump/rump_syscalls.h include/rump/rumpdefs.h bin/rump_server \
+  include/rump/rump_syscalls.h include/rump/rumpdefs.h include/rump/netconfig.h \
+  bin/rump_server \
   bin/rump_allserver bin/shmif_dumpbus bin/rump.ifconfig bin/rump.sysctl \
   bin/rump.ping bin/rump.halt; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
@@ -32,7 +34,8 @@ done
 # library with that soname that needs librump.so.0), and its development
 # name, which -lNAME finds (a link to librump.so.0).
 netbsd_names=$(sed -n 's/^netbsd \([^ ]*\).*/\1/p' capi/install_manifest.txt)
-for name in rumpuser rumpkern rumpnet rumpnet_net rumpnet_netinet rumpnet_shmif; do
+for name in rumpuser rumpkern rumpnet rumpnet_net rumpnet_netinet rumpnet_shmif \
+  rumpnet_config; do
   grep -qx "$name" <<<"$netbsd_names" || fail "$name is not in the install manifest"
 done
 for name in $netbsd_names; do
@@ -76,7 +79,7 @@ cc udp_exchange.c $(pkg-config --cflags --libs rump) -o udp_exchange ||
 cc udp_remote.c $(pkg-config --cflags --libs rumpclient) -o udp_remote ||
   fail "cc udp_remote.c with pkg-config rumpclient"
 cc udp_exchange.c -I"$PREFIX/include" -L"$PREFIX/lib" -lrump -lrumpuser -lrumpnet \
-  -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif -o udp_exchange_netbsd ||
+  -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif -lrumpnet_config -o udp_exchange_netbsd ||
   fail "cc udp_exchange.c with NetBSD's link line"
 cc udp_remote.c -I"$PREFIX/include" -L"$PREFIX/lib" -lrumpclient -o udp_remote_netbsd ||
   fail "cc udp_remote.c with NetBSD's link line"

@@ -7,7 +7,9 @@
  * As NetBSD's rump documentation says clients must, it defines the NetBSD
  * structures and numbers it needs itself: <rump/rumpdefs.h> has the
  * RUMP_AF_*, RUMP_SOCK_*, RUMP_E* values and the ioctl encoding macros, but
- * no sockaddr_in, ifreq, SIOC* or POLL* definitions.
+ * no sockaddr_in or POLL* definitions. Configuring the interface is each
+ * program's own: udp_exchange uses <rump/netconfig.h>, which only an
+ * in-process kernel has; udp_remote uses ioctls, as rump.ifconfig does.
  *
  * The program, either way:
  *
@@ -18,8 +20,8 @@
  *                                            every 0.5 s, 20 times at most)
  *                                            until the answer comes
  *
- * It attaches an interface to the shmif bus file BUS, gives it ADDR, then
- * serves or sends. Output lines: "shmifN ADDR/LEN on BUS",
+ * It attaches an interface to the shmif bus file BUS and gives it ADDR
+ * (the program's ATTACH function), then serves or sends. Output lines: "shmifN ADDR/LEN on BUS",
  * "listening on ADDR:7777", "got 'TEXT' from A:P", "reply from A:P: TEXT".
  */
 #ifndef EXAMPLES_C_EXCHANGE_H_
@@ -46,48 +48,16 @@ struct nb_sockaddr_in { /* 16 bytes */
 	uint8_t sin_zero[8];
 };
 
-struct nb_ifaliasreq { /* 64 bytes */
-	char ifra_name[16];
-	struct nb_sockaddr_in ifra_addr;
-	struct nb_sockaddr_in ifra_broadaddr;
-	struct nb_sockaddr_in ifra_mask;
-};
-
-struct nb_ifreq { /* 144 bytes */
-	char ifr_name[16];
-	union {
-		short ifru_flags;
-		uint8_t ifru_space[128];
-		void *ifru_data; /* 8-aligned, as NetBSD's */
-	} ifr_ifru;
-};
-
-struct nb_ifdrv { /* 40 bytes */
-	char ifd_name[16];
-	unsigned long ifd_cmd;
-	size_t ifd_len;
-	void *ifd_data;
-};
-
 struct nb_pollfd { /* as NetBSD's struct pollfd */
 	int fd;
 	short events;
 	short revents;
 };
 
-#define NB_SIOCAIFADDR   _RUMP_IOW('i', 26, struct nb_ifaliasreq)
-#define NB_SIOCIFCREATE  _RUMP_IOW('i', 122, struct nb_ifreq)
-#define NB_SIOCSLINKSTR  _RUMP_IOW('i', 136, struct nb_ifdrv)
 #define NB_POLLIN        0x0001
 #define EXAMPLE_PORT     7777
 
 typedef char check_sin[sizeof(struct nb_sockaddr_in) == 16 ? 1 : -1];
-typedef char check_ifra[sizeof(struct nb_ifaliasreq) == 64 ? 1 : -1];
-typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
-typedef char check_ifd[sizeof(struct nb_ifdrv) == 40 ? 1 : -1];
-typedef char check_aifaddr[NB_SIOCAIFADDR == 0x8040691aUL ? 1 : -1];
-typedef char check_ifcreate[NB_SIOCIFCREATE == 0x8090697aUL ? 1 : -1];
-typedef char check_slinkstr[NB_SIOCSLINKSTR == 0x80286988UL ? 1 : -1];
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -149,37 +119,6 @@ format_sin(const struct nb_sockaddr_in *sin, char *out, size_t size)
 {
 	snprintf(out, size, "%u.%u.%u.%u:%u", sin->sin_addr[0], sin->sin_addr[1],
 	    sin->sin_addr[2], sin->sin_addr[3], (unsigned)ntohs(sin->sin_port));
-}
-
-/*
- * Gives interface IFNAME the address ADDR/PREFIXLEN and the matching
- * broadcast address (SIOCAIFADDR; as on NetBSD, the first address also
- * brings the interface up).
- */
-static void
-configure_address(const char *ifname, const uint8_t addr[4], unsigned prefixlen)
-{
-	struct nb_ifaliasreq ifra;
-	uint32_t mask = prefixlen == 0 ? 0 : ~(uint32_t)0 << (32 - prefixlen);
-	uint8_t maskb[4], broad[4];
-	int i, s;
-
-	for (i = 0; i < 4; i++) {
-		maskb[i] = (uint8_t)(mask >> (24 - 8 * i));
-		broad[i] = (uint8_t)(addr[i] | ~maskb[i]);
-	}
-	memset(&ifra, 0, sizeof(ifra));
-	snprintf(ifra.ifra_name, sizeof(ifra.ifra_name), "%s", ifname);
-	ifra.ifra_addr = make_sin(addr, 0);
-	ifra.ifra_broadaddr = make_sin(broad, 0);
-	ifra.ifra_mask = make_sin(maskb, 0);
-
-	s = rump_sys_socket(RUMP_PF_INET, RUMP_SOCK_DGRAM, 0);
-	if (s == -1)
-		die("socket", errno);
-	if (rump_sys_ioctl(s, NB_SIOCAIFADDR, &ifra) == -1)
-		die("SIOCAIFADDR", errno);
-	rump_sys_close(s);
 }
 
 /* A UDP socket bound to ADDR:PORT (port 0: any). */
@@ -286,15 +225,19 @@ send_and_wait(const uint8_t addr[4], const char *peer, const char *text)
 }
 
 /*
- * main() of both programs: ATTACH puts an interface on BUS and writes its
+ * main() of both programs: ATTACH puts an interface on BUS, gives it
+ * address ADDR (dotted quad) with prefix length PREFIXLEN, and writes its
  * name (shmifN) into IFNAME.
  */
+typedef void attach_fn(const char *bus, const char *addr, unsigned prefixlen,
+    char ifname[16]);
+
 static int
-exchange_main(int argc, char **argv, void (*attach)(const char *bus, char ifname[16]))
+exchange_main(int argc, char **argv, attach_fn *attach)
 {
 	uint8_t addr[4];
 	unsigned prefixlen;
-	char ifname[16];
+	char ifname[16], addrtext[16];
 	int serving;
 
 	if (argc < 4 || parse_cidr(argv[2], addr, &prefixlen) != 0)
@@ -303,8 +246,9 @@ exchange_main(int argc, char **argv, void (*attach)(const char *bus, char ifname
 	if (!(serving && argc == 4) && !(strcmp(argv[3], "send") == 0 && argc == 6))
 		usage(argv[0]);
 
-	attach(argv[1], ifname);
-	configure_address(ifname, addr, prefixlen);
+	snprintf(addrtext, sizeof(addrtext), "%u.%u.%u.%u", addr[0], addr[1], addr[2],
+	    addr[3]);
+	attach(argv[1], addrtext, prefixlen, ifname);
 	printf("%s %s on %s\n", ifname, argv[2], argv[1]);
 	fflush(stdout);
 

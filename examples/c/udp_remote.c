@@ -1,9 +1,11 @@
 /*
  * udp_remote: the same exchange as udp_exchange, made by a client of a rump
  * kernel that runs in a rump_server process (librumpclient). The client
- * creates the interface and attaches it to the bus with ioctls, as
- * NetBSD's `rump.ifconfig shmif0 create; rump.ifconfig shmif0 linkstr BUS`
- * does. Build and run (see README.md, "Using rump from C"):
+ * creates the interface, attaches it to the bus and gives it its address
+ * with ioctls, as NetBSD's `rump.ifconfig shmif0 create; rump.ifconfig
+ * shmif0 linkstr BUS; rump.ifconfig shmif0 inet ADDR/LEN` does:
+ * <rump/netconfig.h> configures an in-process kernel only (NetBSD's too),
+ * so a remote client needs the NetBSD structures, defined here. Build and run (see README.md, "Using rump from C"):
  *
  *   cc udp_remote.c $(pkg-config --cflags --libs rumpclient) -o udp_remote
  *   rump_server -lrumpnet_shmif -lrumpnet_netinet unix://sock
@@ -19,8 +21,70 @@
 
 #include "exchange.h"
 
+struct nb_ifaliasreq { /* 64 bytes */
+	char ifra_name[16];
+	struct nb_sockaddr_in ifra_addr;
+	struct nb_sockaddr_in ifra_broadaddr;
+	struct nb_sockaddr_in ifra_mask;
+};
+
+struct nb_ifreq { /* 144 bytes */
+	char ifr_name[16];
+	union {
+		short ifru_flags;
+		uint8_t ifru_space[128];
+		void *ifru_data; /* 8-aligned, as NetBSD's */
+	} ifr_ifru;
+};
+
+struct nb_ifdrv { /* 40 bytes */
+	char ifd_name[16];
+	unsigned long ifd_cmd;
+	size_t ifd_len;
+	void *ifd_data;
+};
+
+#define NB_SIOCAIFADDR   _RUMP_IOW('i', 26, struct nb_ifaliasreq)
+#define NB_SIOCIFCREATE  _RUMP_IOW('i', 122, struct nb_ifreq)
+#define NB_SIOCSLINKSTR  _RUMP_IOW('i', 136, struct nb_ifdrv)
+
+typedef char check_ifra[sizeof(struct nb_ifaliasreq) == 64 ? 1 : -1];
+typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
+typedef char check_ifd[sizeof(struct nb_ifdrv) == 40 ? 1 : -1];
+typedef char check_aifaddr[NB_SIOCAIFADDR == 0x8040691aUL ? 1 : -1];
+typedef char check_ifcreate[NB_SIOCIFCREATE == 0x8090697aUL ? 1 : -1];
+typedef char check_slinkstr[NB_SIOCSLINKSTR == 0x80286988UL ? 1 : -1];
+
+/*
+ * Gives interface IFNAME the address ADDR/PREFIXLEN and the matching
+ * broadcast address (SIOCAIFADDR on socket S; as on NetBSD, the first
+ * address also brings the interface up).
+ */
 static void
-attach(const char *bus, char ifname[16])
+configure_address(int s, const char *ifname, const char *addrtext, unsigned prefixlen)
+{
+	struct nb_ifaliasreq ifra;
+	uint32_t mask = prefixlen == 0 ? 0 : ~(uint32_t)0 << (32 - prefixlen);
+	uint8_t addr[4], maskb[4], broad[4];
+	int i;
+
+	if (inet_pton(AF_INET, addrtext, addr) != 1)
+		die("inet_pton", RUMP_EINVAL);
+	for (i = 0; i < 4; i++) {
+		maskb[i] = (uint8_t)(mask >> (24 - 8 * i));
+		broad[i] = (uint8_t)(addr[i] | ~maskb[i]);
+	}
+	memset(&ifra, 0, sizeof(ifra));
+	snprintf(ifra.ifra_name, sizeof(ifra.ifra_name), "%s", ifname);
+	ifra.ifra_addr = make_sin(addr, 0);
+	ifra.ifra_broadaddr = make_sin(broad, 0);
+	ifra.ifra_mask = make_sin(maskb, 0);
+	if (rump_sys_ioctl(s, NB_SIOCAIFADDR, &ifra) == -1)
+		die("SIOCAIFADDR", errno);
+}
+
+static void
+attach(const char *bus, const char *addr, unsigned prefixlen, char ifname[16])
 {
 	struct nb_ifreq ifr;
 	struct nb_ifdrv ifd;
@@ -49,8 +113,9 @@ attach(const char *bus, char ifname[16])
 	ifd.ifd_data = (void *)(uintptr_t)bus;
 	if (rump_sys_ioctl(s, NB_SIOCSLINKSTR, &ifd) == -1)
 		die("SIOCSLINKSTR", errno);
-	rump_sys_close(s);
 	snprintf(ifname, 16, "shmif%d", unit);
+	configure_address(s, ifname, addr, prefixlen);
+	rump_sys_close(s);
 }
 
 int

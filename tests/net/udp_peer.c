@@ -4,20 +4,21 @@
  *
  *   udp_peer DIR INDEX NPEERS COUNT
  *
- * Boots a kernel, puts shmif0 on DIR/bus as 10.0.3.(INDEX+1)/24, binds UDP
- * port 9000, and once every peer is ready (DIR/ready.N files) sends COUNT
- * datagrams to each other peer (sizes vary; every tenth is 3000 bytes, so
- * it is fragmented) while receiving theirs. Every datagram received is
- * checked: size, contents, sender address and port, no duplicates. Peer 0
- * then pings peer 1 through a raw ICMP socket, sends to a closed port of
- * peer 1 (ICMP port unreachable comes back) and to an absent host (ARP),
- * so that a capture of the bus shows each kind of frame. Prints
- * "peer I received N bad B dup D" (and, when some are missing, which ones
- * and the IP/UDP counters) and exits 0 when every datagram arrived intact
- * and once.
+ * Boots a kernel, puts shmif0 on DIR/bus as 10.0.3.(INDEX+1)/24 (the
+ * address with <rump/netconfig.h>), binds UDP port 9000, and once every
+ * peer is ready (DIR/ready.N files) sends COUNT datagrams to each other
+ * peer (sizes vary; every tenth is 3000 bytes, so it is fragmented) while
+ * receiving theirs. Every datagram received is checked: size, contents,
+ * sender address and port, no duplicates. Peer 0 then pings peer 1
+ * through a raw ICMP socket, sends to a closed port of peer 1 (ICMP port
+ * unreachable comes back) and to an absent host (ARP), so that a capture
+ * of the bus shows each kind of frame. Prints "peer I received N bad B
+ * dup D" (and, when some are missing, which ones and the IP/UDP counters)
+ * and exits 0 when every datagram arrived intact and once.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
+#include <rump/netconfig.h>
 #include <rump/rump.h>
 #include <rump/rump_syscalls.h>
 #include <rump/rumpdefs.h>
@@ -39,14 +40,6 @@ struct nb_sockaddr_in { /* 16 bytes */
 	uint8_t sin_zero[8];
 };
 
-struct nb_ifaliasreq { /* 64 bytes */
-	char ifra_name[16];
-	struct nb_sockaddr_in ifra_addr;
-	struct nb_sockaddr_in ifra_broadaddr;
-	struct nb_sockaddr_in ifra_mask;
-};
-
-#define NB_SIOCAIFADDR _RUMP_IOW('i', 26, struct nb_ifaliasreq)
 #define NB_MSG_DONTWAIT 0x80
 #define NB_PORT 9000
 #define MAXPEERS 16
@@ -306,9 +299,8 @@ int
 main(int argc, char **argv)
 {
 	const char *dir;
-	char bus[512];
+	char bus[512], ifname[16], addr[24];
 	int npeers, count, unit, s, fd, k, j, e, rcvbuf = 200000, sndbuf = 65536;
-	struct nb_ifaliasreq ifra;
 	struct nb_sockaddr_in sin;
 	struct { int64_t sec; int32_t usec; int32_t pad; } tv = {0, 100000, 0};
 	struct { int64_t sec; int32_t usec; int32_t pad; } warm_tv = {10, 0, 0};
@@ -335,19 +327,13 @@ main(int argc, char **argv)
 		die("rump_init", e);
 	if ((e = rump_pub_shmif_create(bus, &unit)) != 0)
 		die("shmif_create", e);
+	snprintf(ifname, sizeof(ifname), "shmif%d", unit);
+	snprintf(addr, sizeof(addr), "10.0.3.%d", g_index + 1);
+	if ((e = rump_pub_netconfig_ipv4_ifaddr_cidr(ifname, addr, 24)) != 0)
+		die("rump_pub_netconfig_ipv4_ifaddr_cidr", e);
 	fd = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
 	if (fd < 0)
 		die("socket", errno);
-	memset(&ifra, 0, sizeof(ifra));
-	snprintf(ifra.ifra_name, sizeof(ifra.ifra_name), "shmif%d", unit);
-	set_sin(&ifra.ifra_addr, g_index + 1, 0);
-	set_sin(&ifra.ifra_broadaddr, 255, 0);
-	memset(&ifra.ifra_mask, 0, sizeof(ifra.ifra_mask));
-	ifra.ifra_mask.sin_len = 8;
-	ifra.ifra_mask.sin_family = RUMP_AF_INET;
-	memset(ifra.ifra_mask.sin_addr, 255, 3);
-	if (rump_sys_ioctl(fd, NB_SIOCAIFADDR, &ifra) == -1)
-		die("SIOCAIFADDR", errno);
 
 	s = fd;
 	set_sin(&sin, 0, NB_PORT);
