@@ -725,10 +725,8 @@ void IpStats(const char* name) {
 
 // net.inet.icmp.stats: NetBSD's layout (ICMP_STAT_*): 16 counters, then
 // the output and the input histograms, 41 types each.
-constexpr int kIcmpNTypes = 41;
-constexpr int kIcmpOutHist = 16;
-constexpr int kIcmpInHist = kIcmpOutHist + kIcmpNTypes;
-constexpr int kIcmpNStats = kIcmpInHist + kIcmpNTypes;
+constexpr int kIcmpNTypes = abi::kICMP_MAXTYPE + 1;
+static_assert(kIcmpNTypes == 41);
 
 const char* const kIcmpNames[kIcmpNTypes] = {
     "echoreply",       "unassigned_1",     "unassigned_2",      "unreach",
@@ -756,32 +754,32 @@ void IcmpHistogram(const std::vector<uint64_t>& v, int base, const char* title) 
 
 void IcmpStats(const char* name) {
   std::vector<uint64_t> v;
-  if (!Counters("net.inet.icmp.stats", kIcmpNStats, &v)) return;
+  if (!Counters("net.inet.icmp.stats", abi::kIcmpStatNStats, &v)) return;
   std::printf("%s:\n", name);
   PrintAll(v, {
-      {{0}, "\t# call@ to icmp_error\n"},
-      {{2}, "\t# error@ not generated because old message was icmp\n"},
+      {{abi::kIcmpStatError}, "\t# call@ to icmp_error\n"},
+      {{abi::kIcmpStatOldicmp}, "\t# error@ not generated because old message was icmp\n"},
   });
-  IcmpHistogram(v, kIcmpOutHist, "Output");
+  IcmpHistogram(v, abi::kIcmpStatOuthist, "Output");
   PrintAll(v, {
-      {{3}, "\t# message@ with bad code fields\n"},
-      {{4}, "\t# message@ < minimum length\n"},
-      {{5}, "\t# bad checksum@\n"},
-      {{6}, "\t# message@ with bad length\n"},
-      {{9}, "\t# multicast echo request@ ignored\n"},
-      {{10}, "\t# multicast timestamp request@ ignored\n"},
+      {{abi::kIcmpStatBadcode}, "\t# message@ with bad code fields\n"},
+      {{abi::kIcmpStatTooshort}, "\t# message@ < minimum length\n"},
+      {{abi::kIcmpStatChecksum}, "\t# bad checksum@\n"},
+      {{abi::kIcmpStatBadlen}, "\t# message@ with bad length\n"},
+      {{abi::kIcmpStatBmcastecho}, "\t# multicast echo request@ ignored\n"},
+      {{abi::kIcmpStatBmcasttstamp}, "\t# multicast timestamp request@ ignored\n"},
   });
-  IcmpHistogram(v, kIcmpInHist, "Input");
+  IcmpHistogram(v, abi::kIcmpStatInhist, "Input");
   PrintAll(v, {
-      {{7}, "\t# message response@ generated\n"},
-      {{8}, "\t# path MTU change@\n"},
+      {{abi::kIcmpStatReflect}, "\t# message response@ generated\n"},
+      {{abi::kIcmpStatPmtuchg}, "\t# path MTU change@\n"},
   });
 }
 
 // net.inet.arp.stats: NetBSD's layout (ARP_STAT_*, 23 counters).
 void ArpStats(const char* name) {
   std::vector<uint64_t> v;
-  if (!Counters("net.inet.arp.stats", 23, &v)) return;
+  if (!Counters("net.inet.arp.stats", abi::kArpStatNStats, &v)) return;
   std::printf("%s:\n", name);
   PrintAll(v, {
       {{0}, "\t# packet@ sent\n"},
@@ -854,6 +852,8 @@ void AllStats() {
   const bool inet6 = families.empty() ? HasNode("net.inet6") : Wants(kAF_INET6);
   for (const Proto& p : kProtos) {
     if (p.stats == nullptr) continue;
+    // NetBSD's netstat shows ARP only when no family is named.
+    if (std::strcmp(p.name, "arp") == 0 && !families.empty()) continue;
     if (p.inet6 ? inet6 : inet) p.stats(p.name);
   }
 }
