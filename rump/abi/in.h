@@ -140,6 +140,30 @@ inline constexpr int kUdpctlStats = 5;  // UDPCTL_STATS
 // find them by name.
 inline constexpr int kUdpctlPcblist = 0x102;
 inline constexpr int kRawctlPcblist = 0x102;
+// net.inet.icmp.stats (ICMP_STAT_*, icmp_var.h): 16 counters, then the
+// output and the input histograms, one counter per type 0..ICMP_MAXTYPE.
+enum IcmpStatIndex : int {
+  kIcmpStatError = 0, kIcmpStatOldshort, kIcmpStatOldicmp, kIcmpStatBadcode,
+  kIcmpStatTooshort, kIcmpStatChecksum, kIcmpStatBadlen, kIcmpStatReflect,
+  kIcmpStatPmtuchg, kIcmpStatBmcastecho, kIcmpStatBmcasttstamp,
+  kIcmpStatLast = 16,  // ICMP_STAT_LAST: spare counters up to here
+  kIcmpStatOuthist = kIcmpStatLast,
+  kIcmpStatInhist = kIcmpStatOuthist + kICMP_MAXTYPE + 1,
+  kIcmpStatNStats = kIcmpStatInhist + kICMP_MAXTYPE + 1
+};
+static_assert(kIcmpStatNStats == 98);
+inline constexpr int kIcmpctlStats = 7;  // ICMPCTL_STATS
+// net.inet.arp.stats (ARP_STAT_*, if_inarp.h). NetBSD numbers net.inet.arp
+// and its stats node dynamically; clients find them by name.
+enum ArpStatIndex : int {
+  kArpStatSndtotal = 0, kArpStatSndreply, kArpStatSendrequest, kArpStatRcvtotal,
+  kArpStatRcvrequest, kArpStatRcvreply, kArpStatRcvmcast, kArpStatRcvbadproto,
+  kArpStatRcvbadlen, kArpStatRcvzerotpa, kArpStatRcvzerospa, kArpStatRcvnoint,
+  kArpStatRcvlocalsha, kArpStatRcvbcastsha, kArpStatRcvlocalspa, kArpStatRcvoverperm,
+  kArpStatRcvoverint, kArpStatRcvover, kArpStatRcvlenchg, kArpStatDfrtotal,
+  kArpStatDfrsent, kArpStatDfrdropped, kArpStatAllocfail, kArpStatNStats
+};
+static_assert(kArpStatNStats == 23);
 
 }  // namespace rump::abi
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "rump/abi/errno.h"
@@ -407,6 +408,73 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
       tree.AddLeaf({net, inet, abi::kIPPROTO_UDP}, abi::kUdpctlStats, "stats", udp));
   results.push_back(
       tree.AddNode({net, inet}, abi::kIPPROTO_RAW, "raw", "Raw IPv4 settings"));
+  // net.inet.icmp.stats and net.inet.arp.stats in NetBSD's layouts (what
+  // netstat -s reads); our own extra counters (rate-limited errors, ARP for
+  // other hosts, resolution timeouts) have no place there.
+  results.push_back(
+      tree.AddNode({net, inet}, abi::kIPPROTO_ICMP, "icmp", "ICMPv4 related settings"));
+  SysctlLeaf icmp;
+  icmp.type = SysctlType::kStruct;
+  icmp.description = "ICMP statistics";
+  icmp.read = [this] {
+    std::vector<uint64_t> v(abi::kIcmpStatNStats, 0);
+    const inet::Counters<inet::kIcmpStatCount>& c = icmp_stats_.c;
+    v[abi::kIcmpStatError] = c.Get(inet::kIcmpError);
+    v[abi::kIcmpStatOldshort] = c.Get(inet::kIcmpOldShort);
+    v[abi::kIcmpStatOldicmp] = c.Get(inet::kIcmpOldIcmp);
+    v[abi::kIcmpStatBadcode] = c.Get(inet::kIcmpBadCode);
+    v[abi::kIcmpStatTooshort] = c.Get(inet::kIcmpTooShort);
+    v[abi::kIcmpStatChecksum] = c.Get(inet::kIcmpChecksum);
+    v[abi::kIcmpStatBadlen] = c.Get(inet::kIcmpBadLen);
+    v[abi::kIcmpStatReflect] = c.Get(inet::kIcmpReflect);
+    v[abi::kIcmpStatBmcastecho] = c.Get(inet::kIcmpBmcastEcho);
+    for (int t = 0; t <= abi::kICMP_MAXTYPE; ++t) {
+      v[size_t(abi::kIcmpStatOuthist + t)] = icmp_stats_.outhist.Get(t);
+      v[size_t(abi::kIcmpStatInhist + t)] = icmp_stats_.inhist.Get(t);
+    }
+    return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(uint64_t));
+  };
+  icmp.size = size_t(abi::kIcmpStatNStats) * sizeof(uint64_t);
+  results.push_back(
+      tree.AddLeaf({net, inet, abi::kIPPROTO_ICMP}, abi::kIcmpctlStats, "stats", icmp));
+  absl::StatusOr<int> arp_node = tree.AddNode({net, inet}, SysctlTree::kDynamicNumber, "arp",
+                                              "Address Resolution Protocol");
+  results.push_back(arp_node);
+  if (arp_node.ok()) {
+    SysctlLeaf arp;
+    arp.type = SysctlType::kStruct;
+    arp.description = "ARP statistics";
+    arp.read = [this] {
+      static constexpr struct {
+        int ours, netbsd;
+      } kMap[] = {
+          {inet::kArpSndTotal, abi::kArpStatSndtotal},
+          {inet::kArpSndReply, abi::kArpStatSndreply},
+          {inet::kArpSndRequest, abi::kArpStatSendrequest},
+          {inet::kArpRcvTotal, abi::kArpStatRcvtotal},
+          {inet::kArpRcvRequest, abi::kArpStatRcvrequest},
+          {inet::kArpRcvReply, abi::kArpStatRcvreply},
+          {inet::kArpRcvMcast, abi::kArpStatRcvmcast},
+          {inet::kArpRcvBadProto, abi::kArpStatRcvbadproto},
+          {inet::kArpRcvBadLen, abi::kArpStatRcvbadlen},
+          {inet::kArpRcvZeroTpa, abi::kArpStatRcvzerotpa},
+          {inet::kArpRcvZeroSpa, abi::kArpStatRcvzerospa},
+          {inet::kArpRcvNoInt, abi::kArpStatRcvnoint},
+          {inet::kArpRcvLocalSha, abi::kArpStatRcvlocalsha},
+          {inet::kArpRcvBcastSha, abi::kArpStatRcvbcastsha},
+          {inet::kArpRcvLocalSpa, abi::kArpStatRcvlocalspa},
+          {inet::kArpRcvOver, abi::kArpStatRcvover},
+          {inet::kArpDfrTotal, abi::kArpStatDfrtotal},
+          {inet::kArpDfrSent, abi::kArpStatDfrsent},
+          {inet::kArpDfrDropped, abi::kArpStatDfrdropped},
+      };
+      std::vector<uint64_t> v(abi::kArpStatNStats, 0);
+      for (const auto& m : kMap) v[size_t(m.netbsd)] = arp_stats_.Get(m.ours);
+      return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(uint64_t));
+    };
+    arp.size = size_t(abi::kArpStatNStats) * sizeof(uint64_t);
+    results.push_back(tree.AddLeaf({net, inet, *arp_node}, SysctlTree::kDynamicNumber, "stats", arp));
+  }
   for (const absl::StatusOr<int>& r : results) {
     if (!r.ok()) return r.status();
   }

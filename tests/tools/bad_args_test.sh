@@ -36,6 +36,8 @@ usage_case rump.ping -c
 expect_err 'option requires an argument -- c'
 usage_case rump.halt extra
 usage_case rump.halt -x
+usage_case rump.netstat -Z
+usage_case rump.netstat -rn extra
 
 run rump.ping -c 0 10.0.0.1
 expect_rc 1
@@ -51,7 +53,7 @@ expect_rc 1
 expect_err 'Bad/invalid maxwait time: x'
 
 # Unreachable server: the URL and the reason, exit 1.
-for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.halt"; do
+for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt"; do
   run $tool
   expect_rc 1
   expect_err 'unix://nothere'
@@ -59,7 +61,7 @@ for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.
 done
 # RUMP_SERVER unset: librumpclient says so.
 unset RUMP_SERVER
-for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.halt"; do
+for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt"; do
   run $tool
   expect_rc 1
   expect_err 'RUMP_SERVER not set'
