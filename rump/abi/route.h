@@ -18,9 +18,18 @@ inline constexpr uint8_t kRTM_ADD = 0x1;
 inline constexpr uint8_t kRTM_DELETE = 0x2;
 inline constexpr uint8_t kRTM_CHANGE = 0x3;
 inline constexpr uint8_t kRTM_GET = 0x4;
+inline constexpr uint8_t kRTM_LOSING = 0x5;
+inline constexpr uint8_t kRTM_REDIRECT = 0x6;
+inline constexpr uint8_t kRTM_MISS = 0x7;
+inline constexpr uint8_t kRTM_LOCK = 0x8;
+inline constexpr uint8_t kRTM_OLDADD = 0x9;
+inline constexpr uint8_t kRTM_OLDDEL = 0xa;
 inline constexpr uint8_t kRTM_NEWADDR = 0xc;
 inline constexpr uint8_t kRTM_DELADDR = 0xd;
+inline constexpr uint8_t kRTM_OOIFINFO = 0xe;
+inline constexpr uint8_t kRTM_OIFINFO = 0xf;
 inline constexpr uint8_t kRTM_IFANNOUNCE = 0x10;
+inline constexpr uint8_t kRTM_IEEE80211 = 0x11;
 inline constexpr uint8_t kRTM_IFINFO = 0x14;
 inline constexpr uint8_t kRTM_CHGADDR = 0x15;
 
@@ -35,6 +44,7 @@ inline constexpr int kRTF_MODIFIED = 0x20;
 inline constexpr int kRTF_DONE = 0x40;
 inline constexpr int kRTF_MASK = 0x80;
 inline constexpr int kRTF_CLONING = 0x100;  // an interface's network route; ARP interfaces' addresses
+inline constexpr int kRTF_CONNECTED = kRTF_CLONING;  // its later name (route(8) prints CONNECTED)
 inline constexpr int kRTF_XRESOLVE = 0x200;
 inline constexpr int kRTF_LLINFO = 0x400;   // a neighbour (ARP) entry; RTF_LLDATA
 inline constexpr int kRTF_STATIC = 0x800;   // added by hand
@@ -61,10 +71,23 @@ inline constexpr int kRTA_TAG = 0x100;
 inline constexpr int kRTAX_DST = 0;
 inline constexpr int kRTAX_GATEWAY = 1;
 inline constexpr int kRTAX_NETMASK = 2;
+inline constexpr int kRTAX_GENMASK = 3;
 inline constexpr int kRTAX_IFP = 4;
 inline constexpr int kRTAX_IFA = 5;
+inline constexpr int kRTAX_AUTHOR = 6;
 inline constexpr int kRTAX_BRD = 7;
+inline constexpr int kRTAX_TAG = 8;
 inline constexpr int kRTAX_MAX = 9;
+
+// --- which metrics a request sets (rtm_inits) or locks (rmx_locks)
+inline constexpr int kRTV_MTU = 0x1;
+inline constexpr int kRTV_HOPCOUNT = 0x2;
+inline constexpr int kRTV_EXPIRE = 0x4;
+inline constexpr int kRTV_RPIPE = 0x8;
+inline constexpr int kRTV_SPIPE = 0x10;
+inline constexpr int kRTV_SSTHRESH = 0x20;
+inline constexpr int kRTV_RTT = 0x40;
+inline constexpr int kRTV_RTTVAR = 0x80;
 
 // --- net.route.0 (the "rtable" node): {CTL_NET, PF_ROUTE, 0, af, op, arg}
 inline constexpr int kNET_RT_DUMP = 1;
@@ -97,8 +120,17 @@ inline constexpr size_t kRtmInitsOff = 32;
 inline constexpr size_t kRtmRmxOff = 40;     // struct rt_metrics (80)
 // struct rt_metrics: u64 locks, mtu, hopcount, recvpipe, sendpipe,
 // ssthresh, rtt, rttvar, then time_t expire and pksent.
+inline constexpr size_t kRtMetricsSize = 80;
+inline constexpr size_t kRmxLocksOff = 0;
 inline constexpr size_t kRmxMtuOff = 8;
+inline constexpr size_t kRmxHopcountOff = 16;
+inline constexpr size_t kRmxRecvpipeOff = 24;
+inline constexpr size_t kRmxSendpipeOff = 32;
+inline constexpr size_t kRmxSsthreshOff = 40;
+inline constexpr size_t kRmxRttOff = 48;
+inline constexpr size_t kRmxRttvarOff = 56;
 inline constexpr size_t kRmxExpireOff = 64;
+inline constexpr size_t kRmxPksentOff = 72;
 
 // --- struct if_msghdr (RTM_IFINFO; 152 bytes)
 inline constexpr size_t kIfMsghdrSize = 152;
@@ -122,6 +154,7 @@ inline constexpr size_t kIfamIndexOff = 16;   // u16
 
 // --- struct if_announcemsghdr (RTM_IFANNOUNCE; 24 bytes)
 inline constexpr size_t kIfAnnounceMsghdrSize = 24;
+inline constexpr size_t kIfanMsglenOff = 0;  // u16
 inline constexpr size_t kIfanIndexOff = 4;   // u16
 inline constexpr size_t kIfanNameOff = 6;    // char[IFNAMSIZ]
 inline constexpr size_t kIfanWhatOff = 22;   // u16

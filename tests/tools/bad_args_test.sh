@@ -38,6 +38,15 @@ usage_case rump.halt extra
 usage_case rump.halt -x
 usage_case rump.netstat -Z
 usage_case rump.netstat -rn extra
+# rump.route, as NetBSD's route, checks its options before connecting and
+# its command after: "Usage: ..." with a capital, exit 1.
+run rump.route
+expect_rc 1
+expect_err '^Usage: rump.route \[-dfLnqSsTtv\] cmd'
+run rump.route -Q show
+expect_rc 1
+expect_err '^rump.route: unknown option -- Q$'
+expect_err '^Usage: rump.route'
 
 run rump.ping -c 0 10.0.0.1
 expect_rc 1
@@ -53,7 +62,8 @@ expect_rc 1
 expect_err 'Bad/invalid maxwait time: x'
 
 # Unreachable server: the URL and the reason, exit 1.
-for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt"; do
+for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt" \
+            "rump.route show"; do
   run $tool
   expect_rc 1
   expect_err 'unix://nothere'
@@ -61,7 +71,8 @@ for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.
 done
 # RUMP_SERVER unset: librumpclient says so.
 unset RUMP_SERVER
-for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt"; do
+for tool in "rump.ifconfig -a" "rump.sysctl kern.ostype" "rump.ping -c 1 10.0.0.1" "rump.netstat -rn" "rump.halt" \
+            "rump.route show"; do
   run $tool
   expect_rc 1
   expect_err 'RUMP_SERVER not set'

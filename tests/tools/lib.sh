@@ -12,7 +12,8 @@ RUMP_SERVER_BIN="$_runfiles/rump/cmd/rump_server"
 TOOLS="$_runfiles/rump/cmd/tools"
 SHMIF_DUMPBUS="$_runfiles/shmif/dumpbus/shmif_dumpbus"
 for _b in "$RUMP_SERVER_BIN" "$TOOLS/rump.ifconfig" "$TOOLS/rump.sysctl" \
-          "$TOOLS/rump.ping" "$TOOLS/rump.halt" "$TOOLS/rump.netstat"; do
+          "$TOOLS/rump.ping" "$TOOLS/rump.halt" "$TOOLS/rump.netstat" \
+          "$TOOLS/rump.route"; do
   [ -x "$_b" ] || { echo "missing $_b" >&2; exit 1; }
 done
 # The tools by their names, as a user has them on PATH.
