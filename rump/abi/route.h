@@ -66,6 +66,16 @@ inline constexpr int kRTAX_IFA = 5;
 inline constexpr int kRTAX_BRD = 7;
 inline constexpr int kRTAX_MAX = 9;
 
+// rtm_inits / rtm_rmx.rmx_locks bits: which metrics a request sets.
+inline constexpr int kRTV_MTU = 0x1;
+inline constexpr int kRTV_EXPIRE = 0x4;
+
+// struct sockaddr_inarp (16 bytes, netinet/if_inarp.h): a sockaddr_in
+// whose last two bytes are sin_other; arp(8) reads SIN_PROXY there as
+// "published (proxy only)".
+inline constexpr size_t kSinOtherOff = 14;  // u16
+inline constexpr uint16_t kSIN_PROXY = 1;
+
 // --- net.route.0 (the "rtable" node): {CTL_NET, PF_ROUTE, 0, af, op, arg}
 inline constexpr int kNET_RT_DUMP = 1;
 inline constexpr int kNET_RT_FLAGS = 2;
