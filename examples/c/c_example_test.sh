@@ -25,7 +25,7 @@ for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
   include/rump/rump_syscalls.h include/rump/rumpdefs.h include/rump/netconfig.h \
   bin/rump_server \
   bin/rump_allserver bin/shmif_dumpbus bin/rump.ifconfig bin/rump.sysctl \
-  bin/rump.ping bin/rump.netstat bin/rump.halt bin/rump.route; do
+  bin/rump.ping bin/rump.traceroute bin/rump.arp bin/rump.netstat bin/rump.halt bin/rump.route; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
 [ "$(readlink "$PREFIX/lib/librump.so")" = librump.so.0 ] || fail "librump.so is not a link to librump.so.0"

@@ -89,6 +89,12 @@ inline constexpr int kRTV_SSTHRESH = 0x20;
 inline constexpr int kRTV_RTT = 0x40;
 inline constexpr int kRTV_RTTVAR = 0x80;
 
+// struct sockaddr_inarp (16 bytes, netinet/if_inarp.h): a sockaddr_in
+// whose last two bytes are sin_other; arp(8) reads SIN_PROXY there as
+// "published (proxy only)".
+inline constexpr size_t kSinOtherOff = 14;  // u16
+inline constexpr uint16_t kSIN_PROXY = 1;
+
 // --- net.route.0 (the "rtable" node): {CTL_NET, PF_ROUTE, 0, af, op, arg}
 inline constexpr int kNET_RT_DUMP = 1;
 inline constexpr int kNET_RT_FLAGS = 2;

@@ -112,6 +112,8 @@ struct RouteEntry {
 struct RouteCommand {
   int type = 0;
   int flags = 0;
+  int inits = 0;        // rtm_inits: the RTV_* metrics the request sets
+  int64_t expire = 0;   // rmx_expire (wall-clock seconds), when inits has RTV_EXPIRE
   std::vector<std::string> sa;  // kRTAX_MAX of them
 };
 

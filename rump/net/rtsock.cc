@@ -109,9 +109,14 @@ absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
   }
   if ((addrs & ~((1 << abi::kRTAX_MAX) - 1)) != 0) return abi::Errno(abi::kEINVAL);
   cmd.sa.assign(abi::kRTAX_MAX, std::string());
+  cmd.inits = int(bytes::Load<uint64_t>(msg, abi::kRtmInitsOff));
+  cmd.expire = bytes::Load<int64_t>(msg, abi::kRtmRmxOff + abi::kRmxExpireOff);
   size_t at = abi::kRtMsghdrSize;
   for (int i = 0; i < abi::kRTAX_MAX; ++i) {
     if ((addrs & (1 << i)) == 0) continue;
+    // rt_xaddrs: address bits past the end of the message name nothing
+    // (arp(8) asks for RTA_IFP with no sockaddr for it).
+    if (at >= msg.size()) break;
     std::optional<std::string> sa = SockaddrAt(msg, at);
     if (!sa) return abi::Errno(abi::kEINVAL, "routing message sockaddr");
     cmd.sa[size_t(i)] = *sa;
@@ -325,11 +330,14 @@ std::string NetStack::RouteDump(int af, bool flags_op, int flags) const {
   for (const std::shared_ptr<const AddressFamily>& f : families) {
     // NET_RT_DUMP: every route; NET_RT_FLAGS: the routes with one of
     // `flags`, and the neighbour caches unless `flags` excludes them.
-    for (const RouteEntry& e : f->route_entries(false)) {
-      if (!flags_op || (e.flags & flags) != 0) out += RouteMessage(e);
-    }
+    // NET_RT_FLAGS with 0 or RTF_LLINFO is a dump of the neighbour caches
+    // alone (sysctl_rtable's lltable_sysctl_dump), not of routes.
     if (flags_op && (flags == 0 || (flags & abi::kRTF_LLINFO) != 0)) {
       for (const RouteEntry& e : f->route_entries(true)) out += RouteMessage(e);
+      continue;
+    }
+    for (const RouteEntry& e : f->route_entries(false)) {
+      if (!flags_op || (e.flags & flags) != 0) out += RouteMessage(e);
     }
   }
   return out;
@@ -348,6 +356,10 @@ absl::StatusOr<std::string> NetStack::RouteSysctl(const SysctlRequest& req) cons
       out = RouteDump(af, false, 0);
       break;
     case abi::kNET_RT_FLAGS:
+      // The neighbour caches are per family: NetBSD wants one named.
+      if (af == 0 && (req.rest[2] == 0 || (req.rest[2] & abi::kRTF_LLINFO) != 0)) {
+        return abi::Errno(abi::kEINVAL);
+      }
       out = RouteDump(af, true, req.rest[2]);
       break;
     default:

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace rump::inet {
@@ -69,6 +70,7 @@ ArpCache::UpdateResult ArpCache::Update(uint32_t ip, const MacAddress& mac, bool
     it = entries_.emplace(ip, std::move(e)).first;
   }
   Entry& e = it->second;
+  if (e.manual) return u;  // set by hand: ARP does not change it
   u.updated = true;
   u.changed = e.resolved && e.mac != mac;
   e.resolved = true;
@@ -125,11 +127,65 @@ std::vector<ArpCache::Known> ArpCache::Resolved(absl::Time now) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Known> out;
   for (const auto& [ip, e] : entries_) {
-    if (e.resolved && e.expire > now) out.push_back({ip, e.mac, e.expire});
+    if (e.resolved && e.expire > now) {
+      out.push_back({ip, e.mac, e.expire, e.manual, e.is_static, e.published});
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const Known& a, const Known& b) { return ntohl(a.ip) < ntohl(b.ip); });
   return out;
+}
+
+std::optional<ArpCache::Known> ArpCache::Find(uint32_t ip, absl::Time now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(ip);
+  if (it == entries_.end() || !it->second.resolved || now >= it->second.expire) {
+    return std::nullopt;
+  }
+  const Entry& e = it->second;
+  return Known{ip, e.mac, e.expire, e.manual, e.is_static, e.published};
+}
+
+std::vector<ArpCache::Packet> ArpCache::SetManual(uint32_t ip, const Manual& m, absl::Time now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(ip);
+  if (it == entries_.end()) {
+    if (entries_.size() >= config_.max_entries) EvictOneLocked();
+    it = entries_.emplace(ip, Entry{}).first;
+  }
+  Entry& e = it->second;
+  std::vector<Packet> released(std::make_move_iterator(e.hold.begin()),
+                               std::make_move_iterator(e.hold.end()));
+  held_ -= e.hold.size();
+  e = Entry{};
+  e.created = now;
+  e.resolved = true;
+  e.mac = m.mac;
+  e.expire = m.expire ? *m.expire : absl::InfiniteFuture();
+  e.manual = true;
+  e.is_static = m.is_static;
+  e.published = m.published;
+  return released;
+}
+
+bool ArpCache::Remove(uint32_t ip, size_t* dropped) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(ip);
+  if (dropped != nullptr) *dropped = 0;
+  if (it == entries_.end()) return false;
+  if (dropped != nullptr) *dropped = it->second.hold.size();
+  held_ -= it->second.hold.size();
+  entries_.erase(it);
+  return true;
+}
+
+std::optional<MacAddress> ArpCache::Published(uint32_t ip, absl::Time now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(ip);
+  if (it == entries_.end() || !it->second.published || now >= it->second.expire) {
+    return std::nullopt;
+  }
+  return it->second.mac;
 }
 
 size_t ArpCache::size() const {
@@ -145,14 +201,17 @@ size_t ArpCache::held() const {
 size_t ArpCache::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
   const size_t n = held_;
-  entries_.clear();
-  held_ = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = it->second.manual ? std::next(it) : entries_.erase(it);
+  }
+  held_ = 0;  // manual entries hold nothing
   return n;
 }
 
 void ArpCache::EvictOneLocked() {
   auto victim = entries_.end();
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->second.manual) continue;  // only arp -d removes those
     if (victim == entries_.end()) {
       victim = it;
       continue;

@@ -12,7 +12,11 @@
 //    for `down`: packets to it are refused at once (EHOSTDOWN, or
 //    EHOSTUNREACH through a gateway, as NetBSD's arpresolve);
 //  * at most `max_entries` entries (the oldest unresolved, else the oldest,
-//    is evicted), so a flood of addresses cannot grow it without bound.
+//    is evicted), so a flood of addresses cannot grow it without bound;
+//  * entries set by hand (arp -s: SetManual) are never changed by ARP
+//    packets nor evicted; they last until removed, or until their own
+//    expiry time ("temp"); a published one (RTF_ANNOUNCE, "pub") is an
+//    address ARP answers for (proxy ARP).
 // Thread-safe. Addresses in network order.
 #ifndef RUMP_NETINET_ARP_CACHE_H_
 #define RUMP_NETINET_ARP_CACHE_H_
@@ -81,12 +85,35 @@ class ArpCache {
   struct Known {
     uint32_t ip = 0;
     MacAddress mac{};
-    absl::Time expire;
+    absl::Time expire;        // InfiniteFuture for a permanent entry
+    bool manual = false;      // set by hand (SetManual)
+    bool is_static = false;   // manual, and asked for with RTF_STATIC
+    bool published = false;   // manual, and answered for (proxy ARP)
   };
   std::vector<Known> Resolved(absl::Time now) const;
+  // The resolved entry for `ip` at `now`, if any.
+  std::optional<Known> Find(uint32_t ip, absl::Time now) const;
+
+  // An entry set by hand (arp -s): `mac` until `expire` (nullopt:
+  // permanent). Replaces whatever entry `ip` had; returns the packets that
+  // were waiting for it (to send to `mac`).
+  struct Manual {
+    MacAddress mac{};
+    std::optional<absl::Time> expire;
+    bool is_static = false;
+    bool published = false;
+  };
+  std::vector<Packet> SetManual(uint32_t ip, const Manual& m, absl::Time now);
+  // Removes the entry for `ip` (arp -d), whatever its state. False when
+  // there is none; `*dropped` counts the packets it held.
+  bool Remove(uint32_t ip, size_t* dropped);
+  // The MAC address to answer an ARP request for `ip` with, when `ip` is a
+  // published entry (proxy ARP).
+  std::optional<MacAddress> Published(uint32_t ip, absl::Time now) const;
   size_t size() const;
   size_t held() const;  // packets held across entries
-  // Forgets everything (the interface went down); returns packets dropped.
+  // Forgets every entry but those set by hand (the interface went down);
+  // returns packets dropped.
   size_t Flush();
 
  private:
@@ -95,6 +122,7 @@ class ArpCache {
     MacAddress mac{};
     absl::Time expire;        // resolved: until; down: until
     bool down = false;
+    bool manual = false, is_static = false, published = false;
     int tries = 0;
     absl::Time last_request;
     absl::Time created;

@@ -2,11 +2,13 @@
 // IPv4 half of if_ethersubr.c): requests and replies, the gratuitous ARP of
 // a new address and of every address when an interface comes up. The
 // generic part of Ethernet input (ether_input) is rump/net's; it hands
-// IPv4 and ARP payloads to IpInput and ArpInput by ethertype. Resolution itself (ArpCache) is
+// IPv4 and ARP payloads to IpInput and ArpInput by ethertype. Requests for
+// an address published by hand (arp -s ... pub) are answered (proxy ARP). Resolution itself (ArpCache) is
 // called from SendOnInterface (ip_output.cc); its retries from the slow
 // timer (inet.cc).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -31,10 +33,10 @@ absl::Status Inet::EtherOutput(const IfInfo& info, const MacAddress& dst, uint16
 }
 
 void Inet::SendArp(const IfInfo& info, uint16_t op, const MacAddress& dst_mac,
-                   const MacAddress& tha, uint32_t spa, uint32_t tpa) {
+                   const MacAddress& tha, uint32_t spa, uint32_t tpa, const MacAddress* sha) {
   inet::ArpPacket a;
   a.op = op;
-  a.sha = info.mac;
+  a.sha = sha != nullptr ? *sha : info.mac;
   a.spa = spa;
   a.tha = tha;
   a.tpa = tpa;
@@ -126,6 +128,14 @@ void Inet::ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_bro
     }
   }
   if (!itsme) {
+    // Proxy ARP: a request for an address published with arp -s ... pub
+    // is answered with the published hardware address.
+    if (a.op == inet::kArpOpRequest) {
+      if (const std::optional<MacAddress> pub = cache->Published(a.tpa, now)) {
+        SendArp(*info, inet::kArpOpReply, a.sha, a.sha, a.tpa, a.spa, &*pub);
+        return;
+      }
+    }
     arp_stats_.Inc(inet::kArpRcvOtherHost);
     return;
   }

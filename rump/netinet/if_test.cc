@@ -389,7 +389,13 @@ TEST_F(IfTest, IfListFiltersAndErrors) {
   len = 1000;
   EXPECT_EQ(testing::Sysctl(*k_, {4, 34, 0, 0, abi::kNET_RT_DUMP, 0}, nullptr, &len), 0);
   len = 1000;
-  EXPECT_EQ(testing::Sysctl(*k_, {4, 34, 0, 0, abi::kNET_RT_FLAGS, 0}, nullptr, &len), 0);
+  EXPECT_EQ(testing::Sysctl(*k_, {4, 34, 0, 0, abi::kNET_RT_FLAGS, abi::kRTF_GATEWAY}, nullptr,
+                            &len),
+            0);
+  // The neighbour caches (flags 0 or RTF_LLINFO) want a family, as on NetBSD.
+  len = 1000;
+  EXPECT_EQ(testing::Sysctl(*k_, {4, 34, 0, 0, abi::kNET_RT_FLAGS, 0}, nullptr, &len),
+            abi::kEINVAL);
   len = 1000;
   EXPECT_EQ(testing::Sysctl(*k_, {4, 34, 0, 0, abi::kNET_RT_OIFLIST, 0}, nullptr, &len),
             abi::kEINVAL);

@@ -7,6 +7,14 @@
 // link-level sockaddr naming the interface), and RTM_GET (the exact entry
 // when a netmask is given, else the longest match).
 //
+// Inet::ArpRequest answers arp(8), whose requests carry RTF_LLINFO: an
+// RTM_GET of an on-link address is its ARP entry (dst the address itself,
+// gateway a link-level sockaddr with the MAC address, or none yet, as
+// NetBSD 7's cloning route answers), RTM_ADD with a link-level gateway
+// sets an entry by hand (permanent, or until rmx_expire with RTV_EXPIRE;
+// RTF_ANNOUNCE publishes it for proxy ARP), RTM_DELETE removes one. Our
+// own addresses' entries cannot be removed (EPERM) nor replaced (EEXIST).
+//
 // Inet::RouteEntries: the IPv4 routing table and ARP caches as the route
 // sysctl (NET_RT_DUMP, NET_RT_FLAGS) shows them, laid out as NetBSD
 // 7.99.34's kernel shows its own, so that NetBSD's route(8), netstat(1)
@@ -33,6 +41,7 @@
 #include "rump/abi/in.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
+#include "rump/net/bytes.h"
 #include "rump/netinet/arp_cache.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/inet_socket.h"
@@ -111,9 +120,132 @@ std::optional<inet::Route> FindExact(const inet::RouteTable& table, uint32_t dst
 
 }  // namespace
 
+std::optional<absl::StatusOr<RouteEntry>> Inet::ArpRequest(const RouteCommand& cmd,
+                                                           uint32_t dst) {
+  const std::shared_ptr<const Snapshot> snap = snapshot();
+  const std::string& gw = cmd.sa[abi::kRTAX_GATEWAY];
+  const bool link_gw = gw.size() >= abi::kSdlDataOff && uint8_t(gw[abi::kSdlFamilyOff]) == abi::kAF_LINK;
+  // The Ethernet interface `dst` is on: the one a link-level gateway names,
+  // else the one its route leads out of directly.
+  const IfInfo* info = nullptr;
+  const int named = link_gw ? (uint8_t(gw[abi::kSdlIndexOff]) | uint8_t(gw[abi::kSdlIndexOff + 1]) << 8) : 0;
+  if (named != 0) {
+    info = FindIf(*snap, named);
+    if (info == nullptr) return abi::Errno(abi::kENETUNREACH, "no interface of that index");
+  } else {
+    const std::optional<inet::Route> r = routes_.Lookup(dst);
+    if (!r || r->is_gateway) {
+      if (cmd.type == abi::kRTM_GET) return std::nullopt;  // route get's answer
+      return abi::Errno(abi::kENETUNREACH, "not on a directly connected network");
+    }
+    info = FindIf(*snap, r->ifindex);
+    if (info == nullptr) return abi::Errno(abi::kENETUNREACH);
+  }
+  if (!info->ethernet) {
+    if (cmd.type == abi::kRTM_GET) return std::nullopt;
+    return abi::Errno(abi::kEINVAL, "no ARP on this interface");
+  }
+  // Our address on that network (the entry's RTA_IFA), and whether `dst`
+  // is one of ours.
+  uint32_t ifaddr = info->addrs.empty() ? 0 : info->addrs.front().addr;
+  bool ours = false, on_link = false;
+  for (const inet::InAddress& a : info->addrs) {
+    if (a.addr == dst) ours = true;
+    if (a.addr != 0 && (a.addr & a.netmask) == (dst & a.netmask)) {
+      on_link = true;
+      ifaddr = a.addr;
+    }
+  }
+  if (!on_link && cmd.type != abi::kRTM_GET) {
+    return abi::Errno(abi::kENETUNREACH, "not on a network of that interface");
+  }
+  const std::shared_ptr<inet::ArpCache> cache = arp_cache(info->index);
+  if (cache == nullptr) return abi::Errno(abi::kENETUNREACH);
+  const absl::Time now = absl::Now();
+  auto entry = [&](int flags, const inet::MacAddress* mac, int64_t expire, bool published) {
+    RouteEntry e;
+    e.flags = flags;
+    e.index = info->index;
+    e.dst = SockaddrIn(dst, 0);
+    if (published) bytes::Store<uint16_t>(e.dst, abi::kSinOtherOff, abi::kSIN_PROXY);
+    e.gateway_link = info->index;
+    if (mac != nullptr) e.gateway_lladdr.assign(mac->begin(), mac->end());
+    e.expire = expire;
+    e.ifp = info->index;
+    e.ifa = SockaddrIn(ifaddr, 0);
+    return e;
+  };
+  auto expire_of = [&](const inet::ArpCache::Known& k) -> int64_t {
+    if (k.expire == absl::InfiniteFuture()) return 0;
+    return absl::ToUnixSeconds(now) + std::max<int64_t>(1, absl::ToInt64Seconds(k.expire - now));
+  };
+  auto known_flags = [](const inet::ArpCache::Known& k) {
+    return abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LLINFO |
+           (k.is_static ? abi::kRTF_STATIC : 0) | (k.published ? abi::kRTF_ANNOUNCE : 0);
+  };
+
+  switch (cmd.type) {
+    case abi::kRTM_GET: {
+      if (ours) {
+        return entry(abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LLINFO | abi::kRTF_STATIC |
+                         abi::kRTF_LOCAL,
+                     &info->mac, 0, false);
+      }
+      if (const std::optional<inet::ArpCache::Known> k = cache->Find(dst, now)) {
+        return entry(known_flags(*k), &k->mac, expire_of(*k), k->published);
+      }
+      // Nothing known yet: the neighbour as NetBSD's cloning route answers
+      // it, with no link address (arp -s takes the interface from it).
+      return entry(abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LLINFO, nullptr, 0, false);
+    }
+    case abi::kRTM_ADD: {
+      const size_t nlen = uint8_t(gw[abi::kSdlNlenOff]);
+      const size_t alen = uint8_t(gw[abi::kSdlAlenOff]);
+      if (alen != 6 || abi::kSdlDataOff + nlen + alen > gw.size()) {
+        return abi::Errno(abi::kEINVAL, "not an Ethernet address");
+      }
+      if (ours) return abi::Errno(abi::kEEXIST, "one of our own addresses");
+      inet::ArpCache::Manual m;
+      std::copy_n(gw.begin() + std::ptrdiff_t(abi::kSdlDataOff + nlen), 6, m.mac.begin());
+      if ((cmd.inits & abi::kRTV_EXPIRE) != 0 && cmd.expire != 0) {
+        m.expire = absl::FromUnixSeconds(cmd.expire);
+      }
+      m.is_static = (cmd.flags & abi::kRTF_STATIC) != 0;
+      m.published = (cmd.flags & abi::kRTF_ANNOUNCE) != 0;
+      for (const std::vector<uint8_t>& p : cache->SetManual(dst, m, now)) {
+        if (EtherOutput(*info, m.mac, inet::kEtherTypeIp, p).ok()) {
+          arp_stats_.Inc(inet::kArpDfrSent);
+        }
+      }
+      return entry(cmd.flags, &m.mac, m.expire ? cmd.expire : 0, m.published);
+    }
+    case abi::kRTM_DELETE: {
+      if (ours) return abi::Errno(abi::kEPERM, "one of our own addresses");
+      const std::optional<inet::ArpCache::Known> k = cache->Find(dst, now);
+      size_t dropped = 0;
+      if (!cache->Remove(dst, &dropped)) return abi::Errno(abi::kESRCH);
+      arp_stats_.Inc(inet::kArpDfrDropped, dropped);
+      return entry(cmd.flags, k ? &k->mac : nullptr, k ? expire_of(*k) : 0,
+                   k && k->published);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
   const std::optional<uint32_t> dst = InAddrOf(cmd.sa[abi::kRTAX_DST]);
   if (!dst) return abi::Errno(abi::kEINVAL, "destination is not an IPv4 sockaddr");
+  // arp(8): RTF_LLINFO on a lookup, or with a link-level gateway on an
+  // add or delete, is about the ARP cache.
+  if ((cmd.flags & abi::kRTF_LLINFO) != 0) {
+    const std::string& gw = cmd.sa[abi::kRTAX_GATEWAY];
+    const bool link_gw = gw.size() >= 2 && uint8_t(gw[abi::kSdlFamilyOff]) == abi::kAF_LINK;
+    if (cmd.type == abi::kRTM_GET ||
+        (link_gw && (cmd.type == abi::kRTM_ADD || cmd.type == abi::kRTM_DELETE))) {
+      if (std::optional<absl::StatusOr<RouteEntry>> r = ArpRequest(cmd, *dst)) return *r;
+    }
+  }
   const std::string& mask_sa = cmd.sa[abi::kRTAX_NETMASK];
   const bool has_mask = (cmd.flags & abi::kRTF_HOST) == 0 && !mask_sa.empty();
   // A netmask of sa_len 0 (the default route's) is present but empty:
@@ -209,11 +341,13 @@ std::vector<RouteEntry> Inet::RouteEntries(bool neighbours) const {
     const int64_t wall = absl::ToUnixSeconds(now);
     for (const IfInfo& i : snap->ifs) {
       if (!i.ethernet) continue;
-      auto add = [&](uint32_t ip, const inet::MacAddress& mac, int flags, int64_t expire) {
+      auto add = [&](uint32_t ip, const inet::MacAddress& mac, int flags, int64_t expire,
+                     bool published = false) {
         RouteEntry e;
         e.flags = flags;
         e.index = i.index;
         e.dst = SockaddrIn(ip, 0);
+        if (published) bytes::Store<uint16_t>(e.dst, abi::kSinOtherOff, abi::kSIN_PROXY);
         e.gateway_link = i.index;
         e.gateway_lladdr.assign(mac.begin(), mac.end());
         e.expire = expire;
@@ -225,8 +359,15 @@ std::vector<RouteEntry> Inet::RouteEntries(bool neighbours) const {
       std::shared_ptr<inet::ArpCache> cache = arp_cache(i.index);
       if (cache == nullptr) continue;
       for (const inet::ArpCache::Known& k : cache->Resolved(now)) {
-        add(k.ip, k.mac, abi::kRTF_HOST | abi::kRTF_LLINFO,
-            wall + std::max<int64_t>(1, absl::ToInt64Seconds(k.expire - now)));
+        // Entries set by hand: RTF_STATIC if asked for, rmx_expire 0 when
+        // permanent; published ones marked SIN_PROXY, as NetBSD's are.
+        add(k.ip, k.mac,
+            abi::kRTF_HOST | abi::kRTF_LLINFO | (k.is_static ? abi::kRTF_STATIC : 0) |
+                (k.published ? abi::kRTF_ANNOUNCE : 0),
+            k.expire == absl::InfiniteFuture()
+                ? 0
+                : wall + std::max<int64_t>(1, absl::ToInt64Seconds(k.expire - now)),
+            k.published);
       }
     }
   } else {

@@ -233,6 +233,10 @@ class Inet : public Component {
   std::vector<RouteEntry> RouteEntries(bool neighbours) const;
   // A routing-socket request (in_rtsock.cc).
   absl::StatusOr<RouteEntry> RouteRequest(const RouteCommand& cmd);
+  // The requests of arp(8) (RTF_LLINFO): RTM_GET of a neighbour, RTM_ADD
+  // and RTM_DELETE of an entry set by hand. nullopt: not one of them (an
+  // off-link destination), a route request after all.
+  std::optional<absl::StatusOr<RouteEntry>> ArpRequest(const RouteCommand& cmd, uint32_t dst);
   // Where a packet to `dst` leaves: the interface, next hop, source
   // address, and whether it is a link-level broadcast.
   struct OutRoute {
@@ -256,8 +260,11 @@ class Inet : public Component {
   absl::Status RouteAndSend(std::vector<uint8_t> packet, bool allow_broadcast,
                             bool dont_route);
   void ArpInput(Interface& ifp, absl::Span<const uint8_t> arp, bool link_broadcast);
+  // `sha`: the sender's hardware address when not the interface's (a
+  // proxy ARP reply).
   void SendArp(const IfInfo& info, uint16_t op, const inet::MacAddress& dst_mac,
-               const inet::MacAddress& tha, uint32_t spa, uint32_t tpa);
+               const inet::MacAddress& tha, uint32_t spa, uint32_t tpa,
+               const inet::MacAddress* sha = nullptr);
   // The gratuitous ARP of arp_ifinit for `a`, and for every address of an
   // interface that came up.
   void Announce(Interface& ifp, const inet::InAddress& a);

@@ -228,6 +228,63 @@ TEST(ArpCacheTest, EntriesExpireAfterKeep) {
   EXPECT_EQ(c.size(), 0u);
 }
 
+TEST(ArpCacheTest, ManualEntriesReleaseHeldPacketsAndResistArp) {
+  ArpCache c;
+  const uint32_t ip = A("10.0.0.5");
+  std::vector<uint8_t> p = {5};
+  ASSERT_EQ(c.Resolve(ip, p, kT0).kind, ArpCache::Resolution::kQueued);
+  ArpCache::Manual m;
+  m.mac = {2, 0, 0, 0, 0, 5};
+  m.is_static = true;
+  const std::vector<ArpCache::Packet> released = c.SetManual(ip, m, kT0);
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_EQ(released[0], std::vector<uint8_t>{5});
+  EXPECT_EQ(c.held(), 0u);
+  // ARP does not change it; it outlives `keep` and a flush.
+  EXPECT_FALSE(c.Update(ip, {2, 0, 0, 0, 0, 6}, true, kT0).updated);
+  EXPECT_EQ(c.Lookup(ip, kT0 + absl::Hours(1000)), m.mac);
+  c.Tick(kT0 + absl::Hours(1000));
+  c.Flush();
+  const std::optional<ArpCache::Known> k = c.Find(ip, kT0 + absl::Hours(1000));
+  ASSERT_TRUE(k.has_value());
+  EXPECT_TRUE(k->manual);
+  EXPECT_TRUE(k->is_static);
+  EXPECT_FALSE(k->published);
+  EXPECT_EQ(k->expire, absl::InfiniteFuture());
+  EXPECT_FALSE(c.Published(ip, kT0).has_value());
+  // Removed by hand only.
+  size_t dropped = 9;
+  EXPECT_TRUE(c.Remove(ip, &dropped));
+  EXPECT_EQ(dropped, 0u);
+  EXPECT_FALSE(c.Remove(ip, &dropped));
+  EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(ArpCacheTest, TemporaryAndPublishedManualEntries) {
+  ArpConfig cfg;
+  cfg.max_entries = 2;
+  ArpCache c(cfg);
+  ArpCache::Manual m;
+  m.mac = {2, 0, 0, 0, 0, 7};
+  m.expire = kT0 + absl::Minutes(20);
+  m.published = true;
+  c.SetManual(A("10.0.0.7"), m, kT0);
+  EXPECT_EQ(c.Published(A("10.0.0.7"), kT0), m.mac);
+  const std::vector<ArpCache::Known> known = c.Resolved(kT0);
+  ASSERT_EQ(known.size(), 1u);
+  EXPECT_TRUE(known[0].published);
+  EXPECT_EQ(known[0].expire, kT0 + absl::Minutes(20));
+  // Dynamic entries are evicted before it.
+  c.Update(A("10.0.0.8"), {2, 0, 0, 0, 0, 8}, true, kT0);
+  c.Update(A("10.0.0.9"), {2, 0, 0, 0, 0, 9}, true, kT0 + absl::Seconds(1));
+  EXPECT_TRUE(c.Find(A("10.0.0.7"), kT0 + absl::Seconds(1)).has_value());
+  EXPECT_EQ(c.size(), 2u);
+  // It goes at its expiry time.
+  c.Tick(kT0 + absl::Minutes(20));
+  EXPECT_FALSE(c.Find(A("10.0.0.7"), kT0 + absl::Minutes(20)).has_value());
+  EXPECT_FALSE(c.Published(A("10.0.0.7"), kT0 + absl::Minutes(20)).has_value());
+}
+
 TEST(ArpCacheTest, HoldQueueIsBoundedOldestDropped) {
   ArpConfig cfg;
   cfg.max_hold = 3;

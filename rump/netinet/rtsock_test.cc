@@ -6,13 +6,17 @@
 // cache as NetBSD's kernel lists its own.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/if.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
@@ -22,6 +26,7 @@
 #include "rump/net/testing.h"
 #include "rump/netinet/inet_testing.h"
 #include "rump/netinet/route_table.h"
+#include "tests/support/eventually.h"
 
 namespace rump {
 namespace {
@@ -331,6 +336,181 @@ TEST_F(RouteSocketTest, RouteSysctlListsRoutesAndNeighboursAsNetBsd) {
   ASSERT_EQ(sdl.size(), abi::SockaddrDlLen(0, 6));
   EXPECT_EQ(sdl.substr(abi::kSdlDataOff),
             std::string(h_.ifp().lladdr().begin(), h_.ifp().lladdr().end()));
+}
+
+// A struct sockaddr_dl (20 bytes) of interface `index`, type Ethernet,
+// holding `mac` (none: alen 0), as arp(8) sends it.
+std::string Sdl(int index, const std::vector<uint8_t>& mac) {
+  std::string s(abi::kSockaddrDlSize, '\0');
+  s[abi::kSdlLenOff] = char(s.size());
+  s[abi::kSdlFamilyOff] = char(abi::kAF_LINK);
+  Put<uint16_t>(s, abi::kSdlIndexOff, uint16_t(index));
+  s[abi::kSdlTypeOff] = char(abi::kIFT_ETHER);
+  s[abi::kSdlAlenOff] = char(mac.size());
+  s.replace(abi::kSdlDataOff, mac.size(), std::string(mac.begin(), mac.end()));
+  return s;
+}
+
+// The MAC address a link-level sockaddr holds ("" with none).
+std::string LinkAddr(const std::string& sdl) {
+  const size_t nlen = uint8_t(sdl[abi::kSdlNlenOff]), alen = uint8_t(sdl[abi::kSdlAlenOff]);
+  return sdl.substr(abi::kSdlDataOff + nlen, alen);
+}
+
+// What NetBSD 7's arp(8) writes: RTM_GET with RTF_LLINFO and RTA_IFP
+// asked for (no sockaddr for it), RTM_ADD of a neighbour with a link-level
+// gateway (permanent, or with rmx_expire and RTV_EXPIRE), RTM_DELETE of
+// the looked-up entry; the ARP cache changes as asked, the route sysctl
+// shows it, and our own addresses are left alone.
+TEST_F(RouteSocketTest, ArpRequestsSetGetAndDeleteNeighbours) {
+  const int fd = RouteSocket();
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(h_.SetNonBlocking(fd), 0);
+  const int index = h_.ifp().index();
+  auto get = [&](const std::string& host, int seq) {
+    std::string m = Message(abi::kRTM_GET, abi::kRTF_LLINFO, seq, {{abi::kRTAX_DST, Sin(host)}});
+    Put<int32_t>(m, abi::kRtmAddrsOff, abi::kRTA_DST | abi::kRTA_IFP);
+    while (!Next(fd).empty()) {
+    }
+    const int e = Write(fd, m);
+    return std::make_pair(e, e == 0 ? Next(fd) : std::string());
+  };
+  // An on-link host with no entry: the neighbour itself, no link address.
+  auto [e1, none] = get("10.7.0.5", 1);
+  ASSERT_EQ(e1, 0);
+  std::vector<std::string> sa = Sockaddrs(none);
+  EXPECT_EQ(AddrOf(sa[abi::kRTAX_DST]), Ip("10.7.0.5"));
+  ASSERT_GE(sa[abi::kRTAX_GATEWAY].size(), abi::kSdlDataOff);
+  EXPECT_EQ(uint8_t(sa[abi::kRTAX_GATEWAY][abi::kSdlFamilyOff]), abi::kAF_LINK);
+  EXPECT_EQ(Get<uint16_t>(sa[abi::kRTAX_GATEWAY], abi::kSdlIndexOff), index);
+  EXPECT_EQ(uint8_t(sa[abi::kRTAX_GATEWAY][abi::kSdlTypeOff]), abi::kIFT_ETHER);
+  EXPECT_EQ(LinkAddr(sa[abi::kRTAX_GATEWAY]), "");
+  const int got_flags = Get<int32_t>(none, abi::kRtmFlagsOff);
+  EXPECT_EQ(got_flags & (abi::kRTF_LLINFO | abi::kRTF_GATEWAY), abi::kRTF_LLINFO);
+  EXPECT_EQ(AddrOf(sa[abi::kRTAX_IFA]), Ip("10.7.0.1"));
+
+  // arp -s 10.7.0.5 02:00:00:00:00:05
+  const std::vector<uint8_t> mac5 = {2, 0, 0, 0, 0, 5};
+  const int add_flags = abi::kRTF_HOST | abi::kRTF_STATIC | abi::kRTF_LLINFO;
+  std::string add = Message(abi::kRTM_ADD, add_flags, 2,
+                            {{abi::kRTAX_DST, Sin("10.7.0.5")},
+                             {abi::kRTAX_GATEWAY, Sdl(index, mac5)}});
+  Put<uint64_t>(add, abi::kRtmInitsOff, uint64_t(abi::kRTV_EXPIRE));
+  ASSERT_EQ(Write(fd, add), 0);
+  const std::string added = Next(fd);
+  EXPECT_EQ(Get<int32_t>(added, abi::kRtmFlagsOff), add_flags | abi::kRTF_DONE);
+  auto cache = h_.inet().arp_cache(index);
+  ASSERT_NE(cache, nullptr);
+  std::optional<inet::MacAddress> mac = cache->Lookup(Ip("10.7.0.5"), absl::Now());
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_TRUE(std::equal(mac->begin(), mac->end(), mac5.begin()));
+  auto [e2, found] = get("10.7.0.5", 3);
+  ASSERT_EQ(e2, 0);
+  EXPECT_EQ(LinkAddr(Sockaddrs(found)[abi::kRTAX_GATEWAY]), std::string(mac5.begin(), mac5.end()));
+  EXPECT_EQ(Get<int64_t>(found, abi::kRtmRmxOff + abi::kRmxExpireOff), 0);  // permanent
+
+  // arp -s 10.7.0.6 02:00:00:00:00:06 temp pub: published, expiring.
+  const int64_t expire = absl::ToUnixSeconds(absl::Now()) + 1200;
+  std::string mask(8, '\0');
+  mask[0] = 8;
+  Put<uint32_t>(mask, abi::kSinAddrOff, 0xffffffffu);
+  std::string pub = Message(abi::kRTM_ADD, abi::kRTF_STATIC | abi::kRTF_LLINFO | abi::kRTF_ANNOUNCE,
+                            4,
+                            {{abi::kRTAX_DST, Sin("10.7.0.6")},
+                             {abi::kRTAX_GATEWAY, Sdl(index, {2, 0, 0, 0, 0, 6})},
+                             {abi::kRTAX_NETMASK, mask}});
+  Put<uint64_t>(pub, abi::kRtmInitsOff, uint64_t(abi::kRTV_EXPIRE));
+  Put<int64_t>(pub, abi::kRtmRmxOff + abi::kRmxExpireOff, expire);
+  ASSERT_EQ(Write(fd, pub), 0);
+  EXPECT_TRUE(cache->Published(Ip("10.7.0.6"), absl::Now()).has_value());
+
+  // The ARP table (NET_RT_FLAGS with RTF_LLINFO): only neighbours, no
+  // routes (not the local route of 10.7.0.1, which has RTF_LLINFO too).
+  auto arp_dump = [&] {
+    std::string out;
+    size_t len = 0;
+    const std::vector<int> mib = {abi::kCtlNet, abi::kAF_ROUTE, 0, abi::kAF_INET,
+                                  abi::kNET_RT_FLAGS, abi::kRTF_LLINFO};
+    EXPECT_EQ(testing::Sysctl(h_.kernel(), mib, nullptr, &len, /*query_size=*/true), 0);
+    EXPECT_EQ(testing::Sysctl(h_.kernel(), mib, &out, &len), 0);
+    return Split(out);
+  };
+  std::vector<std::string> table = arp_dump();
+  ASSERT_EQ(table.size(), 3u);
+  EXPECT_EQ(AddrOf(Sockaddrs(table[0])[abi::kRTAX_DST]), Ip("10.7.0.1"));
+  EXPECT_EQ(AddrOf(Sockaddrs(table[1])[abi::kRTAX_DST]), Ip("10.7.0.5"));
+  EXPECT_EQ(Get<int32_t>(table[1], abi::kRtmFlagsOff),
+            abi::kRTF_HOST | abi::kRTF_LLINFO | abi::kRTF_STATIC);
+  EXPECT_EQ(Get<int64_t>(table[1], abi::kRtmRmxOff + abi::kRmxExpireOff), 0);
+  EXPECT_EQ(Get<uint16_t>(Sockaddrs(table[1])[abi::kRTAX_DST], abi::kSinOtherOff), 0);
+  EXPECT_EQ(AddrOf(Sockaddrs(table[2])[abi::kRTAX_DST]), Ip("10.7.0.6"));
+  EXPECT_NE(Get<int32_t>(table[2], abi::kRtmFlagsOff) & abi::kRTF_ANNOUNCE, 0);
+  EXPECT_GE(Get<int64_t>(table[2], abi::kRtmRmxOff + abi::kRmxExpireOff), expire - 1);
+  EXPECT_EQ(Get<uint16_t>(Sockaddrs(table[2])[abi::kRTAX_DST], abi::kSinOtherOff),
+            abi::kSIN_PROXY);
+  // The neighbour caches are per family: none named is EINVAL.
+  size_t len = 0;
+  EXPECT_EQ(testing::Sysctl(h_.kernel(),
+                            {abi::kCtlNet, abi::kAF_ROUTE, 0, 0, abi::kNET_RT_FLAGS,
+                             abi::kRTF_LLINFO},
+                            nullptr, &len, true),
+            abi::kEINVAL);
+
+  // arp -d 10.7.0.5: the looked-up entry written back as RTM_DELETE.
+  found[abi::kRtmTypeOff] = char(abi::kRTM_DELETE);
+  ASSERT_EQ(Write(fd, found), 0);
+  EXPECT_FALSE(cache->Lookup(Ip("10.7.0.5"), absl::Now()).has_value());
+  EXPECT_EQ(Write(fd, found), abi::kESRCH);
+  EXPECT_EQ(arp_dump().size(), 2u);
+
+  // Our own address: found as local, neither deleted nor replaced.
+  auto [e3, own] = get("10.7.0.1", 5);
+  ASSERT_EQ(e3, 0);
+  EXPECT_NE(Get<int32_t>(own, abi::kRtmFlagsOff) & abi::kRTF_LOCAL, 0);
+  own[abi::kRtmTypeOff] = char(abi::kRTM_DELETE);
+  EXPECT_EQ(Write(fd, own), abi::kEPERM);
+  EXPECT_EQ(Write(fd, Message(abi::kRTM_ADD, add_flags, 6,
+                              {{abi::kRTAX_DST, Sin("10.7.0.1")},
+                               {abi::kRTAX_GATEWAY, Sdl(index, mac5)}})),
+            abi::kEEXIST);
+  // Not an Ethernet address; not on the interface's network.
+  EXPECT_EQ(Write(fd, Message(abi::kRTM_ADD, add_flags, 7,
+                              {{abi::kRTAX_DST, Sin("10.7.0.8")},
+                               {abi::kRTAX_GATEWAY, Sdl(index, {2, 0})}})),
+            abi::kEINVAL);
+  EXPECT_EQ(Write(fd, Message(abi::kRTM_ADD, add_flags, 8,
+                              {{abi::kRTAX_DST, Sin("10.9.0.8")},
+                               {abi::kRTAX_GATEWAY, Sdl(index, mac5)}})),
+            abi::kENETUNREACH);
+  // Off-link with no route: a route lookup's answer, ESRCH.
+  EXPECT_EQ(get("10.9.0.8", 9).first, abi::kESRCH);
+  EXPECT_EQ(arp_dump().size(), 2u);
+}
+
+// A published entry is answered for: another kernel on the bus that asks
+// for 10.7.0.77 learns the published MAC address (proxy ARP).
+TEST_F(RouteSocketTest, PublishedEntriesAreAnsweredForProxyArp) {
+  Host other(dir_.path() + "/bus", "10.7.0.2");
+  const int fd = RouteSocket();
+  ASSERT_GE(fd, 0);
+  const std::vector<uint8_t> mine(h_.ifp().lladdr().begin(), h_.ifp().lladdr().end());
+  ASSERT_EQ(Write(fd, Message(abi::kRTM_ADD,
+                              abi::kRTF_HOST | abi::kRTF_STATIC | abi::kRTF_LLINFO |
+                                  abi::kRTF_ANNOUNCE,
+                              1,
+                              {{abi::kRTAX_DST, Sin("10.7.0.77")},
+                               {abi::kRTAX_GATEWAY, Sdl(h_.ifp().index(), mine)}})),
+            0);
+  const int s = other.Socket(abi::kSOCK_DGRAM);
+  ASSERT_GE(s, 0);
+  auto cache = other.inet().arp_cache(other.ifp().index());
+  ASSERT_NE(cache, nullptr);
+  // The datagram waits for the answer to the ARP request it starts.
+  ASSERT_EQ(other.SendTo(s, {1}, "10.7.0.77", 9), 1);
+  ASSERT_TRUE(rump::testing::Eventually(
+      [&] { return cache->Lookup(Ip("10.7.0.77"), absl::Now()).has_value(); }));
+  const std::optional<inet::MacAddress> got = cache->Lookup(Ip("10.7.0.77"), absl::Now());
+  EXPECT_TRUE(std::equal(got->begin(), got->end(), mine.begin()));
 }
 
 TEST_F(RouteSocketTest, InterfaceChangesAreAnnounced) {

@@ -13,11 +13,12 @@ TOOLS="$_runfiles/rump/cmd/tools"
 SHMIF_DUMPBUS="$_runfiles/shmif/dumpbus/shmif_dumpbus"
 for _b in "$RUMP_SERVER_BIN" "$TOOLS/rump.ifconfig" "$TOOLS/rump.sysctl" \
           "$TOOLS/rump.ping" "$TOOLS/rump.halt" "$TOOLS/rump.netstat" \
-          "$TOOLS/rump.route"; do
+          "$TOOLS/rump.route" "$TOOLS/rump.traceroute" "$TOOLS/rump.arp"; do
   [ -x "$_b" ] || { echo "missing $_b" >&2; exit 1; }
 done
-# The tools by their names, as a user has them on PATH.
-PATH="$TOOLS:$_runfiles/rump/cmd:$_runfiles/shmif/dumpbus:$PATH"
+# The tools by their names, as a user has them on PATH (and the scenarios'
+# helper rtadd).
+PATH="$TOOLS:$_runfiles/rump/cmd:$_runfiles/shmif/dumpbus:$_runfiles/tests/tools:$PATH"
 export PATH
 
 WORKDIR=$(mktemp -d /tmp/rtools.XXXXXX)
@@ -92,6 +93,7 @@ expect_fail() { [ "$rc" -ne 0 ] || fail "expected a non-zero exit"; }
 expect_out() { printf '%s\n' "$out" | grep -E -q -- "$1" || fail "stdout lacks /$1/"; }
 expect_no_out() { ! printf '%s\n' "$out" | grep -E -q -- "$1" || fail "stdout has /$1/"; }
 expect_err() { printf '%s\n' "$err" | grep -E -q -- "$1" || fail "stderr lacks /$1/"; }
+expect_no_err() { ! printf '%s\n' "$err" | grep -E -q -- "$1" || fail "stderr has /$1/"; }
 expect_out_eq() { [ "$out" = "$1" ] || fail "stdout is not '$1'"; }
 
 # start_server URL: a networking rump_server (it daemonizes and returns once
