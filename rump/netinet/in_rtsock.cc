@@ -107,17 +107,6 @@ RouteEntry ToRouteEntry(const inet::Route& r) {
   return e;
 }
 
-// The static route for exactly dst/netmask, if any.
-std::optional<inet::Route> FindExact(const inet::RouteTable& table, uint32_t dst,
-                                     uint32_t netmask, bool static_only) {
-  for (const inet::Route& r : table.Entries()) {
-    if (r.dst == (dst & netmask) && r.netmask == netmask && (!static_only || !r.is_interface)) {
-      return r;
-    }
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::optional<absl::StatusOr<RouteEntry>> Inet::ArpRequest(const RouteCommand& cmd,
@@ -261,13 +250,13 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
   switch (cmd.type) {
     case abi::kRTM_GET: {
       std::optional<inet::Route> r = has_mask || default_route
-                                         ? FindExact(routes_, *dst, mask, false)
+                                         ? routes_.Find(*dst, mask, false)
                                          : routes_.Lookup(*dst);
       if (!r) return abi::Errno(abi::kESRCH);
       return ToRouteEntry(*r);
     }
     case abi::kRTM_DELETE: {
-      std::optional<inet::Route> r = FindExact(routes_, *dst, mask, true);
+      std::optional<inet::Route> r = routes_.Find(*dst, mask, true);
       if (!r) return abi::Errno(abi::kESRCH);
       if (absl::Status s = routes_.Delete(r->dst, r->netmask); !s.ok()) return s;
       return ToRouteEntry(*r);
@@ -308,7 +297,7 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
       }
       std::optional<inet::Route> old;
       if (cmd.type == abi::kRTM_CHANGE) {
-        old = FindExact(routes_, *dst, mask, true);
+        old = routes_.Find(*dst, mask, true);
         if (!old) return abi::Errno(abi::kESRCH);
         if (absl::Status s = routes_.Delete(old->dst, old->netmask); !s.ok()) return s;
       }
@@ -316,7 +305,7 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
         if (old) routes_.Add(*old).IgnoreError();  // a failed change changes nothing
         return s;
       }
-      std::optional<inet::Route> added = FindExact(routes_, r.dst, r.netmask, true);
+      std::optional<inet::Route> added = routes_.Find(r.dst, r.netmask, true);
       return ToRouteEntry(added ? *added : r);
     }
     default:

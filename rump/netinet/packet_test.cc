@@ -395,35 +395,62 @@ TEST(RouteTableTest, InterfaceRoutesFollowAddresses) {
   EXPECT_TRUE(t.Entries().empty());
 }
 
-TEST(RouteTableTest, RandomTablesAgreeWithBruteForce) {
+TEST(RouteTableTest, TenThousandRoutesAgreeWithBruteForce) {
   std::mt19937 rng(11);
   RouteTable t;
-  std::vector<std::pair<uint32_t, int>> prefixes;  // host-order dst, len
-  for (int i = 0; i < 200; ++i) {
+  // Static routes of every length, interface routes too, in addresses
+  // drawn from a few /8s so that prefixes overlap; some deleted again.
+  std::vector<Route> added;
+  const uint32_t nets[] = {10, 172, 192};
+  while (t.size() < 10000) {
     const int len = int(rng() % 33);
     const uint32_t mask = len == 0 ? 0 : ~uint32_t{0} << (32 - len);
-    const uint32_t dst = (rng() & 0xff0000ff) & mask;
-    if (t.Add(Route{htonl(dst), htonl(mask), 0, i + 1, 1, false}).ok()) {
-      prefixes.push_back({dst, i + 1});
+    const uint32_t dst = ((nets[rng() % 3] << 24) | (rng() & 0x00ffffff)) & mask;
+    Route r{htonl(dst), htonl(mask), 0, int(t.size() % 50) + 1, 1, false};
+    if (rng() % 10 == 0) {
+      t.SetInterfaceRoutes(r.ifindex, {r});  // replaces that index's one
+    } else if (t.Add(r).ok()) {
+      added.push_back(r);
+    }
+    if (rng() % 20 == 0 && !added.empty()) {
+      const Route& d = added[rng() % added.size()];
+      t.Delete(d.dst, d.netmask).IgnoreError();  // may be gone already
     }
   }
-  for (int i = 0; i < 2000; ++i) {
-    const uint32_t probe = rng() & 0xff0000ff;
-    int best_len = -1, best_if = 0;
-    for (const Route& r : t.Entries()) {
+  const std::vector<Route> entries = t.Entries();
+  ASSERT_EQ(entries.size(), t.size());
+  for (int i = 0; i < 3000; ++i) {
+    // Half the probes inside some entry's network, half anywhere.
+    uint32_t probe = rng();
+    if (i % 2 == 0) {
+      const Route& e = entries[rng() % entries.size()];
+      probe = ntohl(e.dst) | (rng() & ~ntohl(e.netmask));
+    }
+    // Brute force: the longest match; among equals, static before
+    // interface routes, then the older (Entries' order).
+    int best_len = -1;
+    const Route* best = nullptr;
+    for (const Route& r : entries) {
       int len = 0;
-      RouteTable::MaskLength(r.netmask, &len);
+      ASSERT_TRUE(RouteTable::MaskLength(r.netmask, &len));
       if ((htonl(probe) & r.netmask) == r.dst && len > best_len) {
         best_len = len;
-        best_if = r.ifindex;
+        best = &r;
       }
     }
-    auto r = t.Lookup(htonl(probe));
-    if (best_len < 0) {
+    std::optional<Route> r = t.Lookup(htonl(probe));
+    if (best == nullptr) {
       EXPECT_FALSE(r);
     } else {
       ASSERT_TRUE(r);
-      EXPECT_EQ(r->ifindex, best_if);
+      EXPECT_EQ(r->dst, best->dst);
+      EXPECT_EQ(r->netmask, best->netmask);
+      EXPECT_EQ(r->ifindex, best->ifindex);
+      EXPECT_EQ(r->is_interface, best->is_interface);
+      // Find agrees on the entry for exactly that destination and mask.
+      std::optional<Route> f = t.Find(best->dst, best->netmask, false);
+      ASSERT_TRUE(f);
+      EXPECT_EQ(f->ifindex, best->ifindex);
     }
   }
 }

@@ -17,12 +17,45 @@ bool RouteTable::MaskLength(uint32_t mask, int* len) {
   return true;
 }
 
-void RouteTable::SortLocked() {
-  std::stable_sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
-    if (a.prefix_len != b.prefix_len) return a.prefix_len > b.prefix_len;
-    if (a.route.is_interface != b.route.is_interface) return !a.route.is_interface;
-    return a.seq < b.seq;
-  });
+uint32_t RouteTable::MaskOf(int len) {
+  return len == 0 ? 0 : htonl(~uint32_t{0} << (32 - len));
+}
+
+void RouteTable::InsertLocked(int len, Entry e) {
+  Bucket& b = by_len_[size_t(len)][e.route.dst];
+  // Static routes first; within each kind, in age order (e is the newest).
+  auto at = b.end();
+  if (!e.route.is_interface) {
+    at = std::find_if(b.begin(), b.end(), [](const Entry& x) { return x.route.is_interface; });
+  }
+  b.insert(at, std::move(e));
+  ++size_;
+}
+
+template <typename Pred>
+void RouteTable::RemoveIfLocked(Pred drop) {
+  for (Level& level : by_len_) {
+    for (auto it = level.begin(); it != level.end();) {
+      Bucket& b = it->second;
+      const size_t before = b.size();
+      b.erase(std::remove_if(b.begin(), b.end(), drop), b.end());
+      size_ -= before - b.size();
+      it = b.empty() ? level.erase(it) : std::next(it);
+    }
+  }
+}
+
+const RouteTable::Entry* RouteTable::BestLocked(uint32_t dst, bool direct_only) const {
+  for (int len = 32; len >= 0; --len) {
+    const Level& level = by_len_[size_t(len)];
+    if (level.empty()) continue;
+    auto it = level.find(dst & MaskOf(len));
+    if (it == level.end()) continue;
+    for (const Entry& e : it->second) {
+      if (!direct_only || !e.route.is_gateway) return &e;
+    }
+  }
+  return nullptr;
 }
 
 absl::Status RouteTable::Add(Route route) {
@@ -32,55 +65,62 @@ absl::Status RouteTable::Add(Route route) {
   route.is_interface = false;
   route.is_host = route.netmask == 0xffffffffu;
   std::unique_lock<std::shared_mutex> lock(mu_);
-  for (const Entry& e : entries_) {
-    if (e.route.dst == route.dst && e.route.netmask == route.netmask &&
-        !e.route.is_interface) {
-      return abi::Errno(abi::kEEXIST);
+  const Level& level = by_len_[size_t(len)];
+  if (auto it = level.find(route.dst); it != level.end()) {
+    for (const Entry& e : it->second) {
+      if (!e.route.is_interface) return abi::Errno(abi::kEEXIST);
     }
   }
   if (route.is_gateway && (route.ifindex == 0 || route.ifaddr == 0)) {
-    const Entry* via = nullptr;
-    for (const Entry& e : entries_) {  // sorted: the first match is the best
-      if (!e.route.is_gateway && (route.gateway & e.route.netmask) == e.route.dst) {
-        via = &e;
-        break;
-      }
-    }
+    const Entry* via = BestLocked(route.gateway, /*direct_only=*/true);
     if (via == nullptr) return abi::Errno(abi::kENETUNREACH, "gateway unreachable");
     if (route.ifindex == 0) route.ifindex = via->route.ifindex;
     if (route.ifaddr == 0) route.ifaddr = via->route.ifaddr;
   }
-  entries_.push_back(Entry{route, len, next_seq_++});
-  SortLocked();
+  InsertLocked(len, Entry{route, next_seq_++});
   return absl::OkStatus();
 }
 
 absl::Status RouteTable::Delete(uint32_t dst, uint32_t netmask) {
+  int len = 0;
+  if (!MaskLength(netmask, &len)) return abi::Errno(abi::kESRCH);
   std::unique_lock<std::shared_mutex> lock(mu_);
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) {
-    return !e.route.is_interface && e.route.dst == (dst & netmask) &&
-           e.route.netmask == netmask;
-  });
-  if (it == entries_.end()) return abi::Errno(abi::kESRCH);
-  entries_.erase(it);
+  Level& level = by_len_[size_t(len)];
+  auto it = level.find(dst & netmask);
+  if (it == level.end()) return abi::Errno(abi::kESRCH);
+  Bucket& b = it->second;
+  auto e = std::find_if(b.begin(), b.end(), [](const Entry& x) { return !x.route.is_interface; });
+  if (e == b.end()) return abi::Errno(abi::kESRCH);
+  b.erase(e);
+  --size_;
+  if (b.empty()) level.erase(it);
   return absl::OkStatus();
 }
 
 std::optional<Route> RouteTable::Lookup(uint32_t dst) const {
   std::shared_lock<std::shared_mutex> lock(mu_);
-  for (const Entry& e : entries_) {
-    if ((dst & e.route.netmask) == e.route.dst) return e.route;
+  const Entry* e = BestLocked(dst, /*direct_only=*/false);
+  if (e == nullptr) return std::nullopt;
+  return e->route;
+}
+
+std::optional<Route> RouteTable::Find(uint32_t dst, uint32_t netmask, bool static_only) const {
+  int len = 0;
+  if (!MaskLength(netmask, &len)) return std::nullopt;
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  const Level& level = by_len_[size_t(len)];
+  auto it = level.find(dst & netmask);
+  if (it == level.end()) return std::nullopt;
+  for (const Entry& e : it->second) {
+    if (!static_only || !e.route.is_interface) return e.route;
   }
   return std::nullopt;
 }
 
 void RouteTable::SetInterfaceRoutes(int ifindex, std::vector<Route> routes) {
   std::unique_lock<std::shared_mutex> lock(mu_);
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) {
-                                  return e.route.is_interface && e.route.ifindex == ifindex;
-                                }),
-                 entries_.end());
+  RemoveIfLocked(
+      [ifindex](const Entry& e) { return e.route.is_interface && e.route.ifindex == ifindex; });
   for (Route& r : routes) {
     int len = 0;
     if (!MaskLength(r.netmask, &len)) continue;
@@ -88,24 +128,42 @@ void RouteTable::SetInterfaceRoutes(int ifindex, std::vector<Route> routes) {
     r.ifindex = ifindex;
     r.is_interface = true;
     r.is_host = r.netmask == 0xffffffffu;
-    entries_.push_back(Entry{r, len, next_seq_++});
+    InsertLocked(len, Entry{r, next_seq_++});
   }
-  SortLocked();
 }
 
 void RouteTable::RemoveInterface(int ifindex) {
   std::unique_lock<std::shared_mutex> lock(mu_);
-  entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
-                                [&](const Entry& e) { return e.route.ifindex == ifindex; }),
-                 entries_.end());
+  RemoveIfLocked([ifindex](const Entry& e) { return e.route.ifindex == ifindex; });
 }
 
 std::vector<Route> RouteTable::Entries() const {
-  std::shared_lock<std::shared_mutex> lock(mu_);
+  std::vector<std::pair<int, Entry>> all;
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    all.reserve(size_);
+    for (int len = 32; len >= 0; --len) {
+      for (const auto& [dst, bucket] : by_len_[size_t(len)]) {
+        for (const Entry& e : bucket) all.emplace_back(len, e);
+      }
+    }
+  }
+  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    if (a.second.route.is_interface != b.second.route.is_interface) {
+      return !a.second.route.is_interface;
+    }
+    return a.second.seq < b.second.seq;
+  });
   std::vector<Route> out;
-  out.reserve(entries_.size());
-  for (const Entry& e : entries_) out.push_back(e.route);
+  out.reserve(all.size());
+  for (const auto& [len, e] : all) out.push_back(e.route);
   return out;
+}
+
+size_t RouteTable::size() const {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  return size_;
 }
 
 }  // namespace rump::inet

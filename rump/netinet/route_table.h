@@ -1,6 +1,9 @@
 // RouteTable: the IPv4 routing table (NetBSD's rtable for AF_INET, without
 // the radix tree): destination/netmask entries with a gateway or a direct
-// interface, looked up by longest-prefix match.
+// interface, looked up by longest-prefix match. Entries are kept in one hash
+// table per prefix length, so a lookup costs at most 33 probes however many
+// routes there are (a router with 10,000 routes forwards as fast as one
+// with 10).
 //
 // Interface routes (kInterface) are owned by the IPv4 component, which
 // replaces an interface's set whenever its addresses or up/down state
@@ -16,9 +19,11 @@
 #ifndef RUMP_NETINET_ROUTE_TABLE_H_
 #define RUMP_NETINET_ROUTE_TABLE_H_
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <shared_mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -47,12 +52,17 @@ class RouteTable {
   absl::Status Delete(uint32_t dst, uint32_t netmask);
   // The best route to `dst`, or nullopt.
   std::optional<Route> Lookup(uint32_t dst) const;
+  // The entry for exactly dst/netmask (the one Lookup would prefer among
+  // them; with static_only, the static one), or nullopt.
+  std::optional<Route> Find(uint32_t dst, uint32_t netmask, bool static_only) const;
   // Replaces interface `ifindex`'s interface routes with `routes`.
   void SetInterfaceRoutes(int ifindex, std::vector<Route> routes);
   // Removes every route through `ifindex` (the interface is gone).
   void RemoveInterface(int ifindex);
-  // Every entry, most specific first.
+  // Every entry, most specific first (then static before interface routes,
+  // then oldest first).
   std::vector<Route> Entries() const;
+  size_t size() const;
 
   // Whether `mask` (network order) is a contiguous netmask, and its length.
   static bool MaskLength(uint32_t mask, int* len);
@@ -60,13 +70,25 @@ class RouteTable {
  private:
   struct Entry {
     Route route;
-    int prefix_len = 0;
-    uint64_t seq = 0;
+    uint64_t seq = 0;  // age: smaller is older
   };
-  void SortLocked();
+  // The entries for one destination and netmask: static routes before
+  // interface routes, each oldest first (the first is the one used).
+  using Bucket = std::vector<Entry>;
+  using Level = std::unordered_map<uint32_t, Bucket>;  // by masked destination
+
+  static uint32_t MaskOf(int len);  // network order
+  // The best entry for `dst`; with direct_only, the best that is not
+  // through a gateway (where a gateway is reached).
+  const Entry* BestLocked(uint32_t dst, bool direct_only) const;
+  void InsertLocked(int len, Entry e);
+  // Removes the entries `drop` picks, wherever they are.
+  template <typename Pred>
+  void RemoveIfLocked(Pred drop);
 
   mutable std::shared_mutex mu_;
-  std::vector<Entry> entries_;  // sorted: longest prefix, static, oldest
+  std::array<Level, 33> by_len_;  // index: prefix length
+  size_t size_ = 0;
   uint64_t next_seq_ = 1;
 };
 
