@@ -107,7 +107,18 @@ void CheckTransmitted(absl::Span<const uint8_t> f) {
   }
   if (p[8] == 0) Violation("transmitted TTL 0");
   const uint32_t src = Load32(p + 12), dst = Load32(p + 16);
-  if (!IsOurAddress(src)) Violation("transmitted from %s, not our address", Dotted(src).c_str());
+  // From one of our addresses, or forwarded (a rump kernel forwards by
+  // default): then from a source naming one host, as ip_input and
+  // ip_forward let through, to a destination in_canforward allows.
+  if (!IsOurAddress(src)) {
+    if (src == 0 || src == 0xffffffff || (src >> 28) == 0xe || (src >> 24) == 127 ||
+        src == kHostBroadcast || src == kAliasBroadcast) {
+      Violation("forwarded a packet from %s", Dotted(src).c_str());
+    }
+    if ((dst >> 24) == 0 || (dst >> 28) >= 0xe) {
+      Violation("forwarded a packet to %s", Dotted(dst).c_str());
+    }
+  }
   if (IsOurAddress(dst) || IsGroupAddress(dst) || (dst >> 24) == 127) {
     Violation("transmitted an IPv4 packet to %s", Dotted(dst).c_str());
   }

@@ -22,8 +22,10 @@
 //
 // Checked, and reported with a message and abort() (libFuzzer's crash):
 //  * every frame the kernel transmits is well formed: our MAC as source,
-//    lengths and checksums right, our address as source, never an IP packet
-//    to a broadcast, multicast or our own address, never an ICMP error about
+//    lengths and checksums right, our address as source (or, for a packet
+//    forwarded back out, a source naming one host and a destination
+//    in_canforward allows), never an IP packet to a broadcast, multicast or
+//    our own address, never an ICMP error about
 //    an ICMP error, a broadcast or a non-first fragment, ARP only about our
 //    addresses;
 //  * every TCP segment transmitted has its data offset and checksum right;
