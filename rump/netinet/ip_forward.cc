@@ -35,8 +35,9 @@ bool CanForward(uint32_t dst) {
 void Inet::IpForward(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
                      bool link_broadcast) {
   // Nor from a source that names no single host (RFC 1812 5.3.7).
+  // A packet from one of our own addresses did not come from us: spoofed.
   if (!ip_forwarding() || link_broadcast || !CanForward(h.dst) || h.src == 0 ||
-      IsBroadcastAddress(h.src)) {
+      IsBroadcastAddress(h.src) || IsLocalAddress(h.src)) {
     ip_stats_.Inc(abi::kIpStatCantforward);
     return;
   }

@@ -169,7 +169,9 @@ void Inet::SendIcmpError(absl::Span<const uint8_t> offending, int type, int code
     icmp_stats_.c.Inc(inet::kIcmpNoError);
     return;
   }
-  if (oh.proto == abi::kIPPROTO_ICMP && type != abi::kICMP_REDIRECT) {
+  // (NetBSD's icmp_error lets redirects through here; RFC 1122 3.2.2 does
+  // not, nor do we: no redirect about an ICMP error either.)
+  if (oh.proto == abi::kIPPROTO_ICMP) {
     if (offending.size() < oh.hlen + abi::kICMP_MINLEN) {
       icmp_stats_.c.Inc(inet::kIcmpOldShort);
       return;

@@ -118,6 +118,7 @@ void CheckTransmitted(absl::Span<const uint8_t> f) {
     if ((dst >> 24) == 0 || (dst >> 28) >= 0xe) {
       Violation("forwarded a packet to %s", Dotted(dst).c_str());
     }
+    return;  // the rest is about what the host itself sends
   }
   if (IsOurAddress(dst) || IsGroupAddress(dst) || (dst >> 24) == 127) {
     Violation("transmitted an IPv4 packet to %s", Dotted(dst).c_str());
