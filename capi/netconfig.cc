@@ -8,7 +8,8 @@
 //   ifsetlinkstr           SIOCSLINKSTR through NetStack::InterfaceIoctl,
 //                          the link string read from our own memory (the
 //                          driver owns link strings; there is no other path)
-//   ipv4_ifaddr[_cidr]     Inet::AddAddress (what SIOCAIFADDR does)
+//   ipv4_ifaddr[_cidr]     Inet::AddAddress (what SIOCAIFADDR does), then
+//                          Inet::WaitForDad: the address is usable on return
 //   ipv4_gw                an RTM_ADD written with NetStack::RouteOutput,
 //                          as NetBSD's netconfig writes it to a routing
 //                          socket, so route monitors hear it
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "capi/capi_internal.h"
@@ -140,7 +142,11 @@ absl::Status Ipv4IfAddr(const char* ifname, const char* addr, absl::StatusOr<uin
   if (!ifp.ok()) return ifp.status();
   // Broadcast 0: the one the netmask gives (addr | ~mask), what NetBSD's
   // netconfig passes explicitly.
-  return (*inet)->AddAddress(**ifp, *a, *mask, 0);
+  if (absl::Status s = (*inet)->AddAddress(**ifp, *a, *mask, 0); !s.ok()) return s;
+  // Usable when this returns: duplicate address detection (well under a
+  // second on a bus) is waited for. Another host owning the address is
+  // EADDRINUSE; the address then stays, duplicated, as NetBSD leaves it.
+  return (*inet)->WaitForDad(**ifp, *a, absl::Seconds(30));
 }
 
 absl::StatusOr<uint32_t> PrefixMask(int len) {

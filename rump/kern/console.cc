@@ -33,17 +33,21 @@ absl::StatusOr<size_t> Console::Write(SyscallContext& ctx,
         if (total) return total;
         return s;
       }
-      size_t off = 0;
-      while (off < n) {
-        const ssize_t w = ::write(STDOUT_FILENO, buf.data() + off, n - off);
-        if (w <= 0) break;  // the host's stdout is gone: the console swallows
-        off += size_t(w);
-      }
+      WriteHost(buf);
       done += n;
       total += n;
     }
   }
   return total;
+}
+
+void Console::WriteHost(absl::string_view bytes) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    const ssize_t w = ::write(STDOUT_FILENO, bytes.data() + off, bytes.size() - off);
+    if (w <= 0) break;  // the host's stdout is gone: the console swallows
+    off += size_t(w);
+  }
 }
 
 int Console::Poll(int events) {

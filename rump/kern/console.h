@@ -6,6 +6,7 @@
 #ifndef RUMP_KERN_CONSOLE_H_
 #define RUMP_KERN_CONSOLE_H_
 
+#include "absl/strings/string_view.h"
 #include "rump/kern/file.h"
 
 namespace rump {
@@ -23,6 +24,10 @@ class Console final : public File {
   absl::Status Ioctl(SyscallContext& ctx, uint64_t cmd, absl::Span<uint8_t> data) override;
   // A character device, read-write for its owner.
   uint32_t StatMode() const override;
+
+  // Writes `bytes` to the host's standard output (what the console shows);
+  // a closed or broken stdout swallows them.
+  static void WriteHost(absl::string_view bytes);
 };
 
 }  // namespace rump

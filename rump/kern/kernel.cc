@@ -211,4 +211,23 @@ int Kernel::WaitHalted() {
   return halt_howto_;
 }
 
+void Kernel::Log(absl::string_view line) {
+  constexpr size_t kKept = 64 * 1024;
+  std::string text(line);
+  text += '\n';
+  std::lock_guard<std::mutex> lock(log_mu_);
+  Console::WriteHost(text);
+  messages_ += text;
+  if (messages_.size() > kKept) {
+    // Whole lines only: drop up to the first newline past the excess.
+    size_t cut = messages_.find('\n', messages_.size() - kKept);
+    messages_.erase(0, cut == std::string::npos ? messages_.size() : cut + 1);
+  }
+}
+
+std::string Kernel::messages() const {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  return messages_;
+}
+
 }  // namespace rump

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "rump/kern/process.h"
 #include "rump/kern/syscall.h"
@@ -114,6 +115,13 @@ class Kernel {
   // instead of sleeping and hoping.
   int sleeping_threads() const { return sleeping_threads_.load(std::memory_order_acquire); }
 
+  // --- the kernel's messages (NetBSD's log(9) and kernel printf)
+  // Writes one line (a newline is added) to the console, the host
+  // process's standard output, and keeps it: the most recent 64 KiB of
+  // messages stay readable through messages(), as NetBSD's message buffer.
+  void Log(absl::string_view line);
+  std::string messages() const;
+
   const std::string& hostname_default() const { return default_hostname_; }
   int ncpu() const { return ncpu_; }
 
@@ -138,6 +146,9 @@ class Kernel {
 
   friend class SleepRegistration;  // sleep.cc keeps sleeping_threads_
   std::atomic<int> sleeping_threads_{0};
+
+  mutable std::mutex log_mu_;
+  std::string messages_;  // guarded by log_mu_
 
   mutable std::mutex halt_mu_;
   std::condition_variable halt_cv_;

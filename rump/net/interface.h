@@ -54,6 +54,10 @@ struct InterfaceAddress {
   std::string broadaddr;
   // NetBSD's ifa_flags, as NET_RT_IFLIST reports them (ifam_flags).
   int flags = 0;
+  // The family's own state of the address (IPv4: NetBSD's ia4_flags,
+  // IN_IFF_TENTATIVE while duplicate address detection runs, ...). A change
+  // of it alone is announced as RTM_NEWADDR.
+  int family_flags = 0;
 };
 
 // The counters of struct if_data.

@@ -209,8 +209,12 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
           addr_msg(abi::kRTM_DELADDR, a);
         }
       }
+      // New addresses, and those whose family state changed (NetBSD
+      // announces the end of duplicate address detection so).
       for (const InterfaceAddress& a : now) {
-        if (std::none_of(before.begin(), before.end(), [&](const auto& b) { return same(a, b); })) {
+        if (std::none_of(before.begin(), before.end(), [&](const auto& b) {
+              return same(a, b) && a.family_flags == b.family_flags;
+            })) {
           addr_msg(abi::kRTM_NEWADDR, a);
         }
       }

@@ -515,8 +515,8 @@ TEST_F(IfTest, AddressPreferenceIsZero) {
   EXPECT_EQ(Ioctl(*k_, fd_, abi::kSIOCGIFADDRPREF, n), abi::kENXIO);
 }
 
-// SIOCGIFAFLAG_IN: no DAD, so never tentative; IN_IFF_DETACHED while the
-// interface is down, as NetBSD marks addresses when an interface goes down.
+// SIOCGIFAFLAG_IN: a loopback address needs no duplicate address detection,
+// so it is never tentative; IN_IFF_DETACHED while the interface is down, as NetBSD marks addresses when an interface goes down.
 TEST_F(IfTest, AddressFlagsDetachedWhileDown) {
   auto aflags = [&](const char* ifname, const char* addr) {
     Buf r = Ifreq(ifname);

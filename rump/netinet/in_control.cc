@@ -90,6 +90,7 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
     mask_is_new = true;
   }
   bool announce = false;
+  uint64_t dad_id = 0;
   if (host_is_new || mask_is_new) {
     // in_ifinit -> if_addr_init: the interface comes up. When that is what
     // brings it up, the kUp event announces every address; otherwise the
@@ -105,6 +106,21 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
       a.broadaddr = host;
     }
     announce = was_up && host != 0;
+  }
+  // Setting a duplicated address again tries detection again (in_ifinit).
+  const bool retry_dad =
+      !host_is_new && idx >= 0 && (addrs[idx].flags & abi::kIN_IFF_DUPLICATED) != 0;
+  if (host_is_new || retry_dad) {
+    if (idx >= 0) DadForget(ifp.index(), addrs[idx].addr);
+    a.flags = 0;
+    // A new address of an ARP interface is tentative until detection ends
+    // (arp_ifinit's IN_IFF_TRYTENTATIVE); the announcement comes then.
+    if (host != 0 && ifp.is_ethernet() && ifp.lladdr().size() == 6 &&
+        !(ifp.flags() & abi::kIFF_NOARP) && ip_dad_count_.load() > 0) {
+      a.flags = abi::kIN_IFF_TENTATIVE;
+      dad_id = DadBegin(ifp.index(), host);
+      announce = false;
+    }
   }
   if ((ifp.flags() & abi::kIFF_BROADCAST) && req.brd_family == abi::kAF_INET) {
     a.broadaddr = req.brd;
@@ -122,6 +138,12 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
   if (announce) {
     std::shared_ptr<Interface> ref = net_->FindInterfaceByIndex(ifp.index());
     if (ref != nullptr) cfg.AfterUnlock([this, ref, a] { Announce(*ref, a); });
+  }
+  if (dad_id != 0) {
+    const int index = ifp.index();
+    cfg.AfterUnlock([this, index, host, dad_id] {
+      DadScheduleTick(index, host, dad_id, absl::ZeroDuration());
+    });
   }
   return absl::OkStatus();
 }
@@ -142,6 +164,7 @@ absl::Status Inet::AddAddress(Interface& ifp, uint32_t addr, uint32_t netmask,
 absl::Status Inet::DeleteAddress(Interface& ifp, uint32_t addr) {
   return net_->Configure(ifp, [&](InterfaceConfig& cfg) -> absl::Status {
     if (!ifp.RemoveAddress(abi::kAF_INET, Sin(addr))) return abi::Errno(abi::kEADDRNOTAVAIL);
+    DadForget(ifp.index(), addr);
     cfg.AddressesChanged();
     return absl::OkStatus();
   });
@@ -190,12 +213,13 @@ absl::Status Inet::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_
       const InAddress& a = addrs[idx];
       if (cmd == abi::kSIOCGIFAFLAG_IN) {
         if (data.size() < abi::kIfrAddrflagsOff + 4) return abi::Errno(abi::kEINVAL);
-        // No DAD yet, so never tentative; detached while the interface
-        // is not up and running or its link is down (in_if_link_down).
+        // Tentative or duplicated as detection left it; detached while
+        // the interface is not up and running or its link is down
+        // (in_if_link_down).
         const bool attached =
             (flags & (abi::kIFF_UP | abi::kIFF_RUNNING)) == (abi::kIFF_UP | abi::kIFF_RUNNING) &&
             ifp.link_state() != abi::kLinkStateDown;
-        const int32_t aflags = attached ? 0 : abi::kIN_IFF_DETACHED;
+        const int32_t aflags = a.flags | (attached ? 0 : abi::kIN_IFF_DETACHED);
         std::memcpy(data.data() + abi::kIfrAddrflagsOff, &aflags, 4);
         return absl::OkStatus();
       }
@@ -206,6 +230,7 @@ absl::Status Inet::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_
         return absl::OkStatus();
       }
       if (ifp.RemoveAddress(abi::kAF_INET, Sin(a.addr))) cfg.AddressesChanged();
+      DadForget(ifp.index(), a.addr);
       return absl::OkStatus();
     }
     case abi::kSIOCGIFADDRPREF: {

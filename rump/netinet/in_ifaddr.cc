@@ -41,6 +41,7 @@ InterfaceAddress ToRecord(const InAddress& a) {
   r.addr = SockaddrIn(a.addr, 0);
   r.netmask = InMaskSockaddr(a.netmask);
   r.broadaddr = SockaddrIn(a.broadaddr, 0);
+  r.family_flags = a.flags;
   return r;
 }
 
@@ -51,6 +52,7 @@ std::vector<InAddress> InAddresses(const Interface& ifp) {
     a.addr = AddrOf(r.addr);
     a.netmask = AddrOf(r.netmask);
     a.broadaddr = AddrOf(r.broadaddr);
+    a.flags = r.family_flags;
     out.push_back(a);
   }
   return out;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "rump/abi/in.h"
 #include "rump/net/interface.h"
 
 namespace rump::inet {
@@ -19,7 +20,17 @@ struct InAddress {
   // The broadcast address on a broadcast interface; on a loopback interface
   // NetBSD keeps the address itself here (ia_dstaddr), and so do we.
   uint32_t broadaddr = 0;
+  // NetBSD's ia4_flags: abi::kIN_IFF_TENTATIVE while duplicate address
+  // detection runs, kIN_IFF_DUPLICATED once another host was found using
+  // the address. Either makes the address unusable (IsReady).
+  int flags = 0;
 };
+
+// Whether `a` may be used: as a source, as a destination of input, in
+// ARP replies.
+inline bool IsReady(const InAddress& a) {
+  return (a.flags & (abi::kIN_IFF_TENTATIVE | abi::kIN_IFF_DUPLICATED)) == 0;
+}
 
 // The record of `a`: sockaddr_in bytes for the address and the broadcast
 // address, and the netmask trimmed as NetBSD keeps it (ia_sockmask:

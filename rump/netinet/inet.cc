@@ -241,10 +241,29 @@ const Inet::IfInfo* Inet::FindIf(const Snapshot& snap, int index) {
 bool Inet::IsLocalIn(const Snapshot& snap, uint32_t addr) {
   for (const IfInfo& i : snap.ifs) {
     for (const inet::InAddress& a : i.addrs) {
+      if (a.addr == addr && inet::IsReady(a)) return true;
+    }
+  }
+  return false;
+}
+
+bool Inet::IsOwnedIn(const Snapshot& snap, uint32_t addr) {
+  for (const IfInfo& i : snap.ifs) {
+    for (const inet::InAddress& a : i.addrs) {
       if (a.addr == addr) return true;
     }
   }
   return false;
+}
+
+uint32_t Inet::ReadyAddress(const IfInfo& info, uint32_t preferred) {
+  uint32_t first = 0;
+  for (const inet::InAddress& a : info.addrs) {
+    if (!inet::IsReady(a)) continue;
+    if (a.addr == preferred) return preferred;
+    if (first == 0) first = a.addr;
+  }
+  return first;
 }
 
 bool Inet::IsBroadcastOn(const IfInfo& info, uint32_t addr) {
@@ -277,9 +296,9 @@ bool Inet::IsBroadcastAddress(uint32_t addr) const {
 uint32_t Inet::MapConnectAddress(uint32_t addr) const {
   auto snap = snapshot();
   if (snap == nullptr) return addr;
-  if (addr == 0) {  // our first address (lo0's, most likely)
+  if (addr == 0) {  // our first usable address (lo0's, most likely)
     for (const IfInfo& i : snap->ifs) {
-      if (!i.addrs.empty()) return i.addrs.front().addr;
+      if (const uint32_t a = ReadyAddress(i, 0); a != 0) return a;
     }
   } else if (addr == kBroadcastAll) {
     for (const IfInfo& i : snap->ifs) {
@@ -339,11 +358,8 @@ void Inet::SlowTimer() {
       arp_stats_.Inc(inet::kArpDfrDropped, t.dropped);
       arp_stats_.Inc(inet::kArpTimeouts, t.timeouts);
       for (uint32_t ip : t.requests) {
-        uint32_t spa = info.addrs.empty() ? 0 : info.addrs.front().addr;
-        for (const inet::InAddress& a : info.addrs) {
-          if ((a.addr & a.netmask) == (ip & a.netmask)) spa = a.addr;
-        }
-        SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{}, spa, ip);
+        SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{},
+                ArpSourceFor(info, ip), ip);
       }
     }
   }

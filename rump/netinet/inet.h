@@ -106,6 +106,11 @@ class Inet : public Component {
     absl::Duration slow_timer = absl::Milliseconds(500);  // ip_slowtimo, pr_slowtimo
     absl::Duration fast_timer = absl::Milliseconds(200);  // pr_fasttimo
     size_t loopback_queue_max = 256;           // ipqmaxlen
+    // Duplicate address detection: the time between probes, and after the
+    // last one before the address is declared unique. NetBSD waits 1-2 s
+    // between probes and 2 s after them (RFC 5227's constants, made for
+    // real wires); a bus answers within microseconds.
+    absl::Duration dad_interval = absl::Milliseconds(100);
   };
 
   Inet();
@@ -130,6 +135,24 @@ class Inet : public Component {
   int ip_forwarding() const { return ip_forwarding_.load(); }
   int ip_ttl() const { return ip_ttl_.load(); }
   int ip_dad_count() const { return ip_dad_count_.load(); }
+  // Sets net.inet.ip.dad_count (test fixtures turn detection off with 0).
+  void set_ip_dad_count(int n) { ip_dad_count_.store(n); }
+
+  // --- duplicate address detection (if_arp.cc; RFC 5227, NetBSD's
+  // arp_dad_*). A new address of an Ethernet interface (SIOCAIFADDR or
+  // AddAddress) starts tentative (IN_IFF_TENTATIVE): it is neither a source
+  // nor a destination and ARP does not answer for it, while
+  // net.inet.ip.dad_count probes (ARP requests from 0.0.0.0) go out
+  // Config::dad_interval apart. If another station answers, probes for the
+  // same address or uses it as its sender, the address becomes
+  // IN_IFF_DUPLICATED for good (a console message says so); otherwise it
+  // becomes usable one interval after the last probe and is announced with
+  // a gratuitous ARP. Either end is announced as RTM_NEWADDR.
+  //
+  // Blocks until `addr` of `ifp` is no longer tentative or `timeout`
+  // passes: OK once usable, EADDRINUSE if duplicated, EADDRNOTAVAIL if the
+  // interface has no such address, ETIMEDOUT.
+  absl::Status WaitForDad(const Interface& ifp, uint32_t addr, absl::Duration timeout);
 
   // --- output
   struct OutputRequest {
@@ -245,11 +268,23 @@ class Inet : public Component {
     uint32_t ifaddr = 0;
     bool link_broadcast = false;
     bool via_gateway = false;
+    // The interface's addresses are all tentative or duplicated: nothing
+    // may be sent from it with a source chosen here (EADDRNOTAVAIL).
+    bool source_not_ready = false;
   };
   absl::StatusOr<OutRoute> ResolveOutput(const Snapshot& snap, uint32_t dst,
                                          bool dont_route) const;
   static const IfInfo* FindIf(const Snapshot& snap, int index);
+  // One of our usable addresses (not tentative, not duplicated)?
   static bool IsLocalIn(const Snapshot& snap, uint32_t addr);
+  // One of our addresses, in any state?
+  static bool IsOwnedIn(const Snapshot& snap, uint32_t addr);
+  // `preferred` if it is a usable address of `info`, else the interface's
+  // first usable address, else 0.
+  static uint32_t ReadyAddress(const IfInfo& info, uint32_t preferred);
+  // The sender address of an ARP request for `target` on `info`: our usable
+  // address on target's network, else our first usable one, else 0.
+  static uint32_t ArpSourceFor(const IfInfo& info, uint32_t target);
   static bool IsBroadcastOn(const IfInfo& info, uint32_t addr);
 
   // Output below routing: to `next_hop` on interface `info`.
@@ -269,6 +304,22 @@ class Inet : public Component {
   // interface that came up.
   void Announce(Interface& ifp, const inet::InAddress& a);
   void AnnounceAll(Interface& ifp);
+  // Duplicate address detection. DadBegin registers a run for a new
+  // tentative address (inside the interface's Configure); DadTick sends
+  // the probes on the timer thread; DadEnd makes the address usable or
+  // duplicated (through Configure, so never from an input thread: ARP
+  // input schedules it on the timer thread).
+  struct DadRun {
+    uint64_t id = 0;
+    int count = 0;  // probes to send
+    int sent = 0;
+  };
+  uint64_t DadBegin(int ifindex, uint32_t addr);
+  void DadScheduleTick(int ifindex, uint32_t addr, uint64_t id, absl::Duration delay);
+  void DadTick(int ifindex, uint32_t addr, uint64_t id);
+  void DadEnd(int ifindex, uint32_t addr, uint64_t id, bool duplicated,
+              const inet::MacAddress& claimant);
+  void DadForget(int ifindex, uint32_t addr);  // the address is gone
   // in_control (in_control.cc).
   struct AliasRequest;
   absl::Status Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data);
@@ -328,6 +379,13 @@ class Inet : public Component {
   std::deque<std::pair<std::shared_ptr<Interface>, std::vector<uint8_t>>> loop_q_;
   bool loop_stop_ = false;
   std::thread loop_thread_;
+
+  // Running detections by (interface index, address). Lock order: an
+  // interface's configuration lock, then dad_mu_.
+  std::mutex dad_mu_;
+  std::condition_variable dad_cv_;  // a detection ended
+  std::map<std::pair<int, uint32_t>, DadRun> dad_;
+  uint64_t dad_next_id_ = 1;
 
   std::mutex timer_mu_;
   bool detached_ = false;

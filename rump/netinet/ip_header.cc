@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "absl/strings/str_format.h"
 #include "rump/abi/in.h"
 #include "rump/netinet/checksum.h"
 
@@ -122,6 +123,16 @@ MacAddress MulticastMac(uint32_t group) {
   const uint32_t g = ntohl(group);
   return MacAddress{0x01, 0x00, 0x5e, uint8_t((g >> 16) & 0x7f), uint8_t(g >> 8),
                     uint8_t(g)};
+}
+
+std::string FormatAddr(uint32_t net_addr) {
+  const uint32_t a = HostOrder(net_addr);
+  return absl::StrFormat("%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+}
+
+std::string FormatMac(const MacAddress& mac) {
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                         mac[4], mac[5]);
 }
 
 }  // namespace rump::inet

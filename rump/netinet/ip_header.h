@@ -6,6 +6,7 @@
 #define RUMP_NETINET_IP_HEADER_H_
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -50,6 +51,10 @@ uint32_t NetOrder(uint32_t host_addr);
 
 bool IsMulticast(uint32_t net_addr);  // 224.0.0.0/4
 bool IsLoopbackNet(uint32_t net_addr);  // 127.0.0.0/8
+
+// For messages: "10.0.0.1" (network order in), "b2:a0:00:00:00:01".
+std::string FormatAddr(uint32_t net_addr);
+std::string FormatMac(const MacAddress& mac);
 
 struct IpHeader {
   uint8_t hlen = 20;     // header length in bytes (20..60)

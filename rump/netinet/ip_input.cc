@@ -59,8 +59,14 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
     ip_stats_.Inc(abi::kIpStatCantforward);
     return;
   }
-  if (!local && !broadcast && !multicast) {  // for another host
-    IpForward(ifp, packet, h, link_broadcast);
+  if (!local && !broadcast && !multicast) {
+    // For one of our addresses that is not usable yet (or any more): no
+    // one's (ip_input's IN_IFF_NOTREADY check).
+    if (IsOwnedIn(*snap, h.dst)) {
+      ip_stats_.Inc(abi::kIpStatCantforward);
+      return;
+    }
+    IpForward(ifp, packet, h, link_broadcast);  // for another host
     return;
   }
   std::vector<uint8_t> whole;  // a reassembled datagram

@@ -48,7 +48,7 @@ absl::StatusOr<Inet::OutRoute> Inet::ResolveOutput(const Snapshot& snap, uint32_
     for (const IfInfo& i : snap.ifs) {
       if (i.broadcast && !i.addrs.empty() && (i.ifp->flags() & abi::kIFF_UP)) {
         out.info = &i;
-        out.ifaddr = i.addrs.front().addr;
+        out.ifaddr = ReadyAddress(i, 0);
         out.link_broadcast = true;
         return out;
       }
@@ -60,7 +60,8 @@ absl::StatusOr<Inet::OutRoute> Inet::ResolveOutput(const Snapshot& snap, uint32_
       for (const inet::InAddress& a : i.addrs) {
         if ((dst & a.netmask) == (a.addr & a.netmask) && (i.ifp->flags() & abi::kIFF_UP)) {
           out.info = &i;
-          out.ifaddr = a.addr;
+          out.ifaddr = ReadyAddress(i, a.addr);
+          out.source_not_ready = out.ifaddr == 0;
           out.link_broadcast = IsBroadcastOn(i, dst);
           return out;
         }
@@ -72,7 +73,10 @@ absl::StatusOr<Inet::OutRoute> Inet::ResolveOutput(const Snapshot& snap, uint32_
   if (!r) return abi::Errno(abi::kEHOSTUNREACH, "no route to host");
   out.info = FindIf(snap, r->ifindex);
   if (out.info == nullptr) return abi::Errno(abi::kEHOSTUNREACH, "route's interface is gone");
-  out.ifaddr = r->ifaddr;
+  // A tentative or duplicated address is no source (ip_ifaddrvalid):
+  // another usable one of the interface's, or none.
+  out.ifaddr = ReadyAddress(*out.info, r->ifaddr);
+  out.source_not_ready = out.ifaddr == 0 && r->ifaddr != 0;
   if (r->is_gateway) {
     out.next_hop = r->gateway;
     out.via_gateway = true;
@@ -88,7 +92,8 @@ absl::StatusOr<uint32_t> Inet::SelectSource(uint32_t dst, bool dont_route) const
   if (inet::IsMulticast(dst)) {
     // The first address of a multicast-capable, non-loopback interface.
     for (const IfInfo& i : snap->ifs) {
-      if (!i.loopback && !i.addrs.empty()) return i.addrs.front().addr;
+      if (i.loopback) continue;
+      if (const uint32_t a = ReadyAddress(i, 0); a != 0) return a;
     }
     return abi::Errno(abi::kEADDRNOTAVAIL);
   }
@@ -158,7 +163,7 @@ absl::Status Inet::RouteAndSend(std::vector<uint8_t> packet, bool allow_broadcas
     for (const IfInfo& i : snap->ifs) {
       if (i.ethernet && !i.addrs.empty() && (i.ifp->flags() & abi::kIFF_UP)) {
         route.info = &i;
-        route.ifaddr = i.addrs.front().addr;
+        route.ifaddr = ReadyAddress(i, 0);
         break;
       }
     }
@@ -176,7 +181,14 @@ absl::Status Inet::RouteAndSend(std::vector<uint8_t> packet, bool allow_broadcas
     route = *r;
   }
   const size_t hlen = PacketHlen(packet);
-  if (PacketSrc(packet) == 0) PutAddr(packet.data() + 12, route.ifaddr);
+  // Only from a usable address (ip_ifaddrvalid): never from one of ours
+  // that is tentative or duplicated.
+  const uint32_t src = PacketSrc(packet);
+  if (src == 0 ? route.source_not_ready : !IsLocalIn(*snap, src) && IsOwnedIn(*snap, src)) {
+    ip_stats_.Inc(abi::kIpStatOdropped);
+    return abi::Errno(abi::kEADDRNOTAVAIL);
+  }
+  if (src == 0) PutAddr(packet.data() + 12, route.ifaddr);
   if (route.link_broadcast) {
     if (!route.info->broadcast && !route.info->loopback) {
       return abi::Errno(abi::kEADDRNOTAVAIL);
@@ -252,12 +264,8 @@ absl::Status Inet::SendOnInterface(const IfInfo& info, uint32_t next_hop, bool l
   arp_stats_.Inc(inet::kArpDfrTotal);
   arp_stats_.Inc(inet::kArpDfrDropped, r.dropped);
   if (r.send_request) {
-    // The source address: ours on the next hop's network, else the first.
-    uint32_t spa = info.addrs.empty() ? 0 : info.addrs.front().addr;
-    for (const inet::InAddress& a : info.addrs) {
-      if ((a.addr & a.netmask) == (next_hop & a.netmask)) spa = a.addr;
-    }
-    SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{}, spa, next_hop);
+    SendArp(info, inet::kArpOpRequest, inet::kBroadcastMac, MacAddress{},
+            ArpSourceFor(info, next_hop), next_hop);
   }
   return absl::OkStatus();  // held until resolved, as arpresolve
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <random>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
@@ -21,6 +22,7 @@ namespace rump {
 namespace {
 
 using inet::Put16;
+using ::testing::HasSubstr;
 using inet_testing::EchoRequest;
 using testing::Eventually;
 using inet_testing::Host;
@@ -245,7 +247,8 @@ TEST_F(MalformedTest, ArpForOtherHostsAndBrokenArp) {
   ASSERT_TRUE(bus_->Send(arp(inet::kArpOpRequest, Ip("10.0.0.99"), Ip("10.0.0.50"), kEvilMac)).ok());
   ASSERT_TRUE(bus_->Send(arp(inet::kArpOpReply, Ip("10.0.0.98"), Ip("10.0.0.51"), kEvilMac)).ok());
   // Someone claiming b's own address, told to b only (a, which knows b,
-  // would take it as news about b, as ARP does everywhere).
+  // would take it as news about b, as ARP does everywhere): b logs the
+  // conflict and defends its address with a reply, as NetBSD does.
   ASSERT_TRUE(
       bus_->Send(arp(inet::kArpOpRequest, Ip("10.0.0.2"), Ip("10.0.0.2"), kEvilMac, b_mac_)).ok());
   // A broadcast sender address.
@@ -267,13 +270,18 @@ TEST_F(MalformedTest, ArpForOtherHostsAndBrokenArp) {
   EXPECT_EQ(st.Get(inet::kArpRcvBcastSha), 1u);
   EXPECT_EQ(st.Get(inet::kArpRcvBadLen), 1u);
   EXPECT_EQ(st.Get(inet::kArpRcvBadProto), 2u);
-  EXPECT_EQ(st.Get(inet::kArpSndReply), replies);  // none of those answered
+  // None of those answered but the defence of 10.0.0.2.
+  ASSERT_TRUE(Eventually([&] { return st.Get(inet::kArpSndReply) == replies + 1; }));
+  EXPECT_EQ(st.Get(inet::kArpSndReply), replies + 1);
+  EXPECT_THAT(b_->kernel().messages(),
+              HasSubstr("shmif0: duplicate IP address 10.0.0.2 sent from link address "
+                        "02:00:00:00:00:99"));
   auto cache = b_->inet().arp_cache(b_->ifp().index());
   EXPECT_FALSE(cache->Lookup(Ip("10.0.0.99"), absl::Now()).has_value());
   EXPECT_FALSE(cache->Lookup(Ip("10.0.0.97"), absl::Now()).has_value());
   // A request for b from a new host is answered and learnt.
   ASSERT_TRUE(bus_->Send(f).ok());
-  ASSERT_TRUE(Eventually([&] { return st.Get(inet::kArpSndReply) == replies + 1; }));
+  ASSERT_TRUE(Eventually([&] { return st.Get(inet::kArpSndReply) == replies + 2; }));
   EXPECT_TRUE(cache->Lookup(Ip("10.0.0.99"), absl::Now()).has_value());
 }
 

@@ -23,6 +23,7 @@
 #include "rump/abi/ioctl.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
+#include "rump/abi/sysctl.h"
 #include "rump/abi/syscalls.h"
 #include "rump/components.h"
 #include "rump/net/ether.h"
@@ -66,6 +67,15 @@ struct Host {
     net = kernel->Find<NetStack>();
     fd = testing::Socket(*kernel);
     EXPECT_GE(fd, 0);
+    // net.inet.ip.dad_count=0: addresses usable (and announced) at once;
+    // duplicate address detection has its own tests in rump/netinet.
+    const int zero = 0;
+    size_t len = sizeof(int);
+    std::string out;
+    EXPECT_EQ(testing::Sysctl(*kernel, {abi::kCtlNet, abi::kAF_INET, abi::kIPPROTO_IP,
+                                        abi::kIpctlDadCount},
+                              &out, &len, false, &zero, sizeof(zero)),
+              0);
   }
   int Ioctl(uint64_t cmd, Buf& b) { return testing::Ioctl(*kernel, fd, cmd, b); }
   int Flags(const std::string& name) {

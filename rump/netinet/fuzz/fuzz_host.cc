@@ -303,6 +303,9 @@ FuzzedHost::FuzzedHost() : tap_(std::make_shared<WireTap>()), recv_buf_(0x10000)
   net_ = kernel_->Find<NetStack>();
   inet_ = kernel_->Find<Inet>();
   Require(net_ != nullptr && inet_ != nullptr, "the kernel has no net or inet component");
+  // Addresses usable at once: duplicate address detection would hold them
+  // tentative, and its probes and timers would make output depend on time.
+  inet_->set_ip_dad_count(0);
   Require(net_->RegisterCloner(std::make_unique<TapCloner>(tap_)).ok(), "register fuzz cloner");
   absl::StatusOr<std::shared_ptr<Interface>> ifp = net_->CreateInterface("fuzz0");
   Require(ifp.ok(), "create fuzz0");
