@@ -19,6 +19,8 @@
 
 #include <rump/rumpclient.h>
 
+#include <time.h>
+
 #include "exchange.h"
 
 struct nb_ifaliasreq { /* 64 bytes */
@@ -45,6 +47,9 @@ struct nb_ifdrv { /* 40 bytes */
 };
 
 #define NB_SIOCAIFADDR   _RUMP_IOW('i', 26, struct nb_ifaliasreq)
+#define NB_SIOCGIFAFLAG_IN _RUMP_IOWR('i', 39, struct nb_ifreq)
+#define NB_IN_IFF_TENTATIVE  0x01
+#define NB_IN_IFF_DUPLICATED 0x02
 #define NB_SIOCIFCREATE  _RUMP_IOW('i', 122, struct nb_ifreq)
 #define NB_SIOCSLINKSTR  _RUMP_IOW('i', 136, struct nb_ifdrv)
 
@@ -52,8 +57,44 @@ typedef char check_ifra[sizeof(struct nb_ifaliasreq) == 64 ? 1 : -1];
 typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
 typedef char check_ifd[sizeof(struct nb_ifdrv) == 40 ? 1 : -1];
 typedef char check_aifaddr[NB_SIOCAIFADDR == 0x8040691aUL ? 1 : -1];
+typedef char check_aflag[NB_SIOCGIFAFLAG_IN == 0xc0906927UL ? 1 : -1];
 typedef char check_ifcreate[NB_SIOCIFCREATE == 0x8090697aUL ? 1 : -1];
 typedef char check_slinkstr[NB_SIOCSLINKSTR == 0x80286988UL ? 1 : -1];
+
+/*
+ * Waits while duplicate address detection holds ADDR of IFNAME tentative
+ * (an unusable source until then), as `ifconfig -w` does: polls the
+ * address flags (SIOCGIFAFLAG_IN) every 10 ms, for up to 30 s. An address
+ * another station holds ends duplicated: that is fatal here.
+ */
+static void
+wait_until_usable(int s, const char *ifname, const uint8_t addr[4])
+{
+	const struct timespec tick = {0, 10 * 1000 * 1000};
+	struct nb_ifreq ifr;
+	struct nb_sockaddr_in sin = make_sin(addr, 0);
+	int flags, i;
+
+	for (i = 0; i < 3000; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		memcpy(ifr.ifr_ifru.ifru_space, &sin, sizeof(sin));
+		if (rump_sys_ioctl(s, NB_SIOCGIFAFLAG_IN, &ifr) == -1)
+			die("SIOCGIFAFLAG_IN", errno);
+		memcpy(&flags, ifr.ifr_ifru.ifru_space, sizeof(flags));
+		if (flags & NB_IN_IFF_DUPLICATED) {
+			fprintf(stderr, "example: %s: address in use by another "
+			    "station (duplicate address detection)\n", ifname);
+			exit(1);
+		}
+		if (!(flags & NB_IN_IFF_TENTATIVE))
+			return;
+		nanosleep(&tick, NULL);
+	}
+	fprintf(stderr, "example: %s: address still tentative after 30 s\n",
+	    ifname);
+	exit(1);
+}
 
 /*
  * Gives interface IFNAME the address ADDR/PREFIXLEN and the matching
@@ -81,6 +122,7 @@ configure_address(int s, const char *ifname, const char *addrtext, unsigned pref
 	ifra.ifra_mask = make_sin(maskb, 0);
 	if (rump_sys_ioctl(s, NB_SIOCAIFADDR, &ifra) == -1)
 		die("SIOCAIFADDR", errno);
+	wait_until_usable(s, ifname, addr);
 }
 
 static void

@@ -20,6 +20,7 @@ package rump
 #include <rump/rumpnet_if_pub.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 // NetBSD layouts (rumpdefs.h has no structures).
 struct nb_sockaddr_in { // 16 bytes
@@ -37,6 +38,14 @@ struct nb_ifaliasreq { // 64 bytes
 	struct nb_sockaddr_in ifra_mask;
 };
 
+struct nb_ifreq { // 144 bytes
+	char ifr_name[16];
+	union {
+		uint8_t ifru_space[128];
+		void *ifru_data;
+	} ifr_ifru;
+};
+
 struct nb_pollfd {
 	int fd;
 	short events;
@@ -45,11 +54,26 @@ struct nb_pollfd {
 
 // _IOW('i', 26, struct ifaliasreq)
 #define NB_SIOCAIFADDR 0x8040691aUL
+// _IOWR('i', 39, struct ifreq)
+#define NB_SIOCGIFAFLAG_IN 0xc0906927UL
 #define NB_POLLIN 0x0001
 
 // cgo cannot call variadic functions.
 static int nb_aifaddr(int s, struct nb_ifaliasreq *req) {
 	return rump_sys_ioctl(s, NB_SIOCAIFADDR, req);
+}
+
+// The IN_IFF_* flags of address *sin on interface name, or -1.
+static int nb_addr_flags(int s, const char *name, const struct nb_sockaddr_in *sin) {
+	struct nb_ifreq ifr;
+	int flags;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, sizeof(ifr.ifr_name));
+	memcpy(ifr.ifr_ifru.ifru_space, sin, sizeof(*sin));
+	if (rump_sys_ioctl(s, NB_SIOCGIFAFLAG_IN, &ifr) == -1)
+		return -1;
+	memcpy(&flags, ifr.ifr_ifru.ifru_space, sizeof(flags));
+	return flags;
 }
 
 static int nb_poll_in(int fd, int ms) {
@@ -82,6 +106,7 @@ const (
 	EINVAL        Errno = 22
 	EADDRINUSE    Errno = 48
 	EADDRNOTAVAIL Errno = 49
+	ETIMEDOUT     Errno = 60
 )
 
 var errnoNames = map[Errno]string{
@@ -183,7 +208,9 @@ func fromSockaddr(sin *C.struct_nb_sockaddr_in) netip.AddrPort {
 }
 
 // ConfigureIPv4 gives interface ifname addr/prefixLen and the matching
-// broadcast address (SIOCAIFADDR).
+// broadcast address (SIOCAIFADDR), then waits while duplicate address
+// detection holds the address tentative (unusable), as `ifconfig -w` does.
+// An address another station holds fails with EADDRINUSE.
 func ConfigureIPv4(ifname string, addr netip.Addr, prefixLen int) error {
 	if len(ifname) >= 16 || strings.IndexByte(ifname, 0) >= 0 || !addr.Is4() ||
 		prefixLen < 0 || prefixLen > 32 {
@@ -214,7 +241,21 @@ func ConfigureIPv4(ifname string, addr netip.Addr, prefixLen int) error {
 	if r, err := C.nb_aifaddr(s, &req); r == -1 {
 		return sysErr("SIOCAIFADDR", err)
 	}
-	return nil
+	const tentative, duplicated = 0x01, 0x02 // IN_IFF_*
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		flags, err := C.nb_addr_flags(s, &req.ifra_name[0], &req.ifra_addr)
+		switch {
+		case flags == -1:
+			return sysErr("SIOCGIFAFLAG_IN", err)
+		case flags&duplicated != 0:
+			return &Error{Op: "duplicate address detection", Errno: EADDRINUSE}
+		case flags&tentative == 0:
+			return nil
+		case time.Now().After(deadline):
+			return &Error{Op: "duplicate address detection", Errno: ETIMEDOUT}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // UDPConn is a UDP socket in the rump kernel's network stack. Close it when

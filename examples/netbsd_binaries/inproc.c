@@ -61,6 +61,14 @@ struct nb_ifaliasreq { /* NetBSD's struct ifaliasreq, 64 bytes */
 	struct nb_sockaddr_in ifra_mask;
 };
 
+struct nb_ifreq { /* NetBSD's struct ifreq, 144 bytes */
+	char ifr_name[16];
+	union {
+		uint8_t ifru_space[128];
+		void *ifru_data; /* 8-aligned, as NetBSD's */
+	} ifr_ifru;
+};
+
 struct nb_pollfd { /* NetBSD's struct pollfd */
 	int fd;
 	short events;
@@ -68,6 +76,9 @@ struct nb_pollfd { /* NetBSD's struct pollfd */
 };
 
 #define NB_SIOCAIFADDR _RUMP_IOW('i', 26, struct nb_ifaliasreq)
+#define NB_SIOCGIFAFLAG_IN _RUMP_IOWR('i', 39, struct nb_ifreq)
+#define NB_IN_IFF_TENTATIVE  0x01
+#define NB_IN_IFF_DUPLICATED 0x02
 #define NB_POLLIN      0x0001
 #define ICMP_ECHOREPLY 0
 #define ICMP_ECHO      8
@@ -77,6 +88,8 @@ struct nb_pollfd { /* NetBSD's struct pollfd */
 typedef char check_sin[sizeof(struct nb_sockaddr_in) == 16 ? 1 : -1];
 typedef char check_ifra[sizeof(struct nb_ifaliasreq) == 64 ? 1 : -1];
 typedef char check_aifaddr[NB_SIOCAIFADDR == 0x8040691aUL ? 1 : -1];
+typedef char check_ifr[sizeof(struct nb_ifreq) == 144 ? 1 : -1];
+typedef char check_aflag[NB_SIOCGIFAFLAG_IN == 0xc0906927UL ? 1 : -1];
 
 static void
 fail_errno(const char *what, int error)
@@ -121,6 +134,37 @@ parse_cidr(const char *text, uint8_t addr[4], unsigned *prefixlen)
 	return 0;
 }
 
+/*
+ * Waits while duplicate address detection holds ADDR of IFNAME tentative
+ * (no source of packets until then), as `ifconfig -w` does: the address
+ * flags (SIOCGIFAFLAG_IN) every 10 ms, for 30 s at most.
+ */
+static void
+wait_until_usable(int s, const char *ifname, const uint8_t addr[4])
+{
+	struct nb_ifreq ifr;
+	struct nb_sockaddr_in sin = make_sin(addr);
+	int flags, i;
+
+	for (i = 0; i < 3000; i++) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+		memcpy(ifr.ifr_ifru.ifru_space, &sin, sizeof(sin));
+		if (rump_sys_ioctl(s, NB_SIOCGIFAFLAG_IN, &ifr) == -1)
+			fail_errno("SIOCGIFAFLAG_IN", errno);
+		memcpy(&flags, ifr.ifr_ifru.ifru_space, sizeof(flags));
+		if (flags & NB_IN_IFF_DUPLICATED) {
+			printf("FAIL: %s: address in use by another station\n", ifname);
+			exit(1);
+		}
+		if (!(flags & NB_IN_IFF_TENTATIVE))
+			return;
+		usleep(10000);
+	}
+	printf("FAIL: %s: address still tentative after 30 s\n", ifname);
+	exit(1);
+}
+
 /* ADDR/PREFIXLEN and its broadcast address on IFNAME. */
 static void
 configure_address(const char *ifname, const uint8_t addr[4], unsigned prefixlen)
@@ -144,6 +188,7 @@ configure_address(const char *ifname, const uint8_t addr[4], unsigned prefixlen)
 		fail_errno("socket", errno);
 	if (rump_sys_ioctl(s, NB_SIOCAIFADDR, &ifra) == -1)
 		fail_errno("SIOCAIFADDR", errno);
+	wait_until_usable(s, ifname, addr);
 	rump_sys_close(s);
 }
 

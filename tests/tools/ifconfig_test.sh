@@ -2,7 +2,8 @@
 # rump.ifconfig as a user scripts it against a real rump_server: create,
 # linkstr, inet, up and the NetBSD display; -v, -a, -l, -C; link string
 # EBUSY; up without a bus; media none/auto and link states; -linkstr;
-# destroy and re-create; mtu; alias and delete.
+# destroy and re-create; mtu; alias and delete; duplicate address
+# detection and -w.
 source "$(dirname "$0")/lib.sh"
 
 A=unix://a
@@ -37,6 +38,52 @@ expect_out $'^\tinet 127.0.0.1/8 flags 0x0$'
 expect_out '^shmif0: flags='
 on $A rump.ifconfig -a inet
 expect_rc 0
+
+# Duplicate address detection. B on the same bus sets A's 10.0.0.1: a
+# warning, the address DUPLICATED (and unused); a free one is usable when
+# rump.ifconfig returns (flags 0x0). -w SECS waits while an address is
+# tentative: "timed out" (exit 1) while B probes for 1000 intervals.
+B=unix://b
+start_server $B
+on $B rump.ifconfig shmif0 create
+expect_rc 0
+on $B rump.ifconfig shmif0 linkstr bus
+expect_rc 0
+on $B rump.ifconfig shmif0 inet 10.0.0.1/24
+expect_rc 0
+expect_err '^rump.ifconfig: shmif0: 10.0.0.1: duplicate address detected \(in use by another station\)'
+on $B rump.ifconfig shmif0
+expect_out $'^\tinet 10.0.0.1/24 broadcast 10.0.0.255 flags 0x2<DUPLICATED>$'
+on $B rump.ifconfig shmif0 inet 10.0.0.2/24 alias
+expect_rc 0
+expect_no_err .
+on $B rump.ifconfig shmif0
+expect_out $'^\tinet 10.0.0.2/24 broadcast 10.0.0.255 flags 0x0$'
+on $A rump.ping -c 1 -w 10 10.0.0.2
+expect_rc 0
+on $B rump.ifconfig -w 5
+expect_rc 0
+on $B rump.sysctl -w net.inet.ip.dad_count=1000
+expect_rc 0
+on $B rump.ifconfig shmif0 inet 10.0.0.3/24 alias
+expect_rc 0
+expect_err 'shmif0: 10.0.0.3: still tentative'
+on $B rump.ifconfig shmif0
+expect_out $'^\tinet 10.0.0.3/24 broadcast 10.0.0.255 flags 0x1<TENTATIVE>$'
+on $B rump.ifconfig -w 1
+expect_rc 1
+expect_err '^rump.ifconfig: timed out waiting for duplicate address detection$'
+on $B rump.ifconfig shmif0 inet 10.0.0.3 -alias
+expect_rc 0
+on $B rump.ifconfig -w 0
+expect_rc 0
+on $B rump.ifconfig -w x
+expect_rc 1
+expect_err '^usage: '
+on $B rump.ifconfig -w 1 shmif0
+expect_rc 1
+expect_err '^usage: '
+halt_server $B
 
 # linkstr on an up interface: EBUSY, NetBSD's message.
 on $A rump.ifconfig shmif0 linkstr other

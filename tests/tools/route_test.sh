@@ -220,7 +220,13 @@ on $A rump.route delete 10.80.0.0/16
 expect_rc 0
 on $A rump.ifconfig shmif0 inet 10.7.1.1/24 alias
 expect_rc 0
-wait_for mon.out "^ 255.255.255.0 $MAC 10.7.1.1 10.7.1.255\$" $MON
+# Two RTM_NEWADDR: the address added (tentative), then duplicate address
+# detection ended (the flags changed), as NetBSD's arp_dad reports it.
+for _i in $(seq 1 1200); do
+  [ "$(grep -c -E "^ 255.255.255.0 $MAC 10.7.1.1 10.7.1.255\$" mon.out)" -ge 2 ] && break
+  kill -0 $MON 2>/dev/null || fail "monitor exited: $(cat mon.out)"
+  sleep 0.05
+done
 stop_monitor $MON
 mon=$(drop_probes mon.out)
 want_re=$'^got message of size 200 on [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} [0-9]{4}
@@ -233,6 +239,10 @@ RTM_DELETE: Delete Route: len 200, pid [0-9]+, seq 1, errno 0, flags: <UP,GATEWA
 locks: none inits: none
 sockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>
  10.80.0.0 10.7.0.4 255.255.0.0 '"$MAC"$' 10.7.0.1
+got message of size 88 on .*
+RTM_NEWADDR: address being added to iface: len 88, metric 0, flags: <UP,CONNECTED>
+sockaddrs: <NETMASK,IFP,IFA,BRD>
+ 255.255.255.0 '"$MAC"$' 10.7.1.1 10.7.1.255
 got message of size 88 on .*
 RTM_NEWADDR: address being added to iface: len 88, metric 0, flags: <UP,CONNECTED>
 sockaddrs: <NETMASK,IFP,IFA,BRD>

@@ -38,6 +38,7 @@ impl Errno {
     pub const EADDRINUSE: Errno = Errno(48);
     pub const EADDRNOTAVAIL: Errno = Errno(49);
     pub const ENOEXEC: Errno = Errno(8);
+    pub const ETIMEDOUT: Errno = Errno(60);
 
     /// What a `rump_sys_*` call left in errno.
     fn last() -> Errno {
@@ -173,7 +174,9 @@ fn from_sockaddr(sin: &sys::sockaddr_in) -> SocketAddrV4 {
 }
 
 /// Gives interface `ifname` the address `addr/prefix_len` and the matching
-/// broadcast address (SIOCAIFADDR).
+/// broadcast address (SIOCAIFADDR), then waits while duplicate address
+/// detection holds the address tentative (unusable), as `ifconfig -w` does.
+/// An address another station holds fails with EADDRINUSE.
 pub fn configure_ipv4(ifname: &str, addr: Ipv4Addr, prefix_len: u8) -> Result<(), Errno> {
     if ifname.len() >= 16 || ifname.as_bytes().contains(&0) || prefix_len > 32 {
         return Err(Errno::EINVAL);
@@ -196,7 +199,30 @@ pub fn configure_ipv4(ifname: &str, addr: Ipv4Addr, prefix_len: u8) -> Result<()
     check(unsafe {
         sys::rump_sys_ioctl(socket.0, sys::SIOCAIFADDR, &mut req as *mut sys::ifaliasreq)
     })?;
-    Ok(())
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut q = sys::ifreq_addr {
+            ifr_name: req.ifra_name,
+            ifr_space: [0; 128],
+        };
+        // SAFETY: sockaddr_in is 16 plain bytes.
+        let sin: [u8; 16] = unsafe { std::mem::transmute(req.ifra_addr) };
+        q.ifr_space[..16].copy_from_slice(&sin);
+        check(unsafe {
+            sys::rump_sys_ioctl(socket.0, sys::SIOCGIFAFLAG_IN, &mut q as *mut sys::ifreq_addr)
+        })?;
+        let flags = c_int::from_ne_bytes([q.ifr_space[0], q.ifr_space[1], q.ifr_space[2], q.ifr_space[3]]);
+        if flags & sys::IN_IFF_DUPLICATED != 0 {
+            return Err(Errno::EADDRINUSE);
+        }
+        if flags & sys::IN_IFF_TENTATIVE == 0 {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Errno::ETIMEDOUT);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 /// A kernel descriptor, closed on drop.

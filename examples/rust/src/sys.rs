@@ -60,6 +60,14 @@ pub const fn iow(group: u8, num: u8, len: usize) -> c_ulong {
     0x8000_0000 | (((len as c_ulong) & 0x1fff) << 16) | ((group as c_ulong) << 8) | num as c_ulong
 }
 pub const SIOCAIFADDR: c_ulong = iow(b'i', 26, std::mem::size_of::<ifaliasreq>());
+/// _IOWR(group, num, len): the ioctl reads and writes its argument.
+pub const fn iowr(group: u8, num: u8, len: usize) -> c_ulong {
+    iow(group, num, len) | 0x4000_0000
+}
+pub const SIOCGIFAFLAG_IN: c_ulong = iowr(b'i', 39, std::mem::size_of::<ifreq_addr>());
+/// The IN_IFF_* address flags SIOCGIFAFLAG_IN reports.
+pub const IN_IFF_TENTATIVE: c_int = 0x01;
+pub const IN_IFF_DUPLICATED: c_int = 0x02;
 
 // ---- NetBSD layouts ----------------------------------------------------------
 
@@ -84,6 +92,15 @@ pub struct ifaliasreq {
     pub ifra_mask: sockaddr_in,
 }
 
+/// struct ifreq (144 bytes) as SIOCGIFAFLAG_IN uses it: the address in,
+/// its flags (an int at the same place) out.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+pub struct ifreq_addr {
+    pub ifr_name: [u8; 16],
+    pub ifr_space: [u8; 128],
+}
+
 /// struct pollfd.
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -96,3 +113,5 @@ pub struct pollfd {
 const _: () = assert!(std::mem::size_of::<sockaddr_in>() == 16);
 const _: () = assert!(std::mem::size_of::<ifaliasreq>() == 64);
 const _: () = assert!(SIOCAIFADDR == 0x8040_691a);
+const _: () = assert!(std::mem::size_of::<ifreq_addr>() == 144);
+const _: () = assert!(SIOCGIFAFLAG_IN == 0xc090_6927);

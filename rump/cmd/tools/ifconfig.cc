@@ -14,6 +14,15 @@
 //   rump.ifconfig -a [-bdmsuvz] [inet] every interface's status
 //   rump.ifconfig -l [-bdsu]           the interface names
 //   rump.ifconfig -C                   the interface cloners
+//   rump.ifconfig -w SECS              waits until no IPv4 address is
+//                                      tentative (0: as long as it takes;
+//                                      "timed out", exit 1, after SECS)
+//
+// A new address of an Ethernet interface is tentative while the kernel's
+// duplicate address detection probes for it. Beyond NetBSD, setting an
+// address waits (10 s at most) until detection ends, so that the address
+// is usable once rump.ifconfig returns, and warns when another station
+// holds it (the address then stays unused; exit 0, as NetBSD's).
 //
 // Commands run in the order given (flags, mtu, link string at once; media
 // and the address last), as NetBSD's do. The status shows the flags line,
@@ -37,6 +46,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cctype>
 #include <cerrno>
 #include <cinttypes>
@@ -51,6 +61,7 @@
 
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/in.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
@@ -353,6 +364,72 @@ int PrefixLen(uint32_t mask_net) {
   return cidr;
 }
 
+// The IN_IFF_* flags of `addr` on `ifname` (errno on failure).
+int InetAddrFlags(const std::string& ifname, uint32_t addr_net, int32_t* flags) {
+  Ifreq ifr{};
+  SetName(ifr.data(), ifname);
+  const std::array<uint8_t, 16> sa = SockaddrIn(addr_net);
+  std::memcpy(ifr.data() + abi::kIfrAddrOff, sa.data(), sa.size());
+  if (int e = Ioctl(abi::kSIOCGIFAFLAG_IN, ifr.data()); e != 0) return e;
+  *flags = Get<int32_t>(ifr.data(), abi::kIfrAddrflagsOff);
+  return 0;
+}
+
+// The poll period of the waits for duplicate address detection (NetBSD's
+// ifconfig -w polls too; the kernel has no event for "detection ended"
+// that an ioctl client could sleep on).
+constexpr useconds_t kDadPollUs = 10000;
+
+// -w secs: waits until no IPv4 address of a running interface is tentative;
+// secs 0 waits as long as it takes. Exits 1 ("timed out") when secs pass
+// first.
+[[noreturn]] void WaitForAllDad(long secs) {
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    bool tentative = false;
+    for (const IfAddr& a : GetIfAddrs()) {
+      if (a.family != abi::kAF_INET) continue;
+      int32_t f = 0;
+      // An address of an interface that is not running is detached:
+      // its detection waits for the link, not for this.
+      if (InetAddrFlags(a.name, InAddrOf(a.addr), &f) == 0 && (f & abi::kIN_IFF_TENTATIVE) &&
+          !(f & abi::kIN_IFF_DETACHED)) {
+        tentative = true;
+      }
+    }
+    if (!tentative) std::exit(0);
+    if (secs > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(secs)) {
+      tools::Errx(1, "timed out waiting for duplicate address detection");
+    }
+    usleep(kDadPollUs);
+  }
+}
+
+// After an address is set: waits (10 s at most) while detection holds it
+// tentative, so that the address is usable when rump.ifconfig returns (a
+// convenience beyond NetBSD's ifconfig, which returns at once and leaves
+// the waiting to -w); warns when another station holds it.
+void WaitForAddressDad(const std::string& ifname, uint32_t addr_net) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    int32_t f = 0;
+    if (InetAddrFlags(ifname, addr_net, &f) != 0) return;
+    if (f & abi::kIN_IFF_DUPLICATED) {
+      tools::Warnx(ifname + ": " + Ntoa(addr_net) +
+                   ": duplicate address detected (in use by another station); the address "
+                   "stays unused");
+      return;
+    }
+    if (!(f & abi::kIN_IFF_TENTATIVE)) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      tools::Warnx(ifname + ": " + Ntoa(addr_net) +
+                   ": still tentative (duplicate address detection has not ended)");
+      return;
+    }
+    usleep(kDadPollUs);
+  }
+}
+
 void InetStatus(const std::string& ifname, const std::vector<IfAddr>& addrs) {
   for (const IfAddr& a : addrs) {
     if (a.name != ifname || a.family != abi::kAF_INET || lflag) continue;
@@ -364,15 +441,9 @@ void InetStatus(const std::string& ifname, const std::vector<IfAddr>& addrs) {
     if (plen < 0) std::printf(" netmask %#x", ntohl(mask));
     if (a.flags & abi::kIFF_BROADCAST) std::printf(" broadcast %s", Ntoa(InAddrOf(a.brd)).c_str());
     // The address's flags (tentative, duplicated, detached).
-    Ifreq ifr{};
-    SetName(ifr.data(), ifname);
-    const std::array<uint8_t, 16> sa = SockaddrIn(InAddrOf(a.addr));
-    std::memcpy(ifr.data() + abi::kIfrAddrOff, sa.data(), sa.size());
-    uint32_t aflags = 0;
-    if (Ioctl(abi::kSIOCGIFAFLAG_IN, ifr.data()) == 0) {
-      aflags = Get<int32_t>(ifr.data(), abi::kIfrAddrflagsOff);
-    }
-    std::printf(" flags %s\n", Snprintb(aflags, kInIffBits).c_str());
+    int32_t aflags = 0;
+    if (InetAddrFlags(ifname, InAddrOf(a.addr), &aflags) != 0) aflags = 0;
+    std::printf(" flags %s\n", Snprintb(uint32_t(aflags), kInIffBits).c_str());
   }
 }
 
@@ -535,10 +606,11 @@ void ListCloners() {
                "\t\t[ delay us|ms|s ] [ seed n ] | -impair ]\n"
                "       %s -a [-b] [-d] [-m] [-u] [-v] [-z] [ af ]\n"
                "       %s -l [-b] [-d] [-s] [-u]\n"
+               "       %s -w secs\n"
                "       %s -C\n"
                "       %s interface create\n"
                "       %s interface destroy\n",
-               p, p, p, p, p, p);
+               p, p, p, p, p, p, p);
   std::exit(1);
 }
 
@@ -863,6 +935,12 @@ void CommitAddress(const Commands& c) {
     return;
   }
   if (int e = Ioctl(abi::kSIOCAIFADDR, ifra); e != 0) tools::Err(1, e, "SIOCAIFADDR");
+  // An address of an interface that is not running stays tentative until
+  // it runs: nothing to wait for now.
+  int32_t f = 0;
+  if (InetAddrFlags(c.ifname, c.address->addr, &f) == 0 && !(f & abi::kIN_IFF_DETACHED)) {
+    WaitForAddressDad(c.ifname, c.address->addr);
+  }
 }
 
 bool IsFlagWord(const std::string& w, int* value) {
@@ -1056,8 +1134,15 @@ int main(int argc, char** argv) {
   tools::SetProgName(argv[0]);
   const bool noargs = argc == 1;
   int ch;
-  while ((ch = tools::GetOpt(argc, argv, "abCdlmsuvz")) != -1) {
+  std::optional<long> wait_secs;
+  while ((ch = tools::GetOpt(argc, argv, "abCdlmsuvw:z")) != -1) {
     switch (ch) {
+      case 'w': {
+        long n = 0;
+        if (!ParseInt(optarg, 0, INT32_MAX, &n)) Usage();
+        wait_secs = n;
+        break;
+      }
       case 'a': aflag = true; break;
       case 'b': bflag = true; break;
       case 'C': Cflag = true; break;
@@ -1072,6 +1157,15 @@ int main(int argc, char** argv) {
     }
   }
   std::vector<std::string> args(argv + optind, argv + argc);
+  if (wait_secs) {
+    // -w secs stands alone, as in NetBSD's usage.
+    if (!args.empty() || aflag || bflag || Cflag || dflag || lflag || mflag || sflag ||
+        uflag || vflag || zflag) {
+      Usage();
+    }
+    tools::InitClient("rump client init");
+    WaitForAllDad(*wait_secs);
+  }
   if (noargs) aflag = true;
   if ((lflag || Cflag) && (aflag || mflag || vflag || zflag)) Usage();
   if (lflag && Cflag) Usage();
