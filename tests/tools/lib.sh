@@ -149,3 +149,71 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
     echo $((20000 + RANDOM % 20000))
 }
+
+# --- the NetBSD peer (RUMP_NETBSD_PEER: NetBSD's rump kernel and tools,
+# set by scripts/test when ../shared/netbsd-peer exists)
+
+# netbsd_peer: 0 when RUMP_NETBSD_PEER is the peer directory (PEER is then
+# its absolute path, nblib/ in the work directory links its libraries and
+# NBENV runs a command with them); 1 with a message naming what is missing.
+netbsd_peer() {
+  local f name target
+  PEER=${RUMP_NETBSD_PEER:-}
+  if [ -z "$PEER" ] || [ ! -x "$PEER/rump/bin/rump_server" ] || [ ! -d "$PEER/rumpctrl/bin" ] ||
+    [ ! -d "$PEER/rump/lib" ]; then
+    echo "skipped: the NetBSD peer cases (RUMP_NETBSD_PEER='$PEER' is not the peer" \
+      "directory with rump/bin, rump/lib and rumpctrl/bin; scripts/test sets it when" \
+      "../shared/netbsd-peer exists)"
+    return 1
+  fi
+  PEER=$(cd "$PEER" && pwd)
+  # The loader needs a link to each library. A copy of the peer whose
+  # symbolic links were stored as small files naming their target gets a
+  # link to that target instead. (The shell's own read, not a fork per
+  # file: slow on a busy machine. An ELF file's first bytes name no file.)
+  mkdir -p "$WORKDIR/nblib"
+  for f in "$PEER"/rump/lib/lib*; do
+    name=${f##*/}
+    target=""
+    [ -L "$f" ] || IFS= read -r -d '' -n 256 target <"$f" 2>/dev/null || true
+    if [ -n "$target" ] && [[ "$target" =~ ^lib[A-Za-z0-9_.+-]+$ ]] &&
+      [ -f "$PEER/rump/lib/$target" ]; then
+      target="$PEER/rump/lib/$target"
+    else
+      target=$f
+    fi
+    ln -sf "$target" "$WORKDIR/nblib/$name"
+  done
+  NBENV=(env "LD_LIBRARY_PATH=$WORKDIR/nblib")
+  return 0
+}
+
+# nb URL TOOL ARGS...: NetBSD's own TOOL against the server at URL.
+nb() {
+  local url=$1 tool=$2
+  shift 2
+  on "$url" "${NBENV[@]}" "$PEER/rumpctrl/bin/$tool" "$@"
+}
+
+# start_netbsd URL: NetBSD's rump_server, its PID kept for the cleanup.
+start_netbsd() {
+  local url=$1 host pid
+  run "${NBENV[@]}" "$PEER/rump/bin/rump_server" -lrumpnet -lrumpnet_net -lrumpnet_netinet \
+    -lrumpnet_shmif "$url"
+  expect_rc 0
+  host=$(RUMP_SERVER=$url rump.sysctl -n kern.hostname) || fail "server at $url not answering"
+  pid=${host#rump-}
+  pid=$((10#${pid%%.*}))
+  kill -0 "$pid" || fail "no process $pid for $url"
+  _pids="$_pids $pid"
+}
+
+# nb_configure URL IF BUS ADDR/LEN: NetBSD's ifconfig create, linkstr, inet.
+nb_configure() {
+  nb "$1" ifconfig "$2" create
+  expect_rc 0
+  nb "$1" ifconfig "$2" linkstr "$WORKDIR/$3"
+  expect_rc 0
+  nb "$1" ifconfig "$2" inet "$4"
+  expect_rc 0
+}

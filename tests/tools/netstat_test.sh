@@ -164,7 +164,7 @@ compare() {
   local ours theirs
   on $A rump.netstat "$@"
   ours=$out
-  on $A env LD_LIBRARY_PATH="$NBLIB" "$PEER/rumpctrl/bin/netstat" "$@"
+  nb $A netstat "$@"
   # NetBSD's prints a tcp6 section (TCP's counters again) for a kernel
   # without IPv6; ours leaves it out.
   theirs=$(printf '%s\n' "$out" | awk '/^[a-z0-9]+:$/ { skip = ($0 == "tcp6:") } !skip')
@@ -173,23 +173,7 @@ compare() {
     fail "rump.netstat $* differs from NetBSD's netstat"
   fi
 }
-if [ -n "${RUMP_NETBSD_PEER:-}" ] && [ -x "$RUMP_NETBSD_PEER/rumpctrl/bin/netstat" ] &&
-  [ -d "$RUMP_NETBSD_PEER/rump/lib" ]; then
-  PEER=$(cd "$RUMP_NETBSD_PEER" && pwd)
-  # The peer's rump/lib keeps its links as small files naming the target.
-  NBLIB="$WORKDIR/nblib"
-  mkdir "$NBLIB"
-  # (Read with the shell's own read: a fork per file is slow on a busy
-  # machine. An ELF file's first bytes name no file there.)
-  for f in "$PEER"/rump/lib/lib*; do
-    t=""
-    [ -L "$f" ] || IFS= read -r -d '' -n 256 t <"$f" 2>/dev/null
-    if [ -n "$t" ] && [ "${t#*/}" = "$t" ] && [ -f "$PEER/rump/lib/$t" ]; then
-      ln -s "$PEER/rump/lib/$t" "$NBLIB/${f##*/}"
-    else
-      ln -s "$f" "$NBLIB/${f##*/}"
-    fi
-  done
+if netbsd_peer; then
   # -n throughout: without it NetBSD's netstat asks a resolver in the rump
   # kernel, which sends datagrams and moves the counters being compared.
   compare -an -f inet
@@ -207,10 +191,6 @@ if [ -n "${RUMP_NETBSD_PEER:-}" ] && [ -x "$RUMP_NETBSD_PEER/rumpctrl/bin/netsta
   compare -n -p udp
   compare -sn -p icmp
   compare -sn -p arp
-else
-  echo "skipped the comparison with NetBSD's netstat: RUMP_NETBSD_PEER='${RUMP_NETBSD_PEER:-}'" \
-    "is not a directory with rumpctrl/bin/netstat and rump/lib (scripts/test sets it when" \
-    "../shared/netbsd-peer exists)"
 fi
 
 # sockhold ends with its input; the server closes its sockets (the

@@ -260,26 +260,7 @@ paste -d '\n' <(printf '%s\n' "$want_re") <(printf '%s\n' "$mon") | {
 echo "monitor: ok"
 
 # ---- the same against NetBSD's own route(8)
-if [ -z "${RUMP_NETBSD_PEER:-}" ] || [ ! -x "${RUMP_NETBSD_PEER}/rumpctrl/bin/route" ] ||
-  [ ! -d "${RUMP_NETBSD_PEER}/rump/lib" ]; then
-  echo "skipped: comparison with NetBSD's route: no NetBSD peer" \
-    "(RUMP_NETBSD_PEER='${RUMP_NETBSD_PEER:-}' is not a directory with rumpctrl/bin/route and" \
-    "rump/lib; scripts/test sets it when ../shared/netbsd-peer exists)"
-  exit 0
-fi
-PEER=$(cd "$RUMP_NETBSD_PEER" && pwd)
-# The peer's libraries, its stored symbolic links made real.
-mkdir nblib
-for f in "$PEER"/rump/lib/lib*; do
-  name=${f##*/}
-  target=$f
-  if [ ! -L "$f" ] && [ "$(head -c 4 "$f")" != $'\x7fELF' ]; then
-    target=$(head -c 256 "$f")
-    [[ "$target" =~ ^lib[A-Za-z0-9_.+-]+$ ]] && [ -f "$PEER/rump/lib/$target" ] || continue
-    target="$PEER/rump/lib/$target"
-  fi
-  ln -s "$target" "nblib/$name"
-done
+netbsd_peer || exit 0
 nbroute() { LD_LIBRARY_PATH="$WORKDIR/nblib" "$PEER/rumpctrl/bin/route" "$@"; }
 
 # One tool's run: stdout, exit status, stderr, with the program's name,

@@ -117,60 +117,10 @@ expect_rc 0
 expect_out '^[[:space:]]+[1-9][0-9]* packets forwarded'
 
 # --- with NetBSD's kernel
-PEER=${RUMP_NETBSD_PEER:-}
-if [ -z "$PEER" ] || [ ! -x "$PEER/rump/bin/rump_server" ] || [ ! -d "$PEER/rumpctrl/bin" ]; then
-  echo "skipped: the NetBSD router cases (RUMP_NETBSD_PEER='$PEER' is not the peer" \
-    "directory with rump/bin and rumpctrl/bin; scripts/test sets it when" \
-    "../shared/netbsd-peer exists)"
+if ! netbsd_peer; then
   echo PASS
   exit 0
 fi
-
-# The peer's libraries as the loader needs them: a link to each. A copy of
-# the peer whose symbolic links were stored as small files naming their
-# target gets a link to that target instead.
-mkdir nblib
-for f in "$PEER"/rump/lib/lib*; do
-  name=${f##*/}
-  target=$f
-  if [ ! -L "$f" ] && [ "$(head -c 4 "$f")" != $'\x7fELF' ]; then
-    target=$(head -c 256 "$f")
-    [[ "$target" =~ ^lib[A-Za-z0-9_.+-]+$ ]] && [ -f "$PEER/rump/lib/$target" ] || continue
-    target="$PEER/rump/lib/$target"
-  fi
-  ln -s "$target" "nblib/$name"
-done
-NBENV=(env "LD_LIBRARY_PATH=$WORKDIR/nblib")
-
-# nb URL TOOL ARGS...: NetBSD's own TOOL against the server at URL.
-nb() {
-  local url=$1 tool=$2
-  shift 2
-  on "$url" "${NBENV[@]}" "$PEER/rumpctrl/bin/$tool" "$@"
-}
-
-# start_netbsd URL: NetBSD's rump_server, its PID kept for the cleanup.
-start_netbsd() {
-  local url=$1 host pid
-  run "${NBENV[@]}" "$PEER/rump/bin/rump_server" -lrumpnet -lrumpnet_net -lrumpnet_netinet \
-    -lrumpnet_shmif "$url"
-  expect_rc 0
-  host=$(RUMP_SERVER=$url rump.sysctl -n kern.hostname) || fail "server at $url not answering"
-  pid=${host#rump-}
-  pid=$((10#${pid%%.*}))
-  kill -0 "$pid" || fail "no process $pid for $url"
-  _pids="$_pids $pid"
-}
-
-# nb_configure URL IF BUS ADDR/LEN: NetBSD's ifconfig create, linkstr, inet.
-nb_configure() {
-  nb "$1" ifconfig "$2" create
-  expect_rc 0
-  nb "$1" ifconfig "$2" linkstr "$WORKDIR/$3"
-  expect_rc 0
-  nb "$1" ifconfig "$2" inet "$4"
-  expect_rc 0
-}
 
 # until_ping URL ADDR: NetBSD keeps a new address tentative (DAD) for about
 # ten seconds; ping (ours) from URL until ADDR answers, for a minute at most.
