@@ -202,6 +202,7 @@ uint64_t Inet::DadBegin(int ifindex, uint32_t addr) {
   run.id = dad_next_id_++;
   run.count = std::max(ip_dad_count_.load(), 1);
   run.sent = 0;
+  run.ending = false;
   return run.id;
 }
 
@@ -222,19 +223,20 @@ void Inet::DadScheduleTick(int ifindex, uint32_t addr, uint64_t id, absl::Durati
 void Inet::DadTick(int ifindex, uint32_t addr, uint64_t id) {
   auto snap = snapshot();
   const IfInfo* info = snap ? FindIf(*snap, ifindex) : nullptr;
-  if (info == nullptr) {
-    DadForget(ifindex, addr);
+  if (info == nullptr && (net_ == nullptr || net_->FindInterfaceByIndex(ifindex) == nullptr)) {
+    DadForget(ifindex, addr);  // the interface is gone
     return;
   }
   // While the interface is down or unplugged no probe could be heard:
   // detection starts over once it runs again (NetBSD restarts it on link
-  // up), and the address stays tentative until then.
-  const bool running = info->ifp->up_and_running();
+  // up), and the address stays tentative until then. (An interface the
+  // snapshot does not show yet counts as not running.)
+  const bool running = info != nullptr && info->ifp->up_and_running();
   bool probe = false;
   {
     std::lock_guard<std::mutex> lock(dad_mu_);
     auto it = dad_.find({ifindex, addr});
-    if (it == dad_.end() || it->second.id != id) return;  // ended, or a newer run
+    if (it == dad_.end() || it->second.id != id || it->second.ending) return;  // ended, or a newer run
     if (!running) {
       it->second.sent = 0;
     } else if (it->second.sent < it->second.count) {
@@ -267,6 +269,7 @@ void Inet::DadEnd(int ifindex, uint32_t addr, uint64_t id, bool duplicated,
   }
   int sent = 0;
   bool ended = false;
+  uint64_t run_id = 0;
   const std::string sin = inet::SockaddrIn(addr, 0);
   (void)net_->Configure(*ifp, [&](InterfaceConfig& cfg) -> absl::Status {
     {
@@ -274,9 +277,12 @@ void Inet::DadEnd(int ifindex, uint32_t addr, uint64_t id, bool duplicated,
       // by ARP input)?
       std::lock_guard<std::mutex> lock(dad_mu_);
       auto it = dad_.find({ifindex, addr});
-      if (it == dad_.end() || (id != 0 && it->second.id != id)) return absl::OkStatus();
+      if (it == dad_.end() || it->second.ending || (id != 0 && it->second.id != id)) {
+        return absl::OkStatus();
+      }
       sent = it->second.sent;
-      dad_.erase(it);
+      it->second.ending = true;
+      run_id = it->second.id;
     }
     ended = true;
     for (InterfaceAddress r : ifp->addresses(abi::kAF_INET)) {
@@ -288,7 +294,8 @@ void Inet::DadEnd(int ifindex, uint32_t addr, uint64_t id, bool duplicated,
     return absl::OkStatus();
   });
   if (!ended) return;
-  dad_cv_.notify_all();
+  // The message or the announcement first: a WaitForDad that returns finds
+  // them done.
   if (duplicated) {
     if (kernel_ != nullptr) {
       kernel_->Log(absl::StrFormat(
@@ -296,11 +303,17 @@ void Inet::DadEnd(int ifindex, uint32_t addr, uint64_t id, bool duplicated,
           "the address stays unused",
           ifp->name(), inet::FormatAddr(addr), inet::FormatMac(claimant), sent));
     }
-    return;
+  } else {
+    for (const inet::InAddress& a : inet::InAddresses(*ifp)) {
+      if (a.addr == addr) Announce(*ifp, a);
+    }
   }
-  for (const inet::InAddress& a : inet::InAddresses(*ifp)) {
-    if (a.addr == addr) Announce(*ifp, a);
+  {
+    std::lock_guard<std::mutex> lock(dad_mu_);
+    auto it = dad_.find({ifindex, addr});
+    if (it != dad_.end() && it->second.id == run_id) dad_.erase(it);
   }
+  dad_cv_.notify_all();
 }
 
 absl::Status Inet::WaitForDad(const Interface& ifp, uint32_t addr, absl::Duration timeout) {

@@ -313,6 +313,9 @@ class Inet : public Component {
     uint64_t id = 0;
     int count = 0;  // probes to send
     int sent = 0;
+    // The flags are final; the message or announcement is on its way and
+    // the run goes once it is out (WaitForDad waits for that).
+    bool ending = false;
   };
   uint64_t DadBegin(int ifindex, uint32_t addr);
   void DadScheduleTick(int ifindex, uint32_t addr, uint64_t id, absl::Duration delay);
