@@ -162,8 +162,6 @@ int Run(const std::string& bus, int rounds) {
     std::printf("UDP one-way %4zu B: sent %.0f/s, received %.0f/s (%.1f%% of sent)\n", size,
                 sent / secs, got / secs, sent ? 100.0 * got / sent : 0.0);
   }
-  (void)h.Send(u, std::vector<uint8_t>{'q', 'u', 'i', 't'});
-
   // Duplicate address detection with NetBSD's default net.inet.ip.dad_count
   // (3): from SIOCAIFADDR (Inet::AddAddress) until the address is usable,
   // for free addresses; then one the second process holds.
@@ -188,6 +186,7 @@ int Run(const std::string& bus, int rounds) {
   std::printf("DAD, address in use         %s after %.1f us\n",
               st.ok() ? "NOT DETECTED" : st.ToString().c_str(),
               std::chrono::duration<double, std::micro>(t1 - t0).count());
+  (void)h.Send(u, std::vector<uint8_t>{'q', 'u', 'i', 't'});
   return 0;
 }
 
