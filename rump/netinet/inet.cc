@@ -238,22 +238,16 @@ const Inet::IfInfo* Inet::FindIf(const Snapshot& snap, int index) {
   return nullptr;
 }
 
-bool Inet::IsLocalIn(const Snapshot& snap, uint32_t addr) {
+Inet::Ownership Inet::OwnershipIn(const Snapshot& snap, uint32_t addr) {
+  Ownership o = Ownership::kNotOurs;
   for (const IfInfo& i : snap.ifs) {
     for (const inet::InAddress& a : i.addrs) {
-      if (a.addr == addr && inet::IsReady(a)) return true;
+      if (a.addr != addr) continue;
+      if (inet::IsReady(a)) return Ownership::kReady;
+      o = Ownership::kNotReady;
     }
   }
-  return false;
-}
-
-bool Inet::IsOwnedIn(const Snapshot& snap, uint32_t addr) {
-  for (const IfInfo& i : snap.ifs) {
-    for (const inet::InAddress& a : i.addrs) {
-      if (a.addr == addr) return true;
-    }
-  }
-  return false;
+  return o;
 }
 
 uint32_t Inet::ReadyAddress(const IfInfo& info, uint32_t preferred) {

@@ -275,10 +275,13 @@ class Inet : public Component {
   absl::StatusOr<OutRoute> ResolveOutput(const Snapshot& snap, uint32_t dst,
                                          bool dont_route) const;
   static const IfInfo* FindIf(const Snapshot& snap, int index);
-  // One of our usable addresses (not tentative, not duplicated)?
-  static bool IsLocalIn(const Snapshot& snap, uint32_t addr);
-  // One of our addresses, in any state?
-  static bool IsOwnedIn(const Snapshot& snap, uint32_t addr);
+  // Whether `addr` is one of ours, and usable (not tentative, not
+  // duplicated): one walk over the addresses answers both.
+  enum class Ownership { kNotOurs, kNotReady, kReady };
+  static Ownership OwnershipIn(const Snapshot& snap, uint32_t addr);
+  static bool IsLocalIn(const Snapshot& snap, uint32_t addr) {
+    return OwnershipIn(snap, addr) == Ownership::kReady;
+  }
   // `preferred` if it is a usable address of `info`, else the interface's
   // first usable address, else 0.
   static uint32_t ReadyAddress(const IfInfo& info, uint32_t preferred);

@@ -52,7 +52,8 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
   auto snap = snapshot();
   if (snap == nullptr) return;
   const IfInfo* info = FindIf(*snap, ifp.index());
-  const bool local = IsLocalIn(*snap, h.dst);
+  const Ownership dst_ownership = OwnershipIn(*snap, h.dst);
+  const bool local = dst_ownership == Ownership::kReady;
   const bool multicast = inet::IsMulticast(h.dst);
   const bool broadcast = !local && !multicast && info != nullptr && IsBroadcastOn(*info, h.dst);
   if (multicast && h.dst != inet::AllHostsGroup()) {  // not a group we are in
@@ -62,7 +63,7 @@ void Inet::IpInput(Interface& ifp, absl::Span<const uint8_t> packet, bool link_b
   if (!local && !broadcast && !multicast) {
     // For one of our addresses that is not usable yet (or any more): no
     // one's (ip_input's IN_IFF_NOTREADY check).
-    if (IsOwnedIn(*snap, h.dst)) {
+    if (dst_ownership == Ownership::kNotReady) {
       ip_stats_.Inc(abi::kIpStatCantforward);
       return;
     }

@@ -184,7 +184,8 @@ absl::Status Inet::RouteAndSend(std::vector<uint8_t> packet, bool allow_broadcas
   // Only from a usable address (ip_ifaddrvalid): never from one of ours
   // that is tentative or duplicated.
   const uint32_t src = PacketSrc(packet);
-  if (src == 0 ? route.source_not_ready : !IsLocalIn(*snap, src) && IsOwnedIn(*snap, src)) {
+  if (src == 0 ? route.source_not_ready
+               : OwnershipIn(*snap, src) == Ownership::kNotReady) {
     ip_stats_.Inc(abi::kIpStatOdropped);
     return abi::Errno(abi::kEADDRNOTAVAIL);
   }
