@@ -182,9 +182,9 @@ absl::Status NetStack::ClonerList(SyscallContext& ctx, absl::Span<uint8_t> data)
   std::vector<std::string> names;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto it = cloners_.rbegin(); it != cloners_.rend(); ++it) {
-      names.emplace_back((*it)->name());
-    }
+    // In the order of registration: the loopback cloner (the stack's own)
+    // first, then the drivers' (NetBSD's rump kernels list "lo shmif").
+    for (const auto& c : cloners_) names.emplace_back(c->name());
   }
   bytes::Store<int32_t>(data, abi::kIfcrTotalOff, int32_t(names.size()));
   const int32_t count = bytes::Load<int32_t>(data, abi::kIfcrCountOff);

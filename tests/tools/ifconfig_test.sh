@@ -30,8 +30,7 @@ expect_out $'^\toutput: [0-9]+ packets?, [0-9]+ bytes?'
 on $A rump.ifconfig -l
 expect_out_eq "lo0 shmif0"
 on $A rump.ifconfig -C
-expect_out 'shmif'
-expect_out 'lo'
+expect_out_eq "lo shmif"
 on $A rump.ifconfig -a
 expect_out '^lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624$'
 expect_out $'^\tinet 127.0.0.1/8 flags 0x0$'
