@@ -27,7 +27,8 @@ inline constexpr int kTCP_MAXWIN = 65535;  // the largest unscaled window
 inline constexpr int kTcpMinMss = 216;     // tcp_minmss
 
 // --- protocol timers, in seconds (tcp_timer.h counts PR_SLOWHZ = 2 ticks
-// a second; the sysctls below show seconds)
+// a second; net.inet.tcp.keepinit, keepidle and keepintvl show those
+// ticks, msl seconds)
 inline constexpr int kPR_SLOWHZ = 2;
 inline constexpr int kTcpMslSeconds = 30;            // TCPTV_MSL
 inline constexpr int kTcpKeepInitSeconds = 75;       // TCPTV_KEEP_INIT
@@ -41,7 +42,8 @@ inline constexpr int kTcpDelackMs = 200;             // hz / PR_FASTHZ ticks
 // automatic growth (tcp_autosndbuf_*, tcp_autorcvbuf_*)
 inline constexpr size_t kTcpSendSpace = 32 * 1024;
 inline constexpr size_t kTcpRecvSpace = 32 * 1024;
-inline constexpr size_t kTcpAutoBufInc = 16 * 1024;
+inline constexpr size_t kTcpAutoSndBufInc = 8 * 1024;   // tcp_autosndbuf_inc
+inline constexpr size_t kTcpAutoRcvBufInc = 16 * 1024;  // tcp_autorcvbuf_inc
 inline constexpr size_t kTcpAutoBufMax = 256 * 1024;
 
 // --- net.inet.tcp (TCPCTL_*)

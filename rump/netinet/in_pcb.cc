@@ -202,7 +202,8 @@ void InPcbTable::SetRaw(const PcbRef& pcb, bool local, uint32_t addr) {
 std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupDatagram(uint32_t src,
                                                                     uint16_t sport,
                                                                     uint32_t dst, uint16_t dport,
-                                                                    bool broadcast) const {
+                                                                    bool broadcast,
+                                                                    bool* not_connected) const {
   std::vector<std::shared_ptr<InetSocket>> out;
   std::lock_guard<std::mutex> lock(mu_);
   if (broadcast) {
@@ -221,6 +222,7 @@ std::vector<std::shared_ptr<InetSocket>> InPcbTable::LookupDatagram(uint32_t src
   if (auto it = connected_.find(TupleKey{dst, src, dport, sport}); it != connected_.end()) {
     best = it->second;
   } else {
+    if (not_connected != nullptr) *not_connected = true;
     int best_rank = 3;
     auto [first, last] = bound_.equal_range(dport);
     for (auto it = first; it != last; ++it) {

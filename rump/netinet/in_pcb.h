@@ -102,10 +102,12 @@ class InPcbTable {
   // src:sport to dst:dport goes to. Unicast: the connected match, else the
   // best bound match (exact address before wildcard). Broadcast or
   // multicast: every match, stopping after the first one without
-  // SO_REUSEADDR / SO_REUSEPORT.
+  // SO_REUSEADDR / SO_REUSEPORT. `not_connected`, if given, is set when a
+  // unicast datagram has no connected match (NetBSD's PCB hash miss).
   std::vector<std::shared_ptr<InetSocket>> LookupDatagram(uint32_t src, uint16_t sport,
                                                           uint32_t dst, uint16_t dport,
-                                                          bool broadcast) const;
+                                                          bool broadcast,
+                                                          bool* not_connected = nullptr) const;
   // The connected sockets with exactly this 4-tuple (in_pcbnotify).
   std::vector<std::shared_ptr<InetSocket>> LookupConnected(uint32_t laddr, uint16_t lport,
                                                            uint32_t faddr, uint16_t fport) const;

@@ -52,7 +52,13 @@ namespace inet {
 using TcpStats = Counters<abi::kTcpStatNStats>;
 
 // The net.inet.tcp tunables, read by every connection as it needs them.
-// Times are in seconds, as the sysctls show them.
+// Times are in seconds, as the sysctls show them, except the keepalive
+// ones.
+// The time of `ticks` PR_SLOWHZ ticks.
+inline absl::Duration SlowTicks(int ticks) {
+  return absl::Milliseconds(int64_t(ticks) * 1000 / abi::kPR_SLOWHZ);
+}
+
 struct TcpTunables {
   std::atomic<int> rfc1323{1};        // window scaling and timestamps
   std::atomic<int> win_scale{1};
@@ -65,9 +71,10 @@ struct TcpTunables {
   std::atomic<int> init_win{abi::kTcpInitWin};
   std::atomic<int> init_win_local{abi::kTcpInitWin};
   std::atomic<int> ack_on_push{0};
-  std::atomic<int> keepinit{abi::kTcpKeepInitSeconds};
-  std::atomic<int> keepidle{abi::kTcpKeepIdleSeconds};
-  std::atomic<int> keepintvl{abi::kTcpKeepIntvlSeconds};
+  // In PR_SLOWHZ ticks, as NetBSD's sysctls show them (SlowTicks).
+  std::atomic<int> keepinit{abi::kTcpKeepInitSeconds * abi::kPR_SLOWHZ};
+  std::atomic<int> keepidle{abi::kTcpKeepIdleSeconds * abi::kPR_SLOWHZ};
+  std::atomic<int> keepintvl{abi::kTcpKeepIntvlSeconds * abi::kPR_SLOWHZ};
   std::atomic<int> keepcnt{abi::kTcpKeepCount};
   std::atomic<int> delack_ticks{abi::kTcpDelackMs * abi::kHz / 1000};
   std::atomic<int> msl{abi::kTcpMslSeconds};
@@ -78,10 +85,10 @@ struct TcpTunables {
   // Automatic socket buffer sizing (tcp_do_autosndbuf, tcp_autosndbuf_inc,
   // tcp_autosndbuf_max and the receive side's).
   std::atomic<int> sendbuf_auto{1};
-  std::atomic<int> sendbuf_inc{int(abi::kTcpAutoBufInc)};
+  std::atomic<int> sendbuf_inc{int(abi::kTcpAutoSndBufInc)};
   std::atomic<int> sendbuf_max{int(abi::kTcpAutoBufMax)};
   std::atomic<int> recvbuf_auto{1};
-  std::atomic<int> recvbuf_inc{int(abi::kTcpAutoBufInc)};
+  std::atomic<int> recvbuf_inc{int(abi::kTcpAutoRcvBufInc)};
   std::atomic<int> recvbuf_max{int(abi::kTcpAutoBufMax)};
 };
 

@@ -89,7 +89,8 @@ void TcpSocket::AcceptSyn(const TcpSegment& seg, uint32_t src, uint32_t dst) {
   max_sndwnd_ = snd_wnd_;
   last_input_ = absl::Now();
   SetState(abi::kTCPS_SYN_RECEIVED);
-  ArmTimer(kKeep, absl::Seconds(keepinit_ > 0 ? keepinit_ : t.keepinit.load()));
+  ArmTimer(kKeep,
+           keepinit_ > 0 ? absl::Seconds(keepinit_) : inet::SlowTicks(t.keepinit.load()));
   OutputLocked();  // the SYN-ACK
 }
 

@@ -126,7 +126,8 @@ absl::Status TcpSocket::ProtoConnect(absl::Span<const uint8_t> addr) {
   SetState(abi::kTCPS_SYN_SENT);
   SetConnecting();
   tcp_.stats().Inc(abi::kTcpStatConnattempt);
-  ArmTimer(kKeep, absl::Seconds(keepinit_ > 0 ? keepinit_ : t.keepinit.load()));
+  ArmTimer(kKeep,
+           keepinit_ > 0 ? absl::Seconds(keepinit_) : inet::SlowTicks(t.keepinit.load()));
   OutputLocked();
   return absl::OkStatus();
 }
@@ -279,8 +280,8 @@ absl::StatusOr<std::string> TcpSocket::ProtoGetOption(int level, int name) {
     case abi::kTCP_KEEPCNT:
       return inet::IntOptionValue(KeepCount());
     case abi::kTCP_KEEPINIT:
-      return inet::IntOptionValue(keepinit_ > 0 ? keepinit_
-                                                : tcp_.tunables().keepinit.load());
+      return inet::IntOptionValue(
+          keepinit_ > 0 ? keepinit_ : tcp_.tunables().keepinit.load() / abi::kPR_SLOWHZ);
     default:
       return abi::Errno(abi::kENOPROTOOPT);
   }
@@ -362,10 +363,12 @@ void TcpSocket::UserClosed() {
 // --- timers
 
 absl::Duration TcpSocket::KeepIdle() const {
-  return absl::Seconds(keepidle_ > 0 ? keepidle_ : tcp_.tunables().keepidle.load());
+  return keepidle_ > 0 ? absl::Seconds(keepidle_)
+                       : inet::SlowTicks(tcp_.tunables().keepidle.load());
 }
 absl::Duration TcpSocket::KeepIntvl() const {
-  return absl::Seconds(keepintvl_ > 0 ? keepintvl_ : tcp_.tunables().keepintvl.load());
+  return keepintvl_ > 0 ? absl::Seconds(keepintvl_)
+                        : inet::SlowTicks(tcp_.tunables().keepintvl.load());
 }
 int TcpSocket::KeepCount() const {
   return std::max(1, keepcnt_ > 0 ? keepcnt_ : tcp_.tunables().keepcnt.load());

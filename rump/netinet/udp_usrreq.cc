@@ -52,8 +52,10 @@ bool Udp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
     }
   }
   const bool group = broadcast || IsMulticast(h.dst);
+  bool hash_miss = false;
   const std::vector<std::shared_ptr<InetSocket>> socks =
-      pcbs_.LookupDatagram(h.src, uh.sport, h.dst, uh.dport, group);
+      pcbs_.LookupDatagram(h.src, uh.sport, h.dst, uh.dport, group, &hash_miss);
+  if (hash_miss) stats_.Inc(abi::kUdpStatPcbhashmiss);  // no connected socket's
   if (socks.empty()) {
     if (group) {
       stats_.Inc(abi::kUdpStatNoportbcast);
