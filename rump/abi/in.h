@@ -78,6 +78,7 @@ inline constexpr size_t kUdpHeaderLen = 8;
 // --- ICMP (struct icmp; ICMP_MINLEN 8)
 inline constexpr size_t kICMP_MINLEN = 8;
 inline constexpr size_t kICMP_ADVLENMIN = 8 + 20 + 8;  // error: header + ip + 8
+inline constexpr size_t kICMP_MASKLEN = 12;            // a mask request or reply
 inline constexpr int kICMP_ECHOREPLY = 0;
 inline constexpr int kICMP_UNREACH = 3;
 inline constexpr int kICMP_SOURCEQUENCH = 4;
@@ -152,7 +153,13 @@ enum IcmpStatIndex : int {
   kIcmpStatNStats = kIcmpStatInhist + kICMP_MAXTYPE + 1
 };
 static_assert(kIcmpStatNStats == 98);
-inline constexpr int kIcmpctlStats = 7;  // ICMPCTL_STATS
+inline constexpr int kIcmpctlMaskrepl = 1;         // ICMPCTL_MASKREPL
+inline constexpr int kIcmpctlReturndatabytes = 3;  // ICMPCTL_RETURNDATABYTES
+inline constexpr int kIcmpctlErrppslimit = 4;      // ICMPCTL_ERRPPSLIMIT
+inline constexpr int kIcmpctlRediraccept = 5;      // ICMPCTL_REDIRACCEPT
+inline constexpr int kIcmpctlRedirtimeout = 6;     // ICMPCTL_REDIRTIMEOUT
+inline constexpr int kIcmpctlStats = 7;            // ICMPCTL_STATS
+inline constexpr int kIcmpctlBmcastecho = 8;       // ICMPCTL_BMCASTECHO
 // net.inet.arp.stats (ARP_STAT_*, if_inarp.h). NetBSD numbers net.inet.arp
 // and its stats node dynamically; clients find them by name.
 enum ArpStatIndex : int {

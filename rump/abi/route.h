@@ -111,6 +111,14 @@ static_assert(RtRoundup(0) == 8 && RtRoundup(5) == 8 && RtRoundup(16) == 16 &&
               RtRoundup(20) == 24 && RtRoundup(28) == 32);
 
 // --- struct rt_msghdr (120 bytes)
+// struct rtstat (net.route.stats): five uint64_t counters in this order.
+inline constexpr int kRtStatBadredirect = 0;  // redirects refused
+inline constexpr int kRtStatDynamic = 1;      // routes created by redirects
+inline constexpr int kRtStatNewgateway = 2;   // routes changed by redirects
+inline constexpr int kRtStatUnreach = 3;      // lookups that found no route
+inline constexpr int kRtStatWildcard = 4;     // lookups answered by a wildcard
+inline constexpr int kRtStatNStats = 5;
+
 inline constexpr size_t kRtMsghdrSize = 120;
 inline constexpr size_t kRtmMsglenOff = 0;   // u16: whole message
 inline constexpr size_t kRtmVersionOff = 2;  // u8

@@ -458,6 +458,17 @@ absl::Status NetStack::AddSysctlNodes(SysctlTree& tree) {
       {net, abi::kAF_ROUTE}, 0, "rtable",
       [this](SyscallContext&, const SysctlRequest& req) { return RouteSysctl(req); },
       "Routing table information"));
+  SysctlLeaf stats;
+  stats.type = SysctlType::kStruct;
+  stats.description = "Routing statistics";
+  stats.read = [this] {
+    uint64_t v[abi::kRtStatNStats];
+    for (int i = 0; i < abi::kRtStatNStats; ++i) v[i] = route_stat(i);
+    return std::string(reinterpret_cast<const char*>(v), sizeof(v));
+  };
+  stats.size = sizeof(uint64_t) * abi::kRtStatNStats;
+  results.push_back(
+      tree.AddLeaf({net, abi::kAF_ROUTE}, SysctlTree::kDynamicNumber, "stats", stats));
   // net.link (PF_LINK, as the other domains' nodes have their PF number)
   // and our own net.link.impair, with a dynamic number.
   results.push_back(tree.AddNode({net}, abi::kAF_LINK, "link", "link-layer settings"));

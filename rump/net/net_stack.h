@@ -33,6 +33,7 @@
 #ifndef RUMP_NET_NET_STACK_H_
 #define RUMP_NET_NET_STACK_H_
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -46,6 +47,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "rump/abi/route.h"
 #include "rump/kern/kernel.h"
 #include "rump/net/interface.h"
 #include "rump/net/socket.h"
@@ -104,6 +106,7 @@ struct RouteEntry {
   std::string ifa;    // RTA_IFA
   uint64_t mtu = 0;   // rmx_mtu (0: the interface's)
   int64_t expire = 0;  // rmx_expire, seconds of the wall clock (0: never)
+  std::string author;  // RTA_AUTHOR: who sent a redirect (RTM_REDIRECT)
 };
 
 // A request written to a routing socket, for the family of its
@@ -245,6 +248,20 @@ class NetStack : public Component {
   std::string RouteDump(int af, bool flags_op, int flags) const;
   // One RTM_GET message for `e`.
   std::string RouteMessage(const RouteEntry& e) const;
+  // A message about something the kernel did or refused on its own
+  // (NetBSD's rt_missmsg): RTM_REDIRECT with the destination, the new
+  // gateway and the redirect's author, `error` its NetBSD errno (0:
+  // accepted), to every routing socket listening to `family`.
+  void RouteMiss(int type, const RouteEntry& e, int error, int family);
+
+  // net.route.stats, NetBSD's struct rtstat (abi::kRtStat*): what the
+  // families count of redirects and failed lookups.
+  void CountRouteStat(int which) {
+    route_stats_[size_t(which)].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t route_stat(int which) const {
+    return route_stats_[size_t(which)].load(std::memory_order_relaxed);
+  }
 
   bool halted() const { return halted_.load(); }
 
@@ -286,6 +303,7 @@ class NetStack : public Component {
   TimerQueue* timers_ = nullptr;
   SysctlTree* sysctl_ = nullptr;
   int impair_sysctl_ = -1;  // net.link.impair's number
+  std::array<std::atomic<uint64_t>, abi::kRtStatNStats> route_stats_{};
 
   // Serializes interface creation and destruction (if_clone_mtx).
   std::mutex clone_mu_;

@@ -139,8 +139,19 @@ absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
   // The answer, to every routing socket: the route, or the request with
   // its error.
   std::string reply;
+  int reply_flags = 0;
   if (done.ok()) {
-    reply = RouteMessage(*done);
+    // As NetBSD's route_output reports: the interface (RTA_IFP, RTA_IFA)
+    // only to a request that asked for it; a deleted route is no longer
+    // up.
+    RouteEntry e = *done;
+    if ((addrs & (abi::kRTA_IFP | abi::kRTA_IFA)) == 0) {
+      e.ifp = 0;
+      e.ifa.clear();
+    }
+    if (cmd.type == abi::kRTM_DELETE) e.flags &= ~abi::kRTF_UP;
+    reply_flags = e.flags | abi::kRTF_DONE;
+    reply = RouteMessage(e);
   } else {
     reply.assign(reinterpret_cast<const char*>(msg.data()), msg.size());
     bytes::Store<int32_t>(reply, abi::kRtmErrnoOff, abi::ToErrno(done.status()));
@@ -149,7 +160,7 @@ absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
   bytes::Store<int32_t>(reply, abi::kRtmPidOff, pid);
   bytes::Store<int32_t>(reply, abi::kRtmSeqOff, seq);
   if (done.ok()) {
-    bytes::Store<int32_t>(reply, abi::kRtmFlagsOff, done->flags | abi::kRTF_DONE);
+    bytes::Store<int32_t>(reply, abi::kRtmFlagsOff, reply_flags);
   }
   RouteBroadcast(reply, family);
   return done.status();
@@ -311,6 +322,7 @@ std::string NetStack::RouteMessage(const RouteEntry& e) const {
   add(abi::kRTA_NETMASK, e.netmask, e.has_netmask);
   add(abi::kRTA_IFP, ifp, !ifp.empty());
   add(abi::kRTA_IFA, e.ifa, !e.ifa.empty());
+  add(abi::kRTA_AUTHOR, e.author, !e.author.empty());
   bytes::Store<uint16_t>(m, abi::kRtmMsglenOff, uint16_t(m.size()));
   m[abi::kRtmVersionOff] = char(abi::kRTM_VERSION);
   m[abi::kRtmTypeOff] = char(abi::kRTM_GET);
@@ -320,6 +332,14 @@ std::string NetStack::RouteMessage(const RouteEntry& e) const {
   bytes::Store<uint64_t>(m, abi::kRtmRmxOff + abi::kRmxMtuOff, e.mtu);
   bytes::Store<int64_t>(m, abi::kRtmRmxOff + abi::kRmxExpireOff, e.expire);
   return m;
+}
+
+void NetStack::RouteMiss(int type, const RouteEntry& e, int error, int family) {
+  std::string m = RouteMessage(e);
+  m[abi::kRtmTypeOff] = char(type);
+  bytes::Store<int32_t>(m, abi::kRtmFlagsOff, e.flags | abi::kRTF_DONE);
+  bytes::Store<int32_t>(m, abi::kRtmErrnoOff, error);
+  RouteBroadcast(m, family);
 }
 
 std::string NetStack::RouteDump(int af, bool flags_op, int flags) const {

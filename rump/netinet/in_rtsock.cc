@@ -92,7 +92,9 @@ RouteEntry ToRouteEntry(const inet::Route& r) {
   RouteEntry e;
   e.flags = abi::kRTF_UP | (r.is_gateway ? abi::kRTF_GATEWAY : 0) |
             (r.is_host ? abi::kRTF_HOST : 0) |
-            (r.is_interface ? abi::kRTF_CLONING : abi::kRTF_STATIC);
+            (r.is_interface ? abi::kRTF_CLONING
+                            : r.dynamic ? abi::kRTF_DYNAMIC : abi::kRTF_STATIC) |
+            (r.modified ? abi::kRTF_MODIFIED : 0);
   e.index = r.ifindex;
   e.dst = SockaddrIn(r.dst, 0);
   if (r.is_gateway) {
@@ -212,7 +214,8 @@ std::optional<absl::StatusOr<RouteEntry>> Inet::ArpRequest(const RouteCommand& c
       if (ours) return abi::Errno(abi::kEPERM, "one of our own addresses");
       const std::optional<inet::ArpCache::Known> k = cache->Find(dst, now);
       size_t dropped = 0;
-      if (!cache->Remove(dst, &dropped)) return abi::Errno(abi::kESRCH);
+      // (NetBSD's lltable answers ENOENT, which arp(8) reports.)
+      if (!cache->Remove(dst, &dropped)) return abi::Errno(abi::kENOENT);
       arp_stats_.Inc(inet::kArpDfrDropped, dropped);
       return entry(cmd.flags, k ? &k->mac : nullptr, k ? expire_of(*k) : 0,
                    k && k->published);
@@ -249,6 +252,21 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
 
   switch (cmd.type) {
     case abi::kRTM_GET: {
+      // One of our own addresses, looked up: its local route, unless a
+      // host route of its own is there.
+      if (!has_mask && !default_route && !routes_.Find(*dst, 0xffffffffu, false)) {
+        const std::shared_ptr<const Snapshot> snap = snapshot();
+        int loopback = 0;
+        for (const IfInfo& i : snap->ifs) {
+          if (i.loopback && loopback == 0) loopback = i.index;
+        }
+        for (const IfInfo& i : snap->ifs) {
+          if (!(i.ifp->flags() & abi::kIFF_UP)) continue;
+          for (const inet::InAddress& a : i.addrs) {
+            if (a.addr != 0 && a.addr == *dst) return LocalRouteEntry(i, a.addr, loopback);
+          }
+        }
+      }
       std::optional<inet::Route> r = has_mask || default_route
                                          ? routes_.Find(*dst, mask, false)
                                          : routes_.Lookup(*dst);
@@ -313,6 +331,19 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
   }
 }
 
+RouteEntry Inet::LocalRouteEntry(const IfInfo& i, uint32_t addr, int loopback) {
+  RouteEntry e;
+  e.flags = abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LOCAL | (i.ethernet ? abi::kRTF_LLINFO : 0);
+  e.index = loopback != 0 ? loopback : i.index;
+  e.dst = SockaddrIn(addr, 0);
+  e.gateway_link = i.index;
+  e.gateway_link_named = i.loopback;
+  e.ifp = e.index;
+  e.ifa = SockaddrIn(addr, 0);
+  if (i.loopback) e.mtu = uint64_t(i.ifp->mtu());
+  return e;
+}
+
 std::vector<RouteEntry> Inet::RouteEntries(bool neighbours) const {
   const std::shared_ptr<const Snapshot> snap = snapshot();
   int loopback = 0;
@@ -374,17 +405,8 @@ std::vector<RouteEntry> Inet::RouteEntries(bool neighbours) const {
       if (!(i.ifp->flags() & abi::kIFF_UP)) continue;
       for (const inet::InAddress& a : i.addrs) {
         if (a.addr == 0) continue;
-        RouteEntry e;
-        e.flags = abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LOCAL |
-                  (i.ethernet ? abi::kRTF_LLINFO : 0);
-        e.index = loopback != 0 ? loopback : i.index;
-        e.dst = SockaddrIn(a.addr, 0);
-        e.gateway_link = i.index;
-        e.gateway_link_named = i.loopback;
-        e.ifp = e.index;
-        e.ifa = SockaddrIn(a.addr, 0);
-        if (i.loopback) e.mtu = uint64_t(i.ifp->mtu());
-        out.emplace_back(ntohl(a.addr), 33, std::move(e));  // after a host route of its own
+        // After a host route of its own.
+        out.emplace_back(ntohl(a.addr), 33, LocalRouteEntry(i, a.addr, loopback));
       }
     }
   }

@@ -34,6 +34,7 @@ Inet::Inet() : Inet(Config()) {}
 
 Inet::Inet(Config config)
     : config_(config),
+      icmp_errppslimit_(config.icmp_error_pps),
       ip_id_(std::random_device()()),
       reass_(config.reassembly),
       icmp_limiter_(config.icmp_error_pps),
@@ -342,6 +343,7 @@ void Inet::ScheduleSlowTimer() {
 void Inet::SlowTimer() {
   const absl::Time now = absl::Now();
   ip_stats_.Inc(abi::kIpStatFragtimeout, reass_.Expire(now));
+  routes_.RemoveExpired(now);  // the redirects' routes
   auto snap = snapshot();
   if (snap != nullptr) {
     for (const IfInfo& info : snap->ifs) {
@@ -423,6 +425,29 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   // other hosts, resolution timeouts) have no place there.
   results.push_back(
       tree.AddNode({net, inet}, abi::kIPPROTO_ICMP, "icmp", "ICMPv4 related settings"));
+  const std::vector<int> icmp_node = {net, inet, abi::kIPPROTO_ICMP};
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlMaskrepl, "maskrepl",
+      SysctlIntLeaf(&icmp_maskrepl_, "Respond to ICMP_MASKREQ messages")));
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlReturndatabytes, "returndatabytes",
+      SysctlIntLeaf(&icmp_returndatabytes_, "Number of bytes to return in an ICMP error message",
+                    [](int v) { return v >= 8 && v <= 512; })));
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlErrppslimit, "errppslimit",
+      SysctlIntLeaf(&icmp_errppslimit_,
+                    "Maximum number of outgoing ICMP error messages per second")));
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlRediraccept, "rediraccept",
+      SysctlIntLeaf(&icmp_rediraccept_, "Accept ICMP_REDIRECT messages")));
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlRedirtimeout, "redirtimeout",
+      SysctlIntLeaf(&icmp_redirtimeout_, "Lifetime of ICMP_REDIRECT generated routes",
+                    [](int v) { return v >= 0; })));
+  results.push_back(tree.AddLeaf(
+      icmp_node, abi::kIcmpctlBmcastecho, "bmcastecho",
+      SysctlIntLeaf(&icmp_bmcastecho_, "Respond to ICMP_ECHO or ICMP_TIMESTAMP message to the "
+                                       "broadcast or multicast")));
   SysctlLeaf icmp;
   icmp.type = SysctlType::kStruct;
   icmp.description = "ICMP statistics";

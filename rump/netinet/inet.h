@@ -203,6 +203,14 @@ class Inet : public Component {
   // for ICMP_REDIRECT.
   void SendIcmpError(absl::Span<const uint8_t> offending, int type, int code, uint32_t word = 0,
                      bool link_broadcast = false);
+  // rtredirect: router `author` says `dst` is better reached through
+  // `gateway`. Accepted when `gateway` is on a directly connected network
+  // and not ours, and the route to `dst` now goes through `author`: a host
+  // route through `gateway` is made (RTF_DYNAMIC, living
+  // net.inet.icmp.redirtimeout seconds), or an existing gateway host route
+  // changed (RTF_MODIFIED). Counted in net.route.stats and announced with
+  // RTM_REDIRECT either way. Returns the NetBSD errno of a refusal, or 0.
+  int RedirectInput(uint32_t author, uint32_t dst, uint32_t gateway);
   // ip_forward: `packet` (whole, checked; `h` its header) came in on `ifp`
   // for another host.
   void IpForward(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
@@ -256,6 +264,9 @@ class Inet : public Component {
   std::vector<RouteEntry> RouteEntries(bool neighbours) const;
   // A routing-socket request (in_rtsock.cc).
   absl::StatusOr<RouteEntry> RouteRequest(const RouteCommand& cmd);
+  // The local route of our address `addr` of `info` (RTF_LOCAL, through
+  // the loopback interface `loopback`, 0: none), as NetBSD lists it.
+  static RouteEntry LocalRouteEntry(const IfInfo& info, uint32_t addr, int loopback);
   // The requests of arp(8) (RTF_LLINFO): RTM_GET of a neighbour, RTM_ADD
   // and RTM_DELETE of an entry set by hand. nullopt: not one of them (an
   // off-link destination), a route request after all.
@@ -338,6 +349,10 @@ class Inet : public Component {
   // icmp_input: the ICMP entry's input.
   bool IcmpInput(Interface& ifp, absl::Span<const uint8_t> packet, const inet::IpHeader& h,
                  bool broadcast);
+  // icmp_reflect: `reply` (an ICMP message, checksum not yet set) back to
+  // the sender of `h`, which came in on `ifp`, from the address it was
+  // sent to, or, for a broadcast, from the receiving interface's address.
+  void IcmpReflect(Interface& ifp, const inet::IpHeader& h, std::vector<uint8_t> reply);
   void LoopbackEnqueue(Interface& ifp, absl::Span<const uint8_t> packet);
   void LoopbackThread();
   void SlowTimer();
@@ -355,6 +370,13 @@ class Inet : public Component {
   std::atomic<int> ip_directed_broadcast_{0};  // net.inet.ip.directed-broadcast
   std::atomic<int> ip_ttl_{abi::kIPDEFTTL};
   std::atomic<int> ip_dad_count_{3};
+  // net.inet.icmp.*, with NetBSD's defaults.
+  std::atomic<int> icmp_maskrepl_{0};          // answer address mask requests
+  std::atomic<int> icmp_returndatabytes_{8};   // datagram bytes quoted in errors
+  std::atomic<int> icmp_errppslimit_;          // errors sent per second (-1: any)
+  std::atomic<int> icmp_rediraccept_{1};       // act on redirects
+  std::atomic<int> icmp_redirtimeout_{600};    // seconds a redirect's route lives (0: ever)
+  std::atomic<int> icmp_bmcastecho_{0};        // answer broadcast/multicast echo requests
   std::atomic<uint32_t> ip_id_;
 
   std::mutex resync_mu_;  // serializes Resync

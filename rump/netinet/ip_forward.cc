@@ -9,6 +9,7 @@
 
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
+#include "rump/abi/route.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/ip_var.h"
 
@@ -47,6 +48,7 @@ void Inet::IpForward(Interface& ifp, absl::Span<const uint8_t> packet, const ine
   }
   const std::optional<inet::Route> route = routes_.Lookup(h.dst);
   if (!route) {
+    if (net_ != nullptr) net_->CountRouteStat(abi::kRtStatUnreach);
     SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_NET);
     return;
   }

@@ -230,9 +230,13 @@ TEST_F(IpForwardTest, ASenderThatCouldReachTheNextHopGetsAHostRedirect) {
   EXPECT_EQ(RStat(abi::kIpStatRedirectsent), 1u);
   // The packet went on to c all the same.
   EXPECT_TRUE(Eventually([&] { return RStat(abi::kIpStatForward) == 1; }));
-  // With net.inet.ip.redirect off, no redirect.
+  // a acted on it (redirect_test.cc has the details): a host route
+  // through c.
+  EXPECT_EQ(a_.inet().routes().Lookup(Ip("10.5.0.9"))->gateway, Ip("10.1.0.3"));
+  // With net.inet.ip.redirect off, no redirect (to another host of that
+  // network, which a still sends through r).
   SetRSysctl(abi::kIpctlSendredirects, 0);
-  ASSERT_EQ(a_.SendTo(s, Bytes("via c"), "10.5.0.9", 5000), 5);
+  ASSERT_EQ(a_.SendTo(s, Bytes("via c"), "10.5.0.10", 5000), 5);
   EXPECT_TRUE(Eventually([&] { return RStat(abi::kIpStatForward) == 2; }));
   EXPECT_EQ(RStat(abi::kIpStatRedirectsent), 1u);
 }

@@ -11,6 +11,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
 #include "rump/abi/in.h"
+#include "rump/abi/route.h"
 #include "rump/abi/socket.h"
 #include "rump/net/loopback.h"
 #include "rump/netinet/inet.h"
@@ -70,7 +71,10 @@ absl::StatusOr<Inet::OutRoute> Inet::ResolveOutput(const Snapshot& snap, uint32_
     return abi::Errno(abi::kENETUNREACH);
   }
   std::optional<inet::Route> r = routes_.Lookup(dst);
-  if (!r) return abi::Errno(abi::kEHOSTUNREACH, "no route to host");
+  if (!r) {
+    if (net_ != nullptr) net_->CountRouteStat(abi::kRtStatUnreach);
+    return abi::Errno(abi::kEHOSTUNREACH, "no route to host");
+  }
   out.info = FindIf(snap, r->ifindex);
   if (out.info == nullptr) return abi::Errno(abi::kEHOSTUNREACH, "route's interface is gone");
   // A tentative or duplicated address is no source (ip_ifaddrvalid):

@@ -137,6 +137,13 @@ void RouteTable::RemoveInterface(int ifindex) {
   RemoveIfLocked([ifindex](const Entry& e) { return e.route.ifindex == ifindex; });
 }
 
+size_t RouteTable::RemoveExpired(absl::Time now) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  const size_t before = size_;
+  RemoveIfLocked([now](const Entry& e) { return e.route.expires <= now; });
+  return before - size_;
+}
+
 std::vector<Route> RouteTable::Entries() const {
   std::vector<std::pair<int, Entry>> all;
   {

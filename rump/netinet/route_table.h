@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace rump::inet {
 
@@ -39,6 +40,11 @@ struct Route {
   bool is_gateway = false;
   bool is_host = false;
   bool is_interface = false;  // made from an interface address (not static)
+  // Made by an ICMP redirect (RTF_DYNAMIC), or a route whose gateway a
+  // redirect changed (RTF_MODIFIED); either may expire.
+  bool dynamic = false;
+  bool modified = false;
+  absl::Time expires = absl::InfiniteFuture();
 };
 
 class RouteTable {
@@ -59,6 +65,9 @@ class RouteTable {
   void SetInterfaceRoutes(int ifindex, std::vector<Route> routes);
   // Removes every route through `ifindex` (the interface is gone).
   void RemoveInterface(int ifindex);
+  // Removes the routes whose `expires` is at or before `now` (the ICMP
+  // redirects' routes, after net.inet.icmp.redirtimeout); how many.
+  size_t RemoveExpired(absl::Time now);
   // Every entry, most specific first (then static before interface routes,
   // then oldest first).
   std::vector<Route> Entries() const;
