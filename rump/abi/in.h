@@ -134,7 +134,10 @@ enum UdpStatIndex : int {
   kUdpStatNoport, kUdpStatNoportbcast, kUdpStatFullsock, kUdpStatPcbhashmiss,
   kUdpStatOpackets, kUdpStatNStats
 };
-inline constexpr int kUdpctlStats = 5;  // UDPCTL_STATS
+inline constexpr int kUdpctlChecksum = 1;   // UDPCTL_CHECKSUM
+inline constexpr int kUdpctlSendspace = 2;  // UDPCTL_SENDSPACE
+inline constexpr int kUdpctlRecvspace = 3;  // UDPCTL_RECVSPACE
+inline constexpr int kUdpctlStats = 5;      // UDPCTL_STATS
 // The PCB lists net.inet.udp.pcblist and net.inet.raw.pcblist: NetBSD
 // numbers them dynamically (CTL_CREATE); we give them the fixed number
 // tcp.h gives net.inet.tcp.pcblist, above NetBSD's static ones. Clients

@@ -99,6 +99,7 @@ inline constexpr int kKernClockrate = 12;
 inline constexpr int kKernDomainname = 22;
 inline constexpr int kKernMaxpartitions = 23;
 inline constexpr int kKernRawpartition = 24;
+inline constexpr int kKernMsgbufsize = 31;
 inline constexpr int kKernIovMax = 38;
 inline constexpr int kKernMbuf = 39;
 inline constexpr int kKernSbmax = 58;

@@ -2,6 +2,8 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -111,6 +113,8 @@ absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info
       NameString(values, &KernValues::domainname, "YP domain name"));
   add(kern, abi::kKernRawpartition, "rawpartition",
       ConstInt(3, "Raw partition of a disk", /*immediate=*/true));
+  add(kern, abi::kKernMsgbufsize, "msgbufsize",
+      ConstInt(info.msgbufsize, "Size of the kernel message buffer", /*immediate=*/false));
   {
     // Both registered by NetBSD with a sysctl log, so not CTLFLAG_PERMANENT.
     SysctlLeaf urandom;
@@ -148,6 +152,17 @@ absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info
       ConstInt(kSysctlPageSize, "Software page size", /*immediate=*/true));
   add(hw, abi::kHwAlignbytes, "alignbytes",
       ConstInt(7, "Alignment constraint for all possible data types", /*immediate=*/true));
+  add(hw, abi::kHwPhysmem, "physmem",
+      ConstInt(int32_t(std::min<uint64_t>(info.physmem, INT32_MAX)), "Bytes of physical memory",
+               /*immediate=*/false));
+  {
+    SysctlLeaf physmem64;
+    physmem64.type = SysctlType::kQuad;
+    physmem64.description = "Bytes of physical memory";
+    const uint64_t v = info.physmem;
+    physmem64.read = [v] { return std::string(reinterpret_cast<const char*>(&v), sizeof(v)); };
+    add(hw, abi::kHwPhysmem64, "physmem64", std::move(physmem64));
+  }
   add(hw, abi::kHwNcpuonline, "ncpuonline",
       ConstInt(info.ncpu, "Number of CPUs online", /*immediate=*/false));
 

@@ -6,6 +6,7 @@
 #ifndef RUMP_KERN_KERN_SYSCTL_H_
 #define RUMP_KERN_KERN_SYSCTL_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -18,6 +19,10 @@ struct KernelSysctlInfo {
   std::string default_hostname;
   // hw.ncpu and hw.ncpuonline.
   int ncpu = 1;
+  // kern.msgbufsize: how many bytes of console messages the kernel keeps.
+  int msgbufsize = 0;
+  // hw.physmem64 (and hw.physmem, at most INT_MAX): the host's memory.
+  uint64_t physmem = 0;
 };
 
 // The values for kern.osrelease, kern.osrevision... (exposed for tests).

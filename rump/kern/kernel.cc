@@ -27,6 +27,12 @@ std::string DefaultHostname() {
   return absl::StrFormat("rump-%05d.%s", getpid(), host);
 }
 
+// The host's physical memory in bytes (0 if unknown).
+uint64_t HostMemory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) : 0;
+}
+
 void InstallConsole(Process& p) {
   auto console = std::make_shared<Console>();
   for (int fd = 0; fd < 3; ++fd) (void)p.fds().Install(console, false, fd);
@@ -50,7 +56,8 @@ absl::StatusOr<std::unique_ptr<Kernel>> Kernel::Boot(KernelOptions options) {
 absl::Status Kernel::Start(KernelOptions& options) {
   RegisterKernSyscalls(syscalls_);
   if (absl::Status s = AddKernelSysctlNodes(
-          *sysctl_, KernelSysctlInfo{default_hostname_, ncpu_});
+          *sysctl_,
+          KernelSysctlInfo{default_hostname_, ncpu_, int(kMessageBufferBytes), HostMemory()});
       !s.ok()) {
     return s;
   }
@@ -212,15 +219,14 @@ int Kernel::WaitHalted() {
 }
 
 void Kernel::Log(absl::string_view line) {
-  constexpr size_t kKept = 64 * 1024;
   std::string text(line);
   text += '\n';
   std::lock_guard<std::mutex> lock(log_mu_);
   Console::WriteHost(text);
   messages_ += text;
-  if (messages_.size() > kKept) {
+  if (messages_.size() > kMessageBufferBytes) {
     // Whole lines only: drop up to the first newline past the excess.
-    size_t cut = messages_.find('\n', messages_.size() - kKept);
+    size_t cut = messages_.find('\n', messages_.size() - kMessageBufferBytes);
     messages_.erase(0, cut == std::string::npos ? messages_.size() : cut + 1);
   }
 }

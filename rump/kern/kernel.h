@@ -120,6 +120,8 @@ class Kernel {
   // process's standard output, and keeps it: the most recent 64 KiB of
   // messages stay readable through messages(), as NetBSD's message buffer.
   void Log(absl::string_view line);
+  // How much of the latest messages() keeps (kern.msgbufsize).
+  static constexpr size_t kMessageBufferBytes = 64 * 1024;
   std::string messages() const;
 
   const std::string& hostname_default() const { return default_hostname_; }

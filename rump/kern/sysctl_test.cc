@@ -239,9 +239,9 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_EQ(Sysctl(name, 2, buf.data(), &len, &q, sizeof(q)), 0);
   ASSERT_EQ(len % abi::kSysctlNodeSize, 0u);
   const size_t count = len / abi::kSysctlNodeSize;
-  EXPECT_EQ(count, 11u);        // ostype osrelease osrevision version hostname
-                                // domainname rawpartition proc2 file2 urandom
-                                // arandom
+  EXPECT_EQ(count, 12u);        // ostype osrelease osrevision version hostname
+                                // domainname rawpartition msgbufsize proc2
+                                // file2 urandom arandom
   EXPECT_EQ(buf[len], '\xee');  // nothing written past the records
 
   auto record = [&](int num) -> std::string {
@@ -295,12 +295,12 @@ TEST_F(SysctlTest, QueryRecordsAreNetBsdsSysctlnodeByteByByte) {
   ASSERT_NE(kern, nullptr);
   std::string un(reinterpret_cast<const char*>(kern->un), 16);
   EXPECT_EQ(Get<uint32_t>(un, 0), 16u);  // csize
-  EXPECT_EQ(Get<uint32_t>(un, 4), 11u);  // clen
+  EXPECT_EQ(Get<uint32_t>(un, 4), 12u);  // clen
   EXPECT_EQ(Get<uint64_t>(un, 8), 0u);   // child pointer
   const abi::SysctlNode* hw = Find(top, abi::kCtlHw);
   std::string hun(reinterpret_cast<const char*>(hw->un), 16);
-  EXPECT_EQ(Get<uint32_t>(hun, 0), 8u);
-  EXPECT_EQ(Get<uint32_t>(hun, 4), 8u);
+  EXPECT_EQ(Get<uint32_t>(hun, 0), 16u);
+  EXPECT_EQ(Get<uint32_t>(hun, 4), 10u);
   const abi::SysctlNode* net = Find(top, abi::kCtlNet);
   std::string nun(reinterpret_cast<const char*>(net->un), 16);
   EXPECT_EQ(Get<uint32_t>(nun, 0), 0u);
@@ -484,7 +484,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   const abi::SysctlNode good = QueryNode();
   size_t len = 0;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len, &good, sizeof(good)), 0);
-  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 12 * abi::kSysctlNodeSize);
   // No request, a wrong size, a wrong version.
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, nullptr, &len), abi::kEINVAL);
   char bytes[200] = {};
@@ -511,7 +511,7 @@ TEST_F(SysctlTest, QueryChecksItsRequest) {
   std::string buf(3 * abi::kSysctlNodeSize, '\x5a');
   len = 2 * abi::kSysctlNodeSize + 50;
   EXPECT_EQ(Sysctl({1, abi::kCtlQuery}, buf.data(), &len, &good, sizeof(good)), abi::kENOMEM);
-  EXPECT_EQ(len, 11 * abi::kSysctlNodeSize);
+  EXPECT_EQ(len, 12 * abi::kSysctlNodeSize);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeNumOff), 1);
   EXPECT_EQ(Get<int32_t>(buf, abi::kSysctlNodeSize + abi::kSysctlNodeNumOff), 2);
   EXPECT_EQ(buf.substr(2 * abi::kSysctlNodeSize), std::string(abi::kSysctlNodeSize, '\x5a'));
@@ -542,10 +542,11 @@ TEST_F(SysctlTest, DescribeRecords) {
     }
     off += rec;
   }
-  ASSERT_EQ(got.size(), 8u);
+  ASSERT_EQ(got.size(), 10u);
   EXPECT_EQ(got[0], (std::pair<int, std::string>(1, "Machine class")));
   EXPECT_EQ(got[1], (std::pair<int, std::string>(2, "Machine model")));
-  EXPECT_EQ(got[4], (std::pair<int, std::string>(7, "Software page size")));
+  EXPECT_EQ(got[4], (std::pair<int, std::string>(5, "Bytes of physical memory")));
+  EXPECT_EQ(got[5], (std::pair<int, std::string>(7, "Software page size")));
 
   // One child, named by a sysctlnode in newp.
   abi::SysctlNode one = QueryNode();

@@ -50,6 +50,14 @@ class ArpCache {
  public:
   explicit ArpCache(ArpConfig config = ArpConfig()) : config_(config) {}
 
+  // How long entries resolved from now on live (net.inet.arp.keep), and
+  // how long a host stays down (net.inet.arp.down).
+  void set_lifetimes(absl::Duration keep, absl::Duration down) {
+    std::lock_guard<std::mutex> lock(mu_);
+    config_.keep = keep;
+    config_.down = down;
+  }
+
   using Packet = std::vector<uint8_t>;
 
   struct Resolution {
@@ -130,8 +138,8 @@ class ArpCache {
   };
   void EvictOneLocked();
 
-  const ArpConfig config_;
   mutable std::mutex mu_;
+  ArpConfig config_;  // keep and down change (set_lifetimes); guarded by mu_
   std::map<uint32_t, Entry> entries_;
   size_t held_ = 0;
 };

@@ -97,10 +97,14 @@ const InPcb* InPcbTable::LookupPortLocked(uint32_t laddr, uint16_t lport,
 }
 
 absl::Status InPcbTable::PickEphemeralLocked(InPcb& pcb) {
-  constexpr int kMin = abi::kIPPORT_ANONMIN, kMax = abi::kIPPORT_ANONMAX;
+  int lo = abi::kIPPORT_ANONMIN, hi = abi::kIPPORT_ANONMAX;
+  if (anon_range_ != nullptr) {
+    lo = std::clamp(anon_range_->min.load(), 1, 65535);
+    hi = std::clamp(anon_range_->max.load(), lo, 65535);
+  }
   int port = int(last_port_) - 1;
-  for (int n = kMax - kMin + 1; n > 0; --n, --port) {
-    if (port < kMin || port > kMax) port = kMax;
+  for (int n = hi - lo + 1; n > 0; --n, --port) {
+    if (port < lo || port > hi) port = hi;
     if (LookupPortLocked(pcb.laddr, uint16_t(port), true) == nullptr) {
       last_port_ = uint16_t(port);
       pcb.lport = uint16_t(port);

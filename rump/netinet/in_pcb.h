@@ -17,6 +17,7 @@
 #ifndef RUMP_NETINET_IN_PCB_H_
 #define RUMP_NETINET_IN_PCB_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "rump/abi/in.h"
 
 namespace rump {
 class InetSocket;  // inet_socket.h
@@ -69,9 +71,21 @@ struct PcbRow {
   std::shared_ptr<InetSocket> socket;  // never null
 };
 
+// net.inet.ip.anonportmin and anonportmax: the ports an unbound socket
+// gets (searched downwards from the last one given), shared by a kernel's
+// PCB tables.
+struct AnonPortRange {
+  std::atomic<int> min{abi::kIPPORT_ANONMIN};
+  std::atomic<int> max{abi::kIPPORT_ANONMAX};
+};
+
 class InPcbTable {
  public:
   using PcbRef = std::shared_ptr<InPcb>;
+
+  // Where ephemeral ports come from (NetBSD's defaults, 49152-65535,
+  // until set); `range` outlives the table.
+  void set_anon_range(const AnonPortRange* range) { anon_range_ = range; }
 
   PcbRef Attach(std::weak_ptr<InetSocket> socket, int protocol = 0);
   void Detach(const PcbRef& pcb);
@@ -156,6 +170,7 @@ class InPcbTable {
   std::unordered_map<TupleKey, InPcb*, TupleHash> connected_;
   std::multimap<uint16_t, InPcb*> bound_;  // in order of binding
   uint16_t last_port_ = 65535;
+  const AnonPortRange* anon_range_ = nullptr;
 };
 
 }  // namespace rump::inet

@@ -34,6 +34,9 @@ Inet::Inet() : Inet(Config()) {}
 
 Inet::Inet(Config config)
     : config_(config),
+      anon_ports_(),
+      arp_keep_(int(absl::ToInt64Seconds(config.arp.keep))),
+      arp_down_(int(absl::ToInt64Seconds(config.arp.down))),
       icmp_errppslimit_(config.icmp_error_pps),
       ip_id_(std::random_device()()),
       reass_(config.reassembly),
@@ -41,6 +44,8 @@ Inet::Inet(Config config)
       udp_(*this),
       raw_(*this),
       tcp_(*this) {
+  udp_.pcbs().set_anon_range(&anon_ports_);
+  tcp_.pcbs().set_anon_range(&anon_ports_);
   RegisterProtocols();
 }
 
@@ -206,7 +211,12 @@ void Inet::Resync() {
     if (info.ethernet) {
       std::lock_guard<std::mutex> lock(arp_mu_);
       auto& c = arp_[info.index];
-      if (c == nullptr) c = std::make_shared<inet::ArpCache>(config_.arp);
+      if (c == nullptr) {
+        inet::ArpConfig arp = config_.arp;
+        arp.keep = absl::Seconds(arp_keep_.load());
+        arp.down = absl::Seconds(arp_down_.load());
+        c = std::make_shared<inet::ArpCache>(arp);
+      }
       if (!(ifp->flags() & abi::kIFF_UP)) {
         arp_stats_.Inc(inet::kArpDfrDropped, c->Flush());
       }
@@ -400,6 +410,15 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
       {net, inet, abi::kIPPROTO_IP}, abi::kIpctlDefttl, "ttl",
       SysctlIntLeaf(&ip_ttl_, "Default TTL for an INET datagram",
               [](int v) { return v >= 1 && v <= 255; })));
+  // (NetBSD's check: a port number, and min below max.)
+  results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlAnonportmin, "anonportmin",
+      SysctlIntLeaf(&anon_ports_.min, "Lowest ephemeral port number to assign",
+                    [this](int v) { return v > 0 && v < anon_ports_.max.load(); })));
+  results.push_back(tree.AddLeaf(
+      {net, inet, abi::kIPPROTO_IP}, abi::kIpctlAnonportmax, "anonportmax",
+      SysctlIntLeaf(&anon_ports_.max, "Highest ephemeral port number to assign",
+                    [this](int v) { return v <= 65535 && v > anon_ports_.min.load(); })));
   results.push_back(tree.AddLeaf({net, inet, abi::kIPPROTO_IP}, abi::kIpctlDadCount,
                                  "dad_count",
                                  SysctlIntLeaf(&ip_dad_count_, "Number of probes to send")));
@@ -411,6 +430,16 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   results.push_back(tree.AddLeaf({net, inet, abi::kIPPROTO_IP}, abi::kIpctlStats, "stats", ip));
   results.push_back(
       tree.AddNode({net, inet}, abi::kIPPROTO_UDP, "udp", "UDPv4 related settings"));
+  const std::vector<int> udp_node = {net, inet, abi::kIPPROTO_UDP};
+  results.push_back(tree.AddLeaf(udp_node, abi::kUdpctlChecksum, "checksum",
+                                 SysctlIntLeaf(&udp_.checksum, "Compute UDP checksums")));
+  auto bufsize = [](int v) { return v > 0 && size_t(v) <= abi::kSbMaxAdj; };
+  results.push_back(tree.AddLeaf(
+      udp_node, abi::kUdpctlSendspace, "sendspace",
+      SysctlIntLeaf(&udp_.sendspace, "Default UDP send buffer size", bufsize)));
+  results.push_back(tree.AddLeaf(
+      udp_node, abi::kUdpctlRecvspace, "recvspace",
+      SysctlIntLeaf(&udp_.recvspace, "Default UDP receive buffer size", bufsize)));
   SysctlLeaf udp;
   udp.type = SysctlType::kStruct;
   udp.description = "UDP statistics";
@@ -509,6 +538,24 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
     };
     arp.size = size_t(abi::kArpStatNStats) * sizeof(uint64_t);
     results.push_back(tree.AddLeaf({net, inet, *arp_node}, SysctlTree::kDynamicNumber, "stats", arp));
+    // The lifetimes, applied to every cache as they are written.
+    auto lifetime = [this](std::atomic<int>* v, const char* description) {
+      SysctlLeaf leaf = SysctlIntLeaf(v, description, [](int x) { return x > 0; });
+      leaf.write = [this, write = std::move(leaf.write)](absl::string_view value) {
+        absl::Status s = write(value);
+        if (!s.ok()) return s;
+        std::lock_guard<std::mutex> lock(arp_mu_);
+        for (const auto& [index, cache] : arp_) {
+          cache->set_lifetimes(absl::Seconds(arp_keep_.load()), absl::Seconds(arp_down_.load()));
+        }
+        return s;
+      };
+      return leaf;
+    };
+    results.push_back(tree.AddLeaf({net, inet, *arp_node}, SysctlTree::kDynamicNumber, "keep",
+                                   lifetime(&arp_keep_, "Valid ARP entry lifetime in seconds")));
+    results.push_back(tree.AddLeaf({net, inet, *arp_node}, SysctlTree::kDynamicNumber, "down",
+                                   lifetime(&arp_down_, "Failed ARP entry lifetime in seconds")));
   }
   for (const absl::StatusOr<int>& r : results) {
     if (!r.ok()) return r.status();

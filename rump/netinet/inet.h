@@ -370,6 +370,9 @@ class Inet : public Component {
   std::atomic<int> ip_directed_broadcast_{0};  // net.inet.ip.directed-broadcast
   std::atomic<int> ip_ttl_{abi::kIPDEFTTL};
   std::atomic<int> ip_dad_count_{3};
+  inet::AnonPortRange anon_ports_;  // net.inet.ip.anonportmin, anonportmax
+  std::atomic<int> arp_keep_;  // net.inet.arp.keep (s), for every ARP cache
+  std::atomic<int> arp_down_;  // net.inet.arp.down (s)
   // net.inet.icmp.*, with NetBSD's defaults.
   std::atomic<int> icmp_maskrepl_{0};          // answer address mask requests
   std::atomic<int> icmp_returndatabytes_{8};   // datagram bytes quoted in errors

@@ -5,7 +5,9 @@
 // kernel, loopback, socket options and errors.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <random>
 #include <thread>
 
@@ -20,6 +22,8 @@
 #include "rump/netinet/inet.h"
 #include "rump/netinet/inet_testing.h"
 #include "rump/netinet/ip_header.h"
+#include "rump/net/testing.h"
+#include "shmif/bus.h"
 #include "tests/support/eventually.h"
 
 namespace rump {
@@ -536,6 +540,109 @@ TEST_F(InetTest, InterfaceRoutesFollowAddressesAndState) {
   EXPECT_FALSE(has_route("8.8.8.8"));
   EXPECT_FALSE(has_route("10.0.0.77"));
   EXPECT_TRUE(has_route("127.0.0.1"));
+}
+
+// Sets the int sysctl `dotted` on h's kernel: the errno.
+int SetSysctl(Host& h, const char* dotted, int value) {
+  absl::StatusOr<std::vector<int>> mib = h.kernel().sysctl().Resolve(dotted);
+  if (!mib.ok()) return -1;
+  std::string out;
+  size_t oldlen = sizeof(int);
+  return rump::testing::Sysctl(h.kernel(), *mib, &out, &oldlen, false, &value, sizeof(value));
+}
+
+TEST_F(InetTest, UdpPortAndArpSysctlsTakeEffect) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  // net.inet.udp.sendspace / recvspace: a new socket's buffers.
+  ASSERT_EQ(SetSysctl(a, "net.inet.udp.sendspace", 4000), 0);
+  ASSERT_EQ(SetSysctl(a, "net.inet.udp.recvspace", 5000), 0);
+  EXPECT_EQ(SetSysctl(a, "net.inet.udp.recvspace", 0), abi::kEINVAL);
+  const int s = a.Socket(kDgram);
+  int v = 0;
+  ASSERT_EQ(a.GetInt(s, abi::kSOL_SOCKET, abi::kSO_SNDBUF, &v), 0);
+  EXPECT_EQ(v, 4000);
+  ASSERT_EQ(a.GetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &v), 0);
+  EXPECT_EQ(v, 5000);
+  ASSERT_EQ(a.Bind(s, "0.0.0.0", 0), 0);  // its port from the default range
+
+  // net.inet.ip.anonportmin / anonportmax: where unbound sockets' ports
+  // come from; two ports, then none (EAGAIN). min must stay below max.
+  ASSERT_EQ(SetSysctl(a, "net.inet.ip.anonportmin", 50000), 0);
+  ASSERT_EQ(SetSysctl(a, "net.inet.ip.anonportmax", 50001), 0);
+  EXPECT_EQ(SetSysctl(a, "net.inet.ip.anonportmax", 49000), abi::kEINVAL);
+  EXPECT_EQ(SetSysctl(a, "net.inet.ip.anonportmax", 70000), abi::kEINVAL);
+  std::vector<uint16_t> ports;
+  for (int i = 0; i < 2; ++i) {
+    const int u = a.Socket(kDgram);
+    ASSERT_EQ(a.Bind(u, "0.0.0.0", 0), 0);
+    uint32_t addr = 0;
+    uint16_t port = 0;
+    ASSERT_EQ(a.SockName(u, &addr, &port), 0);
+    ports.push_back(port);
+  }
+  std::sort(ports.begin(), ports.end());
+  EXPECT_EQ(ports, (std::vector<uint16_t>{50000, 50001}));
+  EXPECT_EQ(a.Bind(a.Socket(kDgram), "0.0.0.0", 0), abi::kEAGAIN);
+
+  // net.inet.udp.checksum 0: datagrams go out with no checksum (0, as a
+  // watcher on the bus sees), and are taken in all the same.
+  absl::StatusOr<std::unique_ptr<shmif::Bus>> watcher = shmif::Bus::Attach(bus_);
+  ASSERT_TRUE(watcher.ok()) << watcher.status();
+  ASSERT_EQ(SetSysctl(a, "net.inet.udp.checksum", 0), 0);
+  const int sb = b.Socket(kDgram);
+  ASSERT_EQ(b.Bind(sb, "0.0.0.0", 5000), 0);
+  ASSERT_EQ(b.SetRecvTimeout(sb, absl::Seconds(10)), 0);
+  ASSERT_EQ(a.SendTo(s, Bytes("bare"), "10.0.0.2", 5000), 4);
+  std::vector<uint8_t> got;
+  ASSERT_EQ(b.RecvFrom(sb, &got, 100), 4);
+  EXPECT_EQ(got, Bytes("bare"));
+  std::vector<uint8_t> frame(shmif::kMaxFrameLen);
+  for (;;) {
+    absl::StatusOr<shmif::ReceivedFrame> f =
+        (*watcher)->Receive(absl::MakeSpan(frame), absl::Seconds(10));
+    ASSERT_TRUE(f.ok()) << "the datagram never showed on the bus";
+    // Ethernet, IPv4, UDP to port 5000.
+    if (f->len < 14 + 20 + 8 + 4 || frame[12] != 0x08 || frame[13] != 0x00 ||
+        frame[14 + 9] != abi::kIPPROTO_UDP || inet::Get16(&frame[14 + 20 + 2]) != 5000) {
+      continue;
+    }
+    EXPECT_EQ(inet::Get16(&frame[14 + 20 + 6]), 0);
+    break;
+  }
+
+  // net.inet.arp.keep: b's entry in a's cache (resolved above) lives that
+  // long once re-resolved; written, it applies to the existing cache.
+  ASSERT_EQ(SetSysctl(a, "net.inet.arp.keep", 1), 0);
+  EXPECT_EQ(SetSysctl(a, "net.inet.arp.keep", 0), abi::kEINVAL);
+  std::shared_ptr<inet::ArpCache> cache = a.inet().arp_cache(a.ifp().index());
+  ASSERT_NE(cache, nullptr);
+  // Forgotten after a second or so (before it, the 20-minute default).
+  ASSERT_TRUE(cache->Remove(Ip("10.0.0.2"), nullptr));
+  ASSERT_EQ(a.SendTo(s, Bytes("again"), "10.0.0.2", 5000), 5);
+  got.clear();
+  ASSERT_EQ(b.RecvFrom(sb, &got, 100), 5);
+  EXPECT_TRUE(Eventually([&] { return !cache->Find(Ip("10.0.0.2"), absl::Now()).has_value(); }));
+}
+
+TEST_F(InetTest, KernelSizesAreReported) {
+  Host a(bus_, "10.0.0.1");
+  auto read = [&](const char* dotted) {
+    absl::StatusOr<std::vector<int>> mib = a.kernel().sysctl().Resolve(dotted);
+    EXPECT_TRUE(mib.ok()) << dotted;
+    std::string out;
+    size_t len = 8;
+    EXPECT_EQ(rump::testing::Sysctl(a.kernel(), mib.ok() ? *mib : std::vector<int>{}, &out, &len),
+              0);
+    uint64_t v = 0;
+    std::memcpy(&v, out.data(), std::min(out.size(), sizeof(v)));
+    return std::make_pair(v, out.size());
+  };
+  EXPECT_EQ(read("kern.msgbufsize"), std::make_pair(uint64_t{Kernel::kMessageBufferBytes},
+                                                    size_t{4}));
+  const auto [mem64, size64] = read("hw.physmem64");
+  EXPECT_EQ(size64, 8u);
+  EXPECT_GT(mem64, uint64_t{1} << 20);
+  EXPECT_EQ(read("hw.physmem").first, std::min<uint64_t>(mem64, INT32_MAX));
 }
 
 }  // namespace

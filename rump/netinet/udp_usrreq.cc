@@ -101,7 +101,8 @@ absl::StatusOr<std::shared_ptr<Socket>> Udp::MakeSocket(NetStack& net, int, int,
 UdpSocket::UdpSocket(Inet& inet, inet::Udp& udp, NetStack& net, int file_flags)
     : InetSocket(inet, udp.pcbs(), net, abi::kSOCK_DGRAM, abi::kIPPROTO_UDP, file_flags),
       udp_(udp) {
-  SetBufferLimits(abi::kUdpSendSpace, abi::kUdpRecvSpace);
+  SetBufferLimits(size_t(std::max(1, udp.sendspace.load())),
+                  size_t(std::max(1, udp.recvspace.load())));
 }
 
 absl::Status UdpSocket::ProtoBind(absl::Span<const uint8_t> addr) {
@@ -171,7 +172,7 @@ absl::StatusOr<size_t> UdpSocket::ProtoSend(const SendRequest& req) {
   if (!req.data.empty()) {
     std::memcpy(seg.data() + abi::kUdpHeaderLen, req.data.data(), req.data.size());
   }
-  inet::Put16(seg.data() + 6, inet::UdpChecksum(src, dst, seg));
+  if (udp_.checksum.load() != 0) inet::Put16(seg.data() + 6, inet::UdpChecksum(src, dst, seg));
   Inet::OutputRequest out;
   out.src = src;
   out.dst = dst;

@@ -29,11 +29,13 @@
 #ifndef RUMP_NETINET_UDP_USRREQ_H_
 #define RUMP_NETINET_UDP_USRREQ_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "rump/abi/in.h"
 #include "rump/net/interface.h"
 #include "rump/netinet/in_pcb.h"
 #include "rump/netinet/inet_socket.h"
@@ -63,6 +65,12 @@ class Udp {
   InPcbTable& pcbs() { return pcbs_; }
   UdpStats& stats() { return stats_; }
   const UdpStats& stats() const { return stats_; }
+
+  // net.inet.udp.*: a new socket's buffer sizes, and whether datagrams
+  // sent carry a checksum (0: the field is 0, "none").
+  std::atomic<int> sendspace{int(abi::kUdpSendSpace)};
+  std::atomic<int> recvspace{int(abi::kUdpRecvSpace)};
+  std::atomic<int> checksum{1};
 
  private:
   Inet& inet_;

@@ -308,6 +308,11 @@ same sysctl net.inet.tcp.rfc1323 net.inet.tcp.sendspace net.inet.tcp.recvspace \
 same sysctl net.inet.tcp.keepidle net.inet.tcp.keepintvl net.inet.tcp.keepinit
 same sysctl net.inet.tcp.sendbuf_inc net.inet.tcp.sendbuf_max net.inet.tcp.recvbuf_inc \
   net.inet.tcp.recvbuf_max
+same sysctl net.inet.ip.anonportmin net.inet.ip.anonportmax net.inet.udp.checksum \
+  net.inet.udp.sendspace net.inet.udp.recvspace net.inet.arp.keep net.inet.arp.down
+same sysctl net.inet.icmp.maskrepl net.inet.icmp.returndatabytes net.inet.icmp.errppslimit \
+  net.inet.icmp.rediraccept net.inet.icmp.redirtimeout net.inet.icmp.bmcastecho
+same sysctl -w net.inet.icmp.returndatabytes=4
 same sysctl -n net.inet.ip.ttl
 same sysctl -w net.inet.ip.ttl=32
 same sysctl net.inet.ip.ttl
