@@ -140,6 +140,12 @@ struct AddressFamily {
   // deleted, changed or found, or NetBSD's errno (EEXIST, ESRCH,
   // ENETUNREACH, EINVAL...).
   std::function<absl::StatusOr<RouteEntry>(const RouteCommand&)> route_command;
+  // The routes an address of `ifp` brings with it (its local route, its
+  // network's route), as route(8) monitor hears them come and go: RTM_ADD
+  // after its RTM_NEWADDR, RTM_DELETE (in the reverse order) before its
+  // RTM_DELADDR. Empty: none announced.
+  std::function<std::vector<RouteEntry>(const Interface& ifp, const InterfaceAddress& a)>
+      address_routes;
   // Packets of this family looped back through a loopback interface.
   std::function<void(Interface&, absl::Span<const uint8_t> packet)> loop_input;
 };

@@ -200,6 +200,30 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
     bytes::Store<uint16_t>(m, abi::kIfamIndexOff, uint16_t(ifp.index()));
     RouteBroadcast(m, a.family);
   };
+  // The routes an address brings, announced as NetBSD's kernel announces
+  // them (rt_newmsg): pid and seq 0, the network route without RTF_UP
+  // once deleted.
+  auto route_msgs = [&](uint8_t type, const InterfaceAddress& a) {
+    std::shared_ptr<const AddressFamily> f;
+    {
+      std::lock_guard<std::mutex> lock(hooks_mu_);
+      auto it = families_.find(a.family);
+      if (it != families_.end()) f = it->second;
+    }
+    if (f == nullptr || !f->address_routes) return;
+    std::vector<RouteEntry> routes = f->address_routes(ifp, a);
+    if (type == abi::kRTM_DELETE) std::reverse(routes.begin(), routes.end());
+    for (RouteEntry& e : routes) {
+      if (type == abi::kRTM_DELETE && (e.flags & abi::kRTF_LOCAL) == 0) {
+        e.flags = (e.flags & ~abi::kRTF_UP) | abi::kRTF_DONE;
+      } else if (type == abi::kRTM_DELETE) {
+        e.flags |= abi::kRTF_DONE;
+      }
+      std::string m = RouteMessage(e);
+      m[abi::kRtmTypeOff] = char(type);
+      RouteBroadcast(m, a.family);
+    }
+  };
   auto same = [](const InterfaceAddress& x, const InterfaceAddress& y) {
     return x.family == y.family && x.addr == y.addr && x.netmask == y.netmask &&
            x.broadaddr == y.broadaddr;
@@ -217,6 +241,7 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
       }
       for (const InterfaceAddress& a : before) {
         if (std::none_of(now.begin(), now.end(), [&](const auto& b) { return same(a, b); })) {
+          route_msgs(abi::kRTM_DELETE, a);
           addr_msg(abi::kRTM_DELADDR, a);
         }
       }
@@ -227,6 +252,10 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
               return same(a, b) && a.family_flags == b.family_flags;
             })) {
           addr_msg(abi::kRTM_NEWADDR, a);
+          if (std::none_of(before.begin(), before.end(),
+                           [&](const auto& b) { return same(a, b); })) {
+            route_msgs(abi::kRTM_ADD, a);
+          }
         }
       }
       break;
@@ -241,7 +270,10 @@ void NetStack::RouteInterfaceEvent(Interface& ifp, InterfaceEvent event) {
           announced_.erase(it);
         }
       }
-      for (const InterfaceAddress& a : gone) addr_msg(abi::kRTM_DELADDR, a);
+      for (const InterfaceAddress& a : gone) {
+        route_msgs(abi::kRTM_DELETE, a);
+        addr_msg(abi::kRTM_DELADDR, a);
+      }
       RouteAnnounce(ifp, false);
       break;
     }

@@ -331,6 +331,33 @@ absl::StatusOr<RouteEntry> Inet::RouteRequest(const RouteCommand& cmd) {
   }
 }
 
+std::vector<RouteEntry> Inet::AddressRoutes(const Interface& ifp, const InterfaceAddress& a) {
+  const std::optional<uint32_t> addr = InAddrOf(a.addr);
+  if (!addr || *addr == 0) return {};
+  std::vector<RouteEntry> out;
+  RouteEntry local;
+  local.flags = abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LOCAL |
+                (ifp.is_ethernet() ? abi::kRTF_LLINFO : 0);
+  local.index = ifp.index();
+  local.dst = SockaddrIn(*addr, 0);
+  local.gateway_link = ifp.index();
+  out.push_back(std::move(local));
+  const uint32_t mask = MaskOf(a.netmask);
+  if (!(ifp.flags() & abi::kIFF_LOOPBACK) && mask != 0xffffffffu) {
+    RouteEntry net;
+    net.flags = abi::kRTF_UP | abi::kRTF_DONE | abi::kRTF_CLONING;
+    net.index = ifp.index();
+    net.dst = SockaddrIn(*addr & mask, 0);
+    net.gateway_link = ifp.index();
+    net.has_netmask = true;
+    net.netmask = RadixMask(mask);
+    net.ifp = ifp.index();
+    net.ifa = SockaddrIn(*addr, 0);
+    out.push_back(std::move(net));
+  }
+  return out;
+}
+
 RouteEntry Inet::LocalRouteEntry(const IfInfo& i, uint32_t addr, int loopback) {
   RouteEntry e;
   e.flags = abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LOCAL | (i.ethernet ? abi::kRTF_LLINFO : 0);

@@ -140,6 +140,9 @@ absl::Status Inet::RegisterWithNet() {
   };
   f.route_entries = [this](bool neighbours) { return RouteEntries(neighbours); };
   f.route_command = [this](const RouteCommand& cmd) { return RouteRequest(cmd); };
+  f.address_routes = [](const Interface& ifp, const InterfaceAddress& a) {
+    return AddressRoutes(ifp, a);
+  };
   f.loop_input = [this](Interface& ifp, absl::Span<const uint8_t> p) {
     LoopbackEnqueue(ifp, p);
   };

@@ -267,6 +267,10 @@ class Inet : public Component {
   // The local route of our address `addr` of `info` (RTF_LOCAL, through
   // the loopback interface `loopback`, 0: none), as NetBSD lists it.
   static RouteEntry LocalRouteEntry(const IfInfo& info, uint32_t addr, int loopback);
+  // The routes an address brings, as the routing messages of its arrival
+  // and departure show them: its local route and (but on a loopback
+  // interface) its network's.
+  static std::vector<RouteEntry> AddressRoutes(const Interface& ifp, const InterfaceAddress& a);
   // The requests of arp(8) (RTF_LLINFO): RTM_GET of a neighbour, RTM_ADD
   // and RTM_DELETE of an entry set by hand. nullopt: not one of them (an
   // off-link destination), a route request after all.

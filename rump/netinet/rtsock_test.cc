@@ -541,14 +541,44 @@ TEST_F(RouteSocketTest, InterfaceChangesAreAnnounced) {
   ASSERT_TRUE(ifp.ok()) << ifp.status();
   ASSERT_EQ((*ifp)->name(), "shmif1");
   EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFANNOUNCE, 1000 + abi::kIFAN_ARRIVAL}));
-  // An address (the interface comes up with it), then down.
+  // An address (the interface comes up with it) with its local and
+  // network routes, then down.
   ASSERT_TRUE(h_.inet().AddAddress(**ifp, Ip("10.8.0.1"), Ip("255.255.255.0"), 0).ok());
-  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFINFO, abi::kRTM_NEWADDR}));
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFINFO, abi::kRTM_NEWADDR, abi::kRTM_ADD,
+                                       abi::kRTM_ADD}));
   ASSERT_TRUE(h_.net().SetFlags(**ifp, (*ifp)->flags() & ~abi::kIFF_UP).ok());
   EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_IFINFO}));
+  // A second address, then its removal: the routes it brings, as NetBSD
+  // announces them (the network route's departure no longer UP).
+  ASSERT_TRUE(h_.inet().AddAddress(**ifp, Ip("10.9.0.1"), Ip("255.255.0.0"), 0).ok());
+  std::vector<std::string> added;
+  for (std::string m = Next(fd); !m.empty(); m = Next(fd)) added.push_back(m);
+  // (The address brings the interface up again: RTM_IFINFO first.)
+  ASSERT_EQ(added.size(), 4u);  // IFINFO, NEWADDR, the local route, the network's
+  EXPECT_EQ(uint8_t(added[0][abi::kRtmTypeOff]), abi::kRTM_IFINFO);
+  EXPECT_EQ(uint8_t(added[2][abi::kRtmTypeOff]), abi::kRTM_ADD);
+  EXPECT_EQ(Get<int32_t>(added[2], abi::kRtmFlagsOff),
+            abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_LLINFO | abi::kRTF_LOCAL);
+  EXPECT_EQ(Get<int32_t>(added[2], abi::kRtmAddrsOff), abi::kRTA_DST | abi::kRTA_GATEWAY);
+  EXPECT_EQ(AddrOf(Sockaddrs(added[2])[abi::kRTAX_DST]), Ip("10.9.0.1"));
+  EXPECT_EQ(Get<int32_t>(added[3], abi::kRtmFlagsOff),
+            abi::kRTF_UP | abi::kRTF_DONE | abi::kRTF_CONNECTED);
+  EXPECT_EQ(AddrOf(Sockaddrs(added[3])[abi::kRTAX_DST]), Ip("10.9.0.0"));
+  EXPECT_EQ(AddrOf(Sockaddrs(added[3])[abi::kRTAX_IFA]), Ip("10.9.0.1"));
+  EXPECT_EQ(Sockaddrs(added[3])[abi::kRTAX_NETMASK], std::string("\x06\xff\xff\xff\xff\xff", 6));
+  ASSERT_TRUE(h_.inet().DeleteAddress(**ifp, Ip("10.9.0.1")).ok());
+  std::vector<std::string> removed;
+  for (std::string m = Next(fd); !m.empty(); m = Next(fd)) removed.push_back(m);
+  ASSERT_EQ(removed.size(), 3u);
+  EXPECT_EQ(uint8_t(removed[0][abi::kRtmTypeOff]), abi::kRTM_DELETE);
+  EXPECT_EQ(Get<int32_t>(removed[0], abi::kRtmFlagsOff), abi::kRTF_DONE | abi::kRTF_CONNECTED);
+  EXPECT_EQ(AddrOf(Sockaddrs(removed[0])[abi::kRTAX_DST]), Ip("10.9.0.0"));
+  EXPECT_EQ(Get<int32_t>(removed[1], abi::kRtmFlagsOff),
+            abi::kRTF_UP | abi::kRTF_HOST | abi::kRTF_DONE | abi::kRTF_LLINFO | abi::kRTF_LOCAL);
+  EXPECT_EQ(uint8_t(removed[2][abi::kRtmTypeOff]), abi::kRTM_DELADDR);
   ASSERT_TRUE(h_.net().DestroyInterface("shmif1").ok());
-  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_DELADDR, abi::kRTM_IFANNOUNCE,
-                                       1000 + abi::kIFAN_DEPARTURE}));
+  EXPECT_EQ(types(), (std::vector<int>{abi::kRTM_DELETE, abi::kRTM_DELETE, abi::kRTM_DELADDR,
+                                       abi::kRTM_IFANNOUNCE, 1000 + abi::kIFAN_DEPARTURE}));
 }
 
 }  // namespace

@@ -245,6 +245,16 @@ got message of size 88 on .*
 RTM_NEWADDR: address being added to iface: len 88, metric 0, flags: <UP,CONNECTED>
 sockaddrs: <NETMASK,IFP,IFA,BRD>
  255.255.255.0 '"$MAC"$' 10.7.1.1 10.7.1.255
+got message of size 160 on .*
+RTM_ADD: Add Route: len 160, pid 0, seq 0, errno 0, flags: <UP,HOST,LLINFO,LOCAL>
+locks: none inits: none
+sockaddrs: <DST,GATEWAY>
+ 10.7.1.1 link#[0-9]+
+got message of size 208 on .*
+RTM_ADD: Add Route: len 208, pid 0, seq 0, errno 0, flags: <UP,DONE,CONNECTED>
+locks: none inits: none
+sockaddrs: <DST,GATEWAY,NETMASK,IFP,IFA>
+ 10.7.1.0 link#[0-9]+ 255.255.255.0 '"$MAC"$' 10.7.1.1
 got message of size 88 on .*
 RTM_NEWADDR: address being added to iface: len 88, metric 0, flags: <UP,CONNECTED>
 sockaddrs: <NETMASK,IFP,IFA,BRD>
