@@ -110,9 +110,13 @@ inline constexpr int kSO_RCVTIMEO = 0x100c;    // struct timeval, 16 bytes
 inline constexpr size_t kLingerSize = 8;
 // Option values longer than this are EINVAL (MCLBYTES).
 inline constexpr size_t kMaxOptionLen = 2048;
-// Socket buffer reservation limit: sb_max (SB_MAX, 256 KiB) scaled by
-// MCLBYTES / (MSIZE + MCLBYTES) with MSIZE 512 on amd64 (sb_max_adj).
-inline constexpr size_t kSbMaxAdj = size_t{256 * 1024} * 2048 / (512 + 2048);
+// Socket buffer reservation limit: sb_max (kern.sbmax; SB_MAX, 256 KiB,
+// at least 16 KiB) scaled by MCLBYTES / (MSIZE + MCLBYTES) with MSIZE 512
+// on amd64 (sb_max_adj).
+inline constexpr int kSbMax = 256 * 1024;
+inline constexpr int kSbMaxMin = 16 * 1024;
+constexpr size_t SbMaxAdj(int sb_max) { return size_t(sb_max) * 2048 / (512 + 2048); }
+inline constexpr size_t kSbMaxAdj = SbMaxAdj(kSbMax);
 // The socket layer's clock (hz): timeouts are kept in ticks of 10 ms.
 inline constexpr int kHz = 100;
 

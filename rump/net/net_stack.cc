@@ -458,6 +458,9 @@ absl::Status NetStack::AddSysctlNodes(SysctlTree& tree) {
       {net, abi::kAF_ROUTE}, 0, "rtable",
       [this](SyscallContext&, const SysctlRequest& req) { return RouteSysctl(req); },
       "Routing table information"));
+  results.push_back(tree.AddLeaf({abi::kCtlKern}, abi::kKernSbmax, "sbmax",
+                                 SysctlIntLeaf(&sb_max_, "Maximum socket buffer size",
+                                               [](int v) { return v >= abi::kSbMaxMin; })));
   SysctlLeaf stats;
   stats.type = SysctlType::kStruct;
   stats.description = "Routing statistics";

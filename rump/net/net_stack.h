@@ -48,6 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "rump/abi/route.h"
+#include "rump/abi/socket.h"
 #include "rump/kern/kernel.h"
 #include "rump/net/interface.h"
 #include "rump/net/socket.h"
@@ -260,6 +261,10 @@ class NetStack : public Component {
   // accepted), to every routing socket listening to `family`.
   void RouteMiss(int type, const RouteEntry& e, int error, int family);
 
+  // The most a socket buffer may hold: kern.sbmax scaled as NetBSD's
+  // sb_max_adj (SO_SNDBUF and SO_RCVBUF beyond it are ENOBUFS).
+  size_t sb_max_adj() const { return abi::SbMaxAdj(sb_max_.load(std::memory_order_relaxed)); }
+
   // net.route.stats, NetBSD's struct rtstat (abi::kRtStat*): what the
   // families count of redirects and failed lookups.
   void CountRouteStat(int which) {
@@ -309,6 +314,7 @@ class NetStack : public Component {
   TimerQueue* timers_ = nullptr;
   SysctlTree* sysctl_ = nullptr;
   int impair_sysctl_ = -1;  // net.link.impair's number
+  std::atomic<int> sb_max_{abi::kSbMax};  // kern.sbmax
   std::array<std::atomic<uint64_t>, abi::kRtStatNStats> route_stats_{};
 
   // Serializes interface creation and destruction (if_clone_mtx).

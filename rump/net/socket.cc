@@ -708,13 +708,13 @@ absl::Status Socket::SetOption(int level, int name, absl::Span<const uint8_t> va
           std::lock_guard<std::mutex> lock(st.mu);
           switch (name) {
             case abi::kSO_SNDBUF:
-              if (n > abi::kSbMaxAdj) return abi::Errno(abi::kENOBUFS);  // sbreserve
+              if (n > net_.sb_max_adj()) return abi::Errno(abi::kENOBUFS);  // sbreserve
               st.snd_hiwat = n;
               st.snd_autosize = false;  // the user chose: no automatic growth
               if (st.snd_lowat > n) st.snd_lowat = n;
               break;
             case abi::kSO_RCVBUF:
-              if (n > abi::kSbMaxAdj) return abi::Errno(abi::kENOBUFS);
+              if (n > net_.sb_max_adj()) return abi::Errno(abi::kENOBUFS);
               st.rcv_hiwat = n;
               st.rcv_autosize = false;
               if (st.rcv_lowat > n) st.rcv_lowat = n;

@@ -436,7 +436,7 @@ absl::Status Inet::AddSysctlNodes(SysctlTree& tree) {
   const std::vector<int> udp_node = {net, inet, abi::kIPPROTO_UDP};
   results.push_back(tree.AddLeaf(udp_node, abi::kUdpctlChecksum, "checksum",
                                  SysctlIntLeaf(&udp_.checksum, "Compute UDP checksums")));
-  auto bufsize = [](int v) { return v > 0 && size_t(v) <= abi::kSbMaxAdj; };
+  auto bufsize = [this](int v) { return v > 0 && size_t(v) <= net_->sb_max_adj(); };
   results.push_back(tree.AddLeaf(
       udp_node, abi::kUdpctlSendspace, "sendspace",
       SysctlIntLeaf(&udp_.sendspace, "Default UDP send buffer size", bufsize)));

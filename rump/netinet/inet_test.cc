@@ -624,6 +624,23 @@ TEST_F(InetTest, UdpPortAndArpSysctlsTakeEffect) {
   EXPECT_TRUE(Eventually([&] { return !cache->Find(Ip("10.0.0.2"), absl::Now()).has_value(); }));
 }
 
+TEST_F(InetTest, SocketBuffersAreBoundByKernSbmax) {
+  Host a(bus_, "10.0.0.1");
+  const int s = a.Socket(kDgram);
+  // The default (256 KiB, 209715 once scaled): 300000 is too much.
+  EXPECT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 300000), abi::kENOBUFS);
+  EXPECT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, 200000), 0);
+  ASSERT_EQ(SetSysctl(a, "kern.sbmax", 1 << 20), 0);
+  EXPECT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_SNDBUF, 300000), 0);
+  EXPECT_EQ(SetSysctl(a, "net.inet.udp.sendspace", 600000), 0);  // its bound too
+  ASSERT_EQ(SetSysctl(a, "kern.sbmax", 16 * 1024), 0);
+  EXPECT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, 20000), abi::kENOBUFS);
+  EXPECT_EQ(a.SetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, 12000), 0);
+  EXPECT_EQ(SetSysctl(a, "net.inet.udp.sendspace", 20000), abi::kEINVAL);
+  // Below NetBSD's least (16 KiB): EINVAL.
+  EXPECT_EQ(SetSysctl(a, "kern.sbmax", 4096), abi::kEINVAL);
+}
+
 TEST_F(InetTest, KernelSizesAreReported) {
   Host a(bus_, "10.0.0.1");
   auto read = [&](const char* dotted) {

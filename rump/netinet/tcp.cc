@@ -224,7 +224,7 @@ absl::Status Tcp::AddSysctlNodes(SysctlTree& tree) {
   add(abi::kTcpctlMsl, "msl", &t.msl, "Maximum Segment Life", positive);
   add(abi::kTcpctlKeepinit, "keepinit", &t.keepinit,
       "Ticks before initial tcp connection times out", positive);
-  auto bufsize = [](int v) { return v > 0 && v <= int(abi::kSbMaxAdj); };
+  auto bufsize = [this](int v) { return v > 0 && size_t(v) <= inet_.net().sb_max_adj(); };
   add(abi::kTcpctlSendbufAuto, "sendbuf_auto", &t.sendbuf_auto,
       "Enable automatic send buffer sizing (experimental)", flag);
   add(abi::kTcpctlSendbufInc, "sendbuf_inc", &t.sendbuf_inc,

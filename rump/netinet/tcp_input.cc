@@ -702,7 +702,8 @@ void TcpSocket::AutoSizeReceive(size_t received) {
   }
   rfbuf_cnt_ += received;
   const size_t hiwat = recv_buffer_limit();
-  const size_t most = std::min<size_t>(size_t(std::max(0, t.recvbuf_max.load())), abi::kSbMaxAdj);
+  const size_t most =
+      std::min<size_t>(size_t(std::max(0, t.recvbuf_max.load())), net().sb_max_adj());
   if (rfbuf_cnt_ > hiwat / 8 * 7 && hiwat < most) {
     GrowRecvBuffer(std::min(hiwat + size_t(std::max(1, t.recvbuf_inc.load())), most));
     rfbuf_ts_ = now;

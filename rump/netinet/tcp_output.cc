@@ -48,7 +48,8 @@ void TcpSocket::AutoSizeSend() {
   if (t.sendbuf_auto.load() == 0) return;
   const size_t hiwat = send_buffer_limit();
   const size_t buffered = send_buffer_bytes();
-  const size_t most = std::min<size_t>(size_t(std::max(0, t.sendbuf_max.load())), abi::kSbMaxAdj);
+  const size_t most =
+      std::min<size_t>(size_t(std::max(0, t.sendbuf_max.load())), net().sb_max_adj());
   if (hiwat < most && size_t(snd_wnd_) / 4 * 5 >= hiwat && buffered >= hiwat / 8 * 7 &&
       buffered < snd_wnd_) {
     GrowSendBuffer(std::min(hiwat + size_t(std::max(1, t.sendbuf_inc.load())), most));

@@ -300,7 +300,8 @@ same arp -d 10.0.0.9
 
 # ---- sysctl
 same sysctl kern.ostype kern.osrelease kern.osrevision kern.hostname kern.domainname \
-  kern.rawpartition hw.machine hw.machine_arch hw.pagesize hw.byteorder
+  kern.rawpartition kern.sbmax hw.machine hw.machine_arch hw.pagesize hw.byteorder
+same sysctl -w kern.sbmax=4096
 same sysctl net.inet.ip.forwarding net.inet.ip.redirect net.inet.ip.ttl \
   net.inet.ip.directed-broadcast net.inet.ip.dad_count
 same sysctl net.inet.tcp.rfc1323 net.inet.tcp.sendspace net.inet.tcp.recvspace \
