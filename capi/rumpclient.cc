@@ -20,12 +20,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
 #include "capi/rumpclient_internal.h"
 #include "sp/client/client.h"
 #include "sp/client/errors.h"
 #include "sp/client/host.h"
 #include "sp/transport/url.h"
+#include "trace/stages.h"
 
 static_assert(std::is_same_v<register_t, long>, "rumpclient_syscall's retval is register_t");
 static_assert(RUMPCLIENT_RETRYCONN_INFTIME == sp::client::kRetryConnInfTime);
@@ -111,11 +113,27 @@ void Install(std::unique_ptr<Client> c) {
   g_client.store(c.release());  // leaked on purpose (see the top)
 }
 
+// RUMPCLIENT_STATS (set, not "0"): at exit, the process prints its remote
+// calls' latency (trace/stages.h) on stderr.
+void PrintStats() {
+  const std::string stages = trace::FormatStages();
+  if (stages.empty()) return;
+  const std::string out =
+      absl::StrCat("rumpclient stats, ", sp::client::ProgramName(), " (pid ", getpid(), "):\n", stages);
+  (void)!write(STDERR_FILENO, out.data(), out.size());
+}
+
 int Init() {
   std::lock_guard<std::mutex> lock(g_init_mu);
   const pid_t self = getpid();
   if (g_client.load() != nullptr && g_client_pid.load() == self) return 0;
   DropInherited();
+  static bool stats_registered = false;
+  if (const char* stats = getenv("RUMPCLIENT_STATS");
+      !stats_registered && stats != nullptr && std::strcmp(stats, "0") != 0) {
+    stats_registered = true;
+    std::atexit(PrintStats);
+  }
 
   const char* url_text = getenv("RUMP__PARSEDSERVER");
   if (url_text == nullptr) url_text = getenv("RUMP_SERVER");

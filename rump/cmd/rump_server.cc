@@ -41,6 +41,11 @@
 // on stderr, "<prog>: status: N clients, M threads asleep in the kernel":
 // how many clients are connected and how many system calls are blocked
 // (a receive waiting for data, a poll, a nanosleep...).
+//
+// Latency (-t, beyond NetBSD): the per-stage latency histograms of the
+// remote calls served (trace/stages.h; docs/latency.md reads them) are
+// printed on stderr after each SIGUSR1 status line and when the server
+// exits.
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -68,6 +73,7 @@
 #include "rump/components.h"
 #include "rump/kern/kernel.h"
 #include "sp/server/server.h"
+#include "trace/stages.h"
 
 namespace {
 
@@ -78,7 +84,7 @@ std::string g_prog = "rump_server";
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: %s [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n",
+               "usage: %s [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n",
                g_prog.c_str());
   std::exit(1);
 }
@@ -199,6 +205,13 @@ void Report(int error) {
   std::exit(1);
 }
 
+// -t: the latency stages on stderr.
+void PrintLatency() {
+  const std::string out = absl::StrCat(g_prog, ": latency stages (pid ", getpid(), "):\n",
+                                       trace::FormatStages());
+  (void)!write(STDERR_FILENO, out.data(), out.size());
+}
+
 // Turns SIGTERM / SIGINT into a kernel halt (or, once halted with
 // RB_HALT, into the end of the program), and SIGUSR1 into a status line.
 class SignalThread {
@@ -271,10 +284,11 @@ int main(int argc, char** argv) {
   }
   bool foreground = false;
   bool verbose = false;
+  bool latency = false;
   int ncpu = 2;
   std::vector<std::string> libraries;
   int opt;
-  while ((opt = getopt(argc, argv, "c:d:l:L:m:r:sv")) != -1) {
+  while ((opt = getopt(argc, argv, "c:d:l:L:m:r:stv")) != -1) {
     switch (opt) {
       case 'c': {
         int n;
@@ -306,6 +320,9 @@ int main(int argc, char** argv) {
       }
       case 's':
         foreground = true;
+        break;
+      case 't':
+        latency = true;
         break;
       case 'v':
         verbose = true;
@@ -371,8 +388,11 @@ int main(int argc, char** argv) {
   {
     SignalThread signals(*kernel, [&] {
       const int asleep = kernel->sleeping_threads();
-      return absl::StrCat(server->clients(), " clients, ", asleep,
-                          asleep == 1 ? " thread" : " threads", " asleep in the kernel");
+      std::string status = absl::StrCat(server->clients(), " clients, ", asleep,
+                                        asleep == 1 ? " thread" : " threads",
+                                        " asleep in the kernel");
+      if (latency) absl::StrAppend(&status, "\n", trace::FormatStages());
+      return status;
     });
     Report(0);
     howto = kernel->WaitHalted();
@@ -385,11 +405,13 @@ int main(int argc, char** argv) {
     }
     if (!stopped) {
       // Calls are stuck in the kernel: it cannot be destroyed under them.
+      if (latency) PrintLatency();
       std::fflush(nullptr);
       _exit(0);
     }
   }
   server.reset();
   kernel.reset();
+  if (latency) PrintLatency();
   return 0;
 }

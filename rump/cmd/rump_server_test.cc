@@ -227,7 +227,7 @@ class RumpServerTest : public ::testing::Test {
 
 TEST_F(RumpServerTest, UsageAndUnsupportedFlags) {
   const std::string usage =
-      "usage: rump_server [-s] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl";
+      "usage: rump_server [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl";
   Finished f = RunToEnd({ServerPath()});
   EXPECT_EQ(f.exit_code(), 1);
   EXPECT_NE(f.output.find(usage), std::string::npos) << f.output;
@@ -334,6 +334,45 @@ TEST_F(RumpServerTest, RebootIsAnsweredThenTheServerExits) {
   EXPECT_FALSE(Exists("sock"));
   EXPECT_TRUE(halt->WaitClosed(absl::Seconds(10)));
   EXPECT_TRUE(other->WaitClosed(absl::Seconds(10)));
+}
+
+// -t: the latency stages of the calls served, after SIGUSR1's status line
+// and at exit; without -t, neither.
+TEST_F(RumpServerTest, LatencyStagesWithDashT) {
+  std::unique_ptr<Foreground> s = Foreground::Start(ServerPath(), {"-t", "unix://sock"});
+  ASSERT_NE(s, nullptr);
+  std::unique_ptr<RawClient> c = Connect(s->url());
+  ASSERT_TRUE(c->Handshake().ok());
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  // nanosleep runs on a worker and sleeps in the kernel.
+  const uint64_t ts[2] = {0, 1000};
+  absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysNanosleep, {P(ts), 0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  s->Signal(SIGUSR1);
+  std::optional<std::string> line = s->WaitForLine("sp.inline", absl::Seconds(30));
+  ASSERT_TRUE(line.has_value()) << s->Output();
+  // Five getpids ran on the transport's thread.
+  EXPECT_TRUE(absl::StartsWith(*line, "sp.inline ")) << *line;
+  EXPECT_TRUE(absl::StrContains(*line, " 5 ")) << *line;
+  EXPECT_TRUE(s->WaitForLine("sp.handoff", absl::Seconds(30)).has_value()) << s->Output();
+  EXPECT_TRUE(s->WaitForLine("kern.sleep", absl::Seconds(30)).has_value()) << s->Output();
+  s->Signal(SIGTERM);
+  absl::StatusOr<int> st = s->Wait(absl::Seconds(30));
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(s->WaitForLine("latency stages (pid", absl::Seconds(30)).has_value())
+      << s->Output();
+
+  std::unique_ptr<Foreground> plain = Foreground::Start(ServerPath(), {"unix://sock2"});
+  ASSERT_NE(plain, nullptr);
+  plain->Signal(SIGUSR1);
+  ASSERT_TRUE(plain->WaitForLine("status:", absl::Seconds(30)).has_value()) << plain->Output();
+  plain->Signal(SIGTERM);
+  ASSERT_TRUE(plain->Wait(absl::Seconds(30)).ok());
+  EXPECT_FALSE(absl::StrContains(plain->Output(), "median")) << plain->Output();
+  EXPECT_FALSE(absl::StrContains(plain->Output(), "latency stages")) << plain->Output();
 }
 
 TEST_F(RumpServerTest, RbHaltStopsServingButTheProcessStays) {

@@ -7,6 +7,7 @@
 #include "rump/abi/errno.h"
 #include "rump/kern/kernel.h"
 #include "rump/kern/process.h"
+#include "trace/stages.h"
 
 namespace rump {
 
@@ -76,6 +77,7 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
     if (now >= deadline) return TimeoutStatus();
     if (!reg.Add()) return abi::Errno(abi::kEINTR);
     auto woken = [&] { return pred() || p.interrupted(); };
+    const int64_t slept_ns = trace::NowNanos();
     if (deadline == absl::InfiniteFuture()) {
       cv.wait(lock, woken);
     } else {
@@ -83,6 +85,12 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
       // clock arithmetic; the loop re-checks everything anyway.
       const absl::Duration left = std::min(deadline - now, absl::Hours(1));
       cv.wait_for(lock, absl::ToChronoNanoseconds(left), woken);
+    }
+    // Latency stages: how long it slept, and, if a frame came in while it
+    // slept, how long from that frame to running again.
+    trace::RecordSince(trace::Stage::kKernSleep, slept_ns);
+    if (const int64_t frame_ns = trace::LastFrameRead(); frame_ns > slept_ns) {
+      trace::RecordSince(trace::Stage::kKernWake, frame_ns);
     }
     reg.Remove(lock);
   }

@@ -19,6 +19,7 @@
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 #include "sp/wire/xsyscall.h"
+#include "trace/stages.h"
 
 namespace sp::client {
 namespace {
@@ -163,12 +164,15 @@ absl::StatusOr<wire::Frame> Connection::Transact(
     w.reqno = next_reqno_++;
     waiters_[w.reqno] = &w;
   }
+  const int64_t start_ns = trace::NowNanos();
   if (absl::Status st = transport_->Send(build(w.reqno)); !st.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
     FailLocked(st);
     return LostError();
   }
-  return Wait(w);
+  absl::StatusOr<wire::Frame> answer = Wait(w);
+  trace::RecordSince(trace::Stage::kClientCall, start_ns);
+  return answer;
 }
 
 absl::StatusOr<wire::Frame> Connection::Wait(Waiter& w) {

@@ -15,6 +15,7 @@
 #include "rump/abi/syscalls.h"
 #include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
+#include "trace/stages.h"
 
 namespace sp::server {
 namespace {
@@ -621,20 +622,22 @@ bool Session::BeginCall(uint64_t reqno) {
   return true;
 }
 
-void Session::Dispatch(uint64_t reqno, uint32_t sysnum, bool x, std::function<void()> job) {
+void Session::Dispatch(uint64_t reqno, uint32_t sysnum, bool x,
+                       std::function<void(bool handed_off)> job) {
   const bool now = host_->options().inline_quick_calls && RunsInline(sysnum);
   host_->CountSyscall(x, now);
   if (now) {
-    job();
+    job(false);
     return;
   }
-  if (!host_->executor().Submit(std::move(job))) {
+  if (!host_->executor().Submit([job = std::move(job)] { job(true); })) {
     SendError(reqno, wire::kErrTryAgain);
     CallDone();
   }
 }
 
 void Session::HandleSyscall(const wire::Frame& f) {
+  const int64_t rx_ns = trace::NowNanos();
   absl::StatusOr<wire::SyscallArgs> args = wire::DecodeSyscallRequest(f);
   if (!args.ok()) {
     if (host_->options().verbose) {
@@ -646,10 +649,13 @@ void Session::HandleSyscall(const wire::Frame& f) {
   const uint64_t reqno = f.header.reqno;
   if (!BeginCall(reqno)) return;
   std::shared_ptr<Session> self = shared_from_this();
-  Dispatch(reqno, args->sysnum, false, [self, reqno, a = *args] { self->RunSyscall(reqno, a); });
+  Dispatch(reqno, args->sysnum, false, [self, reqno, a = *args, rx_ns](bool handed_off) {
+    self->RunSyscall(reqno, a, rx_ns, handed_off);
+  });
 }
 
 void Session::HandleXSyscall(wire::Frame& f) {
+  const int64_t rx_ns = trace::NowNanos();
   auto x = std::make_shared<XCall>();
   x->frame = std::move(f);
   absl::StatusOr<wire::XSyscallCall> call = wire::DecodeXSyscallRequest(x->frame);
@@ -665,7 +671,9 @@ void Session::HandleXSyscall(wire::Frame& f) {
   if (!BeginCall(reqno)) return;
   const uint32_t sysnum = x->call.sysnum;
   std::shared_ptr<Session> self = shared_from_this();
-  Dispatch(reqno, sysnum, true, [self, reqno, x = std::move(x)] { self->RunXSyscall(reqno, x); });
+  Dispatch(reqno, sysnum, true, [self, reqno, x = std::move(x), rx_ns](bool handed_off) {
+    self->RunXSyscall(reqno, x, rx_ns, handed_off);
+  });
 }
 
 rump::SyscallResult Session::Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
@@ -686,17 +694,36 @@ rump::SyscallResult Session::Execute(uint32_t sysnum, absl::Span<const uint64_t>
   }
 }
 
-void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args) {
+void Session::RecordStages(int64_t rx_ns, int64_t start_ns, int64_t done_ns, bool handed_off) {
+  const int64_t sent_ns = trace::NowNanos();
+  if (handed_off) {
+    trace::HistogramOf(trace::Stage::kSpHandoff).Add(start_ns - rx_ns);
+    trace::HistogramOf(trace::Stage::kSpCall).Add(done_ns - start_ns);
+    trace::HistogramOf(trace::Stage::kSpReply).Add(sent_ns - done_ns);
+  } else {
+    trace::HistogramOf(trace::Stage::kSpInline).Add(sent_ns - rx_ns);
+  }
+}
+
+void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns,
+                         bool handed_off) {
+  const int64_t start_ns = trace::NowNanos();
   // Short payloads were zero-extended by the decoder: pass all 8 slots.
   const rump::SyscallResult r = Execute(args.sysnum, absl::MakeConstSpan(args.slots), memory_);
+  const int64_t done_ns = trace::NowNanos();
   conn_->Send(wire::SyscallResponse(reqno, r.error, r.rv0, r.rv1));
+  RecordStages(rx_ns, start_ns, done_ns, handed_off);
   CallDone();
 }
 
-void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x) {
+void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns,
+                          bool handed_off) {
+  const int64_t start_ns = trace::NowNanos();
   PrefetchedUserMemory mem(memory_, x->call.inputs, x->call.outputs);
   const rump::SyscallResult r = Execute(x->call.sysnum, absl::MakeConstSpan(x->call.slots), mem);
+  const int64_t done_ns = trace::NowNanos();
   conn_->Send(wire::XSyscallResponse(reqno, r.error, r.rv0, r.rv1, mem.Segments()));
+  RecordStages(rx_ns, start_ns, done_ns, handed_off);
   CallDone();
 }
 

@@ -328,7 +328,9 @@ class Session final : public transport::Receiver,
   bool BeginCall(uint64_t reqno);
   // Runs `job` for call `reqno` of syscall `sysnum`: inline (RunsInline)
   // or on the executor (ERROR TRYAGAIN if it is full).
-  void Dispatch(uint64_t reqno, uint32_t sysnum, bool x, std::function<void()> job);
+  // Runs job(false) now (a quick call) or job(true) on the executor.
+  void Dispatch(uint64_t reqno, uint32_t sysnum, bool x,
+                std::function<void(bool handed_off)> job);
 
   void SendError(uint64_t reqno, uint32_t code);
   // Logs `why` and closes the connection (hostile or broken input).
@@ -341,8 +343,10 @@ class Session final : public transport::Receiver,
     wire::Frame frame;        // owns the bytes `call` points into
     wire::XSyscallCall call;
   };
-  void RunSyscall(uint64_t reqno, wire::SyscallArgs args);
-  void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x);
+  void RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns, bool handed_off);
+  void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns, bool handed_off);
+  // Records the stages of one call that ran from start_ns to done_ns.
+  static void RecordStages(int64_t rx_ns, int64_t start_ns, int64_t done_ns, bool handed_off);
   // The kernel call itself; out of memory is ENOMEM.
   rump::SyscallResult Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
                               rump::UserMemory& mem);

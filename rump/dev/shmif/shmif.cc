@@ -1,5 +1,7 @@
 #include "rump/dev/shmif/shmif.h"
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "rump/net/ether.h"
 #include "rump/net/net_stack.h"
 #include "shmif/bus.h"
+#include "trace/stages.h"
 
 namespace rump {
 namespace {
@@ -183,7 +186,19 @@ class ShmifDriver final : public InterfaceDriver {
         continue;
       }
       if (!burst && bus.staged_frames() > 0) burst.emplace();
+      // Latency stages: the frame's time on the bus (the sender's clock is
+      // the wall clock, in microseconds) and through the input path.
+      const int64_t read_ns = trace::NowNanos();
+      if (r->sec != 0) {
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        trace::HistogramOf(trace::Stage::kBusTransit)
+            .Add((int64_t(wall.tv_sec) - int64_t(r->sec)) * 1000000000 +
+                 (int64_t(wall.tv_nsec) - int64_t(r->usec) * 1000));
+      }
+      trace::NoteFrameRead(read_ns);
       ifp.Input(frame);
+      trace::RecordSince(trace::Stage::kNetInput, read_ns);
     }
   }
 
