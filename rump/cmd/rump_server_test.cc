@@ -347,17 +347,22 @@ TEST_F(RumpServerTest, LatencyStagesWithDashT) {
     absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysGetpid, {});
     ASSERT_TRUE(r.ok()) << r.status();
   }
-  // nanosleep runs on a worker and sleeps in the kernel.
-  const uint64_t ts[2] = {0, 1000};
+  // nanosleep runs on a worker and sleeps in the kernel (10 ms: long
+  // enough to sleep even on a slow machine).
+  const uint64_t ts[2] = {0, 10'000'000};
   absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysNanosleep, {P(ts), 0});
   ASSERT_TRUE(r.ok()) << r.status();
-  s->Signal(SIGUSR1);
+  // The worker records a call's stages just after answering it: ask again
+  // until the nanosleep is in.
+  EXPECT_TRUE(rump::testing::Eventually([&] {
+    s->Signal(SIGUSR1);
+    return s->WaitForLine("sp.handoff", absl::Milliseconds(200)).has_value();
+  })) << s->Output();
   std::optional<std::string> line = s->WaitForLine("sp.inline", absl::Seconds(30));
   ASSERT_TRUE(line.has_value()) << s->Output();
   // Five getpids ran on the transport's thread.
   EXPECT_TRUE(absl::StartsWith(*line, "sp.inline ")) << *line;
   EXPECT_TRUE(absl::StrContains(*line, " 5 ")) << *line;
-  EXPECT_TRUE(s->WaitForLine("sp.handoff", absl::Seconds(30)).has_value()) << s->Output();
   EXPECT_TRUE(s->WaitForLine("kern.sleep", absl::Seconds(30)).has_value()) << s->Output();
   s->Signal(SIGTERM);
   absl::StatusOr<int> st = s->Wait(absl::Seconds(30));

@@ -237,6 +237,42 @@ TEST_P(ServerTest, StopWhileACallWaitsForItsClient) {
   EXPECT_EQ(server_->clients(), 0);
 }
 
+// A worker that answered a call reads the client's next request itself
+// (SessionOptions::read_ahead) on stream transports; every answer is right
+// either way, and with read_ahead zero no worker reads.
+TEST_P(ServerTest, WorkersReadTheNextRequestAhead) {
+  for (absl::Duration window : {absl::Milliseconds(200), absl::ZeroDuration()}) {
+    SCOPED_TRACE(absl::StrCat("read_ahead ", absl::FormatDuration(window)));
+    ServerOptions o;
+    o.session.read_ahead = window;
+    StartServer(GetParam(), o);
+    std::unique_ptr<RawClient> c = Connect();
+    ASSERT_TRUE(c->Handshake().ok());
+    // close(-1) runs on a worker (not a quick call) and needs no memory;
+    // sysctl kern.ostype needs a COPYIN (the name) and COPYOUTs.
+    for (int i = 0; i < 50; ++i) {
+      absl::StatusOr<RawClient::Result> r = c->Syscall(rump::abi::kSysClose, {uint64_t(-1)});
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->error, rump::abi::kEBADF) << i;
+      int mib[2] = {1, 1};
+      char buf[32] = {};
+      uint64_t oldlen = sizeof(buf);
+      r = c->Syscall(rump::abi::kSysSysctl, {P(mib), 2, P(buf), P(&oldlen), 0, 0});
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->error, 0) << i;
+      EXPECT_STREQ(buf, "NetBSD") << i;
+    }
+    const uint64_t aheads = server_->stats().read_aheads;
+    if (window == absl::ZeroDuration() || GetParam().rfind("zmq", 0) == 0) {
+      EXPECT_EQ(aheads, 0u);
+    } else {
+      EXPECT_GT(aheads, 0u);
+    }
+    c.reset();
+    server_.reset();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, ServerTest,
                          ::testing::Values("unix://sock", "tcp://127.0.0.1:0/", "tcp://[::1]:0/",
                                            "zmq+tcp://127.0.0.1:0", "zmq+ipc://zsock"),

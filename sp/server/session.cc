@@ -155,7 +155,22 @@ SessionStats SessionHost::stats() const {
   st.xsyscalls = n_xsyscalls_.load(std::memory_order_relaxed);
   st.inline_calls = n_inline_.load(std::memory_order_relaxed);
   st.server_requests = n_requests_.load(std::memory_order_relaxed);
+  st.read_aheads = n_read_aheads_.load(std::memory_order_relaxed);
   return st;
+}
+
+bool SessionHost::TryBeginReadAhead() {
+  if (options_.read_ahead <= absl::ZeroDuration()) return false;
+  int n = read_aheads_.load(std::memory_order_relaxed);
+  do {
+    if (n >= options_.max_read_aheads) return false;
+  } while (!read_aheads_.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel));
+  return true;
+}
+
+void SessionHost::EndReadAhead(bool delivered) {
+  read_aheads_.fetch_sub(1, std::memory_order_acq_rel);
+  if (delivered) n_read_aheads_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void SessionHost::CountSyscall(bool x, bool inline_call) {
@@ -714,6 +729,7 @@ void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns,
   conn_->Send(wire::SyscallResponse(reqno, r.error, r.rv0, r.rv1));
   RecordStages(rx_ns, start_ns, done_ns, handed_off);
   CallDone();
+  if (handed_off) ReadAheadNext();
 }
 
 void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns,
@@ -725,6 +741,18 @@ void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_n
   conn_->Send(wire::XSyscallResponse(reqno, r.error, r.rv0, r.rv1, mem.Segments()));
   RecordStages(rx_ns, start_ns, done_ns, handed_off);
   CallDone();
+  if (handed_off) ReadAheadNext();
+}
+
+void Session::ReadAheadNext() {
+  if (!host_->TryBeginReadAhead()) return;
+  bool delivered;
+  {
+    // A request read here is run by this thread once this job returns.
+    RunNextHere claim;
+    delivered = conn_->ReadAhead(host_->options().read_ahead);
+  }
+  host_->EndReadAhead(delivered);
 }
 
 void Session::CallDone() {

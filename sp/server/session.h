@@ -99,6 +99,14 @@ struct SessionOptions {
   // the transport's thread instead of handing them to the executor: no
   // thread hand-off, no wake-up (see RunsInline).
   bool inline_quick_calls = true;
+  // After a worker has answered a call, it watches the connection this long
+  // for the client's next request and, if one comes, reads and runs it
+  // itself (transport::Connection::ReadAhead, RunNextHere): no wake-up of
+  // the transport's thread, no hand-off to another worker. At most
+  // `max_read_aheads` workers of the server watch at once (they spin,
+  // yielding); zero turns it off.
+  absl::Duration read_ahead = absl::Microseconds(50);
+  int max_read_aheads = 2;
 };
 
 // True for the syscalls a session may run on the transport's thread: they
@@ -113,6 +121,7 @@ struct SessionStats {
   uint64_t xsyscalls = 0;        // X_SYSCALL requests run
   uint64_t inline_calls = 0;     // of those, run on the transport's thread
   uint64_t server_requests = 0;  // COPYIN, COPYINSTR, COPYOUT, ANONMMAP sent
+  uint64_t read_aheads = 0;      // times a worker read the next request itself
 };
 
 // What the sessions of one server share: the kernel, the executor, the
@@ -151,6 +160,11 @@ class SessionHost {
   void CallStarted();
   void CallFinished();
 
+  // --- read-ahead (SessionOptions::read_ahead): false when
+  // max_read_aheads workers are already watching.
+  bool TryBeginReadAhead();
+  void EndReadAhead(bool delivered);
+
   // --- counters
   SessionStats stats() const;
   void CountSyscall(bool x, bool inline_call);
@@ -180,7 +194,9 @@ class SessionHost {
   // Waits on cv_ until `done` (called with mu_ held) or `deadline`.
   bool WaitUntil(absl::Time deadline, const std::function<bool()>& done);
 
-  std::atomic<uint64_t> n_syscalls_{0}, n_xsyscalls_{0}, n_inline_{0}, n_requests_{0};
+  std::atomic<uint64_t> n_syscalls_{0}, n_xsyscalls_{0}, n_inline_{0}, n_requests_{0},
+      n_read_aheads_{0};
+  std::atomic<int> read_aheads_{0};
 };
 
 class Session;
@@ -345,6 +361,9 @@ class Session final : public transport::Receiver,
   };
   void RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns, bool handed_off);
   void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns, bool handed_off);
+  // A worker that answered a call waits a moment for the next request and
+  // runs it (SessionOptions::read_ahead).
+  void ReadAheadNext();
   // Records the stages of one call that ran from start_ns to done_ns.
   static void RecordStages(int64_t rx_ns, int64_t start_ns, int64_t done_ns, bool handed_off);
   // The kernel call itself; out of memory is ENOMEM.

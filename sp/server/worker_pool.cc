@@ -20,6 +20,18 @@ struct WorkerPool::State {
   bool shut = false;
 };
 
+namespace {
+
+// The pool whose thread this is, and where RunNextHere keeps a job for it.
+thread_local const void* tls_pool = nullptr;
+thread_local std::function<void()>* tls_next = nullptr;
+thread_local bool tls_claim = false;
+
+}  // namespace
+
+RunNextHere::RunNextHere() { tls_claim = tls_next != nullptr; }
+RunNextHere::~RunNextHere() { tls_claim = false; }
+
 WorkerPool::WorkerPool(WorkerPoolOptions options)
     : state_(std::make_shared<State>(options)) {
   if (state_->options.max_threads == 0) {
@@ -35,7 +47,14 @@ WorkerPool::~WorkerPool() { Shutdown(absl::InfiniteDuration()); }
 bool WorkerPool::Submit(std::function<void()> job) {
   State& s = *state_;
   std::unique_lock<std::mutex> lock(s.mu);
-  if (s.shut || s.queue.size() >= s.options.max_queue) return false;
+  if (s.shut) return false;
+  if (tls_claim && tls_pool == &s && *tls_next == nullptr) {
+    // RunNextHere: this thread runs it when its current job returns.
+    tls_claim = false;
+    *tls_next = std::move(job);
+    return true;
+  }
+  if (s.queue.size() >= s.options.max_queue) return false;
   s.queue.push_back(std::move(job));
   s.queued.store(s.queue.size(), std::memory_order_release);
   // Each waiting thread takes one job; start a thread when the jobs
@@ -54,6 +73,9 @@ bool WorkerPool::Submit(std::function<void()> job) {
 
 void WorkerPool::Run(std::shared_ptr<State> state) {
   State& s = *state;
+  std::function<void()> next;  // a job kept for this thread (RunNextHere)
+  tls_pool = &s;
+  tls_next = &next;
   std::unique_lock<std::mutex> lock(s.mu);
   for (;;) {
     if (!s.queue.empty()) {
@@ -63,6 +85,12 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
       lock.unlock();
       job();
       job = nullptr;  // destroy what it captured outside the lock
+      while (next != nullptr) {
+        job = std::move(next);
+        next = nullptr;
+        job();
+        job = nullptr;
+      }
       lock.lock();
       continue;
     }
@@ -94,6 +122,8 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
     --s.idle;
     if (!got) break;  // an extra thread idle for too long leaves
   }
+  tls_next = nullptr;
+  tls_pool = nullptr;
   --s.threads;
   s.done_cv.notify_all();
 }

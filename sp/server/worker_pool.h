@@ -44,6 +44,19 @@ struct WorkerPoolOptions {
   absl::Duration spin = absl::Microseconds(50);
 };
 
+// While one of these lives on a WorkerPool thread (inside a job), the first
+// job that thread submits is not queued: it is kept for that thread, which
+// runs it as soon as the current job returns, with no hand-off to another
+// thread and no wake-up. Elsewhere (not a pool thread) it does nothing.
+// For a job that reads its client's next request just before it ends.
+class RunNextHere {
+ public:
+  RunNextHere();
+  ~RunNextHere();
+  RunNextHere(const RunNextHere&) = delete;
+  RunNextHere& operator=(const RunNextHere&) = delete;
+};
+
 // Threads start on demand (a job that finds no idle thread starts one, up to
 // max_threads; beyond that it waits in the queue). Thread-safe.
 class WorkerPool final : public Executor {

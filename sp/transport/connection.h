@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "sp/wire/frame_reader.h"
 
 namespace sp::transport {
@@ -40,6 +41,21 @@ class Connection {
   // The peer for log lines: "unix #7", "tcp 127.0.0.1:40112",
   // "zmq+tcp id 0080000001".
   virtual const std::string& peer() const = 0;
+
+  // Offered by a thread that has just answered a call of this connection:
+  // the client's next request usually follows within microseconds. If a
+  // whole frame arrives within `window`, it is read and delivered
+  // (Receiver::OnFrame) on the calling thread, in order with everything
+  // else the connection delivers, and true is returned. False, at once,
+  // when another thread is reading the connection, when it is closing, or
+  // when the transport does not do it (ZeroMQ: its socket belongs to the
+  // loop thread). Trouble found meanwhile (end of stream, a malformed
+  // frame) is left to the transport's own thread, which ends the
+  // connection as usual.
+  virtual bool ReadAhead(absl::Duration window) {
+    (void)window;
+    return false;
+  }
 };
 
 // What the transport delivers one connection's input to.

@@ -17,7 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -212,6 +214,177 @@ TEST_F(TransportTest, UnixFramesSplitAnyWayComeBackWhole) {
   EXPECT_TRUE(echo.WaitClose().ok());
   struct stat st;
   EXPECT_NE(stat("sock", &st), 0) << "socket file left behind";
+}
+
+// A receiver whose "worker" answers type-97 frames on a thread of its own
+// and then reads ahead (Connection::ReadAhead) for the next request, as the
+// server's workers do. Records on which thread each frame arrived.
+class AheadAcceptor final : public Acceptor {
+ public:
+  explicit AheadAcceptor(absl::Duration window) : window_(window) {}
+  ~AheadAcceptor() override {
+    for (std::thread& t : workers_) t.join();
+  }
+
+  struct Arrival {
+    uint64_t reqno;
+    std::thread::id thread;
+  };
+
+  class Rx final : public Receiver {
+   public:
+    Rx(AheadAcceptor* owner, std::shared_ptr<Connection> c) : owner_(owner), conn_(std::move(c)) {}
+    void OnFrame(wire::Frame f) override {
+      owner_->Arrived(f.header.reqno);
+      std::string out = wire::EncodeFrame(f.header.reqno, 1, f.header.type, 0, {});
+      if (f.header.type != 97) {
+        conn_->Send(std::move(out));
+        return;
+      }
+      owner_->StartWorker([this, out = std::move(out)]() mutable {
+        conn_->Send(std::move(out));
+        owner_->AheadResult(conn_->ReadAhead(owner_->window_));
+      });
+    }
+    void OnClosed(const absl::Status&) override { owner_->Closed(); }
+
+   private:
+    AheadAcceptor* owner_;
+    std::shared_ptr<Connection> conn_;
+  };
+
+  std::shared_ptr<Receiver> OnAccept(std::shared_ptr<Connection> conn) override {
+    conn->Send(kBanner);
+    return std::make_shared<Rx>(this, conn);
+  }
+
+  std::vector<Arrival> arrivals() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return arrivals_;
+  }
+  std::set<std::thread::id> worker_ids() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return worker_ids_;
+  }
+  // Waits until `n` read-aheads have returned; their results.
+  std::vector<bool> WaitAheads(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return aheads_.size() >= n; });
+    return aheads_;
+  }
+  bool WaitClosed() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return closed_; });
+  }
+
+ private:
+  void Arrived(uint64_t reqno) {
+    std::lock_guard<std::mutex> lock(mu_);
+    arrivals_.push_back({reqno, std::this_thread::get_id()});
+  }
+  void StartWorker(std::function<void()> fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    workers_.emplace_back([this, fn = std::move(fn)] {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        worker_ids_.insert(std::this_thread::get_id());
+      }
+      fn();
+    });
+  }
+  void AheadResult(bool delivered) {
+    std::lock_guard<std::mutex> lock(mu_);
+    aheads_.push_back(delivered);
+    cv_.notify_all();
+  }
+  void Closed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+  const absl::Duration window_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::thread> workers_;
+  std::vector<Arrival> arrivals_;
+  std::set<std::thread::id> worker_ids_;
+  std::vector<bool> aheads_;
+  bool closed_ = false;
+};
+
+// A worker that answered a call reads the next request itself when it comes
+// while it watches; frames keep their order and arrive once each, whichever
+// thread reads them.
+TEST_F(TransportTest, ReadAheadDeliversTheNextRequestOnTheAnsweringThread) {
+  AheadAcceptor acceptor(absl::Seconds(5));
+  auto l = Open("unix://sock");
+  ASSERT_NE(l, nullptr);
+  l->Start(&acceptor);
+  StreamPeer p("unix://sock");
+  EXPECT_EQ(p.Read(7), kBanner);
+  uint64_t reqno = 0;
+  std::vector<uint64_t> sent;
+  // Round k: a type-97 request; once its answer is here, its worker is
+  // (almost always) watching: two requests in one write, the second a
+  // type-97 again for the next round.
+  const int kRounds = 20;
+  p.Write(wire::EncodeFrame(++reqno, 0, 97, 0, {}));
+  sent.push_back(reqno);
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string answer = p.Read(wire::kHeaderSize);
+    ASSERT_EQ(answer.size(), wire::kHeaderSize) << "round " << round;
+    const std::string a = wire::EncodeFrame(++reqno, 0, 5, 0, {"x"});
+    sent.push_back(reqno);
+    const std::string b = wire::EncodeFrame(++reqno, 0, round + 1 < kRounds ? 97 : 5, 0, {});
+    sent.push_back(reqno);
+    p.Write(a + b);
+    // the answer to a
+    ASSERT_EQ(p.Read(wire::kHeaderSize).size(), wire::kHeaderSize) << "round " << round;
+  }
+  ASSERT_EQ(p.Read(wire::kHeaderSize).size(), wire::kHeaderSize);  // the last b
+  const std::vector<bool> aheads = acceptor.WaitAheads(size_t(kRounds));
+  ASSERT_EQ(aheads.size(), size_t(kRounds));
+  const std::vector<AheadAcceptor::Arrival> arrivals = acceptor.arrivals();
+  ASSERT_EQ(arrivals.size(), sent.size());
+  int on_workers = 0;
+  const std::set<std::thread::id> workers = acceptor.worker_ids();
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_EQ(arrivals[i].reqno, sent[i]) << i;
+    if (workers.count(arrivals[i].thread) != 0) ++on_workers;
+  }
+  // Every read-ahead that returned true delivered both frames of its round.
+  int delivered = 0;
+  for (bool d : aheads) delivered += d ? 1 : 0;
+  EXPECT_EQ(on_workers, 2 * delivered);
+  EXPECT_GT(delivered, 0) << "no request was read ahead in " << kRounds << " rounds";
+  l->Shutdown(absl::Seconds(1));
+  EXPECT_TRUE(acceptor.WaitClosed());
+}
+
+// The client goes away while a worker watches: the read-ahead gives up and
+// the transport ends the connection as usual; a malformed frame read ahead
+// ends it too.
+TEST_F(TransportTest, ReadAheadLeavesEndAndBadFramesToTheTransport) {
+  for (bool bad : {false, true}) {
+    SCOPED_TRACE(bad ? "bad frame" : "end of stream");
+    AheadAcceptor acceptor(absl::Seconds(5));
+    auto l = Open("unix://sock");
+    ASSERT_NE(l, nullptr);
+    l->Start(&acceptor);
+    {
+      StreamPeer p("unix://sock");
+      EXPECT_EQ(p.Read(7), kBanner);
+      p.Write(wire::EncodeFrame(1, 0, 97, 0, {}));
+      ASSERT_EQ(p.Read(wire::kHeaderSize).size(), wire::kHeaderSize);
+      if (bad) p.Write(std::string(24, '\xff'));  // a length no frame has
+    }
+    EXPECT_TRUE(acceptor.WaitClosed());
+    const std::vector<bool> aheads = acceptor.WaitAheads(1);
+    ASSERT_EQ(aheads.size(), 1u);
+    EXPECT_FALSE(aheads[0]);
+    l->Shutdown(absl::Seconds(1));
+  }
 }
 
 TEST_F(TransportTest, StaleSocketFileIsReplacedLiveOneIsNot) {

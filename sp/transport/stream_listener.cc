@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -69,13 +70,18 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
   void Send(std::string bytes) override;
   void Close() override;
   const std::string& peer() const override { return peer_; }
+  bool ReadAhead(absl::Duration window) override;
 
   uint64_t id() const { return id_; }
   bool closing() const { return closing_.load(std::memory_order_acquire); }
 
-  // --- loop thread only
+  // --- reading: by the loop thread, or by a thread reading ahead
+  // (ReadAhead), whichever holds read_mu. Lock order: read_mu, then mu_.
+  std::mutex read_mu;
   wire::FrameReader reader;
-  std::shared_ptr<Receiver> receiver;
+  std::shared_ptr<Receiver> receiver;  // set before the first read; reset by Finalize
+
+  // --- loop thread only
   absl::Time close_deadline = absl::InfiniteFuture();
 
  private:
@@ -85,6 +91,8 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
   void UpdateInterestLocked();
   // Marks the connection broken (closed at once by the loop). Requires mu_.
   void BreakLocked(absl::Status why);
+  // ReadAhead's reading, with read_mu held: true once a frame was delivered.
+  bool ReadAheadLocked(absl::Time until);
 
   StreamListener* const owner_;
   const uint64_t id_;
@@ -97,7 +105,8 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
   std::string out_;          // queued output, from out_off_
   size_t out_off_ = 0;
   bool want_out_ = false;    // EPOLLOUT registered
-  bool reading_ = true;      // EPOLLIN registered
+  bool reading_ = true;      // EPOLLIN registered (unless ahead_)
+  bool ahead_ = false;       // a thread reads ahead: EPOLLIN left out meanwhile
   bool broken_ = false;      // a send failed or the backlog overflowed
   absl::Status broken_why_;
 };
@@ -345,6 +354,7 @@ class StreamListener final : public internal::LoopListener {
         Finalize(c, absl::OkStatus());
         continue;
       }
+      std::lock_guard<std::mutex> read_lock(c->read_mu);
       c->receiver = std::move(r);
     }
   }
@@ -362,6 +372,10 @@ class StreamListener final : public internal::LoopListener {
         return;
       }
     }
+    // A thread reading ahead has the connection: it gives EPOLLIN back when
+    // done, and what is left to read is reported again then.
+    std::unique_lock<std::mutex> read_lock(c->read_mu, std::try_to_lock);
+    if (!read_lock.owns_lock()) return;
     char buf[kReadChunk];
     for (int i = 0; i < kReadsPerEvent; ++i) {
       int fd;
@@ -375,6 +389,7 @@ class StreamListener final : public internal::LoopListener {
         const absl::Status fed = c->reader.Feed(absl::string_view(buf, size_t(n)));
         Deliver(c);
         if (!fed.ok()) {
+          read_lock.unlock();
           Finalize(c, fed);
           return;
         }
@@ -387,12 +402,14 @@ class StreamListener final : public internal::LoopListener {
         if (!end.ok()) {
           end = absl::DataLossError(absl::StrCat("the stream ended inside a frame: ", end.message()));
         }
+        read_lock.unlock();
         Finalize(c, end);
         return;
       }
       const int e = errno;
       if (e == EINTR) continue;
       if (e == EAGAIN || e == EWOULDBLOCK) return;
+      read_lock.unlock();
       Finalize(c, absl::UnavailableError(absl::StrCat("recv: ", ErrnoText(e))));
       return;
     }
@@ -444,23 +461,28 @@ class StreamListener final : public internal::LoopListener {
     if (finished_closing) Finalize(c, absl::OkStatus());
   }
 
-  // Closes the connection for good and tells its receiver. Loop thread.
+  // Closes the connection for good and tells its receiver. Loop thread,
+  // without c->read_mu (a thread reading ahead is waited for).
   void Finalize(const std::shared_ptr<StreamConn>& c, const absl::Status& why) {
+    std::shared_ptr<Receiver> r;
     {
-      std::lock_guard<std::mutex> lock(c->mu_);
-      if (c->fd_ >= 0) {
-        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd_, nullptr);
-        close(c->fd_);
-        c->fd_ = -1;
+      std::lock_guard<std::mutex> read_lock(c->read_mu);
+      {
+        std::lock_guard<std::mutex> lock(c->mu_);
+        if (c->fd_ >= 0) {
+          epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd_, nullptr);
+          close(c->fd_);
+          c->fd_ = -1;
+        }
+        c->out_.clear();
+        c->out_.shrink_to_fit();
+        c->out_off_ = 0;
       }
-      c->out_.clear();
-      c->out_.shrink_to_fit();
-      c->out_off_ = 0;
+      c->closing_.store(true, std::memory_order_release);
+      r = std::move(c->receiver);
     }
-    c->closing_.store(true, std::memory_order_release);
     conns_.erase(c->id());
     closing_ids_.erase(c->id());
-    std::shared_ptr<Receiver> r = std::move(c->receiver);
     if (r != nullptr) r->OnClosed(why);
   }
 
@@ -485,7 +507,8 @@ class StreamListener final : public internal::LoopListener {
 void StreamConn::UpdateInterestLocked() {
   if (fd_ < 0) return;
   epoll_event ev{};
-  ev.events = (reading_ ? uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) | (want_out_ ? uint32_t{EPOLLOUT} : 0u);
+  ev.events = (reading_ && !ahead_ ? uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) |
+              (want_out_ ? uint32_t{EPOLLOUT} : 0u);
   ev.data.u64 = id_;
   epoll_ctl(owner_->epoll_fd(), EPOLL_CTL_MOD, fd_, &ev);
 }
@@ -533,6 +556,60 @@ void StreamConn::Send(std::string bytes) {
   if (!want_out_) {
     want_out_ = true;
     UpdateInterestLocked();
+  }
+}
+
+bool StreamConn::ReadAhead(absl::Duration window) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fd_ < 0 || broken_ || !reading_ || ahead_ || closing()) return false;
+    ahead_ = true;
+    UpdateInterestLocked();
+  }
+  bool delivered = false;
+  std::unique_lock<std::mutex> read_lock(read_mu, std::try_to_lock);
+  if (read_lock.owns_lock()) delivered = ReadAheadLocked(absl::Now() + window);
+  // Give EPOLLIN back (with read_mu still held: Finalize cannot close the
+  // socket in between); level-triggered, it reports anything left.
+  std::lock_guard<std::mutex> lock(mu_);
+  ahead_ = false;
+  UpdateInterestLocked();
+  return delivered;
+}
+
+bool StreamConn::ReadAheadLocked(absl::Time until) {
+  char buf[16 * 1024];
+  for (;;) {
+    int fd;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fd = fd_;
+    }
+    if (fd < 0 || closing() || receiver == nullptr) return false;
+    const ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (n > 0) {
+      const absl::Status fed = reader.Feed(absl::string_view(buf, size_t(n)));
+      bool delivered = false;
+      while (!closing() && receiver != nullptr) {
+        std::optional<wire::Frame> f = reader.Next();
+        if (!f) break;
+        receiver->OnFrame(std::move(*f));
+        delivered = true;
+      }
+      if (!fed.ok()) {
+        // The loop thread ends the connection, as when it reads the bytes.
+        std::lock_guard<std::mutex> lock(mu_);
+        BreakLocked(fed);
+        return delivered;
+      }
+      if (delivered) return true;
+      continue;  // part of a frame: the rest is on its way
+    }
+    if (n < 0 && errno == EINTR) continue;
+    // The end of the stream or an error: the loop thread finds it too.
+    if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    if (absl::Now() >= until) return false;
+    std::this_thread::yield();
   }
 }
 
