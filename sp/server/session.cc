@@ -981,6 +981,20 @@ absl::StatusOr<std::string> Session::Request(
   // The answer may arrive (even re-entrantly) before Send returns: the
   // request is registered already.
   conn_->Send(std::move(frame));
+  // The client answers at once: read the answer on this thread if it comes
+  // within the read-ahead window (as after a call: no transport wake-up).
+  if (host_->TryBeginReadAhead()) {
+    const absl::Time until = absl::Now() + host_->options().read_ahead;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (p.done || p.failed) break;
+      }
+      const absl::Duration left = until - absl::Now();
+      if (left <= absl::ZeroDuration() || !conn_->ReadAhead(left)) break;
+    }
+    host_->EndReadAhead(false);
+  }
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return p.done || p.failed; });
   if (p.failed) return Efault();
