@@ -60,15 +60,18 @@ declare -A row
 # row[LABEL,udp] etc., and the idle CPU.
 run_side() {
   local label=$1 out
-  RUMP_SERVER=unix://b "$client" udp-echo 7 >echo.out 2>"stages.$label.echo" &
-  local echo_pid=$!
+  RUMPCLIENT_STATS=$stats_env RUMP_SERVER=unix://b "$client" udp-echo 7 >echo.out \
+    2>"stages.$label.echo" &
+  echo_pid=$!
+  pids+=($echo_pid)
   until grep -q ready echo.out 2>/dev/null; do
     kill -0 $echo_pid 2>/dev/null || { cat echo.out; return 1; }
     sleep 0.05
   done
   for what in "udp-ping 10.0.9.2 7" "icmp-ping 10.0.9.2" "getpid"; do
     # shellcheck disable=SC2086
-    out=$(RUMP_SERVER=unix://a "$client" $what "$n" 2>>"stages.$label.${what%% *}") ||
+    out=$(RUMPCLIENT_STATS=$stats_env RUMP_SERVER=unix://a "$client" $what "$n" \
+      2>>"stages.$label.${what%% *}") ||
       { echo "$label: $what failed: $out"; return 1; }
     set -- $out
     row[$label,$1]="$2 $3 $4"
@@ -86,7 +89,17 @@ run_side() {
   hz=$(getconf CLK_TCK)
   row[$label,idle]=$(awk -v d=$((ticks - a0)) -v hz="$hz" -v t0="$t0" -v t1="$t1" \
     'BEGIN { printf "%.2f%% of one core", 100 * d / hz / (t1 - t0) }')
-  kill $echo_pid 2>/dev/null
+}
+
+# The echo client ends when its server halts (its recvfrom fails), and
+# prints its stages then; it is killed if it has not after 5 s.
+end_echo() {
+  local i
+  for i in $(seq 100); do
+    kill -0 "$echo_pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill "$echo_pid" 2>/dev/null
 }
 
 stop_servers() {
@@ -115,10 +128,12 @@ start_server() {
   done
 }
 topt=()
+stats_env=0
 if [ $stages = 1 ]; then
   topt=(-t)
-  export RUMPCLIENT_STATS=1
+  stats_env=1
 fi
+echo_pid=
 for u in a b; do
   start_server $u "$server" "${topt[@]}" -lrumpnet -lrumpnet_net -lrumpnet_netinet \
     -lrumpnet_shmif || exit 1
@@ -133,7 +148,8 @@ done
 unset RUMP_SERVER
 run_side ours || exit 1
 stop_servers "$halt"
-unset RUMPCLIENT_STATS
+end_echo
+stats_env=0
 
 # --- NetBSD's servers, the same clients
 if [ -n "$peer" ] && [ -x "$peer/rump/bin/rump_server" ]; then
@@ -168,6 +184,7 @@ if [ -n "$peer" ] && [ -x "$peer/rump/bin/rump_server" ]; then
   unset RUMP_SERVER
   run_side netbsd || row[netbsd,failed]=1
   stop_servers "$nb/halt"
+  end_echo
   unset LD_LIBRARY_PATH
 fi
 
