@@ -46,10 +46,11 @@ class Connection {
   // the client's next request usually follows within microseconds. If a
   // whole frame arrives within `window`, it is read and delivered
   // (Receiver::OnFrame) on the calling thread, in order with everything
-  // else the connection delivers, and true is returned. False, at once,
-  // when another thread is reading the connection, when it is closing, or
-  // when the transport does not do it (ZeroMQ: its socket belongs to the
-  // loop thread). Trouble found meanwhile (end of stream, a malformed
+  // else the connection delivers, and true is returned (a read the
+  // transport's own thread is in the middle of is waited for, within the
+  // window). False, at once, when another thread already reads ahead, when
+  // the connection is closing, or when the transport does not do it
+  // (ZeroMQ: its socket belongs to the loop thread). Trouble found meanwhile (end of stream, a malformed
   // frame) is left to the transport's own thread, which ends the
   // connection as usual.
   virtual bool ReadAhead(absl::Duration window) {

@@ -328,7 +328,7 @@ TEST_F(TransportTest, ReadAheadDeliversTheNextRequestOnTheAnsweringThread) {
   // Round k: a type-97 request; once its answer is here, its worker is
   // (almost always) watching: two requests in one write, the second a
   // type-97 again for the next round.
-  const int kRounds = 20;
+  const int kRounds = 50;
   p.Write(wire::EncodeFrame(++reqno, 0, 97, 0, {}));
   sent.push_back(reqno);
   for (int round = 0; round < kRounds; ++round) {

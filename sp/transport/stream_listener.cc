@@ -567,8 +567,15 @@ bool StreamConn::ReadAhead(absl::Duration window) {
     UpdateInterestLocked();
   }
   bool delivered = false;
+  // The loop thread may still be finishing the read that delivered the call
+  // just answered: it lets go within microseconds (delivery never blocks).
+  const absl::Time until = absl::Now() + window;
   std::unique_lock<std::mutex> read_lock(read_mu, std::try_to_lock);
-  if (read_lock.owns_lock()) delivered = ReadAheadLocked(absl::Now() + window);
+  while (!read_lock.owns_lock() && absl::Now() < until) {
+    std::this_thread::yield();
+    read_lock.try_lock();
+  }
+  if (read_lock.owns_lock()) delivered = ReadAheadLocked(until);
   // Give EPOLLIN back (with read_mu still held: Finalize cannot close the
   // socket in between); level-triggered, it reports anything left.
   std::lock_guard<std::mutex> lock(mu_);
