@@ -241,9 +241,11 @@ class AheadAcceptor final : public Acceptor {
         conn_->Send(std::move(out));
         return;
       }
-      owner_->StartWorker([this, out = std::move(out)]() mutable {
-        conn_->Send(std::move(out));
-        owner_->AheadResult(conn_->ReadAhead(owner_->window_));
+      // The worker holds the connection itself: this receiver goes when
+      // the connection ends, which may be while the worker still reads.
+      owner_->StartWorker([owner = owner_, conn = conn_, out = std::move(out)]() mutable {
+        conn->Send(std::move(out));
+        owner->AheadResult(conn->ReadAhead(owner->window_));
       });
     }
     void OnClosed(const absl::Status&) override { owner_->Closed(); }

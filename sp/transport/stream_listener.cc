@@ -571,7 +571,7 @@ bool StreamConn::ReadAhead(absl::Duration window) {
   // just answered: it lets go within microseconds (delivery never blocks).
   const absl::Time until = absl::Now() + window;
   std::unique_lock<std::mutex> read_lock(read_mu, std::try_to_lock);
-  while (!read_lock.owns_lock() && absl::Now() < until) {
+  while (!read_lock.owns_lock() && absl::Now() < until && !closing()) {
     std::this_thread::yield();
     read_lock.try_lock();
   }
