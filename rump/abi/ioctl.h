@@ -61,6 +61,7 @@ inline constexpr int kO_ACCMODE = 0x3;
 inline constexpr int kO_NONBLOCK = 0x4;
 inline constexpr int kO_APPEND = 0x8;
 inline constexpr int kO_CLOEXEC = 0x400000;
+inline constexpr int kO_NOSIGPIPE = 0x1000000;
 
 }  // namespace rump::abi
 

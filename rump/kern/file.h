@@ -78,6 +78,7 @@ struct SyscallContext;
 enum class FileKind {
   kMisc,    // anything else: the console
   kSocket,  // a Socket (rump/net)
+  kPipe,    // an end of a pipe (pipe.h)
 };
 struct FileDescription {
   FileKind kind = FileKind::kMisc;

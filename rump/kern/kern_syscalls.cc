@@ -14,6 +14,7 @@
 #include "rump/abi/syscalls.h"
 #include "rump/kern/iov.h"
 #include "rump/kern/kernel.h"
+#include "rump/kern/pipe.h"
 #include "rump/kern/sleep.h"
 
 namespace rump {
@@ -325,6 +326,7 @@ void RegisterKernSyscalls(SyscallTable& t) {
   t.Register(abi::kSysGettimeofday, Gettimeofday);
   t.Register(abi::kSysNanosleep, Nanosleep);
   RegisterPollSyscalls(t);
+  RegisterPipeSyscalls(t);
 }
 
 }  // namespace rump

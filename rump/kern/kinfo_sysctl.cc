@@ -130,6 +130,8 @@ uint32_t FileTypeNumber(FileKind kind) {
   switch (kind) {
     case FileKind::kSocket:
       return abi::kDTYPE_SOCKET;
+    case FileKind::kPipe:
+      return abi::kDTYPE_PIPE;
     case FileKind::kMisc:
       break;
   }
