@@ -24,6 +24,7 @@ Calls Lookup() {
   Resolve(c.send, "send", &::send);
   Resolve(c.recv, "recv", &::recv);
   Resolve(c.poll, "poll", &::poll);
+  Resolve(c.ppoll, "ppoll", &::ppoll);
   Resolve(c.fcntl, "fcntl", &::fcntl);
   Resolve(c.setsockopt, "setsockopt", &::setsockopt);
   Resolve(c.getsockopt, "getsockopt", &::getsockopt);

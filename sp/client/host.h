@@ -7,6 +7,7 @@
 #define RUMP_SP_CLIENT_HOST_H_
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -21,6 +22,7 @@ struct Calls {
   ssize_t (*send)(int, const void*, size_t, int);
   ssize_t (*recv)(int, void*, size_t, int);
   int (*poll)(struct pollfd*, nfds_t, int);
+  int (*ppoll)(struct pollfd*, nfds_t, const struct timespec*, const sigset_t*);
   int (*fcntl)(int, int, ...);
   int (*setsockopt)(int, int, int, const void*, socklen_t);
   int (*getsockopt)(int, int, int, void*, socklen_t*);

@@ -58,11 +58,47 @@ int NetbsdToHostSignal(uint32_t netbsd_signo) {
   return kHostSignal[netbsd_signo];
 }
 
+namespace {
+
+// The mask the thread's outermost ScopedBlockSignals replaced.
+thread_local const sigset_t* t_caller_mask = nullptr;
+
+// Signals whose default action ends or stops the process (signal(7)),
+// leaving out those glibc keeps for itself and SIGPIPE (the client's own
+// writes never raise it).
+constexpr int kEndsOrStopsByDefault[] = {
+    SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGALRM, SIGUSR1, SIGUSR2,   SIGVTALRM,
+    SIGPROF, SIGXCPU, SIGXFSZ, SIGIO,   SIGPWR,  SIGTSTP, SIGTTIN,   SIGTTOU,
+};
+
+}  // namespace
+
 ScopedBlockSignals::ScopedBlockSignals()
-    : restore_(pthread_sigmask(SIG_SETMASK, &FullSet(), &saved_) == 0) {}
+    : restore_(pthread_sigmask(SIG_SETMASK, &FullSet(), &saved_) == 0) {
+  if (restore_ && t_caller_mask == nullptr) {
+    t_caller_mask = &saved_;
+    outermost_ = true;
+  }
+}
 
 ScopedBlockSignals::~ScopedBlockSignals() {
+  if (outermost_) t_caller_mask = nullptr;
   if (restore_) pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+}
+
+sigset_t WaitMask() {
+  sigset_t mask = FullSet();
+  const sigset_t* caller = t_caller_mask;
+  if (caller == nullptr) return mask;
+  for (int sig : kEndsOrStopsByDefault) {
+    if (sigismember(caller, sig)) continue;
+    struct sigaction sa;
+    if (sigaction(sig, nullptr, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO) &&
+        sa.sa_handler == SIG_DFL) {
+      sigdelset(&mask, sig);
+    }
+  }
+  return mask;
 }
 
 }  // namespace sp::client

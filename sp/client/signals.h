@@ -17,7 +17,8 @@ int NetbsdToHostSignal(uint32_t netbsd_signo);
 
 // Blocks every signal in the calling thread until destroyed, then restores
 // the previous mask (a signal raised meanwhile is delivered then). Two
-// pthread_sigmask calls.
+// pthread_sigmask calls. The outermost one in a thread remembers the
+// caller's own mask for WaitMask().
 class ScopedBlockSignals {
  public:
   ScopedBlockSignals();
@@ -28,7 +29,19 @@ class ScopedBlockSignals {
  private:
   sigset_t saved_;
   bool restore_;
+  bool outermost_ = false;
 };
+
+// The mask a thread inside a remote call sleeps with while it waits for
+// the server (ppoll's): every signal stays blocked except those that end
+// or stop the process without running any of its code (SIGTERM, SIGINT,
+// SIGHUP, SIGQUIT, SIGALRM, SIGUSR1/2, SIGTSTP, ... whose disposition is
+// SIG_DFL) and that the caller had not blocked itself. So kill(1), Ctrl-C,
+// Ctrl-Z or timeout(1) act on a program blocked in a kernel call (accept,
+// recv, poll), while a signal handler, which could call into the client
+// again, still waits until the call returns (NetBSD's behaviour). Outside
+// a ScopedBlockSignals: every signal blocked.
+sigset_t WaitMask();
 
 }  // namespace sp::client
 

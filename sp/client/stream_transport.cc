@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "sp/client/errors.h"
 #include "sp/client/host.h"
+#include "sp/client/signals.h"
 #include "sp/client/stream_transport.h"
 #include "sp/client/transport.h"
 
@@ -79,7 +80,15 @@ class StreamTransport final : public Transport {
           continue;
         }
       } else {
-        n = h.read(fd, buf_, sizeof(buf_));
+        // Sleeps with the signals that end the process unblocked
+        // (WaitMask), then reads what is there.
+        const sigset_t mask = WaitMask();
+        struct pollfd p = {fd, POLLIN, 0};
+        if (h.ppoll(&p, 1, nullptr, &mask) < 0 && errno != EINTR) {
+          return Lost(absl::StrCat("poll: ", std::strerror(errno)));
+        }
+        n = h.recv(fd, buf_, sizeof(buf_), MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
       }
       if (n > 0) {
         absl::Status st = reader_.Feed(absl::string_view(buf_, size_t(n)));
