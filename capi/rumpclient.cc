@@ -184,6 +184,25 @@ RemoteResult RemoteSyscall(int number, std::initializer_list<uint64_t> slots) {
   return RemoteResult{r.error, r.rv0, r.rv1};
 }
 
+pid_t ForkWith(pid_t (*host_fork)()) {
+  struct rumpclient_fork* rf = rumpclient_prefork();
+  if (rf == nullptr) return -1;
+  const pid_t pid = host_fork();
+  if (pid == -1) {
+    const int e = errno;
+    rumpclient_fork_cancel(rf);
+    errno = e;
+    return -1;
+  }
+  if (pid == 0) {
+    const int r = rumpclient_fork_init(rf);
+    delete rf;
+    return r == -1 ? -1 : 0;
+  }
+  delete rf;
+  return pid;
+}
+
 }  // namespace rump::capi::client
 
 using rump::capi::client::Abandon;
@@ -273,24 +292,7 @@ void rumpclient_fork_vparent(struct rumpclient_fork* rf) {
   delete rf;
 }
 
-pid_t rumpclient_fork(void) {
-  struct rumpclient_fork* rf = rumpclient_prefork();
-  if (rf == nullptr) return -1;
-  const pid_t pid = fork();
-  if (pid == -1) {
-    const int e = errno;
-    rumpclient_fork_cancel(rf);
-    errno = e;
-    return -1;
-  }
-  if (pid == 0) {
-    const int r = rumpclient_fork_init(rf);
-    delete rf;
-    return r == -1 ? -1 : 0;
-  }
-  delete rf;
-  return pid;
-}
+pid_t rumpclient_fork(void) { return rump::capi::client::ForkWith(&fork); }
 
 int rumpclient_exec(const char* path, char* const argv[], char* const envp[]) {
   Client* c = Current();

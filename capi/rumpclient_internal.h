@@ -3,6 +3,8 @@
 #ifndef RUMP_CAPI_RUMPCLIENT_INTERNAL_H_
 #define RUMP_CAPI_RUMPCLIENT_INTERNAL_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <initializer_list>
 
@@ -17,6 +19,11 @@ struct RemoteResult {
 // Runs syscall `number` on the server this process is connected to
 // (rumpclient_init); ENOTCONN if it is not.
 RemoteResult RemoteSyscall(int number, std::initializer_list<uint64_t> slots);
+
+// rumpclient_fork() with the host's fork given: the child gets a kernel
+// process of its own that shares the parent's kernel descriptors. The
+// hijack library passes libc's fork, since its own fork() is this.
+pid_t ForkWith(pid_t (*host_fork)());
 
 }  // namespace rump::capi::client
 

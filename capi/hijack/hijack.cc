@@ -1,0 +1,952 @@
+// librumphijack: libc's socket, descriptor and poll entry points, LD_PRELOAD-ed
+// in front of libc, route each call either to the host (libc's own function,
+// found with dlsym(RTLD_NEXT)) or to the rump kernel named by RUMP_SERVER
+// (a remote system call through the client core).
+//
+// Which calls go to the kernel: sockets of the families RUMPHIJACK names
+// (config.h), and every later call on a descriptor such a call returned.
+// Kernel descriptors appear to the program as fdoff and up (128 by default),
+// so a number alone says where a descriptor lives.
+//
+// Everything crossing to the kernel is translated in translate.h; this file
+// only routes. See docs/hijack.md.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <rump/rumpclient.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "capi/hijack/config.h"
+#include "capi/hijack/translate.h"
+#include "capi/rumpclient_internal.h"
+#include "rump/abi/ioctl.h"
+#include "rump/abi/poll.h"
+#include "rump/abi/socket.h"
+#include "rump/abi/syscalls.h"
+
+namespace rump::hijack {
+namespace {
+
+namespace nb = rump::abi;
+
+// --- libc's functions, for host descriptors ---------------------------------
+
+template <typename F>
+F Next(const char* name) {
+  void* p = dlsym(RTLD_NEXT, name);
+  if (p == nullptr) {
+    std::fprintf(stderr, "rumphijack: libc has no %s\n", name);
+    _exit(1);
+  }
+  return reinterpret_cast<F>(p);
+}
+
+struct Libc {
+  int (*socket)(int, int, int) = Next<decltype(socket)>("socket");
+  int (*socketpair)(int, int, int, int*) = Next<decltype(socketpair)>("socketpair");
+  int (*bind)(int, const sockaddr*, socklen_t) = Next<decltype(bind)>("bind");
+  int (*connect)(int, const sockaddr*, socklen_t) = Next<decltype(connect)>("connect");
+  int (*listen)(int, int) = Next<decltype(listen)>("listen");
+  int (*accept)(int, sockaddr*, socklen_t*) = Next<decltype(accept)>("accept");
+  int (*accept4)(int, sockaddr*, socklen_t*, int) = Next<decltype(accept4)>("accept4");
+  int (*getsockname)(int, sockaddr*, socklen_t*) = Next<decltype(getsockname)>("getsockname");
+  int (*getpeername)(int, sockaddr*, socklen_t*) = Next<decltype(getpeername)>("getpeername");
+  int (*setsockopt)(int, int, int, const void*, socklen_t) =
+      Next<decltype(setsockopt)>("setsockopt");
+  int (*getsockopt)(int, int, int, void*, socklen_t*) = Next<decltype(getsockopt)>("getsockopt");
+  int (*shutdown)(int, int) = Next<decltype(shutdown)>("shutdown");
+  ssize_t (*send)(int, const void*, size_t, int) = Next<decltype(send)>("send");
+  ssize_t (*sendto)(int, const void*, size_t, int, const sockaddr*, socklen_t) =
+      Next<decltype(sendto)>("sendto");
+  ssize_t (*sendmsg)(int, const msghdr*, int) = Next<decltype(sendmsg)>("sendmsg");
+  ssize_t (*recv)(int, void*, size_t, int) = Next<decltype(recv)>("recv");
+  ssize_t (*recvfrom)(int, void*, size_t, int, sockaddr*, socklen_t*) =
+      Next<decltype(recvfrom)>("recvfrom");
+  ssize_t (*recvmsg)(int, msghdr*, int) = Next<decltype(recvmsg)>("recvmsg");
+  ssize_t (*read)(int, void*, size_t) = Next<decltype(read)>("read");
+  ssize_t (*write)(int, const void*, size_t) = Next<decltype(write)>("write");
+  ssize_t (*readv)(int, const iovec*, int) = Next<decltype(readv)>("readv");
+  ssize_t (*writev)(int, const iovec*, int) = Next<decltype(writev)>("writev");
+  ssize_t (*pread)(int, void*, size_t, off_t) = Next<decltype(pread)>("pread");
+  ssize_t (*pwrite)(int, const void*, size_t, off_t) = Next<decltype(pwrite)>("pwrite");
+  int (*close)(int) = Next<decltype(close)>("close");
+  int (*dup)(int) = Next<decltype(dup)>("dup");
+  int (*dup2)(int, int) = Next<decltype(dup2)>("dup2");
+  int (*dup3)(int, int, int) = Next<decltype(dup3)>("dup3");
+  int (*fcntl)(int, int, ...) = Next<decltype(fcntl)>("fcntl");
+  int (*ioctl)(int, unsigned long, ...) = Next<decltype(ioctl)>("ioctl");
+  int (*poll)(pollfd*, nfds_t, int) = Next<decltype(poll)>("poll");
+  int (*ppoll)(pollfd*, nfds_t, const timespec*, const sigset_t*) = Next<decltype(ppoll)>("ppoll");
+  int (*select)(int, fd_set*, fd_set*, fd_set*, timeval*) = Next<decltype(select)>("select");
+  int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*) =
+      Next<decltype(pselect)>("pselect");
+  pid_t (*fork)() = Next<decltype(fork)>("fork");
+};
+
+const Libc& Host() {
+  static const Libc* libc = new Libc;  // never destroyed: used until _exit
+  return *libc;
+}
+
+// --- configuration and the connection -----------------------------------------
+
+HijackConfig* g_config = nullptr;
+bool g_debug = false;
+
+const HijackConfig& Config() { return *g_config; }
+
+// Before the constructor has run (another library's constructor), nothing
+// is hijacked.
+bool HijacksFamily(int linux_family) {
+  return g_config != nullptr && g_config->HijacksFamily(linux_family);
+}
+
+// RUMPHIJACK_DEBUG: each untranslatable request is named on stderr, once.
+void DebugOnce(const std::string& what) {
+  if (!g_debug) return;
+  static std::mutex mu;
+  static auto* seen = new std::vector<std::string>;
+  std::lock_guard<std::mutex> lock(mu);
+  if (std::find(seen->begin(), seen->end(), what) != seen->end()) return;
+  seen->push_back(what);
+  const std::string line = absl::StrCat("rumphijack: ", what, "\n");
+  (void)!Host().write(STDERR_FILENO, line.data(), line.size());
+}
+
+[[noreturn]] void StartupError(const std::string& message) {
+  const std::string line = absl::StrCat("rumphijack: ", message, "\n");
+  (void)!Host().write(STDERR_FILENO, line.data(), line.size());
+  _exit(1);
+}
+
+void Start() {
+  const char* text = getenv("RUMPHIJACK");
+  absl::StatusOr<HijackConfig> config = ParseHijackConfig(text ? text : kDefaultHijack);
+  if (!config.ok()) StartupError(std::string(config.status().message()));
+  g_config = new HijackConfig(*std::move(config));
+  const char* debug = getenv("RUMPHIJACK_DEBUG");
+  g_debug = debug != nullptr && std::strcmp(debug, "0") != 0;
+
+  if (const char* retry = getenv("RUMPHIJACK_RETRYCONNECT"); retry != nullptr) {
+    const std::string r = retry;
+    if (r == "inftime") {
+      rumpclient_setconnretry(RUMPCLIENT_RETRYCONN_INFTIME);
+    } else if (r == "once") {
+      rumpclient_setconnretry(RUMPCLIENT_RETRYCONN_ONCE);
+    } else if (r == "die") {
+      rumpclient_setconnretry(RUMPCLIENT_RETRYCONN_DIE);
+    } else {
+      char* end = nullptr;
+      const long n = std::strtol(r.c_str(), &end, 10);
+      if (r.empty() || *end != '\0' || n < 0) {
+        StartupError(absl::StrCat("RUMPHIJACK_RETRYCONNECT: \"", r,
+                                  "\" is not inftime, once, die or a number of seconds"));
+      }
+      rumpclient_setconnretry(time_t(n));
+    }
+  }
+
+  const char* server = getenv("RUMP_SERVER");
+  if (server == nullptr && getenv("RUMPCLIENT__EXECFD") == nullptr) {
+    StartupError("RUMP_SERVER is not set (the URL of a rump_server, for example unix://sock)");
+  }
+  if (server != nullptr && absl::StartsWith(server, "zmq")) {
+    // libzmq's I/O threads would call the very functions this library
+    // redirects.
+    StartupError(absl::StrCat("RUMP_SERVER=", server,
+                              ": ZeroMQ transports cannot be used under the hijack library; "
+                              "use unix:// or tcp://"));
+  }
+  if (rumpclient_init() == -1) {
+    StartupError(absl::StrCat("cannot connect to RUMP_SERVER=", server ? server : "(exec)", ": ",
+                              std::strerror(errno)));
+  }
+}
+
+// Runs before main (and before other libraries' constructors that might
+// open sockets, which is why its priority is high).
+__attribute__((constructor(101))) void Init() {
+  (void)Host();
+  Start();
+}
+
+// --- kernel calls -------------------------------------------------------------
+
+inline uint64_t Slot(int v) { return uint32_t(v); }
+inline uint64_t Slot(unsigned v) { return v; }
+inline uint64_t Slot(long v) { return uint64_t(v); }
+inline uint64_t Slot(unsigned long v) { return v; }
+inline uint64_t Slot(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+struct Kernel {
+  int error;
+  int64_t rv;
+};
+
+template <typename... A>
+Kernel Call(int number, A... args) {
+  capi::client::RemoteResult r = capi::client::RemoteSyscall(number, {Slot(args)...});
+  return Kernel{r.error, r.rv0};
+}
+
+// The C convention: -1 with the host's errno, or the value.
+long Ret(const Kernel& k) {
+  if (k.error != 0) {
+    errno = ToLinuxErrno(k.error);
+    return -1;
+  }
+  return long(k.rv);
+}
+
+long Fail(int linux_errno) {
+  errno = linux_errno;
+  return -1;
+}
+
+// --- descriptor numbers ---------------------------------------------------------
+
+bool IsKernel(int fd) { return g_config != nullptr && fd >= Config().fdoff; }
+int FirstKernelFd() { return g_config != nullptr ? Config().fdoff : FD_SETSIZE; }
+int ToKernel(int fd) { return fd - Config().fdoff; }
+int ToApp(int kfd) { return kfd + Config().fdoff; }
+
+long RetFd(const Kernel& k) {
+  if (k.error != 0) return Ret(k);
+  return ToApp(int(k.rv));
+}
+
+// --- sockets ------------------------------------------------------------------
+
+int KernelSocket(int domain, int type, int protocol) {
+  const std::optional<int> family = ToNetbsdFamily(domain);
+  const std::optional<int> nbtype = ToNetbsdSocketType(type);
+  if (!family) return int(Fail(EAFNOSUPPORT));
+  if (!nbtype) return int(Fail(EINVAL));
+  return int(RetFd(Call(nb::kSysSocket, *family, *nbtype, protocol)));
+}
+
+int SockaddrCall(int number, int fd, const sockaddr* addr, socklen_t len) {
+  uint8_t nbaddr[kNetbsdSockaddrMax];
+  const int nblen = ToNetbsdSockaddr(addr, len, nbaddr);
+  if (nblen < 0) return int(Fail(-nblen));
+  return int(Ret(Call(number, ToKernel(fd), static_cast<const void*>(nbaddr), nblen)));
+}
+
+// A call that fills in a socket address (accept, getsockname, recvfrom):
+// the kernel writes NetBSD's into `nbaddr`, then the caller's buffer gets
+// Linux's.
+struct AddrOut {
+  uint8_t nbaddr[kNetbsdSockaddrMax] = {};
+  uint32_t nblen = kNetbsdSockaddrMax;
+  sockaddr* addr;
+  socklen_t* len;
+
+  AddrOut(sockaddr* a, socklen_t* l) : addr(a), len(l) {}
+  const void* buf() const { return addr != nullptr ? nbaddr : nullptr; }
+  const void* lenp() const { return addr != nullptr ? &nblen : nullptr; }
+  void Deliver() const {
+    if (addr != nullptr && len != nullptr) ToLinuxSockaddr(nbaddr, nblen, addr, len);
+  }
+};
+
+int KernelAccept(int fd, sockaddr* addr, socklen_t* len, int flags) {
+  const std::optional<int> nbflags = ToNetbsdAcceptFlags(flags);
+  if (!nbflags) return int(Fail(EINVAL));
+  if (addr != nullptr && len == nullptr) return int(Fail(EFAULT));
+  AddrOut out(addr, len);
+  const Kernel k = Call(nb::kSysPaccept, ToKernel(fd), out.buf(), out.lenp(),
+                        static_cast<const void*>(nullptr), *nbflags);
+  if (k.error == 0) out.Deliver();
+  return int(RetFd(k));
+}
+
+// A NetBSD msghdr (48 bytes on amd64) for a Linux one: the name translated
+// into `name`, the iovecs shared (same layout), no control data.
+struct NetbsdMsghdr {
+  const void* name;
+  uint32_t namelen;
+  uint32_t pad0;
+  const iovec* iov;
+  int32_t iovlen;
+  uint32_t pad1;
+  void* control;
+  uint32_t controllen;
+  int32_t flags;
+};
+static_assert(sizeof(NetbsdMsghdr) == nb::kMsghdrSize);
+static_assert(offsetof(NetbsdMsghdr, namelen) == nb::kMsgNamelenOff &&
+              offsetof(NetbsdMsghdr, iov) == nb::kMsgIovOff &&
+              offsetof(NetbsdMsghdr, iovlen) == nb::kMsgIovlenOff &&
+              offsetof(NetbsdMsghdr, control) == nb::kMsgControlOff &&
+              offsetof(NetbsdMsghdr, controllen) == nb::kMsgControllenOff &&
+              offsetof(NetbsdMsghdr, flags) == nb::kMsgFlagsOff);
+static_assert(sizeof(iovec) == nb::kIovecSize);
+
+ssize_t KernelSendmsg(int fd, const msghdr* msg, int flags) {
+  const std::optional<int> nbflags = ToNetbsdMsgFlags(flags);
+  if (!nbflags) return Fail(EOPNOTSUPP);
+  if (msg->msg_controllen != 0) {
+    DebugOnce("sendmsg with control data on a kernel socket: not supported (EOPNOTSUPP)");
+    return Fail(EOPNOTSUPP);
+  }
+  uint8_t nbaddr[kNetbsdSockaddrMax];
+  NetbsdMsghdr m{};
+  if (msg->msg_name != nullptr && msg->msg_namelen != 0) {
+    const int nblen =
+        ToNetbsdSockaddr(static_cast<const sockaddr*>(msg->msg_name), msg->msg_namelen, nbaddr);
+    if (nblen < 0) return Fail(-nblen);
+    m.name = nbaddr;
+    m.namelen = uint32_t(nblen);
+  }
+  m.iov = msg->msg_iov;
+  m.iovlen = int32_t(msg->msg_iovlen);
+  return Ret(Call(nb::kSysSendmsg, ToKernel(fd), static_cast<const void*>(&m), *nbflags));
+}
+
+ssize_t KernelRecvmsg(int fd, msghdr* msg, int flags) {
+  const std::optional<int> nbflags = ToNetbsdMsgFlags(flags);
+  if (!nbflags) return Fail(EOPNOTSUPP);
+  uint8_t nbaddr[kNetbsdSockaddrMax] = {};
+  NetbsdMsghdr m{};
+  if (msg->msg_name != nullptr) {
+    m.name = nbaddr;
+    m.namelen = kNetbsdSockaddrMax;
+  }
+  m.iov = msg->msg_iov;
+  m.iovlen = int32_t(msg->msg_iovlen);
+  const Kernel k = Call(nb::kSysRecvmsg, ToKernel(fd), static_cast<const void*>(&m), *nbflags);
+  if (k.error != 0) return Ret(k);
+  if (msg->msg_name != nullptr) {
+    socklen_t len = msg->msg_namelen;
+    ToLinuxSockaddr(nbaddr, m.namelen, static_cast<sockaddr*>(msg->msg_name), &len);
+    msg->msg_namelen = len;
+  }
+  if (msg->msg_controllen != 0) DebugOnce("recvmsg: control data is not carried (none returned)");
+  msg->msg_controllen = 0;
+  msg->msg_flags = ToLinuxMsgFlags(m.flags);
+  return ssize_t(k.rv);
+}
+
+// Options whose NetBSD value is one byte where Linux programs pass an int.
+bool IsByteOption(int level, int name) {
+  return level == IPPROTO_IP && (name == IP_MULTICAST_TTL || name == IP_MULTICAST_LOOP);
+}
+
+int KernelSetsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  const std::optional<SockoptName> o = ToNetbsdSockopt(level, name);
+  if (!o) {
+    DebugOnce(absl::StrCat("setsockopt level ", level, " name ", name,
+                           ": no NetBSD equivalent (ENOPROTOOPT)"));
+    return int(Fail(ENOPROTOOPT));
+  }
+  if (IsByteOption(level, name) && len >= sizeof(int)) {
+    int v = 0;
+    std::memcpy(&v, value, sizeof(v));
+    const uint8_t b = uint8_t(v);
+    return int(Ret(Call(nb::kSysSetsockopt, ToKernel(fd), o->level, o->name,
+                        static_cast<const void*>(&b), 1)));
+  }
+  // ip_mreqn (Linux) begins with an ip_mreq (NetBSD's only form).
+  if (level == IPPROTO_IP && (name == IP_ADD_MEMBERSHIP || name == IP_DROP_MEMBERSHIP) &&
+      len > sizeof(ip_mreq)) {
+    len = sizeof(ip_mreq);
+  }
+  return int(Ret(Call(nb::kSysSetsockopt, ToKernel(fd), o->level, o->name, value, len)));
+}
+
+int KernelGetsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+  const std::optional<SockoptName> o = ToNetbsdSockopt(level, name);
+  if (!o) {
+    DebugOnce(absl::StrCat("getsockopt level ", level, " name ", name,
+                           ": no NetBSD equivalent (ENOPROTOOPT)"));
+    return int(Fail(ENOPROTOOPT));
+  }
+  if (len == nullptr) return int(Fail(EFAULT));
+  uint8_t buf[256] = {};
+  uint32_t nblen = std::min<uint32_t>(*len, sizeof(buf));
+  if (IsByteOption(level, name)) nblen = 1;
+  const Kernel k = Call(nb::kSysGetsockopt, ToKernel(fd), o->level, o->name,
+                        static_cast<const void*>(buf), static_cast<const void*>(&nblen));
+  if (k.error != 0) return int(Ret(k));
+  if (IsByteOption(level, name)) {
+    const int v = buf[0];
+    std::memcpy(value, &v, std::min<size_t>(*len, sizeof(v)));
+    *len = std::min<socklen_t>(*len, sizeof(v));
+    return 0;
+  }
+  if (nblen == sizeof(int)) {
+    int v = 0;
+    std::memcpy(&v, buf, sizeof(v));
+    v = ToLinuxSockoptInt(level, name, v);
+    std::memcpy(buf, &v, sizeof(v));
+  }
+  std::memcpy(value, buf, std::min<size_t>(*len, nblen));
+  *len = std::min<socklen_t>(*len, nblen);
+  return 0;
+}
+
+int KernelFcntl(int fd, int cmd, long arg) {
+  const int kfd = ToKernel(fd);
+  switch (cmd) {
+    case F_GETFD:
+      return int(Ret(Call(nb::kSysFcntl, kfd, nb::kF_GETFD, 0)));
+    case F_SETFD:
+      return int(Ret(Call(nb::kSysFcntl, kfd, nb::kF_SETFD,
+                          (arg & FD_CLOEXEC) ? nb::kFD_CLOEXEC : 0)));
+    case F_GETFL: {
+      const Kernel k = Call(nb::kSysFcntl, kfd, nb::kF_GETFL, 0);
+      if (k.error != 0) return int(Ret(k));
+      return ToLinuxStatusFlags(int(k.rv));
+    }
+    case F_SETFL:
+      return int(Ret(Call(nb::kSysFcntl, kfd, nb::kF_SETFL, ToNetbsdStatusFlags(int(arg)))));
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      const int min = std::max<long>(arg - Config().fdoff, 0);
+      return int(RetFd(Call(nb::kSysFcntl, kfd,
+                            cmd == F_DUPFD ? nb::kF_DUPFD : nb::kF_DUPFD_CLOEXEC, min)));
+    }
+  }
+  DebugOnce(absl::StrCat("fcntl command ", cmd, " on a kernel descriptor: not supported (EINVAL)"));
+  return int(Fail(EINVAL));
+}
+
+int KernelIoctl(int fd, unsigned long request, void* arg) {
+  const int kfd = ToKernel(fd);
+  switch (request) {
+    case FIONBIO:
+      return int(Ret(Call(nb::kSysIoctl, kfd, nb::kFIONBIO, static_cast<const void*>(arg))));
+    case FIONREAD:
+      return int(Ret(Call(nb::kSysIoctl, kfd, nb::kFIONREAD, static_cast<const void*>(arg))));
+    case FIOCLEX:
+      return int(Ret(Call(nb::kSysFcntl, kfd, nb::kF_SETFD, nb::kFD_CLOEXEC)));
+    case FIONCLEX:
+      return int(Ret(Call(nb::kSysFcntl, kfd, nb::kF_SETFD, 0)));
+  }
+  DebugOnce(absl::StrCat("ioctl 0x", absl::Hex(request), " on a kernel descriptor: not supported (ENOTTY)"));
+  return int(Fail(ENOTTY));
+}
+
+// --- poll ---------------------------------------------------------------------
+
+struct NetbsdPollfd {
+  int32_t fd;
+  int16_t events;
+  int16_t revents;
+};
+static_assert(sizeof(NetbsdPollfd) == nb::kPollfdSize);
+
+// Host and kernel descriptors can only be waited for together by two
+// waiters: this thread waits in the kernel, a helper in the host, and
+// whichever returns first wakes the other through a pipe on the other's
+// side. Each thread keeps its pipes for its later calls.
+struct WakePipes {
+  int host[2] = {-1, -1};    // host pipe: the kernel waiter wakes the host one
+  int kernel[2] = {-1, -1};  // kernel pipe (kernel numbers): the other way
+  pid_t pid = 0;             // made in this process (a fork child remakes them)
+
+  bool Ready() {
+    if (pid == getpid()) return true;
+    if (::pipe2(host, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+    int k[2] = {-1, -1};
+    const Kernel r = Call(nb::kSysPipe2, static_cast<const void*>(k), nb::kO_CLOEXEC);
+    if (r.error != 0) {
+      Host().close(host[0]);
+      Host().close(host[1]);
+      errno = ToLinuxErrno(r.error);
+      return false;
+    }
+    kernel[0] = k[0];
+    kernel[1] = k[1];
+    pid = getpid();
+    return true;
+  }
+};
+
+int KernelPoll(NetbsdPollfd* fds, size_t n, int timeout_ms, int* error) {
+  const Kernel k = Call(nb::kSysPoll, static_cast<const void*>(fds), n, timeout_ms);
+  if (k.error != 0) {
+    *error = ToLinuxErrno(k.error);
+    return -1;
+  }
+  return int(k.rv);
+}
+
+int MixedPoll(pollfd* fds, nfds_t n, int timeout_ms) {
+  thread_local WakePipes this_thread_pipes;
+  if (!this_thread_pipes.Ready()) return -1;
+  // The helper thread must use this thread's pipes, not its own
+  // thread_local instance.
+  const WakePipes pipes = this_thread_pipes;
+
+  std::vector<NetbsdPollfd> kfds;
+  std::vector<pollfd> hfds;
+  std::vector<size_t> kidx, hidx;
+  for (nfds_t i = 0; i < n; ++i) {
+    fds[i].revents = 0;
+    if (IsKernel(fds[i].fd)) {
+      kfds.push_back({ToKernel(fds[i].fd), ToNetbsdPollEvents(fds[i].events), 0});
+      kidx.push_back(i);
+    } else {
+      hfds.push_back(fds[i]);
+      hidx.push_back(i);
+    }
+  }
+  kfds.push_back({pipes.kernel[0], nb::kPOLLIN, 0});
+  hfds.push_back({pipes.host[0], POLLIN, 0});
+
+  std::atomic<bool> kernel_done{false};
+  bool wrote_kernel = false;
+  int host_n = 0;
+  int host_errno = 0;
+  std::thread helper([&] {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, nullptr);
+    host_n = Host().poll(hfds.data(), hfds.size(), timeout_ms);
+    if (host_n < 0) host_errno = errno;
+    if (!kernel_done.load()) {
+      const char b = 0;
+      wrote_kernel = Call(nb::kSysWrite, pipes.kernel[1], static_cast<const void*>(&b), 1ul).error == 0;
+    }
+  });
+  int kernel_errno = 0;
+  const int kernel_n = KernelPoll(kfds.data(), kfds.size(), timeout_ms, &kernel_errno);
+  kernel_done.store(true);
+  const char b = 0;
+  (void)!Host().write(pipes.host[1], &b, 1);
+  helper.join();
+
+  char drain[64];
+  while (Host().read(pipes.host[0], drain, sizeof(drain)) > 0) {
+  }
+  if (wrote_kernel) (void)Call(nb::kSysRead, pipes.kernel[0], static_cast<const void*>(drain), 1ul);
+
+  if (kernel_n < 0) return int(Fail(kernel_errno));
+  if (host_n < 0) return int(Fail(host_errno));
+  int ready = 0;
+  for (size_t j = 0; j < kidx.size(); ++j) {
+    pollfd& p = fds[kidx[j]];
+    p.revents = ToLinuxPollEvents(kfds[j].revents, p.events);
+    if (p.revents != 0) ++ready;
+  }
+  for (size_t j = 0; j < hidx.size(); ++j) {
+    pollfd& p = fds[hidx[j]];
+    p.revents = hfds[j].revents;
+    if (p.revents != 0) ++ready;
+  }
+  return ready;
+}
+
+int Poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  bool any_kernel = false, any_host = false;
+  for (nfds_t i = 0; i < n; ++i) {
+    if (fds[i].fd < 0) continue;
+    (IsKernel(fds[i].fd) ? any_kernel : any_host) = true;
+  }
+  if (!any_kernel) return Host().poll(fds, n, timeout_ms);
+  if (any_host) return MixedPoll(fds, n, timeout_ms);
+  std::vector<NetbsdPollfd> kfds(n);
+  for (nfds_t i = 0; i < n; ++i) {
+    kfds[i] = {fds[i].fd < 0 ? -1 : ToKernel(fds[i].fd), ToNetbsdPollEvents(fds[i].events), 0};
+  }
+  int error = 0;
+  const int r = KernelPoll(kfds.data(), n, timeout_ms, &error);
+  if (r < 0) return int(Fail(error));
+  for (nfds_t i = 0; i < n; ++i) fds[i].revents = ToLinuxPollEvents(kfds[i].revents, fds[i].events);
+  return r;
+}
+
+int TimeoutMs(const timespec* ts) {
+  if (ts == nullptr) return -1;
+  const long long ms = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
+  return int(std::min<long long>(ms, INT32_MAX));
+}
+
+// select(2) as poll(2) over the descriptors in the sets.
+int Select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int timeout_ms) {
+  if (nfds < 0 || nfds > FD_SETSIZE) return int(Fail(EINVAL));
+  std::vector<pollfd> fds;
+  for (int fd = 0; fd < nfds; ++fd) {
+    short ev = 0;
+    if (rd != nullptr && FD_ISSET(fd, rd)) ev |= POLLIN;
+    if (wr != nullptr && FD_ISSET(fd, wr)) ev |= POLLOUT;
+    if (ex != nullptr && FD_ISSET(fd, ex)) ev |= POLLPRI;
+    if (ev != 0) fds.push_back({fd, ev, 0});
+  }
+  const int r = Poll(fds.data(), fds.size(), timeout_ms);
+  if (r < 0) return r;
+  for (const pollfd& p : fds) {
+    if (p.revents & POLLNVAL) return int(Fail(EBADF));
+  }
+  if (rd != nullptr) FD_ZERO(rd);
+  if (wr != nullptr) FD_ZERO(wr);
+  if (ex != nullptr) FD_ZERO(ex);
+  int count = 0;
+  for (const pollfd& p : fds) {
+    if (rd != nullptr && (p.events & POLLIN) && (p.revents & (POLLIN | POLLHUP | POLLERR))) {
+      FD_SET(p.fd, rd);
+      ++count;
+    }
+    if (wr != nullptr && (p.events & POLLOUT) && (p.revents & (POLLOUT | POLLERR))) {
+      FD_SET(p.fd, wr);
+      ++count;
+    }
+    if (ex != nullptr && (p.events & POLLPRI) && (p.revents & POLLPRI)) {
+      FD_SET(p.fd, ex);
+      ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+}  // namespace rump::hijack
+
+// --- the interposed functions ----------------------------------------------------
+
+using rump::hijack::Call;
+using rump::hijack::Fail;
+using rump::hijack::Host;
+using rump::hijack::IsKernel;
+using rump::hijack::Ret;
+using rump::hijack::RetFd;
+using rump::hijack::ToKernel;
+namespace nb = rump::abi;
+
+extern "C" {
+
+int socket(int domain, int type, int protocol) {
+  if (rump::hijack::HijacksFamily(domain)) return rump::hijack::KernelSocket(domain, type, protocol);
+  return Host().socket(domain, type, protocol);
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2]) {
+  if (!rump::hijack::HijacksFamily(domain)) return Host().socketpair(domain, type, protocol, sv);
+  const std::optional<int> family = rump::hijack::ToNetbsdFamily(domain);
+  const std::optional<int> nbtype = rump::hijack::ToNetbsdSocketType(type);
+  if (!family) return int(Fail(EAFNOSUPPORT));
+  if (!nbtype) return int(Fail(EINVAL));
+  int k[2] = {-1, -1};
+  const rump::hijack::Kernel r =
+      Call(nb::kSysSocketpair, *family, *nbtype, protocol, static_cast<const void*>(k));
+  if (r.error != 0) return int(Ret(r));
+  sv[0] = rump::hijack::ToApp(k[0]);
+  sv[1] = rump::hijack::ToApp(k[1]);
+  return 0;
+}
+
+int bind(int fd, const struct sockaddr* addr, socklen_t len) {
+  if (!IsKernel(fd)) return Host().bind(fd, addr, len);
+  return rump::hijack::SockaddrCall(nb::kSysBind, fd, addr, len);
+}
+
+int connect(int fd, const struct sockaddr* addr, socklen_t len) {
+  if (!IsKernel(fd)) return Host().connect(fd, addr, len);
+  return rump::hijack::SockaddrCall(nb::kSysConnect, fd, addr, len);
+}
+
+int listen(int fd, int backlog) {
+  if (!IsKernel(fd)) return Host().listen(fd, backlog);
+  return int(Ret(Call(nb::kSysListen, ToKernel(fd), backlog)));
+}
+
+int accept(int fd, struct sockaddr* addr, socklen_t* len) {
+  if (!IsKernel(fd)) return Host().accept(fd, addr, len);
+  return rump::hijack::KernelAccept(fd, addr, len, 0);
+}
+
+int accept4(int fd, struct sockaddr* addr, socklen_t* len, int flags) {
+  if (!IsKernel(fd)) return Host().accept4(fd, addr, len, flags);
+  return rump::hijack::KernelAccept(fd, addr, len, flags);
+}
+
+int getsockname(int fd, struct sockaddr* addr, socklen_t* len) {
+  if (!IsKernel(fd)) return Host().getsockname(fd, addr, len);
+  if (addr == nullptr || len == nullptr) return int(Fail(EFAULT));
+  rump::hijack::AddrOut out(addr, len);
+  const rump::hijack::Kernel k = Call(nb::kSysGetsockname, ToKernel(fd), out.buf(), out.lenp());
+  if (k.error == 0) out.Deliver();
+  return int(Ret(k));
+}
+
+int getpeername(int fd, struct sockaddr* addr, socklen_t* len) {
+  if (!IsKernel(fd)) return Host().getpeername(fd, addr, len);
+  if (addr == nullptr || len == nullptr) return int(Fail(EFAULT));
+  rump::hijack::AddrOut out(addr, len);
+  const rump::hijack::Kernel k = Call(nb::kSysGetpeername, ToKernel(fd), out.buf(), out.lenp());
+  if (k.error == 0) out.Deliver();
+  return int(Ret(k));
+}
+
+int setsockopt(int fd, int level, int name, const void* value, socklen_t len) {
+  if (!IsKernel(fd)) return Host().setsockopt(fd, level, name, value, len);
+  return rump::hijack::KernelSetsockopt(fd, level, name, value, len);
+}
+
+int getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
+  if (!IsKernel(fd)) return Host().getsockopt(fd, level, name, value, len);
+  return rump::hijack::KernelGetsockopt(fd, level, name, value, len);
+}
+
+int shutdown(int fd, int how) {
+  if (!IsKernel(fd)) return Host().shutdown(fd, how);
+  return int(Ret(Call(nb::kSysShutdown, ToKernel(fd), how)));
+}
+
+ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockaddr* addr,
+               socklen_t len) {
+  if (!IsKernel(fd)) return Host().sendto(fd, buf, n, flags, addr, len);
+  const std::optional<int> nbflags = rump::hijack::ToNetbsdMsgFlags(flags);
+  if (!nbflags) return Fail(EOPNOTSUPP);
+  uint8_t nbaddr[rump::hijack::kNetbsdSockaddrMax];
+  int nblen = 0;
+  if (addr != nullptr) {
+    nblen = rump::hijack::ToNetbsdSockaddr(addr, len, nbaddr);
+    if (nblen < 0) return Fail(-nblen);
+  }
+  return Ret(Call(nb::kSysSendto, ToKernel(fd), buf, n, *nbflags,
+                  static_cast<const void*>(addr != nullptr ? nbaddr : nullptr), nblen));
+}
+
+ssize_t send(int fd, const void* buf, size_t n, int flags) {
+  if (!IsKernel(fd)) return Host().send(fd, buf, n, flags);
+  return sendto(fd, buf, n, flags, nullptr, 0);
+}
+
+ssize_t recvfrom(int fd, void* buf, size_t n, int flags, struct sockaddr* addr, socklen_t* len) {
+  if (!IsKernel(fd)) return Host().recvfrom(fd, buf, n, flags, addr, len);
+  const std::optional<int> nbflags = rump::hijack::ToNetbsdMsgFlags(flags);
+  if (!nbflags) return Fail(EOPNOTSUPP);
+  rump::hijack::AddrOut out(len != nullptr ? addr : nullptr, len);
+  const rump::hijack::Kernel k = Call(nb::kSysRecvfrom, ToKernel(fd), static_cast<const void*>(buf),
+                                      n, *nbflags, out.buf(), out.lenp());
+  if (k.error == 0) out.Deliver();
+  return Ret(k);
+}
+
+ssize_t recv(int fd, void* buf, size_t n, int flags) {
+  if (!IsKernel(fd)) return Host().recv(fd, buf, n, flags);
+  return recvfrom(fd, buf, n, flags, nullptr, nullptr);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
+  if (!IsKernel(fd)) return Host().sendmsg(fd, msg, flags);
+  return rump::hijack::KernelSendmsg(fd, msg, flags);
+}
+
+ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
+  if (!IsKernel(fd)) return Host().recvmsg(fd, msg, flags);
+  return rump::hijack::KernelRecvmsg(fd, msg, flags);
+}
+
+ssize_t read(int fd, void* buf, size_t n) {
+  if (!IsKernel(fd)) return Host().read(fd, buf, n);
+  return Ret(Call(nb::kSysRead, ToKernel(fd), static_cast<const void*>(buf), n));
+}
+
+ssize_t write(int fd, const void* buf, size_t n) {
+  if (!IsKernel(fd)) return Host().write(fd, buf, n);
+  return Ret(Call(nb::kSysWrite, ToKernel(fd), buf, n));
+}
+
+ssize_t readv(int fd, const struct iovec* iov, int n) {
+  if (!IsKernel(fd)) return Host().readv(fd, iov, n);
+  return Ret(Call(nb::kSysReadv, ToKernel(fd), static_cast<const void*>(iov), n));
+}
+
+ssize_t writev(int fd, const struct iovec* iov, int n) {
+  if (!IsKernel(fd)) return Host().writev(fd, iov, n);
+  return Ret(Call(nb::kSysWritev, ToKernel(fd), static_cast<const void*>(iov), n));
+}
+
+// Kernel descriptors are sockets and pipes: no offsets.
+ssize_t pread(int fd, void* buf, size_t n, off_t off) {
+  if (!IsKernel(fd)) return Host().pread(fd, buf, n, off);
+  return Fail(ESPIPE);
+}
+ssize_t pread64(int fd, void* buf, size_t n, off_t off) { return pread(fd, buf, n, off); }
+
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
+  if (!IsKernel(fd)) return Host().pwrite(fd, buf, n, off);
+  return Fail(ESPIPE);
+}
+ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
+
+int close(int fd) {
+  if (IsKernel(fd)) return int(Ret(Call(nb::kSysClose, ToKernel(fd))));
+  // The client's own connection must survive a program closing every
+  // descriptor: it moves out of the way first.
+  if (rumpclient__closenotify(&fd, RUMPCLIENT_CLOSE_CLOSE) == -1) return -1;
+  return Host().close(fd);
+}
+
+int dup(int fd) {
+  if (!IsKernel(fd)) return Host().dup(fd);
+  return int(RetFd(Call(nb::kSysDup, ToKernel(fd))));
+}
+
+int dup3(int from, int to, int flags) {
+  if ((flags & ~O_CLOEXEC) != 0 || from == to) return int(Fail(EINVAL));
+  if (!IsKernel(from) && !IsKernel(to)) {
+    if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1) return -1;
+    return Host().dup3(from, to, flags);
+  }
+  if (IsKernel(from) && IsKernel(to)) {
+    const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), ToKernel(to),
+                                        (flags & O_CLOEXEC) ? nb::kO_CLOEXEC : 0);
+    if (k.error != 0) return int(Ret(k));
+    return to;
+  }
+  rump::hijack::DebugOnce("dup2 between a host and a kernel descriptor: not supported (EBADF)");
+  return int(Fail(EBADF));
+}
+
+int dup2(int from, int to) {
+  if (!IsKernel(from) && !IsKernel(to)) {
+    if (from == to) return Host().dup2(from, to);
+    if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1) return -1;
+    return Host().dup2(from, to);
+  }
+  if (from == to) {
+    // dup2 onto itself: the descriptor's validity only.
+    return Ret(Call(nb::kSysFcntl, ToKernel(from), nb::kF_GETFD, 0)) < 0 ? -1 : to;
+  }
+  return dup3(from, to, 0);
+}
+
+int fcntl(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  const long arg = va_arg(ap, long);
+  va_end(ap);
+  if (!IsKernel(fd)) return Host().fcntl(fd, cmd, arg);
+  return rump::hijack::KernelFcntl(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  const long arg = va_arg(ap, long);
+  va_end(ap);
+  if (!IsKernel(fd)) return Host().fcntl(fd, cmd, arg);
+  return rump::hijack::KernelFcntl(fd, cmd, arg);
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+  va_list ap;
+  va_start(ap, request);
+  void* arg = va_arg(ap, void*);
+  va_end(ap);
+  if (!IsKernel(fd)) return Host().ioctl(fd, request, arg);
+  return rump::hijack::KernelIoctl(fd, request, arg);
+}
+
+int poll(struct pollfd* fds, nfds_t n, int timeout) { return rump::hijack::Poll(fds, n, timeout); }
+
+int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
+  bool any_kernel = false;
+  for (nfds_t i = 0; i < n; ++i) any_kernel = any_kernel || (fds[i].fd >= 0 && IsKernel(fds[i].fd));
+  if (!any_kernel) return Host().ppoll(fds, n, ts, mask);
+  sigset_t old;
+  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, mask, &old);
+  const int r = rump::hijack::Poll(fds, n, rump::hijack::TimeoutMs(ts));
+  const int e = errno;
+  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = e;
+  return r;
+}
+
+int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
+  bool any_kernel = false;
+  for (int fd = rump::hijack::FirstKernelFd(); fd < nfds && fd < FD_SETSIZE; ++fd) {
+    any_kernel = any_kernel || (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                 (ex && FD_ISSET(fd, ex));
+  }
+  if (!any_kernel) return Host().select(nfds, rd, wr, ex, tv);
+  int ms = -1;
+  if (tv != nullptr) {
+    const long long v = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
+    ms = int(std::min<long long>(v, INT32_MAX));
+  }
+  return rump::hijack::Select(nfds, rd, wr, ex, ms);
+}
+
+int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts,
+            const sigset_t* mask) {
+  bool any_kernel = false;
+  for (int fd = rump::hijack::FirstKernelFd(); fd < nfds && fd < FD_SETSIZE; ++fd) {
+    any_kernel = any_kernel || (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                 (ex && FD_ISSET(fd, ex));
+  }
+  if (!any_kernel) return Host().pselect(nfds, rd, wr, ex, ts, mask);
+  sigset_t old;
+  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, mask, &old);
+  const int r = rump::hijack::Select(nfds, rd, wr, ex, rump::hijack::TimeoutMs(ts));
+  const int e = errno;
+  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = e;
+  return r;
+}
+
+// The fortified variants Debian's programs call (_FORTIFY_SOURCE): the size
+// check, then the call.
+ssize_t __read_chk(int fd, void* buf, size_t n, size_t buflen) {
+  if (n > buflen) abort();
+  return read(fd, buf, n);
+}
+ssize_t __recv_chk(int fd, void* buf, size_t n, size_t buflen, int flags) {
+  if (n > buflen) abort();
+  return recv(fd, buf, n, flags);
+}
+ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags,
+                       struct sockaddr* addr, socklen_t* len) {
+  if (n > buflen) abort();
+  return recvfrom(fd, buf, n, flags, addr, len);
+}
+int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen) {
+  if (fdslen / sizeof(*fds) < n) abort();
+  return poll(fds, n, timeout);
+}
+int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask,
+                size_t fdslen) {
+  if (fdslen / sizeof(*fds) < n) abort();
+  return ppoll(fds, n, ts, mask);
+}
+
+// A forked child gets a kernel process of its own that shares the parent's
+// kernel descriptors (rumpclient's fork protocol).
+pid_t fork(void) { return rump::capi::client::ForkWith(Host().fork); }
+
+// The new image keeps the kernel process and its descriptors: the
+// connection is handed over (rumpclient_exec).
+int execve(const char* path, char* const argv[], char* const envp[]) {
+  return rumpclient_exec(path, argv, envp);
+}
+
+}  // extern "C"

@@ -1,0 +1,146 @@
+"""A Python program run, unmodified, under librumphijack (python_test.sh).
+
+`probe.py server ADDR`: in one kernel, a UDP echo on ADDR:7000 and a
+forking TCP server on ADDR:7001 (each connection served by a forked child,
+which must share the parent's kernel descriptors) that answers every line
+in upper case, until a line "quit". Prints "ready" once both are bound.
+
+`probe.py client ADDR`: in another kernel, exercises what the hijack
+translates between Linux's ABI and NetBSD's, and prints "OK" at the end;
+any failed check raises (exit 1, with a traceback).
+"""
+
+import errno
+import os
+import select
+import socket
+import socketserver
+import sys
+import threading
+
+
+def server(addr):
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((addr, 7000))
+
+    def udp_echo():
+        while True:
+            data, peer = udp.recvfrom(2048)
+            udp.sendto(data, peer)
+
+    class Upper(socketserver.StreamRequestHandler):
+        def handle(self):
+            for line in self.rfile:
+                if line.strip() == b"quit":
+                    # The parent must stop: tell it through its own
+                    # kernel socket (the child cannot call shutdown()).
+                    os.kill(os.getppid(), 15)
+                    return
+                self.wfile.write(line.upper())
+                self.wfile.flush()
+
+    socketserver.ForkingTCPServer.allow_reuse_address = True
+    tcp = socketserver.ForkingTCPServer((addr, 7001), Upper)
+    threading.Thread(target=udp_echo, daemon=True).start()
+    print("ready", flush=True)
+    tcp.serve_forever(poll_interval=0.2)
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def client(addr):
+    # UDP: an ephemeral port, sendto/recvfrom with addresses, select.
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("0.0.0.0", 0))
+    host, port = u.getsockname()
+    expect(host == "0.0.0.0" and port > 0, "getsockname %r" % ((host, port),))
+    u.sendto(b"ping over udp", (addr, 7000))
+    r, _, _ = select.select([u], [], [], 30)
+    expect(r == [u], "select did not see the UDP answer")
+    data, peer = u.recvfrom(2048)
+    expect(data == b"ping over udp" and peer == (addr, 7000), "recvfrom %r %r" % (data, peer))
+    u.close()
+    print("udp: echo from", peer)
+
+    # Socket options, in Linux's numbers.
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    expect(t.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR) != 0, "SO_REUSEADDR")
+    expect(t.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) == socket.SOCK_STREAM, "SO_TYPE")
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    expect(t.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 65536, "SO_RCVBUF")
+    t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    expect(t.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, "TCP_NODELAY")
+    t.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 30)
+    expect(t.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30, "TCP_KEEPIDLE")
+    try:
+        t.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        raise AssertionError("SO_PEERCRED answered")
+    except OSError as e:
+        expect(e.errno == errno.ENOPROTOOPT, "SO_PEERCRED: %r" % e)
+    print("options: ok")
+
+    # Non-blocking connect: EINPROGRESS, then writable, SO_ERROR 0.
+    t.setblocking(False)
+    rc = t.connect_ex((addr, 7001))
+    expect(rc in (errno.EINPROGRESS, 0), "connect_ex %d" % rc)
+    _, w, _ = select.select([], [t], [], 30)
+    expect(w == [t], "select did not see the connection")
+    expect(t.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0, "SO_ERROR")
+    expect(t.getpeername() == (addr, 7001), "getpeername %r" % (t.getpeername(),))
+    t.setblocking(True)
+    print("connect: non-blocking, EINPROGRESS then connected")
+
+    # A host pipe and a kernel socket in one poll: each wakes it alone.
+    rfd, wfd = os.pipe()
+    p = select.poll()
+    p.register(rfd, select.POLLIN)
+    p.register(t.fileno(), select.POLLIN)
+    expect(p.poll(0) == [], "idle poll not empty")
+    os.write(wfd, b"x")
+    expect(p.poll(30000) == [(rfd, select.POLLIN)], "poll did not see the host pipe alone")
+    os.read(rfd, 1)
+    t.sendall(b"mixed\n")
+    ev = p.poll(30000)
+    expect(ev == [(t.fileno(), select.POLLIN)], "poll did not see the kernel socket alone: %r" % ev)
+    expect(t.recv(100) == b"MIXED\n", "echo through the mixed poll")
+    os.close(rfd)
+    os.close(wfd)
+    print("poll: host pipe and kernel socket together")
+
+    # sendmsg / recvmsg with several buffers.
+    t.sendmsg([b"send", b"msg\n"])
+    buf1, buf2 = bytearray(3), bytearray(10)
+    n, anc, flags, peer = t.recvmsg_into([buf1, buf2])
+    expect(bytes(buf1) + bytes(buf2[: n - 3]) == b"SENDMSG\n", "recvmsg_into %r %r" % (buf1, buf2))
+    t.close()
+    print("sendmsg/recvmsg: ok")
+
+    # The forking server: three connections, three children.
+    for i in range(3):
+        c = socket.create_connection((addr, 7001), timeout=30)
+        c.sendall(b"child %d\n" % i)
+        f = c.makefile("rb")
+        expect(f.readline() == b"CHILD %d\n" % i, "forked child %d" % i)
+        f.close()
+        c.close()
+    print("fork: three children served")
+
+    # Refused: a port nobody listens on.
+    try:
+        socket.create_connection((addr, 7999), timeout=30)
+        raise AssertionError("connected to a closed port")
+    except ConnectionRefusedError:
+        print("refused: ECONNREFUSED")
+
+    c = socket.create_connection((addr, 7001), timeout=30)
+    c.sendall(b"quit\n")
+    c.close()
+    print("OK")
+
+
+if __name__ == "__main__":
+    {"server": server, "client": client}[sys.argv[1]](sys.argv[2])

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Debian's python3, unmodified, under librumphijack (probe.py): a server in
+# kernel A (UDP echo; a ForkingTCPServer whose forked children share the
+# parent's kernel descriptors), a client in kernel B that checks UDP,
+# socket options, non-blocking connect, poll over a host pipe and a kernel
+# socket together, sendmsg/recvmsg, fork and ECONNREFUSED.
+source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
+HIJACK_DIR="$_runfiles/capi/hijack"
+PATH="$HIJACK_DIR:$PATH"
+PROBE="$_runfiles/tests/hijack/probe.py"
+PYTHON=/usr/bin/python3
+[ -x "$PYTHON" ] || fail "python3 is not installed (scripts/install-deps installs it)"
+
+A=unix://a
+B=unix://b
+start_server $A
+start_server $B
+configure $A shmif0 bus 10.0.0.1/24
+configure $B shmif0 bus 10.0.0.2/24
+
+RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" server 10.0.0.1 >server_out 2>server_err &
+server=$!
+for i in $(seq 1 1200); do
+  grep -q ready server_out 2>/dev/null && break
+  kill -0 $server 2>/dev/null || break
+  sleep 0.05
+done
+grep -q ready server_out || { cat server_err; fail "the python server did not start"; }
+
+on $B rumphijack "$PYTHON" "$PROBE" client 10.0.0.1
+expect_rc 0
+expect_out '^udp: echo from \(.10\.0\.0\.1., 7000\)$'
+expect_out '^poll: host pipe and kernel socket together$'
+expect_out '^fork: three children served$'
+expect_out '^OK$'
+
+# "quit" made a child end its parent (SIGTERM, which ends a process blocked
+# in the kernel's poll).
+for i in $(seq 1 1200); do
+  kill -0 $server 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 $server 2>/dev/null && fail "the python server is still running"
+wait $server
+rc=$?
+[ $rc -eq 143 ] || { cat server_err; fail "the python server exited $rc, not 143 (SIGTERM)"; }
+on $A rump.netstat -an
+expect_no_out '10\.0\.0\.1\.7001 .*LISTEN'
+echo PASS
