@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -33,6 +34,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -106,6 +108,10 @@ struct Libc {
   int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*) =
       Next<decltype(pselect)>("pselect");
   pid_t (*fork)() = Next<decltype(fork)>("fork");
+  int (*epoll_ctl)(int, int, int, epoll_event*) = Next<decltype(epoll_ctl)>("epoll_ctl");
+  int (*epoll_wait)(int, epoll_event*, int, int) = Next<decltype(epoll_wait)>("epoll_wait");
+  int (*epoll_pwait)(int, epoll_event*, int, int, const sigset_t*) =
+      Next<decltype(epoll_pwait)>("epoll_pwait");
 };
 
 const Libc& Host() {
@@ -625,6 +631,155 @@ int Select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, int timeout_ms) {
   return count;
 }
 
+// --- epoll ------------------------------------------------------------------------
+//
+// NetBSD has no epoll, so an epoll instance stays a host one (host
+// descriptors are registered with it as usual) and the library keeps, beside
+// it, the kernel descriptors registered with it. epoll_wait then waits with
+// Poll() for the kernel descriptors and for the host instance itself (it is
+// readable when it has events), and collects both.
+//
+// Kernel descriptors are level-triggered (EPOLLET is taken as level, which
+// reports an event more often, never less); EPOLLONESHOT is honoured. A
+// kernel descriptor leaves every instance when it is closed, as Linux's do
+// when their file is.
+
+struct KernelInterest {
+  uint32_t events;  // EPOLL* asked for; 0 after a one-shot report
+  epoll_data_t data;
+};
+
+struct EpollInstance {
+  std::map<int, KernelInterest> kernel;  // by the program's descriptor number
+  int host_fds = 0;                      // host descriptors added (a hint)
+  size_t next = 0;                       // where the next report starts (fairness)
+};
+
+std::mutex g_epoll_mu;
+std::map<int, EpollInstance>* g_epolls = new std::map<int, EpollInstance>;
+
+int16_t PollEventsOf(uint32_t ev) {
+  int16_t out = 0;
+  if (ev & EPOLLIN) out |= POLLIN;
+  if (ev & EPOLLOUT) out |= POLLOUT;
+  if (ev & EPOLLPRI) out |= POLLPRI;
+  return out;
+}
+
+uint32_t EpollEventsOf(int16_t revents, uint32_t asked) {
+  uint32_t out = 0;
+  if (revents & POLLIN) out |= EPOLLIN;
+  if (revents & POLLOUT) out |= EPOLLOUT;
+  if (revents & POLLPRI) out |= EPOLLPRI;
+  out &= asked;
+  if (revents & POLLERR) out |= EPOLLERR;  // always reported, as Linux does
+  if (revents & POLLHUP) out |= EPOLLHUP;
+  if (revents & POLLNVAL) out |= EPOLLERR;
+  return out;
+}
+
+int EpollCtl(int epfd, int op, int fd, epoll_event* ev) {
+  if (!IsKernel(fd)) {
+    const int r = Host().epoll_ctl(epfd, op, fd, ev);
+    if (r == 0 && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_DEL)) {
+      std::lock_guard<std::mutex> lock(g_epoll_mu);
+      auto it = g_epolls->find(epfd);
+      if (it != g_epolls->end()) it->second.host_fds += op == EPOLL_CTL_ADD ? 1 : -1;
+    }
+    return r;
+  }
+  if (Host().fcntl(epfd, F_GETFD) == -1) return -1;  // EBADF
+  if (op != EPOLL_CTL_DEL && ev == nullptr) return int(Fail(EFAULT));
+  // The kernel descriptor must exist.
+  if (Call(nb::kSysFcntl, ToKernel(fd), nb::kF_GETFD, 0).error != 0) return int(Fail(EBADF));
+  std::lock_guard<std::mutex> lock(g_epoll_mu);
+  EpollInstance& inst = (*g_epolls)[epfd];
+  auto it = inst.kernel.find(fd);
+  switch (op) {
+    case EPOLL_CTL_ADD:
+      if (it != inst.kernel.end()) return int(Fail(EEXIST));
+      inst.kernel[fd] = KernelInterest{ev->events, ev->data};
+      return 0;
+    case EPOLL_CTL_MOD:
+      if (it == inst.kernel.end()) return int(Fail(ENOENT));
+      it->second = KernelInterest{ev->events, ev->data};
+      return 0;
+    case EPOLL_CTL_DEL:
+      if (it == inst.kernel.end()) return int(Fail(ENOENT));
+      inst.kernel.erase(it);
+      return 0;
+  }
+  return int(Fail(EINVAL));
+}
+
+int EpollWait(int epfd, epoll_event* events, int max, int timeout_ms) {
+  if (max <= 0) return int(Fail(EINVAL));
+  std::vector<std::pair<int, KernelInterest>> kernel;
+  bool host_fds = true;
+  size_t start = 0;
+  {
+    std::lock_guard<std::mutex> lock(g_epoll_mu);
+    auto it = g_epolls->find(epfd);
+    if (it != g_epolls->end()) {
+      for (const auto& [fd, interest] : it->second.kernel) {
+        if (interest.events != 0) kernel.emplace_back(fd, interest);
+      }
+      host_fds = it->second.host_fds > 0;
+      start = it->second.next++;
+    }
+  }
+  if (kernel.empty()) return Host().epoll_wait(epfd, events, max, timeout_ms);
+
+  std::vector<pollfd> fds;
+  fds.reserve(kernel.size() + 1);
+  for (const auto& [fd, interest] : kernel) fds.push_back({fd, PollEventsOf(interest.events), 0});
+  if (host_fds) fds.push_back({epfd, POLLIN, 0});
+  const int r = Poll(fds.data(), fds.size(), timeout_ms);
+  if (r < 0) return r;
+
+  int n = 0;
+  std::vector<int> reported_oneshot;
+  for (size_t j = 0; j < kernel.size() && n < max; ++j) {
+    const size_t i = (start + j) % kernel.size();
+    const uint32_t ev = EpollEventsOf(fds[i].revents, kernel[i].second.events);
+    if (ev == 0) continue;
+    events[n].events = ev;
+    events[n].data = kernel[i].second.data;
+    ++n;
+    if (kernel[i].second.events & EPOLLONESHOT) reported_oneshot.push_back(kernel[i].first);
+  }
+  if (!reported_oneshot.empty()) {
+    std::lock_guard<std::mutex> lock(g_epoll_mu);
+    EpollInstance& inst = (*g_epolls)[epfd];
+    for (int fd : reported_oneshot) {
+      if (auto it = inst.kernel.find(fd); it != inst.kernel.end()) it->second.events = 0;
+    }
+  }
+  if (host_fds && (fds.back().revents & POLLIN) && n < max) {
+    const int h = Host().epoll_wait(epfd, events + n, max - n, 0);
+    if (h > 0) n += h;
+  }
+  return n;
+}
+
+bool HasKernelFds(int epfd) {
+  std::lock_guard<std::mutex> lock(g_epoll_mu);
+  auto it = g_epolls->find(epfd);
+  return it != g_epolls->end() && !it->second.kernel.empty();
+}
+
+// A kernel descriptor closed: it leaves every epoll instance.
+void ForgetKernelFd(int fd) {
+  std::lock_guard<std::mutex> lock(g_epoll_mu);
+  for (auto& [epfd, inst] : *g_epolls) inst.kernel.erase(fd);
+}
+
+// An epoll instance closed.
+void ForgetEpoll(int epfd) {
+  std::lock_guard<std::mutex> lock(g_epoll_mu);
+  g_epolls->erase(epfd);
+}
+
 }  // namespace
 }  // namespace rump::hijack
 
@@ -799,7 +954,12 @@ ssize_t pwrite(int fd, const void* buf, size_t n, off_t off) {
 ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite(fd, buf, n, off); }
 
 int close(int fd) {
-  if (IsKernel(fd)) return int(Ret(Call(nb::kSysClose, ToKernel(fd))));
+  if (IsKernel(fd)) {
+    const long r = Ret(Call(nb::kSysClose, ToKernel(fd)));
+    if (r == 0) rump::hijack::ForgetKernelFd(fd);
+    return int(r);
+  }
+  rump::hijack::ForgetEpoll(fd);
   // The client's own connection must survive a program closing every
   // descriptor: it moves out of the way first.
   if (rumpclient__closenotify(&fd, RUMPCLIENT_CLOSE_CLOSE) == -1) return -1;
@@ -947,6 +1107,27 @@ pid_t fork(void) { return rump::capi::client::ForkWith(Host().fork); }
 // connection is handed over (rumpclient_exec).
 int execve(const char* path, char* const argv[], char* const envp[]) {
   return rumpclient_exec(path, argv, envp);
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
+  return rump::hijack::EpollCtl(epfd, op, fd, ev);
+}
+
+int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
+  return rump::hijack::EpollWait(epfd, events, max, timeout);
+}
+
+int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout,
+                const sigset_t* mask) {
+  if (!rump::hijack::HasKernelFds(epfd)) return Host().epoll_pwait(epfd, events, max, timeout, mask);
+  if (mask == nullptr) return epoll_wait(epfd, events, max, timeout);
+  sigset_t old;
+  pthread_sigmask(SIG_SETMASK, mask, &old);
+  const int r = epoll_wait(epfd, events, max, timeout);
+  const int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = e;
+  return r;
 }
 
 }  // extern "C"

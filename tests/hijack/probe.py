@@ -142,5 +142,55 @@ def client(addr):
     print("OK")
 
 
+def aserver(addr):
+    """An asyncio echo server (epoll) on ADDR:7002, until a line "quit"."""
+    import asyncio
+
+    async def main():
+        done = asyncio.Event()
+
+        async def echo(reader, writer):
+            while line := await reader.readline():
+                if line.strip() == b"quit":
+                    done.set()
+                    break
+                writer.write(line)
+                await writer.drain()
+            writer.close()
+
+        srv = await asyncio.start_server(echo, addr, 7002)
+        print("ready", flush=True)
+        await done.wait()
+        srv.close()
+
+    asyncio.run(main())
+
+
+def aclients(addr):
+    """100 concurrent asyncio clients of aserver, 20 lines each."""
+    import asyncio
+
+    async def one(i):
+        reader, writer = await asyncio.open_connection(addr, 7002)
+        for j in range(20):
+            line = b"client %d line %d\n" % (i, j)
+            writer.write(line)
+            await writer.drain()
+            expect(await reader.readline() == line, "echo %d/%d" % (i, j))
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        await asyncio.gather(*(one(i) for i in range(100)))
+        reader, writer = await asyncio.open_connection(addr, 7002)
+        writer.write(b"quit\n")
+        await writer.drain()
+        writer.close()
+
+    asyncio.run(main())
+    print("asyncio: 100 clients x 20 lines echoed")
+
+
 if __name__ == "__main__":
-    {"server": server, "client": client}[sys.argv[1]](sys.argv[2])
+    modes = {"server": server, "client": client, "aserver": aserver, "aclients": aclients}
+    modes[sys.argv[1]](sys.argv[2])

@@ -46,4 +46,23 @@ rc=$?
 [ $rc -eq 143 ] || { cat server_err; fail "the python server exited $rc, not 143 (SIGTERM)"; }
 on $A rump.netstat -an
 expect_no_out '10\.0\.0\.1\.7001 .*LISTEN'
+
+echo "--- asyncio (epoll over kernel sockets and asyncio's own host socketpair)"
+RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" aserver 10.0.0.1 >aserver_out 2>aserver_err &
+server=$!
+for i in $(seq 1 1200); do
+  grep -q ready aserver_out 2>/dev/null && break
+  kill -0 $server 2>/dev/null || break
+  sleep 0.05
+done
+grep -q ready aserver_out || { cat aserver_err; fail "the asyncio server did not start"; }
+on $B rumphijack "$PYTHON" "$PROBE" aclients 10.0.0.1
+expect_rc 0
+expect_out '^asyncio: 100 clients x 20 lines echoed$'
+for i in $(seq 1 1200); do
+  kill -0 $server 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 $server 2>/dev/null && fail "the asyncio server is still running"
+wait $server || { cat aserver_err; fail "the asyncio server exited $?"; }
 echo PASS
