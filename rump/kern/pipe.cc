@@ -27,14 +27,15 @@ struct PipeState {
   std::deque<uint8_t> bytes;
   bool reader_open = true;
   bool writer_open = true;
-  // The two ends' poll waiters, woken on any change (set once at creation).
+  // The two ends' poll waiters, woken on any change; an end clears its own
+  // when it is destroyed (the other end may outlive it).
   PollWaiters* read_waiters = nullptr;
   PollWaiters* write_waiters = nullptr;
 
   void WakeAll() {
     cv.notify_all();
-    read_waiters->Wake();
-    write_waiters->Wake();
+    if (read_waiters != nullptr) read_waiters->Wake();
+    if (write_waiters != nullptr) write_waiters->Wake();
   }
 };
 
@@ -44,6 +45,11 @@ class PipeEnd final : public File {
       : File((read_end ? abi::kO_RDONLY : abi::kO_WRONLY) | (nonblocking ? abi::kO_NONBLOCK : 0)),
         state_(std::move(state)),
         read_end_(read_end) {}
+
+  ~PipeEnd() override {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    (read_end_ ? state_->read_waiters : state_->write_waiters) = nullptr;
+  }
 
   absl::StatusOr<size_t> Read(SyscallContext& ctx, absl::Span<const UserIoVec> iov) override {
     if (!read_end_) return abi::Errno(abi::kEBADF);
@@ -202,6 +208,7 @@ std::pair<std::shared_ptr<File>, std::shared_ptr<File>> MakePipe(bool nonblockin
   auto state = std::make_shared<PipeState>();
   auto r = std::make_shared<PipeEnd>(state, true, nonblocking);
   auto w = std::make_shared<PipeEnd>(state, false, nonblocking);
+  std::lock_guard<std::mutex> lock(state->mu);
   state->read_waiters = &r->poll_waiters();
   state->write_waiters = &w->poll_waiters();
   return {r, w};

@@ -164,5 +164,20 @@ TEST_F(PipeTest, ClosingTheReaderFailsABlockedWriter) {
   EXPECT_EQ(r.error, abi::kEPIPE);
 }
 
+// The read end gone entirely (closed and destroyed) before the write end is
+// closed: closing the writer must not touch the reader's poll waiters
+// (AddressSanitizer caught that).
+TEST(PipeEndsTest, EitherEndMayOutliveTheOther) {
+  for (bool reader_first : {true, false}) {
+    auto [r, w] = MakePipe(false);
+    std::shared_ptr<File>& first = reader_first ? r : w;
+    std::shared_ptr<File>& second = reader_first ? w : r;
+    first->LastClose();
+    first.reset();
+    second->LastClose();
+    EXPECT_NE(second->Poll(abi::kPOLLIN | abi::kPOLLOUT), 0);  // EOF or EPIPE: ready
+  }
+}
+
 }  // namespace
 }  // namespace rump
