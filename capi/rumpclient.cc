@@ -203,6 +203,10 @@ pid_t ForkWith(pid_t (*host_fork)()) {
   return pid;
 }
 
+bool ConnectedInThisProcess() {
+  return Current() != nullptr && g_client_pid.load() == getpid();
+}
+
 }  // namespace rump::capi::client
 
 using rump::capi::client::Abandon;

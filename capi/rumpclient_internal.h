@@ -25,6 +25,11 @@ RemoteResult RemoteSyscall(int number, std::initializer_list<uint64_t> slots);
 // hijack library passes libc's fork, since its own fork() is this.
 pid_t ForkWith(pid_t (*host_fork)());
 
+// Whether this process itself made the connection in use: false in a child
+// that did not fork through rumpclient (a vfork child, before its exec),
+// which must not hand its parent's connection to a new program.
+bool ConnectedInThisProcess();
+
 }  // namespace rump::capi::client
 
 #endif  // RUMP_CAPI_RUMPCLIENT_INTERNAL_H_

@@ -108,6 +108,7 @@ struct Libc {
   int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*) =
       Next<decltype(pselect)>("pselect");
   pid_t (*fork)() = Next<decltype(fork)>("fork");
+  int (*execve)(const char*, char* const[], char* const[]) = Next<decltype(execve)>("execve");
   int (*epoll_ctl)(int, int, int, epoll_event*) = Next<decltype(epoll_ctl)>("epoll_ctl");
   int (*epoll_wait)(int, epoll_event*, int, int) = Next<decltype(epoll_wait)>("epoll_wait");
   int (*epoll_pwait)(int, epoll_event*, int, int, const sigset_t*) =
@@ -118,6 +119,14 @@ const Libc& Host() {
   static const Libc* libc = new Libc;  // never destroyed: used until _exit
   return *libc;
 }
+
+// Host descriptor numbers below fdoff that a dup2 made refer to the kernel
+// descriptor of the same number (inetd-style: dup2(sock, 0) then exec). The
+// host keeps /dev/null open under such a number, so that it is not reused;
+// the set is handed over an exec in RUMPHIJACK__ALIASES.
+constexpr int kAliasMax = 64;
+std::atomic<uint64_t> g_aliases{0};
+constexpr char kAliasesVar[] = "RUMPHIJACK__ALIASES";
 
 // --- configuration and the connection -----------------------------------------
 
@@ -177,6 +186,11 @@ void Start() {
     }
   }
 
+  if (const char* aliases = getenv(kAliasesVar); aliases != nullptr) {
+    g_aliases.store(std::strtoull(aliases, nullptr, 16));
+    unsetenv(kAliasesVar);
+  }
+
   const char* server = getenv("RUMP_SERVER");
   if (server == nullptr && getenv("RUMPCLIENT__EXECFD") == nullptr) {
     StartupError("RUMP_SERVER is not set (the URL of a rump_server, for example unix://sock)");
@@ -234,12 +248,47 @@ long Fail(int linux_errno) {
   return -1;
 }
 
+// A write to a connection the peer has closed: Linux raises SIGPIPE in the
+// writing thread unless MSG_NOSIGNAL was given; NetBSD's kernel would too,
+// but this kernel has no signals, so the library does it.
+long RaiseSigpipe(long r, int linux_flags) {
+  if (r == -1 && errno == EPIPE && (linux_flags & MSG_NOSIGNAL) == 0) {
+    const int e = errno;
+    pthread_kill(pthread_self(), SIGPIPE);
+    errno = e;
+  }
+  return r;
+}
+
 // --- descriptor numbers ---------------------------------------------------------
 
-bool IsKernel(int fd) { return g_config != nullptr && fd >= Config().fdoff; }
-int FirstKernelFd() { return g_config != nullptr ? Config().fdoff : FD_SETSIZE; }
-int ToKernel(int fd) { return fd - Config().fdoff; }
+
+bool IsAlias(int fd) { return fd >= 0 && fd < kAliasMax && ((g_aliases.load() >> fd) & 1) != 0; }
+void SetAlias(int fd, bool on) {
+  const uint64_t bit = uint64_t{1} << fd;
+  if (on) {
+    g_aliases.fetch_or(bit);
+  } else {
+    g_aliases.fetch_and(~bit);
+  }
+}
+
+bool IsKernel(int fd) {
+  return g_config != nullptr && (fd >= Config().fdoff || IsAlias(fd));
+}
+int ToKernel(int fd) { return fd >= Config().fdoff ? fd - Config().fdoff : fd; }
 int ToApp(int kfd) { return kfd + Config().fdoff; }
+
+// Puts /dev/null under host descriptor `fd` (keeping the number taken).
+int HoldHostFd(int fd) {
+  const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return -1;
+  const int r = null == fd ? 0 : Host().dup2(null, fd);
+  const int e = errno;
+  if (null != fd) Host().close(null);
+  errno = e;
+  return r < 0 ? -1 : 0;
+}
 
 long RetFd(const Kernel& k) {
   if (k.error != 0) return Ret(k);
@@ -885,8 +934,10 @@ ssize_t sendto(int fd, const void* buf, size_t n, int flags, const struct sockad
     nblen = rump::hijack::ToNetbsdSockaddr(addr, len, nbaddr);
     if (nblen < 0) return Fail(-nblen);
   }
-  return Ret(Call(nb::kSysSendto, ToKernel(fd), buf, n, *nbflags,
-                  static_cast<const void*>(addr != nullptr ? nbaddr : nullptr), nblen));
+  return rump::hijack::RaiseSigpipe(
+      Ret(Call(nb::kSysSendto, ToKernel(fd), buf, n, *nbflags,
+               static_cast<const void*>(addr != nullptr ? nbaddr : nullptr), nblen)),
+      flags);
 }
 
 ssize_t send(int fd, const void* buf, size_t n, int flags) {
@@ -912,7 +963,7 @@ ssize_t recv(int fd, void* buf, size_t n, int flags) {
 
 ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   if (!IsKernel(fd)) return Host().sendmsg(fd, msg, flags);
-  return rump::hijack::KernelSendmsg(fd, msg, flags);
+  return rump::hijack::RaiseSigpipe(rump::hijack::KernelSendmsg(fd, msg, flags), flags);
 }
 
 ssize_t recvmsg(int fd, struct msghdr* msg, int flags) {
@@ -927,7 +978,7 @@ ssize_t read(int fd, void* buf, size_t n) {
 
 ssize_t write(int fd, const void* buf, size_t n) {
   if (!IsKernel(fd)) return Host().write(fd, buf, n);
-  return Ret(Call(nb::kSysWrite, ToKernel(fd), buf, n));
+  return rump::hijack::RaiseSigpipe(Ret(Call(nb::kSysWrite, ToKernel(fd), buf, n)), 0);
 }
 
 ssize_t readv(int fd, const struct iovec* iov, int n) {
@@ -937,7 +988,8 @@ ssize_t readv(int fd, const struct iovec* iov, int n) {
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
   if (!IsKernel(fd)) return Host().writev(fd, iov, n);
-  return Ret(Call(nb::kSysWritev, ToKernel(fd), static_cast<const void*>(iov), n));
+  return rump::hijack::RaiseSigpipe(
+      Ret(Call(nb::kSysWritev, ToKernel(fd), static_cast<const void*>(iov), n)), 0);
 }
 
 // Kernel descriptors are sockets and pipes: no offsets.
@@ -957,6 +1009,10 @@ int close(int fd) {
   if (IsKernel(fd)) {
     const long r = Ret(Call(nb::kSysClose, ToKernel(fd)));
     if (r == 0) rump::hijack::ForgetKernelFd(fd);
+    if (rump::hijack::IsAlias(fd)) {
+      rump::hijack::SetAlias(fd, false);
+      Host().close(fd);
+    }
     return int(r);
   }
   rump::hijack::ForgetEpoll(fd);
@@ -973,27 +1029,49 @@ int dup(int fd) {
 
 int dup3(int from, int to, int flags) {
   if ((flags & ~O_CLOEXEC) != 0 || from == to) return int(Fail(EINVAL));
-  if (!IsKernel(from) && !IsKernel(to)) {
+  const bool kfrom = IsKernel(from);
+  const bool kto = IsKernel(to);
+  if (!kfrom && !kto) {
     if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1) return -1;
     return Host().dup3(from, to, flags);
   }
-  if (IsKernel(from) && IsKernel(to)) {
-    const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), ToKernel(to),
-                                        (flags & O_CLOEXEC) ? nb::kO_CLOEXEC : 0);
+  if (!kfrom) {
+    // A host descriptor over a kernel one: only an alias can be replaced.
+    if (!rump::hijack::IsAlias(to)) return int(Fail(EBADF));
+    if (Host().fcntl(from, F_GETFD) == -1) return -1;
+    (void)Call(nb::kSysClose, to);
+    rump::hijack::SetAlias(to, false);
+    return Host().dup3(from, to, flags);
+  }
+  const int nbflags = (flags & O_CLOEXEC) ? nb::kO_CLOEXEC : 0;
+  if (kto) {
+    const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), ToKernel(to), nbflags);
     if (k.error != 0) return int(Ret(k));
     return to;
   }
-  rump::hijack::DebugOnce("dup2 between a host and a kernel descriptor: not supported (EBADF)");
-  return int(Fail(EBADF));
+  // A kernel descriptor onto a host number (dup2(sock, 0)): the kernel's
+  // descriptor of that number becomes the socket, and the host number an
+  // alias for it.
+  if (to < 0) return int(Fail(EBADF));
+  if (to >= rump::hijack::kAliasMax) {
+    rump::hijack::DebugOnce("dup2 of a kernel descriptor onto a host one above 63: EBADF");
+    return int(Fail(EBADF));
+  }
+  const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), to, nbflags);
+  if (k.error != 0) return int(Ret(k));
+  if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1 ||
+      rump::hijack::HoldHostFd(to) == -1) {
+    const int e = errno;
+    (void)Call(nb::kSysClose, to);
+    return int(Fail(e));
+  }
+  rump::hijack::SetAlias(to, true);
+  return to;
 }
 
 int dup2(int from, int to) {
-  if (!IsKernel(from) && !IsKernel(to)) {
-    if (from == to) return Host().dup2(from, to);
-    if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1) return -1;
-    return Host().dup2(from, to);
-  }
   if (from == to) {
+    if (!IsKernel(from)) return Host().dup2(from, to);
     // dup2 onto itself: the descriptor's validity only.
     return Ret(Call(nb::kSysFcntl, ToKernel(from), nb::kF_GETFD, 0)) < 0 ? -1 : to;
   }
@@ -1044,9 +1122,9 @@ int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_
 
 int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
   bool any_kernel = false;
-  for (int fd = rump::hijack::FirstKernelFd(); fd < nfds && fd < FD_SETSIZE; ++fd) {
-    any_kernel = any_kernel || (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-                 (ex && FD_ISSET(fd, ex));
+  for (int fd = 0; fd < nfds && fd < FD_SETSIZE && !any_kernel; ++fd) {
+    any_kernel = IsKernel(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                                  (ex && FD_ISSET(fd, ex)));
   }
   if (!any_kernel) return Host().select(nfds, rd, wr, ex, tv);
   int ms = -1;
@@ -1060,9 +1138,9 @@ int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
 int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts,
             const sigset_t* mask) {
   bool any_kernel = false;
-  for (int fd = rump::hijack::FirstKernelFd(); fd < nfds && fd < FD_SETSIZE; ++fd) {
-    any_kernel = any_kernel || (rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-                 (ex && FD_ISSET(fd, ex));
+  for (int fd = 0; fd < nfds && fd < FD_SETSIZE && !any_kernel; ++fd) {
+    any_kernel = IsKernel(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                                  (ex && FD_ISSET(fd, ex)));
   }
   if (!any_kernel) return Host().pselect(nfds, rd, wr, ex, ts, mask);
   sigset_t old;
@@ -1106,7 +1184,88 @@ pid_t fork(void) { return rump::capi::client::ForkWith(Host().fork); }
 // The new image keeps the kernel process and its descriptors: the
 // connection is handed over (rumpclient_exec).
 int execve(const char* path, char* const argv[], char* const envp[]) {
-  return rumpclient_exec(path, argv, envp);
+  // A vfork child (CPython's subprocess, for one) shares its parent's
+  // connection: the new program starts a connection of its own.
+  if (!rump::capi::client::ConnectedInThisProcess()) return Host().execve(path, argv, envp);
+  const uint64_t aliases = rump::hijack::g_aliases.load();
+  if (aliases == 0) return rumpclient_exec(path, argv, envp);
+  std::vector<std::string> env;
+  for (char* const* e = envp; e != nullptr && *e != nullptr; ++e) {
+    if (!absl::StartsWith(*e, absl::StrCat(rump::hijack::kAliasesVar, "="))) env.emplace_back(*e);
+  }
+  env.push_back(absl::StrCat(rump::hijack::kAliasesVar, "=", absl::Hex(aliases)));
+  std::vector<char*> envv;
+  for (std::string& e : env) envv.push_back(e.data());
+  envv.push_back(nullptr);
+  return rumpclient_exec(path, argv, envv.data());
+}
+
+// The rest of the exec family, which libc implements with its own internal
+// execve (not the one above): each ends in execve() here, so that the new
+// program keeps the kernel process.
+int execv(const char* path, char* const argv[]) { return execve(path, argv, environ); }
+
+int execvpe(const char* file, char* const argv[], char* const envp[]) {
+  if (*file == '\0') return int(Fail(ENOENT));
+  if (std::strchr(file, '/') != nullptr) return execve(file, argv, envp);
+  const char* path = getenv("PATH");
+  const std::string dirs = path != nullptr ? path : "/bin:/usr/bin";
+  int error = ENOENT;
+  size_t start = 0;
+  for (;;) {
+    const size_t colon = dirs.find(':', start);
+    absl::string_view dir = absl::string_view(dirs).substr(
+        start, colon == std::string::npos ? std::string::npos : colon - start);
+    if (dir.empty()) dir = ".";
+    const std::string candidate = absl::StrCat(dir, "/", file);
+    execve(candidate.c_str(), argv, envp);
+    // As execvp(3): keep looking past missing or inaccessible entries.
+    if (errno == EACCES) {
+      error = EACCES;
+    } else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE) {
+      return -1;
+    }
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return int(Fail(error));
+}
+
+int execvp(const char* file, char* const argv[]) { return execvpe(file, argv, environ); }
+
+namespace {
+std::vector<char*> CollectArgs(const char* first, va_list ap, char*** envp) {
+  std::vector<char*> args{const_cast<char*>(first)};
+  while (char* a = va_arg(ap, char*)) args.push_back(a);
+  args.push_back(nullptr);
+  if (envp != nullptr) *envp = va_arg(ap, char**);
+  return args;
+}
+}  // namespace
+
+int execl(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> args = CollectArgs(arg, ap, nullptr);
+  va_end(ap);
+  return execve(path, args.data(), environ);
+}
+
+int execlp(const char* file, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  std::vector<char*> args = CollectArgs(arg, ap, nullptr);
+  va_end(ap);
+  return execvpe(file, args.data(), environ);
+}
+
+int execle(const char* path, const char* arg, ...) {
+  va_list ap;
+  va_start(ap, arg);
+  char** envp = nullptr;
+  std::vector<char*> args = CollectArgs(arg, ap, &envp);
+  va_end(ap);
+  return execve(path, args.data(), envp);
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {

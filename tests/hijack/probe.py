@@ -31,6 +31,8 @@ def server(addr):
     class Upper(socketserver.StreamRequestHandler):
         def handle(self):
             for line in self.rfile:
+                if line.strip() == b"close":
+                    return
                 if line.strip() == b"quit":
                     # The parent must stop: tell it through its own
                     # kernel socket (the child cannot call shutdown()).
@@ -129,6 +131,28 @@ def client(addr):
         c.close()
     print("fork: three children served")
 
+    # SIGPIPE: a program that left it at SIG_DFL dies writing to a
+    # connection its peer closed, as on Linux (the kernel has no signals;
+    # the library raises it). In a child process: a fresh hijacked python.
+    code = (
+        "import signal, socket\n"
+        "signal.signal(signal.SIGPIPE, signal.SIG_DFL)\n"
+        "c = socket.create_connection((%r, 7001), timeout=30)\n"
+        "c.sendall(b'close\\n')\n"
+        "assert c.recv(10) == b''\n"
+        "for i in range(10000):\n"
+        "    try:\n"
+        "        c.send(b'x' * 1000)\n"
+        "    except ConnectionResetError:\n"
+        "        pass\n"
+        "raise SystemExit(3)\n" % addr
+    )
+    import subprocess
+
+    rc = subprocess.run([sys.executable, "-c", code]).returncode
+    expect(rc == -13, "the SIGPIPE child exited %d, not -13" % rc)
+    print("sigpipe: raised")
+
     # Refused: a port nobody listens on.
     try:
         socket.create_connection((addr, 7999), timeout=30)
@@ -140,6 +164,22 @@ def client(addr):
     c.sendall(b"quit\n")
     c.close()
     print("OK")
+
+
+def inetd(addr):
+    """Accepts one connection on ADDR:7003, puts it on descriptors 0 and 1
+    and execs a python that copies 0 to 1 (inetd-style), until EOF."""
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind((addr, 7003))
+    ls.listen(1)
+    print("ready", flush=True)
+    conn, _ = ls.accept()
+    os.dup2(conn.fileno(), 0)
+    os.dup2(conn.fileno(), 1)
+    conn.close()
+    ls.close()
+    copy = "import os\nwhile d := os.read(0, 4096):\n    os.write(1, d)\n"
+    os.execv(sys.executable, [sys.executable, "-c", copy])
 
 
 def aserver(addr):
@@ -192,5 +232,6 @@ def aclients(addr):
 
 
 if __name__ == "__main__":
-    modes = {"server": server, "client": client, "aserver": aserver, "aclients": aclients}
+    modes = {"server": server, "client": client, "aserver": aserver, "aclients": aclients,
+             "inetd": inetd}
     modes[sys.argv[1]](sys.argv[2])

@@ -32,6 +32,7 @@ expect_rc 0
 expect_out '^udp: echo from \(.10\.0\.0\.1., 7000\)$'
 expect_out '^poll: host pipe and kernel socket together$'
 expect_out '^fork: three children served$'
+expect_out '^sigpipe: raised$'
 expect_out '^OK$'
 
 # "quit" made a child end its parent (SIGTERM, which ends a process blocked
@@ -65,4 +66,26 @@ for i in $(seq 1 1200); do
 done
 kill -0 $server 2>/dev/null && fail "the asyncio server is still running"
 wait $server || { cat aserver_err; fail "the asyncio server exited $?"; }
+
+echo "--- inetd-style: a kernel socket dup2'ed onto 0 and 1, then exec"
+RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" inetd 10.0.0.1 >inetd_out 2>inetd_err </dev/null &
+server=$!
+for i in $(seq 1 1200); do
+  grep -q ready inetd_out 2>/dev/null && break
+  kill -0 $server 2>/dev/null || break
+  sleep 0.05
+done
+grep -q ready inetd_out || { cat inetd_err; fail "the inetd-style server did not start"; }
+seq 1 2000 >lines
+RUMP_SERVER=$B rumphijack nc -N 10.0.0.1 7003 <lines >echoed 2>nc_err &
+client=$!
+for i in $(seq 1 1200); do
+  kill -0 $client 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 $client 2>/dev/null && fail "nc is still running"
+wait $client || { cat nc_err; fail "nc exited $?"; }
+cmp lines echoed || { cat inetd_err; fail "the exec'ed copier echoed other bytes"; }
+wait $server || { cat inetd_err; fail "the inetd-style server exited $?"; }
+grep -q ready inetd_out && ! grep -q -v ready inetd_out || fail "the copier wrote to the host's stdout"
 echo PASS
