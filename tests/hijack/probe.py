@@ -54,6 +54,11 @@ def expect(cond, what):
 
 
 def client(addr):
+    # Name lookups stay on the host (/etc/hosts here).
+    infos = socket.getaddrinfo("localhost", 80, socket.AF_INET, socket.SOCK_STREAM)
+    expect(infos and infos[0][4][0] == "127.0.0.1", "getaddrinfo(localhost) %r" % infos)
+    print("names: localhost from the host's /etc/hosts")
+
     # UDP: an ephemeral port, sendto/recvfrom with addresses, select.
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("0.0.0.0", 0))

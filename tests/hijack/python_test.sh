@@ -29,6 +29,7 @@ grep -q ready server_out || { cat server_err; fail "the python server did not st
 
 on $B rumphijack "$PYTHON" "$PROBE" client 10.0.0.1
 expect_rc 0
+expect_out '^names: localhost from the host'
 expect_out '^udp: echo from \(.10\.0\.0\.1., 7000\)$'
 expect_out '^poll: host pipe and kernel socket together$'
 expect_out '^fork: three children served$'
