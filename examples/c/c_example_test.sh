@@ -25,9 +25,18 @@ for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
   include/rump/rump_syscalls.h include/rump/rumpdefs.h include/rump/netconfig.h \
   bin/rump_server \
   bin/rump_allserver bin/shmif_dumpbus bin/rump.ifconfig bin/rump.sysctl \
-  bin/rump.ping bin/rump.traceroute bin/rump.arp bin/rump.netstat bin/rump.halt bin/rump.route; do
+  bin/rump.ping bin/rump.traceroute bin/rump.arp bin/rump.netstat bin/rump.halt bin/rump.route \
+  lib/librumphijack.so bin/rumphijack; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
+# The installed wrapper finds the installed hijack library (it then reports
+# the server it cannot reach). Not under a sanitizer: the library would
+# need the sanitizer's runtime loaded first.
+if [ -z "$example_preload" ]; then
+  hijack_err=$(RUMP_SERVER=unix://$WORK/nobody "$PREFIX/bin/rumphijack" true 2>&1)
+  [ $? = 1 ] && grep -q '^rumphijack: cannot connect to RUMP_SERVER=' <<<"$hijack_err" ||
+    fail "the installed rumphijack: $hijack_err"
+fi
 [ "$(readlink "$PREFIX/lib/librump.so")" = librump.so.0 ] || fail "librump.so is not a link to librump.so.0"
 # NetBSD's library names (the manifest's "netbsd" lines), each under its
 # soname, which programs linked against NetBSD's libraries need (a stand-in
