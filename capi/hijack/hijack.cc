@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -109,6 +110,9 @@ struct Libc {
   int (*pselect)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*) =
       Next<decltype(pselect)>("pselect");
   pid_t (*fork)() = Next<decltype(fork)>("fork");
+  ssize_t (*sendfile)(int, int, off_t*, size_t) = Next<decltype(sendfile)>("sendfile");
+  int (*sendmmsg)(int, mmsghdr*, unsigned, int) = Next<decltype(sendmmsg)>("sendmmsg");
+  int (*recvmmsg)(int, mmsghdr*, unsigned, int, timespec*) = Next<decltype(recvmmsg)>("recvmmsg");
   int (*execve)(const char*, char* const[], char* const[]) = Next<decltype(execve)>("execve");
   int (*epoll_ctl)(int, int, int, epoll_event*) = Next<decltype(epoll_ctl)>("epoll_ctl");
   int (*epoll_wait)(int, epoll_event*, int, int) = Next<decltype(epoll_wait)>("epoll_wait");
@@ -1276,6 +1280,83 @@ int execle(const char* path, const char* arg, ...) {
   std::vector<char*> args = CollectArgs(arg, ap, &envp);
   va_end(ap);
   return execve(path, args.data(), envp);
+}
+
+// sendfile(2) with a kernel descriptor on either side: read and write
+// through a buffer, as the "falling back to read/write" (the
+// kernel has no files to send from, and no way to reach the host's).
+ssize_t sendfile(int out, int in, off_t* offset, size_t count) {
+  if (!IsKernel(out) && !IsKernel(in)) return Host().sendfile(out, in, offset, count);
+  char buf[64 * 1024];
+  size_t done = 0;
+  off_t pos = offset != nullptr ? *offset : 0;
+  while (done < count) {
+    const size_t want = std::min(sizeof(buf), count - done);
+    const ssize_t got = offset != nullptr ? pread(in, buf, want, pos) : read(in, buf, want);
+    if (got < 0) {
+      if (done > 0) break;
+      return -1;
+    }
+    if (got == 0) break;
+    ssize_t put = 0;
+    while (put < got) {
+      const ssize_t w = write(out, buf + put, size_t(got - put));
+      if (w < 0) {
+        // Bytes read but not written: a file's offset is given back; a
+        // socket's bytes are lost, as a short sendfile would lose them.
+        if (offset == nullptr && !IsKernel(in)) (void)lseek(in, -(off_t)(got - put), SEEK_CUR);
+        if (done + size_t(put) > 0) {
+          done += size_t(put);
+          if (offset != nullptr) *offset = pos + put;
+          return ssize_t(done);
+        }
+        return -1;
+      }
+      put += w;
+    }
+    done += size_t(got);
+    pos += got;
+  }
+  if (offset != nullptr) *offset = pos;
+  return ssize_t(done);
+}
+ssize_t sendfile64(int out, int in, off_t* offset, size_t count) {
+  return sendfile(out, in, offset, count);
+}
+
+// sendmmsg/recvmmsg: one message at a time (NetBSD 7 has them, this kernel
+// not yet); stops at the first error after a success, as Linux does.
+int sendmmsg(int fd, struct mmsghdr* msgs, unsigned n, int flags) {
+  if (!IsKernel(fd)) return Host().sendmmsg(fd, msgs, n, flags);
+  unsigned i = 0;
+  for (; i < n; ++i) {
+    const ssize_t r = sendmsg(fd, &msgs[i].msg_hdr, flags);
+    if (r < 0) {
+      if (i > 0) break;
+      return -1;
+    }
+    msgs[i].msg_len = unsigned(r);
+  }
+  return int(i);
+}
+
+int recvmmsg(int fd, struct mmsghdr* msgs, unsigned n, int flags, struct timespec* timeout) {
+  if (!IsKernel(fd)) return Host().recvmmsg(fd, msgs, n, flags, timeout);
+  if (timeout != nullptr) {
+    rump::hijack::DebugOnce("recvmmsg's timeout on a kernel socket: ignored");
+  }
+  const bool wait_for_one = (flags & MSG_WAITFORONE) != 0;
+  flags &= ~MSG_WAITFORONE;
+  unsigned i = 0;
+  for (; i < n; ++i) {
+    const ssize_t r = recvmsg(fd, &msgs[i].msg_hdr, i > 0 && wait_for_one ? flags | MSG_DONTWAIT : flags);
+    if (r < 0) {
+      if (i > 0) break;
+      return -1;
+    }
+    msgs[i].msg_len = unsigned(r);
+  }
+  return int(i);
 }
 
 int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {

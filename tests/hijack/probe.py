@@ -126,6 +126,26 @@ def client(addr):
     t.close()
     print("sendmsg/recvmsg: ok")
 
+    # sendfile(2) itself (socket.sendfile would fall back to send() on an
+    # error): a host file into a kernel socket.
+    path = "sendfile.txt"
+    with open(path, "wb") as f:
+        f.write(b"sent from a file\n" * 100)
+    c = socket.create_connection((addr, 7001), timeout=30)
+    with open(path, "rb") as f:
+        sent = 0
+        while sent < 1700:
+            n = os.sendfile(c.fileno(), f.fileno(), sent, 1700 - sent)
+            expect(n > 0, "sendfile returned %d" % n)
+            sent += n
+    f = c.makefile("rb")
+    for _ in range(100):
+        expect(f.readline() == b"SENT FROM A FILE\n", "sendfile's bytes")
+    f.close()
+    c.close()
+    os.unlink(path)
+    print("sendfile: a host file into a kernel socket")
+
     # The forking server: three connections, three children.
     for i in range(3):
         c = socket.create_connection((addr, 7001), timeout=30)

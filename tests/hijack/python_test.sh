@@ -34,6 +34,7 @@ expect_out '^udp: echo from \(.10\.0\.0\.1., 7000\)$'
 expect_out '^poll: host pipe and kernel socket together$'
 expect_out '^fork: three children served$'
 expect_out '^sigpipe: raised$'
+expect_out '^sendfile: a host file into a kernel socket$'
 expect_out '^OK$'
 
 # "quit" made a child end its parent (SIGTERM, which ends a process blocked
