@@ -106,6 +106,31 @@ transfer b_to_a 5005
 cmp to_a got_a || fail "A received other bytes than B sent"
 echo "300000 bytes A->B and 200000 bytes B->A, identical"
 
+# With the NetBSD peer: the same transfers with one end in NetBSD's own
+# kernel on the bus.
+if netbsd_peer; then
+  N=unix://n
+  start_netbsd $N
+  configure $N shmif0 bus 10.0.0.3/24
+  RUMP_SERVER=$N rumphijack nc -N -l 10.0.0.3 5006 <to_b >/dev/null 2>err_a &
+  listener=$!
+  wait_for "nc to listen in NetBSD's kernel" listening $N 10.0.0.3.5006
+  RUMP_SERVER=$B rumphijack nc -d 10.0.0.3 5006 >got_b 2>err_b &
+  client=$!
+  wait_exit $client || fail "client nc exited $?: $(cat err_b)"
+  wait_exit $listener || fail "nc in NetBSD's kernel exited $?: $(cat err_a)"
+  cmp to_b got_b || fail "our kernel received other bytes than NetBSD's sent"
+  RUMP_SERVER=$A rumphijack nc -d -l 10.0.0.1 5007 >got_a 2>err_a &
+  listener=$!
+  wait_for "nc to listen in kernel A" listening $A 10.0.0.1.5007
+  RUMP_SERVER=$N rumphijack nc -N 10.0.0.1 5007 <to_a >/dev/null 2>err_b &
+  client=$!
+  wait_exit $client || fail "nc in NetBSD's kernel exited $?: $(cat err_b)"
+  wait_exit $listener || fail "listening nc exited $?: $(cat err_a)"
+  cmp to_a got_a || fail "our kernel received other bytes than NetBSD's sent"
+  echo "the same, with NetBSD's kernel at one end: identical"
+fi
+
 echo "--- an idle connection: in the kernels, not on the host; either side wakes the other"
 mkfifo in_a in_b
 exec 3<>in_a 4<>in_b

@@ -81,8 +81,9 @@ def client(addr):
     expect(t.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) >= 65536, "SO_RCVBUF")
     t.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     expect(t.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0, "TCP_NODELAY")
+    # Set only: NetBSD's kernel answers getsockopt(TCP_KEEPIDLE) with
+    # ENOPROTOOPT (this probe also runs there).
     t.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 30)
-    expect(t.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30, "TCP_KEEPIDLE")
     try:
         t.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
         raise AssertionError("SO_PEERCRED answered")

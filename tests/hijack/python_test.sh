@@ -90,4 +90,39 @@ wait $client || { cat nc_err; fail "nc exited $?"; }
 cmp lines echoed || { cat inetd_err; fail "the exec'ed copier echoed other bytes"; }
 wait $server || { cat inetd_err; fail "the inetd-style server exited $?"; }
 grep -q ready inetd_out && ! grep -q -v ready inetd_out || fail "the copier wrote to the host's stdout"
+
+# With the NetBSD peer: the same probe with its client in NetBSD's own
+# kernel (against our server), then its server there (against our client):
+# the translation must be right for NetBSD's kernel, not only for ours.
+if netbsd_peer; then
+  N=unix://n
+  start_netbsd $N
+  configure $N shmif0 bus 10.0.0.3/24
+  RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" server 10.0.0.1 >server_out 2>server_err &
+  server=$!
+  for i in $(seq 1 1200); do
+    grep -q ready server_out 2>/dev/null && break
+    kill -0 $server 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q ready server_out || { cat server_err; fail "the python server did not start"; }
+  on $N rumphijack "$PYTHON" "$PROBE" client 10.0.0.1
+  expect_rc 0
+  expect_out '^OK$'
+  wait $server
+
+  RUMP_SERVER=$N rumphijack "$PYTHON" "$PROBE" server 10.0.0.3 >nserver_out 2>nserver_err &
+  server=$!
+  for i in $(seq 1 1200); do
+    grep -q ready nserver_out 2>/dev/null && break
+    kill -0 $server 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q ready nserver_out || { cat nserver_err; fail "the python server did not start in NetBSD's kernel"; }
+  on $B rumphijack "$PYTHON" "$PROBE" client 10.0.0.3
+  expect_rc 0
+  expect_out '^fork: three children served$'
+  expect_out '^OK$'
+  wait $server
+fi
 echo PASS
