@@ -651,6 +651,37 @@ int Poll(pollfd* fds, nfds_t n, int timeout_ms) {
   return r;
 }
 
+bool AnyKernel(const pollfd* fds, nfds_t n) {
+  for (nfds_t i = 0; i < n; ++i) {
+    if (fds[i].fd >= 0 && IsKernel(fds[i].fd)) return true;
+  }
+  return false;
+}
+
+bool AnyKernelInSets(int nfds, const fd_set* rd, const fd_set* wr, const fd_set* ex) {
+  for (int fd = 0; fd < nfds && fd < FD_SETSIZE; ++fd) {
+    if (IsKernel(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
+                         (ex && FD_ISSET(fd, ex)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// ppoll, pselect, epoll_pwait over kernel descriptors: the wait runs with
+// the caller's mask in place (set and restored around it, not atomically).
+template <typename F>
+int WithSignalMask(const sigset_t* mask, F wait) {
+  if (mask == nullptr) return wait();
+  sigset_t old;
+  pthread_sigmask(SIG_SETMASK, mask, &old);
+  const int r = wait();
+  const int e = errno;
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = e;
+  return r;
+}
+
 int TimeoutMs(const timespec* ts) {
   if (ts == nullptr) return -1;
   const long long ms = (long long)ts->tv_sec * 1000 + (ts->tv_nsec + 999999) / 1000000;
@@ -1122,25 +1153,13 @@ int ioctl(int fd, unsigned long request, ...) {
 int poll(struct pollfd* fds, nfds_t n, int timeout) { return rump::hijack::Poll(fds, n, timeout); }
 
 int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* ts, const sigset_t* mask) {
-  bool any_kernel = false;
-  for (nfds_t i = 0; i < n; ++i) any_kernel = any_kernel || (fds[i].fd >= 0 && IsKernel(fds[i].fd));
-  if (!any_kernel) return Host().ppoll(fds, n, ts, mask);
-  sigset_t old;
-  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, mask, &old);
-  const int r = rump::hijack::Poll(fds, n, rump::hijack::TimeoutMs(ts));
-  const int e = errno;
-  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = e;
-  return r;
+  if (!rump::hijack::AnyKernel(fds, n)) return Host().ppoll(fds, n, ts, mask);
+  return rump::hijack::WithSignalMask(
+      mask, [&] { return rump::hijack::Poll(fds, n, rump::hijack::TimeoutMs(ts)); });
 }
 
 int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
-  bool any_kernel = false;
-  for (int fd = 0; fd < nfds && fd < FD_SETSIZE && !any_kernel; ++fd) {
-    any_kernel = IsKernel(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-                                  (ex && FD_ISSET(fd, ex)));
-  }
-  if (!any_kernel) return Host().select(nfds, rd, wr, ex, tv);
+  if (!rump::hijack::AnyKernelInSets(nfds, rd, wr, ex)) return Host().select(nfds, rd, wr, ex, tv);
   int ms = -1;
   if (tv != nullptr) {
     const long long v = (long long)tv->tv_sec * 1000 + (tv->tv_usec + 999) / 1000;
@@ -1151,19 +1170,12 @@ int select(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, struct timeval* tv) {
 
 int pselect(int nfds, fd_set* rd, fd_set* wr, fd_set* ex, const struct timespec* ts,
             const sigset_t* mask) {
-  bool any_kernel = false;
-  for (int fd = 0; fd < nfds && fd < FD_SETSIZE && !any_kernel; ++fd) {
-    any_kernel = IsKernel(fd) && ((rd && FD_ISSET(fd, rd)) || (wr && FD_ISSET(fd, wr)) ||
-                                  (ex && FD_ISSET(fd, ex)));
+  if (!rump::hijack::AnyKernelInSets(nfds, rd, wr, ex)) {
+    return Host().pselect(nfds, rd, wr, ex, ts, mask);
   }
-  if (!any_kernel) return Host().pselect(nfds, rd, wr, ex, ts, mask);
-  sigset_t old;
-  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, mask, &old);
-  const int r = rump::hijack::Select(nfds, rd, wr, ex, rump::hijack::TimeoutMs(ts));
-  const int e = errno;
-  if (mask != nullptr) pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = e;
-  return r;
+  return rump::hijack::WithSignalMask(mask, [&] {
+    return rump::hijack::Select(nfds, rd, wr, ex, rump::hijack::TimeoutMs(ts));
+  });
 }
 
 // The fortified variants Debian's programs call (_FORTIFY_SOURCE): the size
@@ -1370,14 +1382,8 @@ int epoll_wait(int epfd, struct epoll_event* events, int max, int timeout) {
 int epoll_pwait(int epfd, struct epoll_event* events, int max, int timeout,
                 const sigset_t* mask) {
   if (!rump::hijack::HasKernelFds(epfd)) return Host().epoll_pwait(epfd, events, max, timeout, mask);
-  if (mask == nullptr) return epoll_wait(epfd, events, max, timeout);
-  sigset_t old;
-  pthread_sigmask(SIG_SETMASK, mask, &old);
-  const int r = epoll_wait(epfd, events, max, timeout);
-  const int e = errno;
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  errno = e;
-  return r;
+  return rump::hijack::WithSignalMask(
+      mask, [&] { return rump::hijack::EpollWait(epfd, events, max, timeout); });
 }
 
 }  // extern "C"

@@ -11,6 +11,32 @@ PROBE="$_runfiles/tests/hijack/probe.py"
 PYTHON=/usr/bin/python3
 [ -x "$PYTHON" ] || fail "python3 is not installed (scripts/install-deps installs it)"
 
+
+# start_probe URL MODE ADDR OUT: probe.py MODE in the kernel at URL, in the
+# background ($probe is its PID), once it printed "ready" into OUT.
+start_probe() {
+  local url=$1 mode=$2 addr=$3 out=$4 i
+  RUMP_SERVER=$url rumphijack "$PYTHON" "$PROBE" "$mode" "$addr" >"$out" 2>"$out.err" </dev/null &
+  probe=$!
+  for i in $(seq 1 1200); do
+    grep -q ready "$out" 2>/dev/null && return 0
+    kill -0 $probe 2>/dev/null || break
+    sleep 0.05
+  done
+  grep -q ready "$out" || { cat "$out.err"; fail "probe.py $mode did not start in $url"; }
+}
+
+# wait_gone PID: waits (a minute at most) for the process to end; its status.
+wait_gone() {
+  local i
+  for i in $(seq 1 1200); do
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$1" 2>/dev/null && fail "process $1 is still running"
+  wait "$1"
+}
+
 A=unix://a
 B=unix://b
 start_server $A
@@ -18,14 +44,8 @@ start_server $B
 configure $A shmif0 bus 10.0.0.1/24
 configure $B shmif0 bus 10.0.0.2/24
 
-RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" server 10.0.0.1 >server_out 2>server_err &
-server=$!
-for i in $(seq 1 1200); do
-  grep -q ready server_out 2>/dev/null && break
-  kill -0 $server 2>/dev/null || break
-  sleep 0.05
-done
-grep -q ready server_out || { cat server_err; fail "the python server did not start"; }
+start_probe $A server 10.0.0.1 server_out
+server=$probe
 
 on $B rumphijack "$PYTHON" "$PROBE" client 10.0.0.1
 expect_rc 0
@@ -39,56 +59,29 @@ expect_out '^OK$'
 
 # "quit" made a child end its parent (SIGTERM, which ends a process blocked
 # in the kernel's poll).
-for i in $(seq 1 1200); do
-  kill -0 $server 2>/dev/null || break
-  sleep 0.05
-done
-kill -0 $server 2>/dev/null && fail "the python server is still running"
-wait $server
+wait_gone $server
 rc=$?
-[ $rc -eq 143 ] || { cat server_err; fail "the python server exited $rc, not 143 (SIGTERM)"; }
+[ $rc -eq 143 ] || { cat server_out.err; fail "the python server exited $rc, not 143 (SIGTERM)"; }
 on $A rump.netstat -an
 expect_no_out '10\.0\.0\.1\.7001 .*LISTEN'
 
 echo "--- asyncio (epoll over kernel sockets and asyncio's own host socketpair)"
-RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" aserver 10.0.0.1 >aserver_out 2>aserver_err &
-server=$!
-for i in $(seq 1 1200); do
-  grep -q ready aserver_out 2>/dev/null && break
-  kill -0 $server 2>/dev/null || break
-  sleep 0.05
-done
-grep -q ready aserver_out || { cat aserver_err; fail "the asyncio server did not start"; }
+start_probe $A aserver 10.0.0.1 aserver_out
+server=$probe
 on $B rumphijack "$PYTHON" "$PROBE" aclients 10.0.0.1
 expect_rc 0
 expect_out '^asyncio: 100 clients x 20 lines echoed$'
-for i in $(seq 1 1200); do
-  kill -0 $server 2>/dev/null || break
-  sleep 0.05
-done
-kill -0 $server 2>/dev/null && fail "the asyncio server is still running"
-wait $server || { cat aserver_err; fail "the asyncio server exited $?"; }
+wait_gone $server || { cat aserver_out.err; fail "the asyncio server exited $?"; }
 
 echo "--- inetd-style: a kernel socket dup2'ed onto 0 and 1, then exec"
-RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" inetd 10.0.0.1 >inetd_out 2>inetd_err </dev/null &
-server=$!
-for i in $(seq 1 1200); do
-  grep -q ready inetd_out 2>/dev/null && break
-  kill -0 $server 2>/dev/null || break
-  sleep 0.05
-done
-grep -q ready inetd_out || { cat inetd_err; fail "the inetd-style server did not start"; }
+start_probe $A inetd 10.0.0.1 inetd_out
+server=$probe
 seq 1 2000 >lines
 RUMP_SERVER=$B rumphijack nc -N 10.0.0.1 7003 <lines >echoed 2>nc_err &
 client=$!
-for i in $(seq 1 1200); do
-  kill -0 $client 2>/dev/null || break
-  sleep 0.05
-done
-kill -0 $client 2>/dev/null && fail "nc is still running"
-wait $client || { cat nc_err; fail "nc exited $?"; }
-cmp lines echoed || { cat inetd_err; fail "the exec'ed copier echoed other bytes"; }
-wait $server || { cat inetd_err; fail "the inetd-style server exited $?"; }
+wait_gone $client || { cat nc_err; fail "nc exited $?"; }
+cmp lines echoed || { cat inetd_out.err; fail "the exec'ed copier echoed other bytes"; }
+wait_gone $server || { cat inetd_out.err; fail "the inetd-style server exited $?"; }
 grep -q ready inetd_out && ! grep -q -v ready inetd_out || fail "the copier wrote to the host's stdout"
 
 # With the NetBSD peer: the same probe with its client in NetBSD's own
@@ -98,31 +91,19 @@ if netbsd_peer; then
   N=unix://n
   start_netbsd $N
   configure $N shmif0 bus 10.0.0.3/24
-  RUMP_SERVER=$A rumphijack "$PYTHON" "$PROBE" server 10.0.0.1 >server_out 2>server_err &
-  server=$!
-  for i in $(seq 1 1200); do
-    grep -q ready server_out 2>/dev/null && break
-    kill -0 $server 2>/dev/null || break
-    sleep 0.05
-  done
-  grep -q ready server_out || { cat server_err; fail "the python server did not start"; }
+  start_probe $A server 10.0.0.1 server_out
+  server=$probe
   on $N rumphijack "$PYTHON" "$PROBE" client 10.0.0.1
   expect_rc 0
   expect_out '^OK$'
-  wait $server
+  wait_gone $server
 
-  RUMP_SERVER=$N rumphijack "$PYTHON" "$PROBE" server 10.0.0.3 >nserver_out 2>nserver_err &
-  server=$!
-  for i in $(seq 1 1200); do
-    grep -q ready nserver_out 2>/dev/null && break
-    kill -0 $server 2>/dev/null || break
-    sleep 0.05
-  done
-  grep -q ready nserver_out || { cat nserver_err; fail "the python server did not start in NetBSD's kernel"; }
+  start_probe $N server 10.0.0.3 nserver_out
+  server=$probe
   on $B rumphijack "$PYTHON" "$PROBE" client 10.0.0.3
   expect_rc 0
   expect_out '^fork: three children served$'
   expect_out '^OK$'
-  wait $server
+  wait_gone $server
 fi
 echo PASS
