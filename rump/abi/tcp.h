@@ -20,6 +20,9 @@ inline constexpr int kTCP_KEEPINTVL = 5;
 inline constexpr int kTCP_KEEPCNT = 6;
 inline constexpr int kTCP_KEEPINIT = 7;
 inline constexpr int kTCP_INFO = 9;
+// getsockopt(TCP_NODELAY) answers the t_flags bit itself, as NetBSD's
+// tcp_ctloutput does: TF_NODELAY (4), not 1.
+inline constexpr int kTF_NODELAY = 0x0004;
 
 // --- segment sizes
 inline constexpr int kTCP_MSS = 536;       // tcp_mssdflt
