@@ -267,7 +267,6 @@ long RaiseSigpipe(long r, int linux_flags) {
 
 // --- descriptor numbers ---------------------------------------------------------
 
-
 bool IsAlias(int fd) { return fd >= 0 && fd < kAliasMax && ((g_aliases.load() >> fd) & 1) != 0; }
 void SetAlias(int fd, bool on) {
   const uint64_t bit = uint64_t{1} << fd;
