@@ -523,29 +523,94 @@ static_assert(sizeof(NetbsdPollfd) == nb::kPollfdSize);
 // Host and kernel descriptors can only be waited for together by two
 // waiters: this thread waits in the kernel, a helper in the host, and
 // whichever returns first wakes the other through a pipe on the other's
-// side. Each thread keeps its pipes for its later calls.
+// side. Each thread keeps its pipes for its later calls, and closes them
+// when it ends.
+//
+// The program never got these descriptors, but it may still close them: a
+// daemon closing every descriptor, or dup2 onto a number. A pipe whose
+// descriptor the program closed is given up at once (its other
+// descriptors closed too), so that a later wake-up can never write into
+// whatever the program opens under that number; the owning thread makes new
+// pipes at its next mixed poll.
 struct WakePipes {
   int host[2] = {-1, -1};    // host pipe: the kernel waiter wakes the host one
   int kernel[2] = {-1, -1};  // kernel pipe (kernel numbers): the other way
   pid_t pid = 0;             // made in this process (a fork child remakes them)
 
-  bool Ready() {
-    if (pid == getpid()) return true;
-    if (::pipe2(host, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-    int k[2] = {-1, -1};
-    const Kernel r = Call(nb::kSysPipe2, static_cast<const void*>(k), nb::kO_CLOEXEC);
-    if (r.error != 0) {
-      Host().close(host[0]);
-      Host().close(host[1]);
-      errno = ToLinuxErrno(r.error);
-      return false;
-    }
-    kernel[0] = k[0];
-    kernel[1] = k[1];
-    pid = getpid();
-    return true;
-  }
+  bool Ready();
+  // Closes what is still open, except `keep_host` / `keep_kernel` (the
+  // descriptor the program is closing itself). Called with g_wake_mu held.
+  void DropLocked(int keep_host, int keep_kernel);
+  ~WakePipes();
 };
+
+std::mutex g_wake_mu;
+std::vector<WakePipes*>* g_wake_pipes = new std::vector<WakePipes*>;  // this process's
+
+bool WakePipes::Ready() {
+  std::lock_guard<std::mutex> lock(g_wake_mu);
+  if (pid == getpid() && host[0] >= 0) return true;
+  if (pid != getpid()) {
+    // A fork child's copy: the descriptors are the parent's (host ones
+    // inherited, kernel ones shared); leave them to it, and forget the
+    // parent's other threads' pipes.
+    host[0] = host[1] = kernel[0] = kernel[1] = -1;
+    pid = getpid();
+    auto& all = *g_wake_pipes;
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [](const WakePipes* p) { return p->pid != getpid(); }),
+              all.end());
+    all.push_back(this);
+  }
+  if (::pipe2(host, O_CLOEXEC | O_NONBLOCK) != 0) return false;
+  int k[2] = {-1, -1};
+  const Kernel r = Call(nb::kSysPipe2, static_cast<const void*>(k), nb::kO_CLOEXEC);
+  if (r.error != 0) {
+    DropLocked(-1, -1);
+    errno = ToLinuxErrno(r.error);
+    return false;
+  }
+  kernel[0] = k[0];
+  kernel[1] = k[1];
+  return true;
+}
+
+void WakePipes::DropLocked(int keep_host, int keep_kernel) {
+  for (int& fd : host) {
+    if (fd >= 0 && fd != keep_host) Host().close(fd);
+    fd = -1;
+  }
+  for (int& fd : kernel) {
+    if (fd >= 0 && fd != keep_kernel) (void)Call(nb::kSysClose, fd);
+    fd = -1;
+  }
+}
+
+WakePipes::~WakePipes() {
+  std::lock_guard<std::mutex> lock(g_wake_mu);
+  if (pid != getpid()) return;
+  // The main thread's pipes go at exit, with the process: no remote call
+  // then (the server may be gone, and a reconnect policy would wait).
+  if (gettid() == getpid()) {
+    for (int& fd : kernel) fd = -1;
+  }
+  DropLocked(-1, -1);
+  auto& all = *g_wake_pipes;
+  all.erase(std::remove(all.begin(), all.end(), this), all.end());
+}
+
+// The program is closing (or dup2-ing over) descriptor `fd`, a host one
+// or a kernel one (kernel numbering): any wake-up pipe using it is given up.
+void ForgetWakeFd(int fd, bool kernel) {
+  std::lock_guard<std::mutex> lock(g_wake_mu);
+  for (WakePipes* p : *g_wake_pipes) {
+    if (p->pid != getpid()) continue;
+    const int* fds = kernel ? p->kernel : p->host;
+    if (fds[0] == fd || fds[1] == fd) {
+      p->DropLocked(kernel ? -1 : fd, kernel ? fd : -1);
+    }
+  }
+}
 
 int KernelPoll(NetbsdPollfd* fds, size_t n, int timeout_ms, int* error) {
   const Kernel k = Call(nb::kSysPoll, static_cast<const void*>(fds), n, timeout_ms);
@@ -561,7 +626,15 @@ int MixedPoll(pollfd* fds, nfds_t n, int timeout_ms) {
   if (!this_thread_pipes.Ready()) return -1;
   // The helper thread must use this thread's pipes, not its own
   // thread_local instance.
-  const WakePipes pipes = this_thread_pipes;
+  struct {
+    int host[2];
+    int kernel[2];
+  } pipes;
+  {
+    std::lock_guard<std::mutex> lock(g_wake_mu);
+    std::copy(this_thread_pipes.host, this_thread_pipes.host + 2, pipes.host);
+    std::copy(this_thread_pipes.kernel, this_thread_pipes.kernel + 2, pipes.kernel);
+  }
 
   std::vector<NetbsdPollfd> kfds;
   std::vector<pollfd> hfds;
@@ -1051,6 +1124,7 @@ ssize_t pwrite64(int fd, const void* buf, size_t n, off_t off) { return pwrite(f
 
 int close(int fd) {
   if (IsKernel(fd)) {
+    rump::hijack::ForgetWakeFd(ToKernel(fd), true);
     const long r = Ret(Call(nb::kSysClose, ToKernel(fd)));
     if (r == 0) rump::hijack::ForgetKernelFd(fd);
     if (rump::hijack::IsAlias(fd)) {
@@ -1060,6 +1134,7 @@ int close(int fd) {
     return int(r);
   }
   rump::hijack::ForgetEpoll(fd);
+  rump::hijack::ForgetWakeFd(fd, false);
   // The client's own connection must survive a program closing every
   // descriptor: it moves out of the way first.
   if (rumpclient__closenotify(&fd, RUMPCLIENT_CLOSE_CLOSE) == -1) return -1;
@@ -1077,6 +1152,7 @@ int dup3(int from, int to, int flags) {
   const bool kto = IsKernel(to);
   if (!kfrom && !kto) {
     if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1) return -1;
+    rump::hijack::ForgetWakeFd(to, false);
     return Host().dup3(from, to, flags);
   }
   if (!kfrom) {
@@ -1089,6 +1165,7 @@ int dup3(int from, int to, int flags) {
   }
   const int nbflags = (flags & O_CLOEXEC) ? nb::kO_CLOEXEC : 0;
   if (kto) {
+    rump::hijack::ForgetWakeFd(ToKernel(to), true);
     const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), ToKernel(to), nbflags);
     if (k.error != 0) return int(Ret(k));
     return to;
@@ -1101,6 +1178,8 @@ int dup3(int from, int to, int flags) {
     rump::hijack::DebugOnce("dup2 of a kernel descriptor onto a host one above 63: EBADF");
     return int(Fail(EBADF));
   }
+  rump::hijack::ForgetWakeFd(to, true);
+  rump::hijack::ForgetWakeFd(to, false);
   const rump::hijack::Kernel k = Call(nb::kSysDup3, ToKernel(from), to, nbflags);
   if (k.error != 0) return int(Ret(k));
   if (rumpclient__closenotify(&to, RUMPCLIENT_CLOSE_DUP2) == -1 ||

@@ -119,6 +119,30 @@ def client(addr):
     os.close(wfd)
     print("poll: host pipe and kernel socket together")
 
+    # Threads that mixed host and kernel descriptors in a poll leave no
+    # descriptors behind when they end (the library's wake-up pipes).
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def mixed_poll_once():
+        r, w = os.pipe()
+        q = select.poll()
+        q.register(r, select.POLLIN)
+        q.register(u.fileno(), select.POLLIN)
+        q.poll(0)
+        os.close(r)
+        os.close(w)
+
+    mixed_poll_once()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        th = threading.Thread(target=mixed_poll_once)
+        th.start()
+        th.join()
+    after = len(os.listdir("/proc/self/fd"))
+    expect(after == before, "20 threads left %d descriptors" % (after - before))
+    u.close()
+    print("poll: threads leave no wake-up pipes behind")
+
     # sendmsg / recvmsg with several buffers.
     t.sendmsg([b"send", b"msg\n"])
     buf1, buf2 = bytearray(3), bytearray(10)

@@ -52,6 +52,7 @@ expect_rc 0
 expect_out '^names: localhost from the host'
 expect_out '^udp: echo from \(.10\.0\.0\.1., 7000\)$'
 expect_out '^poll: host pipe and kernel socket together$'
+expect_out '^poll: threads leave no wake-up pipes behind$'
 expect_out '^fork: three children served$'
 expect_out '^sigpipe: raised$'
 expect_out '^sendfile: a host file into a kernel socket$'
