@@ -138,7 +138,15 @@ def client(addr):
         th = threading.Thread(target=mixed_poll_once)
         th.start()
         th.join()
-    after = len(os.listdir("/proc/self/fd"))
+    # Python's join() returns before the thread's C++ thread_local
+    # destructors have run: wait (a minute at most) for the count to settle.
+    import time
+
+    for _ in range(1200):
+        after = len(os.listdir("/proc/self/fd"))
+        if after == before:
+            break
+        time.sleep(0.05)
     expect(after == before, "20 threads left %d descriptors" % (after - before))
     u.close()
     print("poll: threads leave no wake-up pipes behind")
