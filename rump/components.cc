@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "rump/dev/shmif/shmif.h"
+#include "rump/dev/virt/virt.h"
 #include "rump/net/net_stack.h"
 #include "rump/netinet/inet.h"
 
@@ -12,7 +13,7 @@ namespace rump {
 namespace {
 
 // The components, in boot order.
-enum class Piece { kNet, kInet, kShmif };
+enum class Piece { kNet, kInet, kShmif, kVirt };
 
 ComponentFactory FactoryFor(Piece p) {
   switch (p) {
@@ -22,6 +23,8 @@ ComponentFactory FactoryFor(Piece p) {
       return [] { return std::make_unique<Inet>(); };
     case Piece::kShmif:
       return [] { return std::make_unique<Shmif>(); };
+    case Piece::kVirt:
+      return [] { return std::make_unique<Virtif>(); };
   }
   return nullptr;
 }
@@ -30,6 +33,7 @@ ComponentFactory FactoryFor(Piece p) {
 //   rumpnet, rumpnet_net  the network base and interfaces (NetStack)
 //   rumpnet_netinet       IPv4: ARP, IP, ICMP, UDP, raw IP (Inet; needs NetStack)
 //   rumpnet_shmif         shmif interfaces (needs NetStack)
+//   rumpnet_virtif        virt interfaces on Linux tap devices (needs NetStack)
 //   rumpnet_config        <rump/netconfig.h> (capi/netconfig.cc), which
 //                         configures interfaces (NetStack); its IPv4 calls
 //                         answer EAFNOSUPPORT unless rumpnet_netinet is
@@ -54,6 +58,11 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   if (name == "rumpnet_shmif") {
     out->push_back(Piece::kNet);
     out->push_back(Piece::kShmif);
+    return true;
+  }
+  if (name == "rumpnet_virtif") {
+    out->push_back(Piece::kNet);
+    out->push_back(Piece::kVirt);
     return true;
   }
   static const char* const kNothingYet[] = {
@@ -81,7 +90,8 @@ absl::StatusOr<std::vector<ComponentFactory>> ComponentsFor(
 }
 
 std::vector<ComponentFactory> AllComponents() {
-  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kInet), FactoryFor(Piece::kShmif)};
+  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kInet), FactoryFor(Piece::kShmif),
+          FactoryFor(Piece::kVirt)};
 }
 
 }  // namespace rump

@@ -70,6 +70,19 @@ TEST(ComponentsTest, AllComponentsBoot) {
   EXPECT_TRUE((*k)->HasComponent("net"));
   EXPECT_TRUE((*k)->HasComponent("inet"));
   EXPECT_TRUE((*k)->HasComponent("shmif"));
+  EXPECT_TRUE((*k)->HasComponent("virtif"));
+}
+
+TEST(ComponentsTest, VirtifBringsTheNetBase) {
+  auto fs = ComponentsFor({"rumpnet_virtif"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  KernelOptions o;
+  o.components = std::move(*fs);
+  auto k = Kernel::Boot(std::move(o));
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_TRUE((*k)->HasComponent("net"));
+  EXPECT_TRUE((*k)->HasComponent("virtif"));
+  EXPECT_FALSE((*k)->HasComponent("shmif"));
 }
 
 TEST(ComponentsTest, ShmifAloneFailsClearly) {

@@ -1,0 +1,329 @@
+#include "rump/dev/virt/virt.h"
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
+#include "rump/dev/virt/tap.h"
+#include "rump/kern/syscall.h"
+#include "rump/kern/user_memory.h"
+#include "rump/net/bytes.h"
+#include "rump/net/ether.h"
+#include "rump/net/net_stack.h"
+
+namespace rump {
+namespace {
+
+using bytes::Load;
+using bytes::Store;
+
+// Frames read per wake-up of the receive thread, at most.
+constexpr int kReceiveBatch = 64;
+// How often the receive thread looks at the host side's state when no
+// frame arrives.
+constexpr absl::Duration kHostCheckInterval = absl::Seconds(1);
+
+// A tap error as the NetBSD errno a system call returns.
+absl::Status TapErrno(const absl::Status& s) {
+  return abi::Errno(abi::FromHostErrno(TapDevice::HostErrno(s)), s.message());
+}
+
+// Opens the tap a link string names: "fd:N" adopts descriptor N, anything
+// else is a host interface name. Errors carry the NetBSD errno.
+absl::StatusOr<std::unique_ptr<TapDevice>> OpenLink(const std::string& link) {
+  absl::StatusOr<std::unique_ptr<TapDevice>> tap;
+  if (absl::StartsWith(link, "fd:")) {
+    int fd;
+    if (!absl::SimpleAtoi(link.substr(3), &fd) || fd < 0) {
+      return abi::Errno(abi::kEINVAL, absl::StrCat("bad descriptor in linkstr '", link, "'"));
+    }
+    tap = TapDevice::Adopt(fd);
+  } else {
+    tap = TapDevice::Open(link);
+  }
+  if (!tap.ok()) return TapErrno(tap.status());
+  return tap;
+}
+
+class VirtDriver final : public InterfaceDriver {
+ public:
+  VirtDriver(Kernel& kernel, std::shared_ptr<TapDevice> tap)
+      : kernel_(kernel), tap_(std::move(tap)) {}
+
+  ~VirtDriver() override { StopReceiver(); }
+
+  absl::Status Start(Interface& ifp) override {
+    if (running_ && gone_.load()) StopReceiver();  // the host deleted the tap
+    std::shared_ptr<TapDevice> tap = CurrentTap();
+    if (tap == nullptr) {
+      // Created without one (no permission then), or the old one is gone:
+      // try the default again.
+      absl::StatusOr<std::unique_ptr<TapDevice>> t =
+          TapDevice::Open(absl::StrCat("tun", ifp.unit()));
+      if (!t.ok()) {
+        kernel_.Log(absl::StrCat(ifp.name(), ": ", t.status().message()));
+        return TapErrno(t.status());
+      }
+      tap = std::move(*t);
+      std::lock_guard<std::mutex> lock(mu_);
+      tap_ = tap;
+    }
+    if (!running_) {
+      gone_.store(false);
+      stop_.store(false);
+      rx_tap_ = tap;
+      thread_ = std::thread([this, &ifp, tap] { ReceiveLoop(ifp, *tap); });
+      running_ = true;
+    }
+    RefreshLinkState(ifp, *tap);
+    return absl::OkStatus();
+  }
+
+  void Stop(Interface& ifp) override {
+    StopReceiver();
+    ifp.SetLinkState(CurrentTap() ? abi::kLinkStateDown : abi::kLinkStateUnknown);
+  }
+
+  absl::Status Output(Interface& ifp, absl::Span<const uint8_t> frame) override {
+    std::shared_ptr<TapDevice> tap = CurrentTap();
+    if (tap == nullptr) return abi::Errno(abi::kENETDOWN, "virt: no tap");
+    if (frame.size() < kEtherHeaderLen) return abi::Errno(abi::kEINVAL);
+    absl::Status s = tap->Write(frame);
+    if (s.ok()) return s;
+    const int err = TapDevice::HostErrno(s);
+    if (err == EIO) {  // the host side is down
+      ifp.SetLinkState(abi::kLinkStateDown);
+      return abi::Errno(abi::kENETDOWN, s.message());
+    }
+    if (err == EBADFD) {
+      Gone(ifp, *tap, s);
+      return abi::Errno(abi::kENETDOWN, s.message());
+    }
+    return TapErrno(s);
+  }
+
+  absl::Status Ioctl(Interface& ifp, SyscallContext& ctx, uint64_t cmd,
+                     absl::Span<uint8_t> data) override {
+    switch (cmd) {
+      case abi::kSIOCGLINKSTR:
+        return GetLinkStr(ctx, data);
+      case abi::kSIOCSLINKSTR:
+        return SetLinkStr(ifp, ctx, data);
+      default:
+        return abi::Errno(abi::kENOTTY);
+    }
+  }
+
+  void Detach(Interface& ifp) override {
+    StopReceiver();
+    std::lock_guard<std::mutex> lock(mu_);
+    tap_.reset();
+    ifp.SetLinkState(abi::kLinkStateUnknown);
+  }
+
+ private:
+  std::shared_ptr<TapDevice> CurrentTap() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tap_;
+  }
+
+  void ReceiveLoop(Interface& ifp, TapDevice& tap) {
+    const std::vector<uint8_t>& lladdr = ifp.lladdr();
+    auto deliver = [&](absl::Span<const uint8_t> frame) {
+      if (frame.size() < kEtherHeaderLen) {
+        ifp.CountInputError();
+        return;
+      }
+      const bool for_us = std::memcmp(frame.data(), lladdr.data(), 6) == 0;
+      if (!for_us && !EtherIsMulticast(frame) && !(ifp.flags() & abi::kIFF_PROMISC)) return;
+      ifp.Input(frame);
+    };
+    while (!stop_.load()) {
+      if (!tap.Wait(kHostCheckInterval)) {
+        if (!stop_.load()) RefreshLinkState(ifp, tap);
+        continue;
+      }
+      // What the stack sends in answer to a batch (ACKs, replies) goes out
+      // as one burst.
+      OutputBurst burst;
+      absl::StatusOr<int> n = tap.ReadFrames(kReceiveBatch, deliver);
+      if (n.ok()) {
+        if (*n > 0 && ifp.link_state() != abi::kLinkStateUp) {
+          ifp.SetLinkState(abi::kLinkStateUp);
+        }
+        continue;
+      }
+      if (TapDevice::HostErrno(n.status()) == EBADFD) {
+        Gone(ifp, tap, n.status());
+        return;
+      }
+      // Anything else should not happen; count it and do not spin.
+      ifp.CountInputError();
+      tap.Wait(absl::Milliseconds(10));
+    }
+  }
+
+  // The host deleted the tap: say so once, drop it, link down.
+  void Gone(Interface& ifp, TapDevice& tap, const absl::Status& why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (tap_.get() != &tap) return;  // already handled
+      tap_.reset();
+    }
+    gone_.store(true);
+    ifp.SetLinkState(abi::kLinkStateDown);
+    kernel_.Log(absl::StrCat(ifp.name(), ": host interface ", tap.name(),
+                             " is gone (", why.message(),
+                             "); link down until the interface is taken down and up again"));
+  }
+
+  void RefreshLinkState(Interface& ifp, TapDevice& tap) {
+    absl::StatusOr<TapDevice::HostState> st = tap.QueryHost();
+    ifp.SetLinkState(st.ok() && st->up ? abi::kLinkStateUp : abi::kLinkStateDown);
+  }
+
+  void StopReceiver() {
+    if (!running_) return;
+    stop_.store(true);
+    rx_tap_->Interrupt();
+    thread_.join();
+    rx_tap_.reset();
+    running_ = false;
+  }
+
+  absl::Status GetLinkStr(SyscallContext& ctx, absl::Span<uint8_t> data) {
+    std::shared_ptr<TapDevice> tap = CurrentTap();
+    if (tap == nullptr) return abi::Errno(abi::kENOENT);
+    const std::string& name = tap->name();
+    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
+    const uint64_t user_len = Load<uint64_t>(data, abi::kIfdLenOff);
+    Store<uint64_t>(data, abi::kIfdLenOff, name.size() + 1);
+    if (cmd == abi::kIFLINKSTR_QUERYLEN) return absl::OkStatus();
+    if (cmd != 0) return abi::Errno(abi::kEINVAL);
+    const UserAddr to = Load<uint64_t>(data, abi::kIfdDataOff);
+    return ctx.mem.CopyOutString(name, to, std::min<uint64_t>(name.size() + 1, user_len))
+        .status();
+  }
+
+  absl::Status SetLinkStr(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
+    if (ifp.flags() & abi::kIFF_UP) return abi::Errno(abi::kEBUSY);
+    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
+    if (cmd == abi::kIFLINKSTR_UNSET) {
+      StopReceiver();
+      std::lock_guard<std::mutex> lock(mu_);
+      tap_.reset();
+      ifp.SetLinkState(abi::kLinkStateUnknown);
+      return absl::OkStatus();
+    }
+    if (cmd != 0) return abi::Errno(abi::kEINVAL);
+    const uint64_t len = Load<uint64_t>(data, abi::kIfdLenOff);
+    if (len > abi::kMaxPathLen) return abi::Errno(abi::kE2BIG);
+    if (len < 1) return abi::Errno(abi::kEINVAL);
+    absl::StatusOr<std::string> link =
+        ctx.mem.CopyInString(Load<uint64_t>(data, abi::kIfdDataOff), len);
+    if (!link.ok()) return link.status();
+    // The old tap goes first: naming the same host interface again must
+    // not find it busy.
+    StopReceiver();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tap_.reset();
+    }
+    absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenLink(*link);
+    if (!tap.ok()) {
+      ifp.SetLinkState(abi::kLinkStateUnknown);
+      kernel_.Log(absl::StrCat(ifp.name(), ": linkstr ", *link, ": ", tap.status().message()));
+      return tap.status();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tap_ = std::move(*tap);
+    }
+    ifp.SetLinkState(abi::kLinkStateDown);
+    return absl::OkStatus();
+  }
+
+  Kernel& kernel_;
+
+  std::mutex mu_;  // guards tap_
+  std::shared_ptr<TapDevice> tap_;
+
+  // The receive thread; touched only by Start/Stop/Ioctl/Detach (serialized).
+  std::thread thread_;
+  std::shared_ptr<TapDevice> rx_tap_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> gone_{false};
+  bool running_ = false;
+};
+
+MacAddress VirtMac(int unit) {
+  std::random_device rd;
+  return MacAddress{0xb2, 0x0a, uint8_t(rd()), 0x0b, 0x0e, uint8_t(unit)};
+}
+
+class VirtCloner final : public InterfaceCloner {
+ public:
+  explicit VirtCloner(Kernel& kernel) : kernel_(kernel) {}
+
+  absl::string_view name() const override { return "virt"; }
+
+  absl::StatusOr<InterfaceSpec> Create(int unit, const char* linkstr) override {
+    const std::string link = linkstr != nullptr ? linkstr : absl::StrCat("tun", unit);
+    std::shared_ptr<TapDevice> tap;
+    absl::StatusOr<std::unique_ptr<TapDevice>> t = OpenLink(link);
+    if (t.ok()) {
+      tap = std::move(*t);
+    } else {
+      const int err = abi::ToErrno(t.status());
+      // Without the permission (or without /dev/net/tun) the interface is
+      // made anyway, so that a tap descriptor can be given to it.
+      if (linkstr != nullptr || (err != abi::kEPERM && err != abi::kEACCES && err != abi::kENOENT)) {
+        return t.status();
+      }
+      kernel_.Log(absl::StrCat("virt", unit, ": no tap: ", t.status().message()));
+    }
+    int mtu = abi::kEtherMtu;
+    if (tap != nullptr) {
+      if (absl::StatusOr<TapDevice::HostState> st = tap->QueryHost(); st.ok()) mtu = st->mtu;
+    }
+    const MacAddress mac = VirtMac(unit);
+    InterfaceSpec spec;
+    spec.driver = std::make_unique<VirtDriver>(kernel_, std::move(tap));
+    spec.type = abi::kIFT_ETHER;
+    spec.flags = abi::kIFF_BROADCAST | abi::kIFF_SIMPLEX | abi::kIFF_MULTICAST;
+    spec.mtu = mtu;
+    spec.lladdr.assign(mac.begin(), mac.end());
+    spec.hdrlen = abi::kEtherHdrLen;
+    spec.baudrate = 10'000'000;  // ether_ifattach's default, IF_Mbps(10)
+    spec.dlt = abi::kDLT_EN10MB;
+    return spec;
+  }
+
+ private:
+  Kernel& kernel_;
+};
+
+}  // namespace
+
+std::unique_ptr<InterfaceCloner> MakeVirtCloner(Kernel& kernel) {
+  return std::make_unique<VirtCloner>(kernel);
+}
+
+absl::Status Virtif::Attach(Kernel& kernel) {
+  NetStack* net = kernel.Find<NetStack>();
+  if (net == nullptr) {
+    return absl::FailedPreconditionError(
+        "virtif needs the net component (rumpnet_net) attached before it");
+  }
+  return net->RegisterCloner(MakeVirtCloner(kernel));
+}
+
+}  // namespace rump
