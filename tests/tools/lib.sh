@@ -26,7 +26,7 @@ cd "$WORKDIR"
 _pids=""
 
 _cleanup() {
-  local pid
+  local pid ns
   for pid in $_pids; do
     kill -TERM "$pid" 2>/dev/null || true
   done
@@ -37,9 +37,13 @@ _cleanup() {
     done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  for ns in $_netns; do
+    ip netns delete "$ns" 2>/dev/null || true
+  done
   cd /
   rm -rf "$WORKDIR"
 }
+_netns=""
 trap _cleanup EXIT
 # A test killed on timeout (SIGTERM) still stops its servers.
 trap 'exit 143' TERM
@@ -96,12 +100,17 @@ expect_err() { printf '%s\n' "$err" | grep -E -q -- "$1" || fail "stderr lacks /
 expect_no_err() { ! printf '%s\n' "$err" | grep -E -q -- "$1" || fail "stderr has /$1/"; }
 expect_out_eq() { [ "$out" = "$1" ] || fail "stdout is not '$1'"; }
 
-# start_server URL: a networking rump_server (it daemonizes and returns once
-# it accepts); its PID, from kern.hostname ("rump-<pid>.<host>"), is kept
-# for the cleanup.
+# start_server URL [-lLIB...]: a networking rump_server (it daemonizes and
+# returns once it accepts), with shmif and any further component libraries
+# given; run through SERVER_WRAPPER when that array is set (for example
+# (ip netns exec NS)). Its PID, from kern.hostname ("rump-<pid>.<host>"),
+# is kept for the cleanup.
+SERVER_WRAPPER=()
 start_server() {
   local url=$1 host pid
-  run rump_server -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "$url"
+  shift
+  run ${SERVER_WRAPPER[@]+"${SERVER_WRAPPER[@]}"} \
+    rump_server -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "$@" "$url"
   expect_rc 0
   host=$(RUMP_SERVER=$url rump.sysctl -n kern.hostname) || fail "server at $url not answering"
   pid=${host#rump-}
@@ -195,11 +204,14 @@ nb() {
   on "$url" "${NBENV[@]}" "$PEER/rumpctrl/bin/$tool" "$@"
 }
 
-# start_netbsd URL: NetBSD's rump_server, its PID kept for the cleanup.
+# start_netbsd URL [-lLIB...]: NetBSD's rump_server with shmif and any
+# further libraries (through SERVER_WRAPPER if set), its PID kept for the
+# cleanup.
 start_netbsd() {
   local url=$1 host pid
-  run "${NBENV[@]}" "$PEER/rump/bin/rump_server" -lrumpnet -lrumpnet_net -lrumpnet_netinet \
-    -lrumpnet_shmif "$url"
+  shift
+  run ${SERVER_WRAPPER[@]+"${SERVER_WRAPPER[@]}"} "${NBENV[@]}" "$PEER/rump/bin/rump_server" \
+    -lrumpnet -lrumpnet_net -lrumpnet_netinet -lrumpnet_shmif "$@" "$url"
   expect_rc 0
   host=$(RUMP_SERVER=$url rump.sysctl -n kern.hostname) || fail "server at $url not answering"
   pid=${host#rump-}
@@ -216,4 +228,33 @@ nb_configure() {
   expect_rc 0
   nb "$1" ifconfig "$2" inet "$4"
   expect_rc 0
+}
+
+# --- network namespaces (root only), for tests with tap devices
+
+# new_netns VAR: creates a network namespace of its own with lo up, names it
+# in VAR, and deletes it (with every tap in it) when the script exits.
+# Returns 1 with a "skipped:" message when this user cannot.
+new_netns() {
+  local ns="rumpt$$_${#_netns}"
+  if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || [ ! -c /dev/net/tun ] ||
+    ! ip netns add "$ns" 2>/dev/null; then
+    echo "skipped: needs root, ip(8) and /dev/net/tun for a network namespace with tap devices"
+    return 1
+  fi
+  _netns="$_netns $ns"
+  ip netns exec "$ns" ip link set lo up || fail "cannot set lo up in $ns"
+  printf -v "$1" '%s' "$ns"
+}
+
+# wait_for SECONDS DESCRIPTION CMD...: runs CMD every 50 ms until it
+# succeeds; fails the test after SECONDS.
+wait_for() {
+  local limit=$1 what=$2 i
+  shift 2
+  for i in $(seq 1 $((limit * 20))); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  fail "timed out after ${limit}s waiting for $what"
 }
