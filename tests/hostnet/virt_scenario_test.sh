@@ -9,6 +9,9 @@
 #    python3 -m http.server;
 #  * Linux's TCP and ours, across the router: 256 MiB each way with SHA-256
 #    on both ends, through a half-close (tests/hostnet/bulk.py);
+#  * a kernel run as nobody: without a tap it cannot come up (EPERM), and
+#    with a tap descriptor a privileged helper hands it (linkstr fd:N) it
+#    answers Linux;
 #  * the same routing with NetBSD's own rump kernel as the router (its
 #    rumpnet_virtif), when the peer is there (RUMP_NETBSD_PEER).
 # Needs root (network namespaces, taps): skipped with a message without.
@@ -127,6 +130,36 @@ echo "--- Linux TCP <-> our TCP across the router"
 bulk_both_ways $B1 10.91.0.2 5001
 on $R rump.netstat -s -p ip
 expect_out '[1-9][0-9]* packets forwarded'
+
+echo "--- an unprivileged kernel, given its tap by a privileged helper"
+TAP_FD="$_runfiles/tests/hostnet/tap_fd.py"
+chmod 711 "$WORKDIR"
+mkdir -m 777 nobody
+U=unix://nobody/u
+SERVER_WRAPPER=(ip netns exec "$NS" "$PYTHON" "$TAP_FD" rvgift0 7 setpriv --reuid=65534 --regid=65534 --clear-groups)
+start_server $U -lrumpnet_virtif
+SERVER_WRAPPER=()
+[ "$(ps -o user= -p "$(server_pid $U)")" = nobody ] || fail "the kernel does not run as nobody"
+on $U rump.ifconfig virt0 create
+expect_rc 0
+on $U rump.ifconfig virt0 up
+expect_fail
+expect_err 'Permission denied'
+on $U rump.ifconfig virt0 down
+expect_rc 0
+on $U rump.ifconfig virt0 linkstr fd:7
+expect_rc 0
+on $U rump.ifconfig virt0 inet 10.94.0.2/24
+expect_rc 0
+on $U rump.ifconfig virt0
+expect_out $'^\tlinkstr: rvgift0$'
+run in_ns ip link set rvgift0 up
+expect_rc 0
+run in_ns ip addr add 10.94.0.1/24 dev rvgift0
+expect_rc 0
+run in_ns ping -c 3 -i 0.2 -w 60 10.94.0.2
+expect_rc 0
+expect_out '3 packets transmitted, 3 received'
 
 if ! netbsd_peer; then
   echo PASS
