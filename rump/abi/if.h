@@ -246,6 +246,7 @@ static_assert(kSIOCSIFADDRPREF == 0x8098691f && kSIOCGIFADDRPREF == 0xc0986920);
 inline constexpr size_t kEtherAddrLen = 6;
 inline constexpr size_t kEtherHdrLen = 14;
 inline constexpr int kEtherMtu = 1500;  // ETHERMTU
+inline constexpr int kEtherMtuJumbo = 9000;  // ETHERMTU_JUMBO (ETHERCAP_JUMBO_MTU drivers)
 inline constexpr int kEtherMin = 46;    // ETHERMIN: smallest MTU SIOCSIFMTU takes
 
 // --- loopback (sys/net/if_loop.c): LOMTU = 32768 + MHLEN + MLEN on amd64

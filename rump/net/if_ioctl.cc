@@ -72,7 +72,7 @@ absl::Status NetStack::CommonIoctl(Interface& ifp, uint64_t cmd, absl::Span<uint
       return absl::OkStatus();
     case abi::kSIOCSIFMTU: {
       const int mtu = bytes::Load<int32_t>(data, abi::kIfrMtuOff);
-      if (ifp.is_ethernet() && (mtu < abi::kEtherMin || mtu > abi::kEtherMtu)) {
+      if (ifp.is_ethernet() && (mtu < abi::kEtherMin || mtu > ifp.max_mtu())) {
         return abi::Errno(abi::kEINVAL);
       }
       if (ifp.is_loopback() && unsigned(mtu) > unsigned(abi::kLoMtuMax)) {

@@ -63,6 +63,7 @@ Interface::Interface(NetStack& stack, std::string name, std::string cloner, int 
       hdrlen_(spec.hdrlen),
       baudrate_(spec.baudrate),
       dlt_(spec.dlt),
+      max_mtu_(spec.max_mtu),
       driver_(std::move(spec.driver)),
       flags_(spec.flags & 0xffff),
       mtu_(spec.mtu),

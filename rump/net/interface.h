@@ -118,6 +118,9 @@ struct InterfaceSpec {
   uint8_t type = abi::kIFT_ETHER;       // IFT_*
   uint32_t flags = 0;                   // initial IFF_* flags
   int mtu = abi::kEtherMtu;
+  // The largest MTU SIOCSIFMTU takes on an Ethernet interface: ETHERMTU,
+  // or ETHERMTU_JUMBO for a driver with NetBSD's ETHERCAP_JUMBO_MTU.
+  int max_mtu = abi::kEtherMtu;
   std::vector<uint8_t> lladdr;          // link-level address (empty: none)
   uint8_t hdrlen = 0;                   // link header length (14 for Ethernet)
   uint64_t baudrate = 0;
@@ -156,6 +159,7 @@ class Interface : public std::enable_shared_from_this<Interface> {
   uint8_t hdrlen() const { return hdrlen_; }
   uint64_t baudrate() const { return baudrate_; }
   int dlt() const { return dlt_; }
+  int max_mtu() const { return max_mtu_; }
 
   // --- state
   uint32_t flags() const { return flags_.load(std::memory_order_acquire); }
@@ -229,6 +233,7 @@ class Interface : public std::enable_shared_from_this<Interface> {
   const uint8_t hdrlen_;
   const uint64_t baudrate_;
   const int dlt_;
+  const int max_mtu_;
   const std::unique_ptr<InterfaceDriver> driver_;
 
   std::atomic<uint32_t> flags_;

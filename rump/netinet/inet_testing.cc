@@ -62,7 +62,10 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-Host::Host(const std::string& bus, const std::string& addr, const std::string& mask) {
+Host::Host(const std::string& bus, const std::string& addr, const std::string& mask)
+    : Host(Link{"shmif", bus}, addr, mask) {}
+
+Host::Host(const Link& link, const std::string& addr, const std::string& mask) {
   KernelOptions o;
   o.components = AllComponents();
   auto k = Kernel::Boot(std::move(o));
@@ -74,7 +77,7 @@ Host::Host(const std::string& bus, const std::string& addr, const std::string& m
   // Addresses usable at once: no duplicate address detection (its tests
   // turn it back on).
   inet_->set_ip_dad_count(0);
-  auto ifp = net_->CreateNextInterface("shmif", bus.c_str());
+  auto ifp = net_->CreateNextInterface(link.cloner, link.linkstr.c_str());
   EXPECT_TRUE(ifp.ok()) << ifp.status();
   if (!ifp.ok()) return;
   ifp_ = *ifp;

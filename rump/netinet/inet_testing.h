@@ -44,10 +44,19 @@ struct SysResult {
   int64_t rv = 0;
 };
 
-// One kernel (AllComponents) with shmif0 on `bus` at addr/mask, up.
+// Which interface a Host gets: the cloner's next unit, created with this
+// link string (a shmif bus path, a virt tap name, ...).
+struct Link {
+  std::string cloner;
+  std::string linkstr;
+};
+
+// One kernel (AllComponents) with shmif0 on `bus` (or the first interface
+// of `link`) at addr/mask, up.
 class Host {
  public:
   Host(const std::string& bus, const std::string& addr, const std::string& mask = "255.255.255.0");
+  Host(const Link& link, const std::string& addr, const std::string& mask = "255.255.255.0");
   ~Host();
 
   Kernel& kernel() { return *kernel_; }

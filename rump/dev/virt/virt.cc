@@ -1,5 +1,6 @@
 #include "rump/dev/virt/virt.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -12,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
-#include "rump/dev/virt/tap.h"
+#include "hostif/tap.h"
 #include "rump/kern/syscall.h"
 #include "rump/kern/user_memory.h"
 #include "rump/net/bytes.h"
@@ -23,6 +24,7 @@ namespace rump {
 namespace {
 
 using bytes::Load;
+using hostif::TapDevice;
 using bytes::Store;
 
 // Frames read per wake-up of the receive thread, at most.
@@ -299,7 +301,8 @@ class VirtCloner final : public InterfaceCloner {
     spec.driver = std::make_unique<VirtDriver>(kernel_, std::move(tap));
     spec.type = abi::kIFT_ETHER;
     spec.flags = abi::kIFF_BROADCAST | abi::kIFF_SIMPLEX | abi::kIFF_MULTICAST;
-    spec.mtu = mtu;
+    spec.mtu = std::min(mtu, abi::kEtherMtuJumbo);
+    spec.max_mtu = abi::kEtherMtuJumbo;  // beyond NetBSD's virt: jumbo frames
     spec.lladdr.assign(mac.begin(), mac.end());
     spec.hdrlen = abi::kEtherHdrLen;
     spec.baudrate = 10'000'000;  // ether_ifattach's default, IF_Mbps(10)

@@ -7,7 +7,8 @@
 // interface:
 //  * has MAC b2:0a:xx:0b:0e:<unit> (xx random), flags
 //    BROADCAST|SIMPLEX|MULTICAST at creation, and the tap's MTU (1500 for a
-//    new tap);
+//    new tap); SIOCSIFMTU takes up to 9000 (jumbo frames; NetBSD's virt
+//    stops at 1500). The tap's own MTU is the host's to set;
 //  * opens the tap "tun<unit>" when it is created, as NetBSD's driver does
 //    on Linux. Without the permission for that (no root, no CAP_NET_ADMIN)
 //    the interface is still created, without a tap, and the console says

@@ -31,7 +31,8 @@
 #include "rump/abi/ioctl.h"
 #include "rump/abi/sysctl.h"
 #include "rump/components.h"
-#include "rump/dev/virt/tap.h"
+#include "rump/dev/virt/linux_side.h"
+#include "hostif/tap.h"
 #include "rump/net/net_stack.h"
 #include "rump/net/testing.h"
 #include "tests/support/eventually.h"
@@ -42,70 +43,29 @@ namespace {
 using testing::Buf;
 using testing::Eventually;
 using testing::Ifreq;
+using hostif::TapDevice;
 using testing::P;
+using virt_testing::HostHas;
 
-// Why the tests cannot run here, or "" once the process is in its own
-// network namespace.
-const std::string& NamespaceProblem() {
-  static const std::string* problem = [] {
-    if (unshare(CLONE_NEWNET) != 0) {
-      return new std::string(absl::StrCat(
-          "needs root (CAP_SYS_ADMIN and CAP_NET_ADMIN) for a network namespace and tap "
-          "devices: unshare(CLONE_NEWNET): ",
-          std::strerror(errno)));
-    }
-    if (access("/dev/net/tun", R_OK | W_OK) != 0) {
-      return new std::string("no /dev/net/tun on this machine");
-    }
-    return new std::string();
-  }();
-  return *problem;
-}
-
-#define SKIP_WITHOUT_NAMESPACE()                                    \
-  if (!NamespaceProblem().empty()) {                                \
-    GTEST_SKIP() << "skipped: " << NamespaceProblem();              \
+#define SKIP_WITHOUT_NAMESPACE()                                             \
+  if (const std::string& why = virt_testing::EnterOwnNetworkNamespace(); !why.empty()) { \
+    GTEST_SKIP() << "skipped: " << why;                                      \
   }
 
-// --- the Linux side, in this process's namespace
-
-bool HostHas(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
-
-int HostIoctl(unsigned long cmd, struct ifreq* ifr) {
-  const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return errno;
-  const int rc = ioctl(s, cmd, ifr);
-  const int err = rc < 0 ? errno : 0;
-  close(s);
-  return err;
+void HostSetUp(const std::string& name, bool up) {
+  ASSERT_TRUE(virt_testing::HostSetUp(name, up).ok()) << name;
+}
+void HostSetAddr(const std::string& name, const char* addr, const char* mask) {
+  absl::Status s = virt_testing::HostSetAddress(name, addr, mask);
+  ASSERT_TRUE(s.ok()) << s;
 }
 
+// The same ifreq as the tap needs (TUNSETIFF).
 struct ifreq HostIfreq(const std::string& name) {
   struct ifreq ifr;
   std::memset(&ifr, 0, sizeof(ifr));
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
   return ifr;
-}
-
-void HostSetUp(const std::string& name, bool up) {
-  struct ifreq ifr = HostIfreq(name);
-  ASSERT_EQ(HostIoctl(SIOCGIFFLAGS, &ifr), 0);
-  if (up) {
-    ifr.ifr_flags |= IFF_UP;
-  } else {
-    ifr.ifr_flags &= ~IFF_UP;
-  }
-  ASSERT_EQ(HostIoctl(SIOCSIFFLAGS, &ifr), 0);
-}
-
-void HostSetAddr(const std::string& name, const char* addr, const char* mask) {
-  struct ifreq ifr = HostIfreq(name);
-  auto* sin = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr);
-  sin->sin_family = AF_INET;
-  inet_pton(AF_INET, addr, &sin->sin_addr);
-  ASSERT_EQ(HostIoctl(SIOCSIFADDR, &ifr), 0);
-  inet_pton(AF_INET, mask, &sin->sin_addr);
-  ASSERT_EQ(HostIoctl(SIOCSIFNETMASK, &ifr), 0);
 }
 
 uint16_t Checksum(const uint8_t* p, size_t n) {

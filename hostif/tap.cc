@@ -1,4 +1,4 @@
-#include "rump/dev/virt/tap.h"
+#include "hostif/tap.h"
 
 #include <fcntl.h>
 #include <linux/if_tun.h>
@@ -16,10 +16,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace rump {
+namespace hostif {
 namespace {
 
-constexpr char kErrnoPayload[] = "rump.host-errno";
+constexpr char kErrnoPayload[] = "hostif.errno";
 
 // Linux's largest tap frame without a vnet header: an interface MTU of
 // 65535 plus the Ethernet and VLAN headers.
@@ -176,4 +176,4 @@ absl::StatusOr<TapDevice::HostState> TapDevice::QueryHost() const {
   return st;
 }
 
-}  // namespace rump
+}  // namespace hostif

@@ -1,7 +1,7 @@
 // TapDevice: one Linux tap device (/dev/net/tun, IFF_TAP|IFF_NO_PI) seen
-// from the user side, as the virt driver uses it: each read() is one
-// Ethernet frame the Linux side sent, each write() one frame the Linux side
-// receives.
+// from the user side, as the virt driver (rump/dev/virt) and the bus bridge
+// (shmif/tapbridge) use it: each read() is one Ethernet frame the Linux side
+// sent, each write() one frame the Linux side receives.
 //
 // A TapDevice is either opened by name (creating the tap if it does not
 // exist; needs CAP_NET_ADMIN) or adopted from a descriptor that already
@@ -16,8 +16,8 @@
 //    blocks, Wait blocks until a frame is readable, the timeout passes or
 //    Interrupt is called (from any thread);
 //  * Write may run concurrently with ReadFrames and Wait.
-#ifndef RUMP_DEV_VIRT_TAP_H_
-#define RUMP_DEV_VIRT_TAP_H_
+#ifndef HOSTIF_TAP_H_
+#define HOSTIF_TAP_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -30,7 +30,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 
-namespace rump {
+namespace hostif {
 
 class TapDevice {
  public:
@@ -83,6 +83,6 @@ class TapDevice {
   const std::string name_;
 };
 
-}  // namespace rump
+}  // namespace hostif
 
-#endif  // RUMP_DEV_VIRT_TAP_H_
+#endif  // HOSTIF_TAP_H_
