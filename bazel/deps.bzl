@@ -6,7 +6,7 @@ Bazel 4.2.3 as Debian ships it needs three shims to run offline:
   * @rules_java: @bazel_tools refers to it; Debian's bazel-rules-java has it.
   * @remote_coverage_tools: every test depends on it; a local stand-in.
 The libraries themselves (Abseil, GoogleTest/GoogleMock, libzmq + cppzmq,
-libpcap) are system libraries: their headers are on the compiler's default
+libpcap, libslirp) are system libraries: their headers are on the compiler's default
 search path, and each target here only adds the linker flags.
 """
 
@@ -146,4 +146,10 @@ def rump_dependencies():
         package = "libpcap-dev",
         required_headers = ["/usr/include/pcap/pcap.h"],
         targets = {"pcap": ["-lpcap"]},
+    )
+    system_library(
+        name = "slirp",
+        package = "libslirp-dev",
+        required_headers = ["/usr/include/slirp/libslirp.h"],
+        targets = {"slirp": ["-lslirp"]},
     )

@@ -5,6 +5,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "rump/dev/shmif/shmif.h"
+#include "rump/dev/slirp/slirp.h"
 #include "rump/dev/virt/virt.h"
 #include "rump/net/net_stack.h"
 #include "rump/netinet/inet.h"
@@ -13,7 +14,7 @@ namespace rump {
 namespace {
 
 // The components, in boot order.
-enum class Piece { kNet, kInet, kShmif, kVirt };
+enum class Piece { kNet, kInet, kShmif, kVirt, kSlirp };
 
 ComponentFactory FactoryFor(Piece p) {
   switch (p) {
@@ -25,6 +26,8 @@ ComponentFactory FactoryFor(Piece p) {
       return [] { return std::make_unique<Shmif>(); };
     case Piece::kVirt:
       return [] { return std::make_unique<Virtif>(); };
+    case Piece::kSlirp:
+      return [] { return std::make_unique<Slirpif>(); };
   }
   return nullptr;
 }
@@ -34,6 +37,8 @@ ComponentFactory FactoryFor(Piece p) {
 //   rumpnet_netinet       IPv4: ARP, IP, ICMP, UDP, raw IP (Inet; needs NetStack)
 //   rumpnet_shmif         shmif interfaces (needs NetStack)
 //   rumpnet_virtif        virt interfaces on Linux tap devices (needs NetStack)
+//   rumpnet_slirp         slirp interfaces, user-mode NAT to the host (ours,
+//                         not NetBSD's; needs NetStack)
 //   rumpnet_config        <rump/netconfig.h> (capi/netconfig.cc), which
 //                         configures interfaces (NetStack); its IPv4 calls
 //                         answer EAFNOSUPPORT unless rumpnet_netinet is
@@ -65,6 +70,11 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
     out->push_back(Piece::kVirt);
     return true;
   }
+  if (name == "rumpnet_slirp") {
+    out->push_back(Piece::kNet);
+    out->push_back(Piece::kSlirp);
+    return true;
+  }
   static const char* const kNothingYet[] = {
       "rump",      "rumpuser",        "rumpkern",          "rumpkern_sysproxy",
       "rumpdev",   "rumpvfs",         "rumpnet_netinet6",  "rumpnet_local"};
@@ -91,7 +101,7 @@ absl::StatusOr<std::vector<ComponentFactory>> ComponentsFor(
 
 std::vector<ComponentFactory> AllComponents() {
   return {FactoryFor(Piece::kNet), FactoryFor(Piece::kInet), FactoryFor(Piece::kShmif),
-          FactoryFor(Piece::kVirt)};
+          FactoryFor(Piece::kVirt), FactoryFor(Piece::kSlirp)};
 }
 
 }  // namespace rump

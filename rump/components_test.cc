@@ -71,6 +71,7 @@ TEST(ComponentsTest, AllComponentsBoot) {
   EXPECT_TRUE((*k)->HasComponent("inet"));
   EXPECT_TRUE((*k)->HasComponent("shmif"));
   EXPECT_TRUE((*k)->HasComponent("virtif"));
+  EXPECT_TRUE((*k)->HasComponent("slirpif"));
 }
 
 TEST(ComponentsTest, VirtifBringsTheNetBase) {
