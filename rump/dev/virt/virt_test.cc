@@ -204,6 +204,13 @@ TEST(VirtTest, CreateOpensTheTapNetBsdNames) {
   EXPECT_EQ(mac[4], 0x0e);
   EXPECT_EQ(mac[5], 3);
   EXPECT_EQ(ifp->mtu(), 1500);
+  // Jumbo frames up to 9000 (the tap's own MTU is the host's business).
+  Buf mtu = Ifreq("virt3");
+  mtu.Set<int32_t>(abi::kIfrMtuOff, 9000);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCSIFMTU, mtu), 0);
+  EXPECT_EQ(ifp->mtu(), 9000);
+  mtu.Set<int32_t>(abi::kIfrMtuOff, 9001);
+  EXPECT_EQ(h.Ioctl(abi::kSIOCSIFMTU, mtu), abi::kEINVAL);
   EXPECT_EQ(h.Flags("virt3"), abi::kIFF_BROADCAST | abi::kIFF_SIMPLEX | abi::kIFF_MULTICAST);
   EXPECT_EQ(h.LinkStr("virt3"), "tun3");
   // No media, as NetBSD's virt.
