@@ -1,7 +1,7 @@
 // virt_bench: TCP between Linux and a rump kernel through a virt interface
 // on a tap, in a network namespace of the process's own (needs root).
 //
-//   bazel run -c opt //rump/dev/virt/bench:virt_bench [-- MIB [ROUNDS [MTU]]]
+//   bazel run -c opt //rump/dev/virt/bench:virt_bench [-- MIB [ROUNDS [MTU [virt|bridge]]]]
 //
 // The kernel runs in this process (in-process system calls) with virt0 on
 // the tap rvbench0 at 10.96.0.2; Linux has 10.96.0.1 on the tap's side.
@@ -11,13 +11,17 @@
 //  * 1-byte request/response round trips with TCP_NODELAY on both ends
 //    (ROUNDS, default 20000), Linux asking and the kernel echoing: median,
 //    p99 and average in microseconds.
-// MTU (default 1500) is set on both sides of the tap first.
+// MTU (default 1500) is set on both sides of the tap first. With "bridge"
+// as the fourth argument the kernel has shmif0 on a bus instead, and
+// shmif_tapbridge (started from the runfiles) joins the bus and the tap.
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +29,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -189,25 +195,59 @@ void RoundTrips(Host& h, int rounds) {
 
 }  // namespace
 
+// The bridge's binary: in the runfiles next to this program.
+std::string BridgePath(const char* argv0) {
+  const char* dir = std::getenv("RUNFILES_DIR");
+  const std::string root = dir != nullptr ? dir : std::string(argv0) + ".runfiles";
+  return root + "/rump/shmif/tapbridge/shmif_tapbridge";
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "virt_bench: %s\n", what.c_str());
+  std::exit(1);
+}
+
 int main(int argc, char** argv) {
   const size_t mib = argc > 1 ? size_t(std::atoi(argv[1])) : 256;
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 20000;
   const int mtu = argc > 3 ? std::atoi(argv[3]) : 1500;
+  const bool bridge = argc > 4 && std::string(argv[4]) == "bridge";
+  if (argc > 4 && !bridge && std::string(argv[4]) != "virt") Die("the mode is virt or bridge");
+  if (bridge && mtu != 1500) Die("a bus carries 1500-byte frames: no MTU with bridge");
   if (const std::string& why = rump::virt_testing::EnterOwnNetworkNamespace(); !why.empty()) {
-    std::fprintf(stderr, "virt_bench: %s\n", why.c_str());
-    return 1;
+    Die(why);
   }
-  // The tap exists once the kernel's virt0 has it; then Linux's side.
-  Host h(rump::inet_testing::Link{"virt", "rvbench0"}, "10.96.0.2");
+  std::unique_ptr<Host> host;
+  pid_t bridge_pid = -1;
+  char dir[] = "/tmp/virt_bench.XXXXXX";
+  if (bridge) {
+    // The kernel on a bus, and the bridge between the bus and the tap.
+    if (mkdtemp(dir) == nullptr) Die("mkdtemp");
+    const std::string bus = std::string(dir) + "/bus";
+    host = std::make_unique<Host>(bus, "10.96.0.2");
+    const std::string path = BridgePath(argv[0]);
+    bridge_pid = fork();
+    if (bridge_pid == 0) {
+      execl(path.c_str(), "shmif_tapbridge", "-f", bus.c_str(), "rvbench0", nullptr);
+      std::perror(path.c_str());
+      _exit(127);
+    }
+    for (int i = 0; i < 6000 && !rump::virt_testing::HostHas("rvbench0"); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!rump::virt_testing::HostHas("rvbench0")) Die("the bridge did not open rvbench0");
+  } else {
+    // The tap exists once the kernel's virt0 has it; then Linux's side.
+    host = std::make_unique<Host>(rump::inet_testing::Link{"virt", "rvbench0"}, "10.96.0.2");
+  }
+  Host& h = *host;
   if (absl::Status s = rump::virt_testing::HostSetAddress("rvbench0", "10.96.0.1", "255.255.255.0");
       !s.ok()) {
-    std::fprintf(stderr, "virt_bench: %s\n", std::string(s.message()).c_str());
-    return 1;
+    Die(std::string(s.message()));
   }
   if (mtu != 1500) {
     if (absl::Status s = rump::virt_testing::HostSetMtu("rvbench0", mtu); !s.ok()) {
-      std::fprintf(stderr, "virt_bench: %s\n", std::string(s.message()).c_str());
-      return 1;
+      Die(std::string(s.message()));
     }
     // SIOCSIFMTU on virt0, through the kernel's ioctl.
     std::vector<uint8_t> ifr(rump::abi::kIfreqSize, 0);
@@ -217,20 +257,24 @@ int main(int argc, char** argv) {
     if (h.Call(rump::abi::kSysIoctl, {uint64_t(fd), rump::abi::kSIOCSIFMTU,
                                       uint64_t(reinterpret_cast<uintptr_t>(ifr.data()))})
             .error != 0) {
-      std::fprintf(stderr, "virt_bench: SIOCSIFMTU %d on virt0 refused\n", mtu);
-      return 1;
+      Die("SIOCSIFMTU on virt0 refused");
     }
     h.Close(fd);
   }
   if (absl::Status s = rump::virt_testing::HostSetUp("rvbench0", true); !s.ok()) {
-    std::fprintf(stderr, "virt_bench: %s\n", std::string(s.message()).c_str());
-    return 1;
+    Die(std::string(s.message()));
   }
-  std::printf("virt_bench: Linux 10.96.0.1 <-> rump kernel 10.96.0.2 over tap rvbench0, MTU %d\n",
-              mtu);
+  std::printf("virt_bench: Linux 10.96.0.1 <-> rump kernel 10.96.0.2 over tap rvbench0, MTU %d, %s\n",
+              mtu, bridge ? "through shmif_tapbridge and a bus (shmif0)" : "virt0");
   const size_t bytes = mib << 20;
   std::printf("bulk Linux -> kernel: %.2f Gbit/s (%zu MiB)\n", BulkUp(h, bytes), mib);
   std::printf("bulk kernel -> Linux: %.2f Gbit/s (%zu MiB)\n", BulkDown(h, bytes), mib);
   if (rounds > 0) RoundTrips(h, rounds);
+  if (bridge_pid > 0) {
+    kill(bridge_pid, SIGTERM);
+    waitpid(bridge_pid, nullptr, 0);
+    unlink((std::string(dir) + "/bus").c_str());
+    rmdir(dir);
+  }
   return 0;
 }
