@@ -197,6 +197,9 @@ class Interface : public std::enable_shared_from_this<Interface> {
   // (Ethernet: by ethertype; loopback: by family).
   void Input(absl::Span<const uint8_t> frame);
   void CountInputError() { ierrors_.fetch_add(1, std::memory_order_relaxed); }
+  // A frame Output accepted but the driver could not send later (a driver
+  // that transmits from a queue of its own).
+  void CountOutputError() { oerrors_.fetch_add(1, std::memory_order_relaxed); }
   void CountInputDrop() { iqdrops_.fetch_add(1, std::memory_order_relaxed); }
   void CountNoProto() { noproto_.fetch_add(1, std::memory_order_relaxed); }
 

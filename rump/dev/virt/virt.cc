@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <string>
@@ -29,6 +31,8 @@ using bytes::Store;
 
 // Frames read per wake-up of the receive thread, at most.
 constexpr int kReceiveBatch = 64;
+// Frames queued for the transmit thread before sends fail with ENOBUFS.
+constexpr size_t kTransmitQueueLimit = 4096;
 // How often the receive thread looks at the host side's state when no
 // frame arrives.
 constexpr absl::Duration kHostCheckInterval = absl::Seconds(1);
@@ -83,6 +87,11 @@ class VirtDriver final : public InterfaceDriver {
       stop_.store(false);
       rx_tap_ = tap;
       thread_ = std::thread([this, &ifp, tap] { ReceiveLoop(ifp, *tap); });
+      {
+        std::lock_guard<std::mutex> lock(tx_mu_);
+        tx_running_ = true;
+      }
+      tx_thread_ = std::thread([this, &ifp] { TransmitLoop(ifp); });
       running_ = true;
     }
     RefreshLinkState(ifp, *tap);
@@ -98,6 +107,52 @@ class VirtDriver final : public InterfaceDriver {
     std::shared_ptr<TapDevice> tap = CurrentTap();
     if (tap == nullptr) return abi::Errno(abi::kENETDOWN, "virt: no tap");
     if (frame.size() < kEtherHeaderLen) return abi::Errno(abi::kEINVAL);
+    // A frame is written by the sending thread itself when it is alone
+    // (outside an output burst, or the burst's first frame) and nothing
+    // is queued before it: a request/response pays no hand-off. The rest
+    // of a burst goes to the transmit thread, so that the tap's write
+    // system calls run beside the stack's work.
+    const bool in_burst = OutputBurst::Defer(this, [] { t_burst_driver = nullptr; });
+    const bool first = !in_burst || t_burst_driver != this;
+    if (in_burst) t_burst_driver = this;
+    {
+      std::unique_lock<std::mutex> lock(tx_mu_);
+      if (tx_running_ && (!first || !txq_.empty() || tx_busy_)) {
+        if (txq_.size() >= kTransmitQueueLimit) return abi::Errno(abi::kENOBUFS);
+        txq_.emplace_back(frame.begin(), frame.end());
+        if (txq_.size() == 1) tx_cv_.notify_one();
+        return absl::OkStatus();
+      }
+    }
+    return WriteNow(ifp, *tap, frame);
+  }
+
+  // The transmit thread: writes what Output queued, in order.
+  void TransmitLoop(Interface& ifp) {
+    std::deque<std::vector<uint8_t>> batch;
+    std::unique_lock<std::mutex> lock(tx_mu_);
+    while (tx_running_) {
+      if (txq_.empty()) {
+        tx_cv_.wait(lock);
+        continue;
+      }
+      batch.swap(txq_);
+      tx_busy_ = true;
+      lock.unlock();
+      std::shared_ptr<TapDevice> tap = CurrentTap();
+      for (const std::vector<uint8_t>& f : batch) {
+        // Errors are counted and acted on as for a direct write; nobody
+        // waits for this frame's status.
+        if (tap != nullptr && !WriteNow(ifp, *tap, f).ok()) ifp.CountOutputError();
+      }
+      batch.clear();
+      lock.lock();
+      tx_busy_ = false;
+    }
+  }
+
+  absl::Status WriteNow(Interface& ifp, TapDevice& tap_ref, absl::Span<const uint8_t> frame) {
+    TapDevice* tap = &tap_ref;
     absl::Status s = tap->Write(frame);
     if (s.ok()) return s;
     const int err = TapDevice::HostErrno(s);
@@ -194,6 +249,13 @@ class VirtDriver final : public InterfaceDriver {
 
   void StopReceiver() {
     if (!running_) return;
+    {
+      std::lock_guard<std::mutex> lock(tx_mu_);
+      tx_running_ = false;
+      txq_.clear();
+      tx_cv_.notify_all();
+    }
+    tx_thread_.join();
     stop_.store(true);
     rx_tap_->Interrupt();
     thread_.join();
@@ -264,7 +326,21 @@ class VirtDriver final : public InterfaceDriver {
   std::atomic<bool> stop_{false};
   std::atomic<bool> gone_{false};
   bool running_ = false;
+
+  // The transmit thread and its queue (see Output).
+  std::mutex tx_mu_;
+  std::condition_variable tx_cv_;
+  std::deque<std::vector<uint8_t>> txq_;  // guarded by tx_mu_
+  bool tx_running_ = false;               // guarded by tx_mu_
+  bool tx_busy_ = false;                  // writing a batch; guarded by tx_mu_
+  std::thread tx_thread_;
+
+  // The driver whose frames this thread's output burst has begun to
+  // queue (the burst's end resets it).
+  static thread_local const VirtDriver* t_burst_driver;
 };
+
+thread_local const VirtDriver* VirtDriver::t_burst_driver = nullptr;
 
 MacAddress VirtMac(int unit) {
   std::random_device rd;

@@ -24,6 +24,12 @@
 //  * runs one receive thread while it is up, which reads the frames that
 //    are waiting in batches and passes up those for its MAC, multicast and
 //    broadcast, and everything when promiscuous;
+//  * and one transmit thread: a frame sent alone (outside an OutputBurst,
+//    or a burst's first) with nothing queued before it is written by the
+//    sending thread at once; the rest of a burst is queued (at most 4096
+//    frames, then ENOBUFS) and written by the transmit thread, in order,
+//    beside the stack's work. A queued frame the tap refuses counts as an
+//    output error;
 //  * when the host deletes the tap under it: one console line, link state
 //    down, sends fail with ENETDOWN, nothing crashes; taking it down and up
 //    again opens a new tap;
