@@ -13,6 +13,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -102,6 +103,17 @@ absl::StatusOr<std::unique_ptr<TapDevice>> TapDevice::Adopt(int fd) {
   const int wake = NewWakeFd();
   if (wake < 0) return HostError(errno, "eventfd");
   return std::unique_ptr<TapDevice>(new TapDevice(fd, wake, ifr.ifr_name));
+}
+
+absl::StatusOr<std::unique_ptr<TapDevice>> TapDevice::OpenLink(const std::string& link) {
+  if (absl::StartsWith(link, "fd:")) {
+    int fd;
+    if (!absl::SimpleAtoi(link.substr(3), &fd) || fd < 0) {
+      return HostError(EINVAL, absl::StrCat("bad descriptor in '", link, "'"));
+    }
+    return Adopt(fd);
+  }
+  return Open(link);
 }
 
 TapDevice::TapDevice(int fd, int wake_fd, std::string name)

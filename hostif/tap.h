@@ -39,6 +39,9 @@ class TapDevice {
   // Takes over `fd`, which must be attached to a tap (TUNGETIFF says so);
   // the TapDevice closes it. On error the descriptor is left open.
   static absl::StatusOr<std::unique_ptr<TapDevice>> Adopt(int fd);
+  // What a link string names: "fd:N" is Adopt(N), anything else Open(name).
+  // EINVAL for an N that is not a number.
+  static absl::StatusOr<std::unique_ptr<TapDevice>> OpenLink(const std::string& link);
 
   ~TapDevice();
   TapDevice(const TapDevice&) = delete;

@@ -132,17 +132,6 @@ void TapToBus(hostif::TapDevice& tap, shmif::Bus& bus) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<hostif::TapDevice>> OpenTap(const std::string& arg) {
-  if (absl::StartsWith(arg, "fd:")) {
-    int fd;
-    if (!absl::SimpleAtoi(arg.substr(3), &fd) || fd < 0) {
-      return absl::InvalidArgumentError(absl::StrFormat("bad descriptor in '%s'", arg));
-    }
-    return hostif::TapDevice::Adopt(fd);
-  }
-  return hostif::TapDevice::Open(arg);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -164,7 +153,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shmif_tapbridge: %s\n", std::string(bus.status().message()).c_str());
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<hostif::TapDevice>> tap = OpenTap(tap_arg);
+  absl::StatusOr<std::unique_ptr<hostif::TapDevice>> tap = hostif::TapDevice::OpenLink(tap_arg);
   if (!tap.ok()) {
     std::fprintf(stderr, "shmif_tapbridge: %s\n", std::string(tap.status().message()).c_str());
     return 1;

@@ -17,6 +17,7 @@
 #include "rump/kern/syscall.h"
 #include "rump/kern/user_memory.h"
 #include "rump/net/ether.h"
+#include "rump/net/linkstr.h"
 #include "rump/net/net_stack.h"
 #include "shmif/bus.h"
 #include "trace/stages.h"
@@ -237,51 +238,40 @@ class ShmifDriver final : public InterfaceDriver {
       path = path_;
       linklen = linklen_;
     }
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    const uint64_t user_len = Load<uint64_t>(data, abi::kIfdLenOff);
-    Store<uint64_t>(data, abi::kIfdLenOff, linklen);
-    if (cmd == abi::kIFLINKSTR_QUERYLEN) return absl::OkStatus();
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
-    // NetBSD bounds the copy by the length it has just stored (ignoring the
-    // caller's); we bound it by the caller's buffer too.
-    const UserAddr to = Load<uint64_t>(data, abi::kIfdDataOff);
-    absl::StatusOr<size_t> n =
-        ctx.mem.CopyOutString(path, to, std::min<uint64_t>(linklen, user_len));
-    return n.status();
+    return linkstr::Answer(ctx, data, path, linklen);
   }
 
   absl::Status SetLinkStr(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
     if (ifp.flags() & abi::kIFF_UP) return abi::Errno(abi::kEBUSY);
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    if (cmd == abi::kIFLINKSTR_UNSET) {
-      StopReceiver();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        bus_.reset();
-        path_.clear();
-        linklen_ = 0;
-      }
-      UpdateLinkState(ifp);
-      return absl::OkStatus();
+    switch (linkstr::CommandOf(data)) {
+      case linkstr::Command::kInvalid:
+        return abi::Errno(abi::kEINVAL);
+      case linkstr::Command::kUnset:
+        StopReceiver();
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          bus_.reset();
+          path_.clear();
+          linklen_ = 0;
+        }
+        UpdateLinkState(ifp);
+        return absl::OkStatus();
+      case linkstr::Command::kSet:
+        break;
     }
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (bus_ != nullptr) return abi::Errno(abi::kEBUSY);
     }
-    const uint64_t len = Load<uint64_t>(data, abi::kIfdLenOff);
-    if (len > abi::kMaxPathLen) return abi::Errno(abi::kE2BIG);
-    if (len < 1) return abi::Errno(abi::kEINVAL);
-    absl::StatusOr<std::string> path =
-        ctx.mem.CopyInString(Load<uint64_t>(data, abi::kIfdDataOff), len);
+    absl::StatusOr<linkstr::Value> path = linkstr::ReadValue(ctx, data);
     if (!path.ok()) return path.status();
-    absl::StatusOr<std::shared_ptr<shmif::Bus>> bus = AttachBus(*path);
+    absl::StatusOr<std::shared_ptr<shmif::Bus>> bus = AttachBus(path->str);
     if (!bus.ok()) return bus.status();
     {
       std::lock_guard<std::mutex> lock(mu_);
       bus_ = std::move(*bus);
-      path_ = std::move(*path);
-      linklen_ = len;  // NetBSD keeps ifd_len as the link string's length
+      path_ = std::move(path->str);
+      linklen_ = path->len;  // NetBSD keeps ifd_len as the link string's length
     }
     UpdateLinkState(ifp);
     return absl::OkStatus();

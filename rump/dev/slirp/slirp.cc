@@ -27,6 +27,7 @@
 #include "rump/kern/user_memory.h"
 #include "rump/net/bytes.h"
 #include "rump/net/ether.h"
+#include "rump/net/linkstr.h"
 #include "rump/net/net_stack.h"
 
 namespace rump {
@@ -311,31 +312,23 @@ class SlirpDriver final : public InterfaceDriver {
   // --- link strings
 
   absl::Status GetLinkStr(SyscallContext& ctx, absl::Span<uint8_t> data) {
-    const std::string str = settings_.ToString();
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    const uint64_t user_len = Load<uint64_t>(data, abi::kIfdLenOff);
-    Store<uint64_t>(data, abi::kIfdLenOff, str.size() + 1);
-    if (cmd == abi::kIFLINKSTR_QUERYLEN) return absl::OkStatus();
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
-    const UserAddr to = Load<uint64_t>(data, abi::kIfdDataOff);
-    return ctx.mem.CopyOutString(str, to, std::min<uint64_t>(str.size() + 1, user_len)).status();
+    return linkstr::Answer(ctx, data, settings_.ToString());
   }
 
   absl::Status SetLinkStr(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
     if (ifp.flags() & abi::kIFF_UP) return abi::Errno(abi::kEBUSY);
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    if (cmd == abi::kIFLINKSTR_UNSET) {
-      settings_ = SlirpSettings{};
-      return absl::OkStatus();
+    switch (linkstr::CommandOf(data)) {
+      case linkstr::Command::kInvalid:
+        return abi::Errno(abi::kEINVAL);
+      case linkstr::Command::kUnset:
+        settings_ = SlirpSettings{};
+        return absl::OkStatus();
+      case linkstr::Command::kSet:
+        break;
     }
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
-    const uint64_t len = Load<uint64_t>(data, abi::kIfdLenOff);
-    if (len > abi::kMaxPathLen) return abi::Errno(abi::kE2BIG);
-    if (len < 1) return abi::Errno(abi::kEINVAL);
-    absl::StatusOr<std::string> str =
-        ctx.mem.CopyInString(Load<uint64_t>(data, abi::kIfdDataOff), len);
+    absl::StatusOr<linkstr::Value> str = linkstr::ReadValue(ctx, data);
     if (!str.ok()) return str.status();
-    absl::StatusOr<SlirpSettings> s = ParseSlirpSettings(*str);
+    absl::StatusOr<SlirpSettings> s = ParseSlirpSettings(str->str);
     if (!s.ok()) {
       kernel_.Log(absl::StrCat(ifp.name(), ": ", s.status().message()));
       return abi::Errno(abi::kEINVAL, s.status().message());

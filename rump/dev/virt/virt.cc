@@ -20,6 +20,7 @@
 #include "rump/kern/user_memory.h"
 #include "rump/net/bytes.h"
 #include "rump/net/ether.h"
+#include "rump/net/linkstr.h"
 #include "rump/net/net_stack.h"
 
 namespace rump {
@@ -40,23 +41,6 @@ constexpr absl::Duration kHostCheckInterval = absl::Seconds(1);
 // A tap error as the NetBSD errno a system call returns.
 absl::Status TapErrno(const absl::Status& s) {
   return abi::Errno(abi::FromHostErrno(TapDevice::HostErrno(s)), s.message());
-}
-
-// Opens the tap a link string names: "fd:N" adopts descriptor N, anything
-// else is a host interface name. Errors carry the NetBSD errno.
-absl::StatusOr<std::unique_ptr<TapDevice>> OpenLink(const std::string& link) {
-  absl::StatusOr<std::unique_ptr<TapDevice>> tap;
-  if (absl::StartsWith(link, "fd:")) {
-    int fd;
-    if (!absl::SimpleAtoi(link.substr(3), &fd) || fd < 0) {
-      return abi::Errno(abi::kEINVAL, absl::StrCat("bad descriptor in linkstr '", link, "'"));
-    }
-    tap = TapDevice::Adopt(fd);
-  } else {
-    tap = TapDevice::Open(link);
-  }
-  if (!tap.ok()) return TapErrno(tap.status());
-  return tap;
 }
 
 class VirtDriver final : public InterfaceDriver {
@@ -266,34 +250,18 @@ class VirtDriver final : public InterfaceDriver {
   absl::Status GetLinkStr(SyscallContext& ctx, absl::Span<uint8_t> data) {
     std::shared_ptr<TapDevice> tap = CurrentTap();
     if (tap == nullptr) return abi::Errno(abi::kENOENT);
-    const std::string& name = tap->name();
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    const uint64_t user_len = Load<uint64_t>(data, abi::kIfdLenOff);
-    Store<uint64_t>(data, abi::kIfdLenOff, name.size() + 1);
-    if (cmd == abi::kIFLINKSTR_QUERYLEN) return absl::OkStatus();
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
-    const UserAddr to = Load<uint64_t>(data, abi::kIfdDataOff);
-    return ctx.mem.CopyOutString(name, to, std::min<uint64_t>(name.size() + 1, user_len))
-        .status();
+    return linkstr::Answer(ctx, data, tap->name());
   }
 
   absl::Status SetLinkStr(Interface& ifp, SyscallContext& ctx, absl::Span<uint8_t> data) {
     if (ifp.flags() & abi::kIFF_UP) return abi::Errno(abi::kEBUSY);
-    const uint64_t cmd = Load<uint64_t>(data, abi::kIfdCmdOff);
-    if (cmd == abi::kIFLINKSTR_UNSET) {
-      StopReceiver();
-      std::lock_guard<std::mutex> lock(mu_);
-      tap_.reset();
-      ifp.SetLinkState(abi::kLinkStateUnknown);
-      return absl::OkStatus();
+    const linkstr::Command cmd = linkstr::CommandOf(data);
+    if (cmd == linkstr::Command::kInvalid) return abi::Errno(abi::kEINVAL);
+    absl::StatusOr<linkstr::Value> link;
+    if (cmd == linkstr::Command::kSet) {
+      link = linkstr::ReadValue(ctx, data);
+      if (!link.ok()) return link.status();
     }
-    if (cmd != 0) return abi::Errno(abi::kEINVAL);
-    const uint64_t len = Load<uint64_t>(data, abi::kIfdLenOff);
-    if (len > abi::kMaxPathLen) return abi::Errno(abi::kE2BIG);
-    if (len < 1) return abi::Errno(abi::kEINVAL);
-    absl::StatusOr<std::string> link =
-        ctx.mem.CopyInString(Load<uint64_t>(data, abi::kIfdDataOff), len);
-    if (!link.ok()) return link.status();
     // The old tap goes first: naming the same host interface again must
     // not find it busy.
     StopReceiver();
@@ -301,11 +269,15 @@ class VirtDriver final : public InterfaceDriver {
       std::lock_guard<std::mutex> lock(mu_);
       tap_.reset();
     }
-    absl::StatusOr<std::unique_ptr<TapDevice>> tap = OpenLink(*link);
+    if (cmd == linkstr::Command::kUnset) {
+      ifp.SetLinkState(abi::kLinkStateUnknown);
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::unique_ptr<TapDevice>> tap = TapDevice::OpenLink(link->str);
     if (!tap.ok()) {
       ifp.SetLinkState(abi::kLinkStateUnknown);
-      kernel_.Log(absl::StrCat(ifp.name(), ": linkstr ", *link, ": ", tap.status().message()));
-      return tap.status();
+      kernel_.Log(absl::StrCat(ifp.name(), ": linkstr ", link->str, ": ", tap.status().message()));
+      return TapErrno(tap.status());
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -356,15 +328,15 @@ class VirtCloner final : public InterfaceCloner {
   absl::StatusOr<InterfaceSpec> Create(int unit, const char* linkstr) override {
     const std::string link = linkstr != nullptr ? linkstr : absl::StrCat("tun", unit);
     std::shared_ptr<TapDevice> tap;
-    absl::StatusOr<std::unique_ptr<TapDevice>> t = OpenLink(link);
+    absl::StatusOr<std::unique_ptr<TapDevice>> t = TapDevice::OpenLink(link);
     if (t.ok()) {
       tap = std::move(*t);
     } else {
-      const int err = abi::ToErrno(t.status());
+      const int err = TapDevice::HostErrno(t.status());
       // Without the permission (or without /dev/net/tun) the interface is
       // made anyway, so that a tap descriptor can be given to it.
-      if (linkstr != nullptr || (err != abi::kEPERM && err != abi::kEACCES && err != abi::kENOENT)) {
-        return t.status();
+      if (linkstr != nullptr || (err != EPERM && err != EACCES && err != ENOENT)) {
+        return TapErrno(t.status());
       }
       kernel_.Log(absl::StrCat("virt", unit, ": no tap: ", t.status().message()));
     }
