@@ -395,6 +395,29 @@ TEST(RouteTableTest, InterfaceRoutesFollowAddresses) {
   EXPECT_TRUE(t.Entries().empty());
 }
 
+TEST(RouteTableTest, ExpiringRoutesGoEachAtItsTime) {
+  RouteTable t;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  auto host = [](const char* dst, absl::Time expires) {
+    Route r{A(dst), A("255.255.255.255"), 0, 2, A("10.0.0.1")};
+    r.expires = expires;
+    return r;
+  };
+  ASSERT_TRUE(t.Add(host("10.1.0.2", t0 + absl::Seconds(2))).ok());
+  ASSERT_TRUE(t.Add(host("10.1.0.1", t0 + absl::Seconds(1))).ok());
+  ASSERT_TRUE(t.Add(Route{A("10.2.0.0"), A("255.255.0.0"), 0, 2, A("10.0.0.1")}).ok());
+  EXPECT_EQ(t.RemoveExpired(t0), 0u);
+  EXPECT_EQ(t.RemoveExpired(t0 + absl::Seconds(1)), 1u);
+  EXPECT_FALSE(t.Find(A("10.1.0.1"), A("255.255.255.255"), true));
+  EXPECT_EQ(t.RemoveExpired(t0 + absl::Milliseconds(1500)), 0u);
+  // Added after the table learnt its next expiry, expiring before it.
+  ASSERT_TRUE(t.Add(host("10.1.0.3", t0 + absl::Milliseconds(1600))).ok());
+  EXPECT_EQ(t.RemoveExpired(t0 + absl::Milliseconds(1700)), 1u);
+  EXPECT_EQ(t.RemoveExpired(t0 + absl::Seconds(2)), 1u);
+  EXPECT_EQ(t.RemoveExpired(t0 + absl::Hours(1000)), 0u);
+  EXPECT_EQ(t.size(), 1u);  // the route that never expires
+}
+
 TEST(RouteTableTest, TenThousandRoutesAgreeWithBruteForce) {
   std::mt19937 rng(11);
   RouteTable t;

@@ -28,6 +28,7 @@ void RouteTable::InsertLocked(int len, Entry e) {
   if (!e.route.is_interface) {
     at = std::find_if(b.begin(), b.end(), [](const Entry& x) { return x.route.is_interface; });
   }
+  earliest_expiry_ = std::min(earliest_expiry_, e.route.expires);
   b.insert(at, std::move(e));
   ++size_;
 }
@@ -138,9 +139,19 @@ void RouteTable::RemoveInterface(int ifindex) {
 }
 
 size_t RouteTable::RemoveExpired(absl::Time now) {
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (now < earliest_expiry_) return 0;
+  }
   std::unique_lock<std::shared_mutex> lock(mu_);
   const size_t before = size_;
-  RemoveIfLocked([now](const Entry& e) { return e.route.expires <= now; });
+  absl::Time next = absl::InfiniteFuture();
+  RemoveIfLocked([now, &next](const Entry& e) {
+    if (e.route.expires <= now) return true;
+    next = std::min(next, e.route.expires);
+    return false;
+  });
+  earliest_expiry_ = next;
   return before - size_;
 }
 

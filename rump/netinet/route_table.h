@@ -66,7 +66,9 @@ class RouteTable {
   // Removes every route through `ifindex` (the interface is gone).
   void RemoveInterface(int ifindex);
   // Removes the routes whose `expires` is at or before `now` (the ICMP
-  // redirects' routes, after net.inet.icmp.redirtimeout); how many.
+  // redirects' routes, after net.inet.icmp.redirtimeout); how many. Before
+  // the earliest expiry in the table it returns at once under a shared
+  // lock, so the slow timer's call does not stall lookups of a large table.
   size_t RemoveExpired(absl::Time now);
   // Every entry, most specific first (then static before interface routes,
   // then oldest first).
@@ -99,6 +101,9 @@ class RouteTable {
   std::array<Level, 33> by_len_;  // index: prefix length
   size_t size_ = 0;
   uint64_t next_seq_ = 1;
+  // No entry expires before this (it may be earlier than the true earliest
+  // after removals; RemoveExpired then walks once and corrects it).
+  absl::Time earliest_expiry_ = absl::InfiniteFuture();
 };
 
 }  // namespace rump::inet
