@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "rump/abi/errno.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/sysctl.h"
 #include "rump/cmd/tools/common.h"
 
@@ -126,6 +127,20 @@ void DisplayString(const SysctlNode& node, const std::string& name, const std::s
     std::fwrite(v.data(), 1, v.size(), stdout);
   }
   std::printf(d == kOld ? " -> " : "\n");
+}
+
+// proc.<pid>.rlimit.<limit>.{soft,hard}: shown and set as "unlimited" for
+// RLIM_INFINITY, as sysctl(8)'s proc_limit does.
+bool IsRlimit(const std::vector<int>& mib) {
+  return mib.size() == 5 && mib[0] == abi::kCtlProc && mib[2] == abi::kProcPidLimit;
+}
+
+void DisplayLimit(const SysctlNode& node, const std::string& name, uint64_t v, Display d) {
+  if (v == abi::kRlimInfinity) {
+    DisplayString(node, name, "unlimited", d);
+  } else {
+    DisplayNumber(node, name, v, d);
+  }
 }
 
 // Reads a leaf's value: numbers into a buffer of their size, as sysctl(8)
@@ -238,7 +253,11 @@ void PrintTree(std::vector<int>& mib, const SysctlNode& node, const std::string&
     case abi::kCtlTypeQuad: {
       uint64_t v = 0;
       std::memcpy(&v, value.data(), std::min(value.size(), sizeof(v)));
-      DisplayNumber(node, name, v, kValue);
+      if (IsRlimit(mib)) {
+        DisplayLimit(node, name, v, kValue);
+      } else {
+        DisplayNumber(node, name, v, kValue);
+      }
       break;
     }
     case abi::kCtlTypeString:
@@ -250,14 +269,19 @@ void PrintTree(std::vector<int>& mib, const SysctlNode& node, const std::string&
 }
 
 void WriteNumber(const tools::MibInfo& info, const std::string& name, const std::string& value) {
+  const bool rlimit = IsRlimit(info.mib);
   errno = 0;
   char* end = nullptr;
-  const unsigned long long q = std::strtoull(value.c_str(), &end, 0);
-  if (q == ULLONG_MAX && errno == ERANGE) {
+  unsigned long long q = std::strtoull(value.c_str(), &end, 0);
+  if (rlimit && value == "unlimited") {
+    q = abi::kRlimInfinity;
+  } else if (rlimit && (end == value.c_str() || *end != '\0' || errno != 0)) {
+    Perror(name + ": '" + value + "' is not a valid limit");
+    std::exit(1);
+  } else if (q == ULLONG_MAX && errno == ERANGE) {
     Perror(value + ": " + std::strerror(ERANGE));
     std::exit(1);
-  }
-  if (end == value.c_str() || *end != '\0') {
+  } else if (end == value.c_str() || *end != '\0') {
     Perror(value + ": not a number");
     std::exit(1);
   }
@@ -292,6 +316,11 @@ void WriteNumber(const tools::MibInfo& info, const std::string& name, const std:
   uint64_t newv = q;
   if (type == abi::kCtlTypeInt) newv = uint32_t(q);
   if (type == abi::kCtlTypeBool) newv = q != 0;
+  if (rlimit) {
+    DisplayLimit(info.node, name, oldv, kOld);
+    DisplayLimit(info.node, name, newv, kNew);
+    return;
+  }
   DisplayNumber(info.node, name, oldv, kOld);
   DisplayNumber(info.node, name, newv, kNew);
 }
