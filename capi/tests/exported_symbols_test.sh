@@ -29,7 +29,8 @@ expect_exported rump_init rump_init_server rump_getversion rump_pub_getversion \
   rump___sysimpl_clock_gettime50 rump___sysimpl_nanosleep50 rump___sysimpl_ioctl \
   rump___sysimpl_read rump___sysimpl_write rump___sysimpl_close rump___sysimpl_bind \
   rump___sysimpl_sendto rump___sysimpl_recvfrom rump___sysimpl_reboot \
-  rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2
+  rump___sysimpl_fcntl rump___sysimpl_open rump___sysimpl_dup2 \
+  rump___sysimpl_getrlimit rump___sysimpl_setrlimit
 # <rump/netconfig.h>: NetBSD's rumpnet_config, every function of its header.
 expect_exported rump_pub_netconfig_ifcreate rump_pub_netconfig_ifdestroy \
   rump_pub_netconfig_ifup rump_pub_netconfig_ifdown rump_pub_netconfig_ifsetlinkstr \

@@ -31,7 +31,8 @@ expect_exported rumpclient_init rumpclient_syscall rumpclient_prefork rumpclient
   rumpclient_fork_cancel rumpclient_fork_vparent rumpclient_fork rumpclient_exec \
   rumpclient_daemon rumpclient_setconnretry rumpclient__closenotify rump_sys_pipe \
   rump___sysimpl_socket30 rump___sysimpl___sysctl rump___sysimpl_getpid \
-  rump___sysimpl_ioctl rump___sysimpl_nanosleep50 rump___sysimpl_sendto
+  rump___sysimpl_ioctl rump___sysimpl_nanosleep50 rump___sysimpl_sendto \
+  rump___sysimpl_getrlimit rump___sysimpl_setrlimit
 expect_not_exported rump_init rump_init_server rump_pub_lwproc_rfork rump_sys_socket \
   rumpclient_vfork rumpclient__dofork
 

@@ -83,6 +83,16 @@ inline constexpr int kCtlEmul = 12;
 inline constexpr int kCtlSecurity = 13;
 inline constexpr int kCtlMaxId = 14;
 
+// --- proc.* (PROC_*): proc.curproc is the calling process.
+inline constexpr int kProcCurproc = 0x7fffffff;  // ~(1u << 31)
+inline constexpr int kProcPidCorename = 1;
+inline constexpr int kProcPidLimit = 2;  // rlimit.<RLIMIT_* + 1>.{soft 1, hard 2}
+inline constexpr int kProcPidStopfork = 3;
+inline constexpr int kProcPidStopexec = 4;
+inline constexpr int kProcPidStopexit = 5;
+inline constexpr int kProcPidLimitTypeSoft = 1;
+inline constexpr int kProcPidLimitTypeHard = 2;
+
 // --- kern.* (KERN_*)
 inline constexpr int kKernOstype = 1;
 inline constexpr int kKernOsrelease = 2;

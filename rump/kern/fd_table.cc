@@ -1,5 +1,6 @@
 #include "rump/kern/fd_table.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "rump/abi/errno.h"
@@ -12,6 +13,10 @@ absl::Status BadFd() { return abi::Errno(abi::kEBADF); }
 }  // namespace
 
 FdTable::~FdTable() { CloseAll(); }
+
+void FdTable::set_limit(int limit) {
+  limit_.store(std::clamp(limit, 0, kMaxDescriptors), std::memory_order_relaxed);
+}
 
 void FdTable::Release(std::shared_ptr<File> file) {
   if (file && file->descriptors_.fetch_sub(1) == 1) file->LastClose();
@@ -26,7 +31,7 @@ int FdTable::LowestFreeLocked(int min_fd) const {
 
 absl::StatusOr<int> FdTable::Install(std::shared_ptr<File> file, bool cloexec,
                                      int min_fd) {
-  if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
+  if (min_fd < 0 || min_fd >= limit()) return abi::Errno(abi::kEINVAL);
   std::lock_guard<std::mutex> lock(mu_);
   return InstallLocked(std::move(file), cloexec, min_fd);
 }
@@ -34,7 +39,7 @@ absl::StatusOr<int> FdTable::Install(std::shared_ptr<File> file, bool cloexec,
 absl::StatusOr<int> FdTable::InstallLocked(std::shared_ptr<File> file, bool cloexec,
                                            int min_fd) {
   const int fd = LowestFreeLocked(min_fd);
-  if (fd >= kMaxDescriptors) return abi::Errno(abi::kEMFILE);
+  if (fd >= limit()) return abi::Errno(abi::kEMFILE);
   if (fd >= static_cast<int>(slots_.size())) slots_.resize(fd + 1);
   file->descriptors_.fetch_add(1);
   slots_[fd] = Slot{std::move(file), cloexec};
@@ -64,7 +69,7 @@ absl::Status FdTable::Close(int fd) {
 }
 
 absl::StatusOr<int> FdTable::Dup(int fd, int min_fd, bool cloexec) {
-  if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
+  if (min_fd < 0 || min_fd >= limit()) return abi::Errno(abi::kEINVAL);
   // One lock hold from the look-up to the new slot: a close of `fd` in
   // between would otherwise run LastClose while the new descriptor is
   // being made, and a second one when that descriptor is closed.
@@ -76,7 +81,7 @@ absl::StatusOr<int> FdTable::Dup(int fd, int min_fd, bool cloexec) {
 }
 
 absl::Status FdTable::Dup2(int from, int to, bool cloexec) {
-  if (to < 0 || to >= kMaxDescriptors) return BadFd();
+  if (to < 0 || to >= limit()) return BadFd();
   std::shared_ptr<File> old;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -7,6 +7,7 @@
 #ifndef RUMP_KERN_FD_TABLE_H_
 #define RUMP_KERN_FD_TABLE_H_
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -19,13 +20,22 @@ namespace rump {
 
 class FdTable {
  public:
-  // Descriptors a process may have open (EMFILE beyond).
+  // The most descriptors a table can hold: the highest RLIMIT_NOFILE.
   static constexpr int kMaxDescriptors = 1024;
 
   FdTable() = default;
   ~FdTable();
   FdTable(const FdTable&) = delete;
   FdTable& operator=(const FdTable&) = delete;
+
+  // The descriptor numbers in use must stay below `limit` (the owning
+  // process's RLIMIT_NOFILE soft limit, at most kMaxDescriptors; it is
+  // kMaxDescriptors until set): a new descriptor at or above it is EMFILE, a
+  // dup2 onto it EBADF, an F_DUPFD minimum at or above it EINVAL. Open
+  // descriptors above a lowered limit stay open. Processes that share a
+  // table share its limit (the last one set).
+  void set_limit(int limit);
+  int limit() const { return limit_.load(std::memory_order_relaxed); }
 
   // Installs `file` at the lowest free descriptor >= min_fd.
   absl::StatusOr<int> Install(std::shared_ptr<File> file, bool cloexec,
@@ -73,6 +83,7 @@ class FdTable {
 
   mutable std::mutex mu_;
   std::vector<Slot> slots_;
+  std::atomic<int> limit_{kMaxDescriptors};
 };
 
 }  // namespace rump

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/stat.h"
 #include "rump/abi/syscalls.h"
 #include "rump/kern/iov.h"
@@ -120,7 +121,7 @@ Result Fcntl(SyscallContext& ctx, const SyscallArgs& a) {
     case abi::kF_DUPFD:
     case abi::kF_DUPFD_CLOEXEC: {
       const int min = a.Int(2);
-      if (min < 0 || min >= FdTable::kMaxDescriptors) return abi::Errno(abi::kEINVAL);
+      if (min < 0 || min >= fds.limit()) return abi::Errno(abi::kEINVAL);
       absl::StatusOr<int> nfd = fds.Dup(fd, min, cmd == abi::kF_DUPFD_CLOEXEC);
       if (!nfd.ok()) return nfd.status();
       return Ret(*nfd);
@@ -166,6 +167,23 @@ Result ClockGettime(SyscallContext& ctx, const SyscallArgs& a) {
   }
   const int64_t out[2] = {int64_t(ts.tv_sec), int64_t(ts.tv_nsec)};  // NetBSD timespec
   if (absl::Status s = ctx.mem.CopyOut(out, a.Ptr(1), sizeof(out)); !s.ok()) return s;
+  return Ret(0);
+}
+
+// getrlimit(which, struct rlimit *) and setrlimit(which, const struct
+// rlimit *), as NetBSD's sys_getrlimit/sys_setrlimit.
+Result Getrlimit(SyscallContext& ctx, const SyscallArgs& a) {
+  absl::StatusOr<abi::Rlimit> l = ctx.process.limits().Get(a.Int(0));
+  if (!l.ok()) return l.status();
+  if (absl::Status s = ctx.mem.CopyOut(&*l, a.Ptr(1), sizeof(*l)); !s.ok()) return s;
+  return Ret(0);
+}
+
+Result Setrlimit(SyscallContext& ctx, const SyscallArgs& a) {
+  abi::Rlimit l;
+  if (absl::Status s = ctx.mem.CopyIn(a.Ptr(1), &l, sizeof(l)); !s.ok()) return s;
+  const bool privileged = ctx.process.credentials().euid == 0;
+  if (absl::Status s = ctx.process.SetLimit(a.Int(0), l, privileged); !s.ok()) return s;
   return Ret(0);
 }
 
@@ -325,6 +343,8 @@ void RegisterKernSyscalls(SyscallTable& t) {
   t.Register(abi::kSysClockGettime, ClockGettime);
   t.Register(abi::kSysGettimeofday, Gettimeofday);
   t.Register(abi::kSysNanosleep, Nanosleep);
+  t.Register(abi::kSysGetrlimit, Getrlimit);
+  t.Register(abi::kSysSetrlimit, Setrlimit);
   RegisterPollSyscalls(t);
   RegisterPipeSyscalls(t);
 }

@@ -14,7 +14,9 @@
 
 #include "absl/strings/str_format.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/sysctl.h"
+#include "rump/kern/process.h"
 
 namespace rump {
 namespace {
@@ -76,6 +78,93 @@ SysctlLeaf NameString(std::shared_ptr<KernValues> values, std::string KernValues
     return absl::OkStatus();
   };
   return leaf;
+}
+
+// proc.curproc: the calling process's core file name, limits and stop
+// flags, as NetBSD's sysctl_proc_setup makes them (every leaf
+// CTLFLAG_ANYWRITE: a process may change its own; the limits' own rules
+// decide what).
+absl::Status AddCurprocNodes(SysctlTree& tree) {
+  const int proc[] = {abi::kCtlProc};
+  absl::StatusOr<int> n =
+      tree.AddNode(proc, abi::kProcCurproc, "curproc", "Per-process settings");
+  if (!n.ok()) return n.status();
+  const int curproc[] = {abi::kCtlProc, abi::kProcCurproc};
+  const uint32_t rw = abi::kCtlFlagPermanent | abi::kCtlFlagAnyWrite;
+
+  SysctlLeaf corename;
+  corename.type = SysctlType::kString;
+  corename.writable = true;
+  corename.flags = rw;
+  corename.size = 1024;  // MAXPATHLEN
+  corename.description = "Core file name";
+  corename.read_process = [](Process& p) { return p.limits().corename(); };
+  corename.write_process = [](Process& p, absl::string_view v) {
+    return p.SetCorename(std::string(v));
+  };
+  n = tree.AddLeaf(curproc, abi::kProcPidCorename, "corename", std::move(corename));
+  if (!n.ok()) return n.status();
+
+  n = tree.AddNode(curproc, abi::kProcPidLimit, "rlimit", "Process limits");
+  if (!n.ok()) return n.status();
+  static constexpr const char* kLimitNames[abi::kRlimNlimits] = {
+      "cputime",      "filesize",  "datasize",    "stacksize", "coredumpsize", "memoryuse",
+      "memorylocked", "maxproc",   "descriptors", "sbsize",    "vmemoryuse",   "maxlwp"};
+  for (int which = 0; which < abi::kRlimNlimits; ++which) {
+    const std::string name = kLimitNames[which];
+    const int rlimit[] = {abi::kCtlProc, abi::kProcCurproc, abi::kProcPidLimit};
+    n = tree.AddNode(rlimit, which + 1, name, "Process " + name + " limits");
+    if (!n.ok()) return n.status();
+    const int limit[] = {abi::kCtlProc, abi::kProcCurproc, abi::kProcPidLimit, which + 1};
+    for (const bool hard : {false, true}) {
+      SysctlLeaf leaf;
+      leaf.type = SysctlType::kQuad;
+      leaf.writable = true;
+      leaf.flags = rw;
+      leaf.description =
+          absl::StrFormat("Process %s %s limit", hard ? "hard" : "soft", name);
+      leaf.read_process = [which, hard](Process& p) {
+        const abi::Rlimit l = *p.limits().Get(which);
+        const uint64_t v = hard ? l.rlim_max : l.rlim_cur;
+        return std::string(reinterpret_cast<const char*>(&v), sizeof(v));
+      };
+      leaf.write_process = [which, hard](Process& p, absl::string_view v) {
+        abi::Rlimit l = *p.limits().Get(which);
+        std::memcpy(hard ? &l.rlim_max : &l.rlim_cur, v.data(), sizeof(uint64_t));
+        return p.SetLimit(which, l, p.credentials().euid == 0);
+      };
+      n = tree.AddLeaf(limit, hard ? abi::kProcPidLimitTypeHard : abi::kProcPidLimitTypeSoft,
+                       hard ? "hard" : "soft", std::move(leaf));
+      if (!n.ok()) return n.status();
+    }
+  }
+
+  struct Stop {
+    int num;
+    const char* name;
+    const char* description;
+  };
+  for (const Stop& stop : {Stop{abi::kProcPidStopfork, "stopfork", "Stop process at fork(2)"},
+                           Stop{abi::kProcPidStopexec, "stopexec", "Stop process at execve(2)"},
+                           Stop{abi::kProcPidStopexit, "stopexit",
+                                "Stop process before completing exit"}}) {
+    SysctlLeaf leaf;
+    leaf.type = SysctlType::kInt;
+    leaf.writable = true;
+    leaf.flags = rw;
+    leaf.description = stop.description;
+    const int num = stop.num;
+    leaf.read_process = [num](Process& p) { return IntBytes(p.stop_flag(num) ? 1 : 0); };
+    leaf.write_process = [num](Process& p, absl::string_view v) {
+      int32_t on;
+      std::memcpy(&on, v.data(), sizeof(on));
+      p.set_stop_flag(num, on != 0);
+      return absl::OkStatus();
+    };
+    n = tree.AddLeaf(curproc, stop.num, stop.name, std::move(leaf));
+    if (!n.ok()) return n.status();
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -171,7 +260,7 @@ absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info
         tree.AddLeaf(absl::MakeConstSpan(e.parent, 1), e.num, e.name, std::move(e.leaf));
     if (!n.ok()) return n.status();
   }
-  return absl::OkStatus();
+  return AddCurprocNodes(tree);
 }
 
 }  // namespace rump

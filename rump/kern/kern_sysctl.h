@@ -1,5 +1,5 @@
-// The kernel's own sysctl nodes: kern.* and hw.* as a NetBSD 7.99.34 rump
-// kernel has them (sys/kern/init_sysctl_base.c, sys/kern/subr_cprng.c).
+// The kernel's own sysctl nodes: kern.*, hw.* and proc.curproc.* as a
+// NetBSD 7.99.34 rump kernel has them (sys/kern/init_sysctl_base.c, sys/kern/subr_cprng.c).
 // The network component adds net.*; vfs stays empty, as in a rump kernel
 // without the file-system faction (so vfs.generic.* does not exist).
 // kern.proc2 and kern.file2 are kinfo_sysctl.h's.
@@ -55,6 +55,11 @@ inline constexpr int kSysctlPageSize = 4096;
 //   hw.machine_arch   6.10  string "x86_64"
 //   hw.alignbytes     6.11  int 7 (immediate)
 //   hw.ncpuonline     6.16  int
+//   proc.curproc      10.0x7fffffff  the calling process (Process), every
+//                           leaf CTLFLAG_ANYWRITE:
+//     .corename       .1    string, size 1024 (ResourceLimits::SetCorename)
+//     .rlimit.NAME.soft/hard  .2.<RLIMIT_*+1>.1/2  quad, as setrlimit(2)
+//     .stopfork/stopexec/stopexit  .3/.4/.5  int 0 or 1, kept only
 absl::Status AddKernelSysctlNodes(SysctlTree& tree, const KernelSysctlInfo& info);
 
 }  // namespace rump

@@ -6,8 +6,10 @@
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/stat.h"
 #include "rump/abi/syscalls.h"
+#include "rump/abi/sysctl.h"
 
 namespace rump {
 namespace {
@@ -143,6 +145,165 @@ TEST(KernelTest, ProcessesMayShareADescriptorTable) {
   EXPECT_TRUE(b->fds().Get(3).ok()) << "a descriptor made by one is the other's";
   k->ReleaseProcess(a->pid());
   EXPECT_TRUE(b->fds().Get(3).ok()) << "releasing one keeps the shared table open";
+}
+
+abi::Rlimit GetLimit(Kernel& k, Process& p, int which) {
+  abi::Rlimit l{1, 1};
+  EXPECT_EQ(k.Syscall(p, DirectUserMemory::Get(), abi::kSysGetrlimit, {uint64_t(which), P(&l)})
+                .error,
+            0);
+  return l;
+}
+
+int SetLimit(Kernel& k, Process& p, int which, uint64_t soft, uint64_t hard) {
+  const abi::Rlimit l{soft, hard};
+  return k.Syscall(p, DirectUserMemory::Get(), abi::kSysSetrlimit, {uint64_t(which), P(&l)})
+      .error;
+}
+
+TEST(KernelTest, ResourceLimitsFollowNetBsd) {
+  auto k = BootOrDie();
+  auto p = k->NewProcess(1, "limited");
+  abi::Rlimit l = GetLimit(*k, *p, abi::kRlimitNofile);
+  EXPECT_EQ(l.rlim_cur, uint64_t{FdTable::kMaxDescriptors});
+  EXPECT_EQ(l.rlim_max, uint64_t{FdTable::kMaxDescriptors});
+  EXPECT_EQ(GetLimit(*k, *p, abi::kRlimitCpu).rlim_cur, abi::kRlimInfinity);
+  l = GetLimit(*k, *p, abi::kRlimitStack);
+  EXPECT_EQ(l.rlim_cur, 4u << 20);
+  EXPECT_EQ(l.rlim_max, 128u << 20);
+
+  // dosetrlimit's rules.
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimNlimits, 1, 1), abi::kEINVAL);
+  EXPECT_EQ(SetLimit(*k, *p, -1, 1, 1), abi::kEINVAL);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitCore, 10, 5), abi::kEINVAL) << "soft above hard";
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysGetrlimit,
+                       {uint64_t(abi::kRlimNlimits), P(&l)})
+                .error,
+            abi::kEINVAL);
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysGetrlimit,
+                       {uint64_t(abi::kRlimitCore), 0})
+                .error,
+            abi::kEFAULT);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitCore, 0, 4096), 0);
+  l = GetLimit(*k, *p, abi::kRlimitCore);
+  EXPECT_EQ(l.rlim_cur, 0u);
+  EXPECT_EQ(l.rlim_max, 4096u);
+  // Descriptors are capped at what a table holds.
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 5000, 5000), 0);
+  EXPECT_EQ(GetLimit(*k, *p, abi::kRlimitNofile).rlim_max, uint64_t{FdTable::kMaxDescriptors});
+
+  // The soft descriptor limit is enforced: 0-2 are open, so 3 and 4 are
+  // the last two.
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 5, 64), 0);
+  auto dup = [&](uint64_t fd) {
+    return k->Syscall(*p, DirectUserMemory::Get(), abi::kSysDup, {fd});
+  };
+  EXPECT_EQ(dup(0).rv0, 3);
+  EXPECT_EQ(dup(0).rv0, 4);
+  EXPECT_EQ(dup(0).error, abi::kEMFILE);
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysDup2, {0, 5}).error, abi::kEBADF);
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysFcntl,
+                       {0, uint64_t(abi::kF_DUPFD), 5})
+                .error,
+            abi::kEINVAL);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 6, 64), 0);
+  EXPECT_EQ(dup(0).rv0, 5) << "raised again";
+  // A child starts with its parent's limits.
+  auto child = k->NewProcess(p->pid(), "child");
+  EXPECT_EQ(GetLimit(*k, *child, abi::kRlimitNofile).rlim_cur, 6u);
+  EXPECT_EQ(GetLimit(*k, *child, abi::kRlimitCore).rlim_max, 4096u);
+  EXPECT_EQ(GetLimit(*k, k->init(), abi::kRlimitCore).rlim_max, abi::kRlimInfinity)
+      << "a child's limits are its own";
+
+  // Without privilege, a hard limit may go down but not up again.
+  Credentials c;
+  c.uid = c.euid = 1000;
+  p->set_credentials(c);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 6, 32), 0);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 6, 64), abi::kEPERM);
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 32, 32), 0) << "soft up to hard is fine";
+}
+
+// proc.curproc.* through __sysctl: the caller's own values.
+struct ProcSysctl {
+  Kernel& k;
+  Process& p;
+  int Read(std::vector<int> mib, void* out, size_t* len) {
+    return k.Syscall(p, DirectUserMemory::Get(), abi::kSysSysctl,
+                     {P(mib.data()), mib.size(), P(out), P(len), 0, 0})
+        .error;
+  }
+  int Write(std::vector<int> mib, const void* in, size_t inlen) {
+    return k.Syscall(p, DirectUserMemory::Get(), abi::kSysSysctl,
+                     {P(mib.data()), mib.size(), 0, 0, P(in), inlen})
+        .error;
+  }
+};
+
+TEST(KernelTest, CurprocSysctlIsTheCallersOwn) {
+  auto k = BootOrDie();
+  auto a = k->NewProcess(1, "a");
+  auto b = k->NewProcess(1, "b");
+  ProcSysctl sa{*k, *a}, sb{*k, *b};
+  const int cur = abi::kProcCurproc;
+  const std::vector<int> nofile_soft = {abi::kCtlProc, cur, abi::kProcPidLimit,
+                                        abi::kRlimitNofile + 1, abi::kProcPidLimitTypeSoft};
+  uint64_t v = 0;
+  size_t len = sizeof(v);
+  ASSERT_EQ(sa.Read(nofile_soft, &v, &len), 0);
+  EXPECT_EQ(len, 8u);
+  EXPECT_EQ(v, uint64_t{FdTable::kMaxDescriptors});
+  v = 4;
+  ASSERT_EQ(sa.Write(nofile_soft, &v, sizeof(v)), 0);
+  EXPECT_EQ(GetLimit(*k, *a, abi::kRlimitNofile).rlim_cur, 4u);
+  EXPECT_EQ(k->Syscall(*a, DirectUserMemory::Get(), abi::kSysDup, {0}).rv0, 3);
+  EXPECT_EQ(k->Syscall(*a, DirectUserMemory::Get(), abi::kSysDup, {0}).error, abi::kEMFILE);
+  len = sizeof(v);
+  ASSERT_EQ(sb.Read(nofile_soft, &v, &len), 0);
+  EXPECT_EQ(v, uint64_t{FdTable::kMaxDescriptors}) << "b's limit is b's";
+  // The hard limit through its node; soft above hard is EINVAL.
+  std::vector<int> nofile_hard = nofile_soft;
+  nofile_hard.back() = abi::kProcPidLimitTypeHard;
+  v = 3;
+  EXPECT_EQ(sa.Write(nofile_hard, &v, sizeof(v)), abi::kEINVAL);
+  v = 100;
+  EXPECT_EQ(sa.Write(nofile_hard, &v, sizeof(v)), 0);
+  EXPECT_EQ(GetLimit(*k, *a, abi::kRlimitNofile).rlim_max, 100u);
+  EXPECT_EQ(sa.Write(nofile_hard, &v, 4), abi::kEINVAL) << "a quad is 8 bytes";
+
+  // The core file name: NetBSD's rule for a new one.
+  char name[64] = {};
+  len = sizeof(name);
+  const std::vector<int> corename = {abi::kCtlProc, cur, abi::kProcPidCorename};
+  ASSERT_EQ(sa.Read(corename, name, &len), 0);
+  EXPECT_STREQ(name, "rumpdump");
+  EXPECT_EQ(sa.Write(corename, "x.dump", 7), abi::kEINVAL);
+  EXPECT_EQ(sa.Write(corename, "xcore", 6), abi::kEINVAL);
+  EXPECT_EQ(sa.Write(corename, "/tmp/%n.core", 13), 0);
+  len = sizeof(name);
+  ASSERT_EQ(sa.Read(corename, name, &len), 0);
+  EXPECT_STREQ(name, "/tmp/%n.core");
+  len = sizeof(name);
+  ASSERT_EQ(sb.Read(corename, name, &len), 0);
+  EXPECT_STREQ(name, "rumpdump");
+
+  // Stop flags: kept per process.
+  const std::vector<int> stopexec = {abi::kCtlProc, cur, abi::kProcPidStopexec};
+  int32_t on = 7;
+  ASSERT_EQ(sa.Write(stopexec, &on, sizeof(on)), 0);
+  int32_t got = 0;
+  len = sizeof(got);
+  ASSERT_EQ(sa.Read(stopexec, &got, &len), 0);
+  EXPECT_EQ(got, 1);
+  len = sizeof(got);
+  ASSERT_EQ(sb.Read(stopexec, &got, &len), 0);
+  EXPECT_EQ(got, 0);
+  // A non-root caller may change its own (CTLFLAG_ANYWRITE).
+  Credentials c;
+  c.uid = c.euid = 1000;
+  b->set_credentials(c);
+  on = 1;
+  EXPECT_EQ(sb.Write(stopexec, &on, sizeof(on)), 0);
 }
 
 TEST(KernelTest, TwoKernelsInOneProcessAreIndependent) {

@@ -1,6 +1,57 @@
 #include "rump/kern/process.h"
 
+#include <algorithm>
+
+#include "absl/status/statusor.h"
+#include "rump/abi/sysctl.h"
+
 namespace rump {
+namespace {
+
+int NofileSoft(const ResourceLimits& limits) {
+  const absl::StatusOr<abi::Rlimit> l = limits.Get(abi::kRlimitNofile);
+  return l.ok() ? int(std::min<uint64_t>(l->rlim_cur, FdTable::kMaxDescriptors))
+                : FdTable::kMaxDescriptors;
+}
+
+}  // namespace
+
+Process::Process(pid_t pid, pid_t ppid, std::string comm, std::shared_ptr<FdTable> fds,
+                 const ResourceLimits& limits)
+    : pid_(pid),
+      ppid_(ppid),
+      comm_(std::move(comm)),
+      fds_(fds ? std::move(fds) : std::make_shared<FdTable>()),
+      limits_(limits) {
+  fds_->set_limit(NofileSoft(limits_));
+}
+
+absl::Status Process::SetLimit(int which, abi::Rlimit value, bool privileged) {
+  absl::Status s = limits_.Set(which, value, privileged);
+  if (s.ok() && which == abi::kRlimitNofile) fds_->set_limit(NofileSoft(limits_));
+  return s;
+}
+
+void Process::InheritLimits(const Process& from) {
+  limits_ = from.limits_;
+  fds_->set_limit(NofileSoft(limits_));
+}
+
+bool Process::stop_flag(int which) const {
+  const int bit = which - abi::kProcPidStopfork;
+  if (bit < 0 || bit > 2) return false;
+  return (stop_flags_.load(std::memory_order_relaxed) >> bit) & 1;
+}
+
+void Process::set_stop_flag(int which, bool on) {
+  const int bit = which - abi::kProcPidStopfork;
+  if (bit < 0 || bit > 2) return;
+  if (on) {
+    stop_flags_.fetch_or(1u << bit, std::memory_order_relaxed);
+  } else {
+    stop_flags_.fetch_and(~(1u << bit), std::memory_order_relaxed);
+  }
+}
 
 std::string Process::comm() const {
   std::lock_guard<std::mutex> lock(comm_mu_);

@@ -1,5 +1,5 @@
 // Process: a kernel process (NetBSD's struct proc): identity, credentials,
-// command name and descriptor table. Remote clients get one each; in-process
+// command name, resource limits and descriptor table. Remote clients get one each; in-process
 // callers use pid 1 unless they bind their thread to another.
 #ifndef RUMP_KERN_PROCESS_H_
 #define RUMP_KERN_PROCESS_H_
@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "rump/abi/resource.h"
 #include "rump/kern/fd_table.h"
+#include "rump/kern/resource_limits.h"
 
 namespace rump {
 
@@ -24,13 +27,11 @@ struct Credentials {
 class Process {
  public:
   // A process with its own new descriptor table, or sharing `fds` with
-  // other processes (NetBSD's RFFD_SHARE).
+  // other processes (NetBSD's RFFD_SHARE), and `limits` (its parent's, as
+  // fork copies them); the table takes its RLIMIT_NOFILE.
   Process(pid_t pid, pid_t ppid, std::string comm,
-          std::shared_ptr<FdTable> fds = nullptr)
-      : pid_(pid),
-        ppid_(ppid),
-        comm_(std::move(comm)),
-        fds_(fds ? std::move(fds) : std::make_shared<FdTable>()) {}
+          std::shared_ptr<FdTable> fds = nullptr,
+          const ResourceLimits& limits = ResourceLimits::Defaults());
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
@@ -48,6 +49,22 @@ class Process {
   // A change marks the process as having changed its ids (issetugid).
   void set_credentials(const Credentials& c);
   bool set_ugid() const { return sugid_.load(std::memory_order_relaxed); }
+
+  // --- resource limits (getrlimit/setrlimit, proc.curproc)
+  const ResourceLimits& limits() const { return limits_; }
+  // ResourceLimits::Set, with the caller's privilege; a new RLIMIT_NOFILE
+  // soft limit applies to the descriptor table at once.
+  absl::Status SetLimit(int which, abi::Rlimit value, bool privileged);
+  absl::Status SetCorename(std::string name) { return limits_.SetCorename(std::move(name)); }
+  // Takes `from`'s limits (the second step of a remote fork, whose process
+  // is a child of init).
+  void InheritLimits(const Process& from);
+
+  // proc.curproc.stopfork/stopexec/stopexit (NetBSD's PS_STOPFORK...): kept
+  // and reported; a rump kernel never stops a process, so they act on
+  // nothing. `which` is abi::kProcPidStop*.
+  bool stop_flag(int which) const;
+  void set_stop_flag(int which, bool on);
 
   // --- interruption
   // Marks the process as being torn down (its remote client disconnected
@@ -80,6 +97,8 @@ class Process {
   std::atomic<uint64_t> gids_{0};
   std::atomic<bool> sugid_{false};  // NetBSD's PK_SUGID
   const std::shared_ptr<FdTable> fds_;
+  ResourceLimits limits_;
+  std::atomic<uint32_t> stop_flags_{0};  // bit (which - kProcPidStopfork)
 
   std::atomic<bool> interrupted_{false};
   std::mutex sleep_mu_;             // guards sleepers_, interrupting_

@@ -286,10 +286,10 @@ absl::StatusOr<int> SysctlTree::AddLeaf(absl::Span<const int> parent, int num,
   if (type < abi::kCtlTypeInt || type > abi::kCtlTypeBool) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: %s: bad leaf type", name));
   }
-  if (!leaf.read && !leaf.read_sized) {
+  if (!leaf.read && !leaf.read_sized && !leaf.read_process) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: %s: no read function", name));
   }
-  if (leaf.writable && !leaf.write) {
+  if (leaf.writable && !leaf.write && !leaf.write_process) {
     return absl::InvalidArgumentError(absl::StrFormat("sysctl: %s: no write function", name));
   }
   if ((leaf.flags & abi::kCtlFlagImmediate) &&
@@ -567,7 +567,11 @@ absl::Status SysctlTree::Lookup(Call& call, Node* node) {
     return Errno(abi::kEPERM);
   }
   if (newp != 0 && (flags & abi::kCtlFlagReadWrite) == 0) return Errno(abi::kEPERM);
-  if (!leaf.read_sized) data = LeafData(type, size, leaf.read(), /*sized=*/false);
+  if (leaf.read_process) {
+    data = LeafData(type, size, leaf.read_process(call.ctx.process), /*sized=*/false);
+  } else if (!leaf.read_sized) {
+    data = LeafData(type, size, leaf.read(), /*sized=*/false);
+  }
 
   if (call.oldp != 0) {
     const size_t n = std::min(data.size(), call.oldlen);
@@ -604,6 +608,7 @@ absl::Status SysctlTree::Lookup(Call& call, Node* node) {
     default:
       return Errno(abi::kEINVAL);
   }
+  if (leaf.write_process) return leaf.write_process(call.ctx.process, in);
   return leaf.write(in);
 }
 

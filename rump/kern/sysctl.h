@@ -90,6 +90,11 @@ struct SysctlLeaf {
   // value's size is what the caller asks for (kern.arandom). Its errors are
   // returned as they are.
   std::function<absl::StatusOr<std::string>(size_t oldlen)> read_sized;
+  // Optional, replace `read` and `write`: the value as the calling process
+  // sees it, and a new value for that process (proc.curproc.*). Such a
+  // leaf needs `size` for a string.
+  std::function<std::string(Process& caller)> read_process;
+  std::function<absl::Status(Process& caller, absl::string_view value)> write_process;
 };
 
 // A node whose children are computed on each call (net.route.0 and other

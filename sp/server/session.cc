@@ -545,6 +545,7 @@ void Session::HandleFork(const wire::Frame& f) {
   // is init.
   std::shared_ptr<rump::Process> child =
       kernel.NewProcess(1, middle->comm(), middle->shared_fds());
+  child->InheritLimits(*middle);
   kernel.ReleaseProcess(middle->pid());
   StartRunning(f.header.reqno, child, middle->comm());
   if (host_->options().verbose) {

@@ -39,6 +39,7 @@ extern "C" {
 struct iovec;
 struct msghdr;
 struct pollfd;
+struct rlimit;
 struct sockaddr;
 struct timespec;
 struct timeval;
@@ -118,6 +119,11 @@ int rump_sys_clock_gettime(clockid_t clock_id, struct timespec *tp)
 int rump_sys_gettimeofday(struct timeval *tp, void *tzp) RUMP_SYSIMPL_(gettimeofday50);
 int rump_sys_nanosleep(const struct timespec *rqtp, struct timespec *rmtp)
     RUMP_SYSIMPL_(nanosleep50);
+/* struct rlimit is NetBSD's {uint64 rlim_cur; uint64 rlim_max} (the layout
+ * of x86-64 Linux's); NetBSD's RLIM_INFINITY is 0x7fffffffffffffff (Linux's
+ * is ~0). The RLIMIT_* numbers are NetBSD's (RLIMIT_NOFILE is 8; Linux's is 7). */
+int rump_sys_getrlimit(int which, struct rlimit *rlp) RUMP_SYSIMPL_(getrlimit);
+int rump_sys_setrlimit(int which, const struct rlimit *rlp) RUMP_SYSIMPL_(setrlimit);
 
 #undef RUMP_SYSIMPL_
 
