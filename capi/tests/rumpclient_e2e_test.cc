@@ -418,7 +418,9 @@ TEST_P(E2eTest, Fork) {
   const std::string out = Run("fork");
   long cpid, cppid, ppid;
   int dup;
-  ASSERT_TRUE(Scan(out, "child pid %ld ppid %ld dup(3) %d\nparent pid %ld still, socket 3 kept\n",
+  ASSERT_TRUE(Scan(out,
+                   "child pid %ld ppid %ld dup(3) %d\nchild core limit 0 4096\n"
+                   "parent pid %ld still, socket 3 kept\n",
                    &cpid, &cppid, &dup, &ppid))
       << out;
   EXPECT_NE(cpid, ppid);

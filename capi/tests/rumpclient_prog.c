@@ -13,7 +13,7 @@
  *   sleep         prints "sleeping", then an hour's nanosleep (the test kills
  *                 the server meanwhile); prints how it ended
  *   fork          rumpclient_fork(): the child is a new kernel process with
- *                 the parent's descriptors
+ *                 the parent's descriptors and resource limits
  *   vfork         rumpclient_vfork() + rumpclient_exec() of "vfork-child"
  *   exec          rumpclient_exec() of "exec-child": same pid, descriptors
  *                 without close-on-exec kept, the others closed
@@ -376,18 +376,28 @@ scenario_reboot(void)
 
 /* ---- fork, vfork, exec -------------------------------------------------- */
 
+/* NetBSD's struct rlimit; RLIMIT_CORE is 4. */
+struct nb_rlimit {
+	uint64_t rlim_cur, rlim_max;
+};
+#define NB_RLIMIT_CORE 4
+
 static int
 scenario_fork(void)
 {
 	long pid, ppid, cpid, cppid;
 	int s, status;
 	pid_t child;
+	struct nb_rlimit core = {0, 4096};
 
 	init_or_die();
 	getpids(&pid, &ppid);
 	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
 	if (s == -1)
 		fail("socket", errno);
+	/* a limit the child must inherit */
+	if (rump_sys_setrlimit(NB_RLIMIT_CORE, (const struct rlimit *)&core) == -1)
+		fail("setrlimit", errno);
 	fflush(stdout);
 	child = rumpclient_fork();
 	if (child == -1)
@@ -400,6 +410,13 @@ scenario_fork(void)
 		printf("child pid %ld ppid %ld dup(%d) %d\n", cpid, cppid, s, s2);
 		if (s2 == -1 || rump_sys_close(s) == -1)
 			fail("child: the parent's socket is missing", errno);
+		core.rlim_cur = core.rlim_max = 1;
+		if (rump_sys_getrlimit(NB_RLIMIT_CORE, (struct rlimit *)&core) == -1)
+			fail("child: getrlimit", errno);
+		printf("child core limit %llu %llu\n", (unsigned long long)core.rlim_cur,
+		    (unsigned long long)core.rlim_max);
+		if (core.rlim_cur != 0 || core.rlim_max != 4096)
+			fail("child: the parent's limit is missing", 0);
 		fflush(stdout);
 		_exit(cpid != pid ? 0 : 2);
 	}
