@@ -60,6 +60,10 @@ bool Udp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
     if (group) {
       stats_.Inc(abi::kUdpStatNoportbcast);
     } else {
+      // NetBSD's kernels are built with INET6, and udp_input then looks a
+      // datagram no socket took up once more, as a v4-mapped IPv6 one
+      // (udp6_realinput): a second miss, which NetBSD's counters show.
+      stats_.Inc(abi::kUdpStatPcbhashmiss);
       stats_.Inc(abi::kUdpStatNoport);
       inet_.SendIcmpError(packet, abi::kICMP_UNREACH, abi::kICMP_UNREACH_PORT);
     }
