@@ -4,7 +4,8 @@
 //
 // What each does, in kernel terms:
 //   ifcreate / ifdestroy   NetStack::CreateInterface / DestroyInterface
-//   ifup / ifdown          NetStack::SetFlags with IFF_UP set / cleared
+//   ifup / ifdown          NetStack::SetFlags with IFF_UP set / cleared;
+//                          ifup then waits for the addresses' detection
 //   ifsetlinkstr           SIOCSLINKSTR through NetStack::InterfaceIoctl,
 //                          the link string read from our own memory (the
 //                          driver owns link strings; there is no other path)
@@ -108,7 +109,17 @@ absl::Status SetUp(const char* ifname, bool up) {
   absl::StatusOr<std::shared_ptr<Interface>> ifp = FindInterface(*n, ifname);
   if (!ifp.ok()) return ifp.status();
   const uint32_t flags = (*ifp)->flags();
-  return n->net->SetFlags(**ifp, up ? flags | abi::kIFF_UP : flags & ~uint32_t(abi::kIFF_UP));
+  absl::Status s =
+      n->net->SetFlags(**ifp, up ? flags | abi::kIFF_UP : flags & ~uint32_t(abi::kIFF_UP));
+  if (!s.ok() || !up || (flags & abi::kIFF_UP)) return s;
+  // Coming up runs detection for every address again: usable on return, as
+  // after ipv4_ifaddr. A duplicated one stays so; ifup itself succeeded.
+  absl::StatusOr<Inet*> inet = TheInet(*n);
+  if (!inet.ok()) return absl::OkStatus();  // no IPv4 in this kernel
+  for (const inet::InAddress& a : inet::InAddresses(**ifp)) {
+    (void)(*inet)->WaitForDad(**ifp, a.addr, absl::Seconds(30));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status IfSetLinkStr(const char* ifname, const char* linkstr) {

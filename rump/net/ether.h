@@ -5,6 +5,7 @@
 #ifndef RUMP_NET_ETHER_H_
 #define RUMP_NET_ETHER_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,12 @@ inline constexpr MacAddress kEtherBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xf
 // group bit set: multicast or broadcast.
 inline bool EtherIsMulticast(absl::Span<const uint8_t> frame) {
   return !frame.empty() && (frame[0] & 1) != 0;
+}
+
+// True when `frame` goes to the broadcast address.
+inline bool EtherIsBroadcast(absl::Span<const uint8_t> frame) {
+  return frame.size() >= 6 && std::equal(kEtherBroadcast.begin(), kEtherBroadcast.end(),
+                                         frame.begin());
 }
 
 // Writes an Ethernet header at `out` (kEtherHeaderLen bytes).

@@ -210,7 +210,9 @@ absl::Status Interface::TransmitNow(absl::Span<const uint8_t> frame) {
   }
   opackets_.fetch_add(1, std::memory_order_relaxed);
   obytes_.fetch_add(CountedBytes(frame), std::memory_order_relaxed);
-  if (is_ethernet() && EtherIsMulticast(frame)) {
+  // NetBSD counts M_MCAST frames only (ifq_enqueue): output broadcasts are
+  // not "multicasts", though input counts both (ether_input).
+  if (is_ethernet() && EtherIsMulticast(frame) && !EtherIsBroadcast(frame)) {
     omcasts_.fetch_add(1, std::memory_order_relaxed);
   }
   return absl::OkStatus();

@@ -216,5 +216,42 @@ TEST_F(DadTest, DetectionOffMakesAddressesUsableAtOnce) {
   EXPECT_TRUE(b_->inet().WaitForDad(b_->ifp(), addr, absl::ZeroDuration()).ok());
 }
 
+// As NetBSD's in_if_link_up: an interface that comes up has its addresses
+// checked again (tentative, probes, then the announcement).
+TEST_F(DadTest, ComingUpChecksEveryAddressAgain) {
+  const uint32_t addr = b_->addr();
+  ASSERT_EQ(Flags(b_->ifp(), addr), 0);
+  const uint32_t flags = b_->ifp().flags();
+  ASSERT_TRUE(b_->net().SetFlags(b_->ifp(), flags & ~uint32_t(abi::kIFF_UP)).ok());
+  ASSERT_TRUE(b_->net().SetFlags(b_->ifp(), flags | abi::kIFF_UP).ok());
+  EXPECT_EQ(Flags(b_->ifp(), addr), abi::kIN_IFF_TENTATIVE);
+  auto is_announcement = [&](const inet::ArpPacket& p) {
+    return p.spa == addr && p.tpa == addr;
+  };
+  ASSERT_TRUE(ReadArpUntil(is_announcement));
+  int probes = 0;
+  for (const inet::ArpPacket& p : arp_) {
+    if (p.op == inet::kArpOpRequest && p.spa == 0 && p.tpa == addr) ++probes;
+  }
+  EXPECT_EQ(probes, 3);
+  EXPECT_TRUE(b_->inet().WaitForDad(b_->ifp(), addr, absl::Seconds(30)).ok());
+  EXPECT_EQ(Flags(b_->ifp(), addr), 0);
+}
+
+// With detection off, coming up sends nothing (NetBSD 7.99.34 neither): the
+// first ARP packet on the bus after b's up is a's request, sent after it.
+TEST_F(DadTest, DetectionOffComingUpSendsNothing) {
+  b_->inet().set_ip_dad_count(0);
+  const uint32_t flags = b_->ifp().flags();
+  ASSERT_TRUE(b_->net().SetFlags(b_->ifp(), flags & ~uint32_t(abi::kIFF_UP)).ok());
+  ASSERT_TRUE(b_->net().SetFlags(b_->ifp(), flags | abi::kIFF_UP).ok());
+  EXPECT_EQ(Flags(b_->ifp(), b_->addr()), 0);
+  const int s = a_->Socket(abi::kSOCK_DGRAM);
+  ASSERT_GE(s, 0);
+  ASSERT_EQ(a_->SendTo(s, {1}, "10.0.0.99", 9), 1);  // a resolves 10.0.0.99
+  ASSERT_TRUE(ReadArpUntil([](const inet::ArpPacket& p) { return p.tpa == Ip("10.0.0.99"); }));
+  EXPECT_EQ(arp_.size(), 1u) << "b sent ARP when it came up";
+}
+
 }  // namespace
 }  // namespace rump

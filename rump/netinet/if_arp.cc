@@ -58,8 +58,31 @@ uint32_t Inet::ArpSourceFor(const IfInfo& info, uint32_t target) {
   return ReadyAddress(info, 0);
 }
 
-void Inet::AnnounceAll(Interface& ifp) {
-  for (const inet::InAddress& a : inet::InAddresses(ifp)) Announce(ifp, a);
+void Inet::InterfaceUp(Interface& ifp) {
+  if (ip_dad_count_.load() <= 0 || !ifp.is_ethernet() || ifp.lladdr().size() != 6 ||
+      (ifp.flags() & abi::kIFF_NOARP)) {
+    return;
+  }
+  const int index = ifp.index();
+  std::vector<std::pair<uint32_t, uint64_t>> runs;  // address, run id
+  (void)net_->Configure(ifp, [&](InterfaceConfig& cfg) -> absl::Status {
+    for (const inet::InAddress& a : inet::InAddresses(ifp)) {
+      // A tentative address has its run already (a new address that
+      // brought the interface up).
+      if (a.addr == 0 || (a.flags & abi::kIN_IFF_TENTATIVE)) continue;
+      const std::string sin = inet::SockaddrIn(a.addr, 0);
+      for (InterfaceAddress r : ifp.addresses(abi::kAF_INET)) {
+        if (r.addr != sin) continue;
+        DadForget(index, a.addr);
+        r.family_flags = abi::kIN_IFF_TENTATIVE;
+        ifp.ReplaceAddress(abi::kAF_INET, sin, std::move(r));
+        cfg.AddressesChanged();
+        runs.emplace_back(a.addr, DadBegin(index, a.addr));
+      }
+    }
+    return absl::OkStatus();
+  });
+  for (const auto& [addr, id] : runs) DadScheduleTick(index, addr, id, absl::ZeroDuration());
 }
 
 void Inet::Announce(Interface& ifp, const inet::InAddress& a) {

@@ -92,10 +92,8 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
   bool announce = false;
   uint64_t dad_id = 0;
   if (host_is_new || mask_is_new) {
-    // in_ifinit -> if_addr_init: the interface comes up. When that is what
-    // brings it up, the kUp event announces every address; otherwise the
-    // new one is announced here (arp_ifinit).
-    const bool was_up = (ifp.flags() & abi::kIFF_UP) != 0;
+    // in_ifinit -> if_addr_init: the interface comes up; the new address
+    // is announced here (arp_ifinit), or by detection when it ends.
     if (absl::Status s = cfg.BringUp(); !s.ok()) return s;
     a.addr = host;
     if (subnetmask == 0) subnetmask = inet::ClassNetmask(host);
@@ -105,7 +103,7 @@ absl::Status Inet::AddAddressLocked(InterfaceConfig& cfg, const AliasRequest& re
     } else if (ifp.flags() & abi::kIFF_LOOPBACK) {
       a.broadaddr = host;
     }
-    announce = was_up && host != 0;
+    announce = host != 0;
   }
   // Setting a duplicated address again tries detection again (in_ifinit).
   const bool retry_dad =

@@ -119,7 +119,7 @@ absl::Status Inet::Attach(Kernel& kernel) {
 absl::Status Inet::RegisterWithNet() {
   subscription_ = net_->Subscribe([this](Interface& ifp, NetStack::InterfaceEvent e) {
     Resync();
-    if (e == NetStack::InterfaceEvent::kUp) AnnounceAll(ifp);
+    if (e == NetStack::InterfaceEvent::kUp) InterfaceUp(ifp);
   });
   net_->SetEtherTypeInput(inet::kEtherTypeIp,
                           [this](Interface& ifp, absl::Span<const uint8_t> p, bool group) {

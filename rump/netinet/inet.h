@@ -318,10 +318,13 @@ class Inet : public Component {
   void SendArp(const IfInfo& info, uint16_t op, const inet::MacAddress& dst_mac,
                const inet::MacAddress& tha, uint32_t spa, uint32_t tpa,
                const inet::MacAddress* sha = nullptr);
-  // The gratuitous ARP of arp_ifinit for `a`, and for every address of an
-  // interface that came up.
+  // The gratuitous ARP of arp_ifinit for a new address `a`.
   void Announce(Interface& ifp, const inet::InAddress& a);
-  void AnnounceAll(Interface& ifp);
+  // An interface came up (NetBSD's in_if_link_up): with detection on, each
+  // of its addresses is tentative again (a duplicated one gets a new try)
+  // and detection runs, announcing it at the end; with detection off, or on
+  // an interface without ARP, nothing is sent.
+  void InterfaceUp(Interface& ifp);
   // Duplicate address detection. DadBegin registers a run for a new
   // tentative address (inside the interface's Configure); DadTick sends
   // the probes on the timer thread; DadEnd makes the address usable or

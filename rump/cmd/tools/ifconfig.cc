@@ -19,9 +19,10 @@
 //                                      "timed out", exit 1, after SECS)
 //
 // A new address of an Ethernet interface is tentative while the kernel's
-// duplicate address detection probes for it. Beyond NetBSD, setting an
-// address waits (10 s at most) until detection ends, so that the address
-// is usable once rump.ifconfig returns, and warns when another station
+// duplicate address detection probes for it, and so is every address of
+// an interface that comes up. Beyond NetBSD, setting an address or "up"
+// waits (10 s at most) until detection ends, so that the address is
+// usable once rump.ifconfig returns, and warns when another station
 // holds it (the address then stays unused; exit 0, as NetBSD's).
 //
 // Commands run in the order given (flags, mtu, link string at once; media
@@ -861,8 +862,10 @@ void SetIfFlags(const std::string& ifname, int value) {
   Ifreq ifr{};
   SetName(ifr.data(), ifname);
   int e = Ioctl(abi::kSIOCGIFFLAGS, ifr.data());
+  bool came_up = false;
   if (e == 0) {
     uint16_t f = Get<uint16_t>(ifr.data(), abi::kIfrFlagsOff);
+    came_up = value > 0 && (value & abi::kIFF_UP) && !(f & abi::kIFF_UP);
     if (value < 0) {
       f &= uint16_t(~uint32_t(-value));
     } else {
@@ -872,6 +875,18 @@ void SetIfFlags(const std::string& ifname, int value) {
     e = Ioctl(abi::kSIOCSIFFLAGS, ifr.data());
   }
   if (e != 0) tools::Err(1, e, "exec_matches");
+  // Coming up starts detection for every address again (NetBSD's
+  // in_if_link_up); as after setting an address, wait until they are
+  // usable (beyond NetBSD).
+  if (came_up) {
+    for (const IfAddr& a : GetIfAddrs()) {
+      if (a.name != ifname || a.family != abi::kAF_INET) continue;
+      int32_t af = 0;
+      if (InetAddrFlags(ifname, InAddrOf(a.addr), &af) == 0 && !(af & abi::kIN_IFF_DETACHED)) {
+        WaitForAddressDad(ifname, InAddrOf(a.addr));
+      }
+    }
+  }
 }
 
 void CommitAddress(const Commands& c) {
