@@ -31,7 +31,9 @@ int FdTable::LowestFreeLocked(int min_fd) const {
 
 absl::StatusOr<int> FdTable::Install(std::shared_ptr<File> file, bool cloexec,
                                      int min_fd) {
-  if (min_fd < 0 || min_fd >= limit()) return abi::Errno(abi::kEINVAL);
+  // A minimum at or above the limit is no descriptor left (EMFILE, as a
+  // soft RLIMIT_NOFILE of 0 gives every open in NetBSD), not a bad argument.
+  if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
   std::lock_guard<std::mutex> lock(mu_);
   return InstallLocked(std::move(file), cloexec, min_fd);
 }
@@ -69,7 +71,9 @@ absl::Status FdTable::Close(int fd) {
 }
 
 absl::StatusOr<int> FdTable::Dup(int fd, int min_fd, bool cloexec) {
-  if (min_fd < 0 || min_fd >= limit()) return abi::Errno(abi::kEINVAL);
+  // As in Install: at or above the limit is EMFILE. F_DUPFD's own EINVAL
+  // for a minimum at the limit is fcntl's rule, checked there.
+  if (min_fd < 0 || min_fd >= kMaxDescriptors) return abi::Errno(abi::kEINVAL);
   // One lock hold from the look-up to the new slot: a close of `fd` in
   // between would otherwise run LastClose while the new descriptor is
   // being made, and a second one when that descriptor is closed.

@@ -94,6 +94,21 @@ TEST(FdTableTest, RunsOutWithEmfile) {
   EXPECT_EQ(abi::ToErrno(t.Install(f, false).status()), abi::kEMFILE);
 }
 
+// A limit of 0 leaves no descriptor at all: EMFILE, as NetBSD's fdalloc
+// answers with a soft RLIMIT_NOFILE of 0, not EINVAL.
+TEST(FdTableTest, LimitOfZeroIsEmfile) {
+  FdTable t;
+  int closes = 0;
+  auto f = std::make_shared<CountingFile>(&closes);
+  t.set_limit(0);
+  EXPECT_EQ(abi::ToErrno(t.Install(f, false).status()), abi::kEMFILE);
+  t.set_limit(2);
+  ASSERT_TRUE(t.Install(f, false).ok());
+  ASSERT_TRUE(t.Install(f, false).ok());
+  EXPECT_EQ(abi::ToErrno(t.Install(f, false).status()), abi::kEMFILE);
+  EXPECT_EQ(abi::ToErrno(t.Install(f, false, 5).status()), abi::kEMFILE);
+}
+
 // A dup racing with a close of its source, and a fork's copy racing with a
 // close in the parent: whatever the order, the file is closed exactly once.
 TEST(FdTableTest, LastCloseRunsOnceWhenDupOrCopyRacesWithClose) {

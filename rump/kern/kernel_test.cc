@@ -206,6 +206,15 @@ TEST(KernelTest, ResourceLimitsFollowNetBsd) {
                        {0, uint64_t(abi::kF_DUPFD), 5})
                 .error,
             abi::kEINVAL);
+  // A soft limit of 0 leaves no descriptor: EMFILE for dup and for a new
+  // pipe, as NetBSD's fd_alloc; F_DUPFD from 0 is EINVAL (fcntl's rule).
+  EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 0, 64), 0);
+  EXPECT_EQ(dup(0).error, abi::kEMFILE);
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysPipe, {}).error, abi::kEMFILE);
+  EXPECT_EQ(k->Syscall(*p, DirectUserMemory::Get(), abi::kSysFcntl,
+                       {0, uint64_t(abi::kF_DUPFD), 0})
+                .error,
+            abi::kEINVAL);
   EXPECT_EQ(SetLimit(*k, *p, abi::kRlimitNofile, 6, 64), 0);
   EXPECT_EQ(dup(0).rv0, 5) << "raised again";
   // A child starts with its parent's limits.
