@@ -60,6 +60,15 @@ inline constexpr int kIP_ERRORMTU = 21;
 inline constexpr int kIP_IPSEC_POLICY = 22;
 inline constexpr int kIP_RECVTTL = 23;
 inline constexpr int kIP_MINTTL = 24;
+inline constexpr int kIP_PKTINFO = 25;      // int: INP_PKTINFO (Linux's meaning)
+inline constexpr int kIP_RECVPKTINFO = 26;  // int: INP_RECVPKTINFO
+
+// --- struct in_pktinfo (8 bytes): the data of an IP_PKTINFO control
+// message (the datagram's destination) and of an IP_RECVPKTINFO one (its
+// source), with the index of the interface it came in on.
+inline constexpr size_t kInPktinfoSize = 8;
+inline constexpr size_t kIpiAddrOff = 0;     // struct in_addr
+inline constexpr size_t kIpiIfindexOff = 4;  // unsigned int
 
 // (struct cmsghdr, CmsgLen / CmsgSpace: socket.h)
 

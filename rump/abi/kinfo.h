@@ -85,6 +85,10 @@ inline constexpr uint32_t kINP_HDRINCL = 0x0008;
 inline constexpr uint32_t kINP_HIGHPORT = 0x0010;
 inline constexpr uint32_t kINP_LOWPORT = 0x0020;
 inline constexpr uint32_t kINP_ANONPORT = 0x0040;  // the kernel picked the local port
+inline constexpr uint32_t kINP_RECVIF = 0x0080;
+inline constexpr uint32_t kINP_RECVTTL = 0x0800;
+inline constexpr uint32_t kINP_PKTINFO = 0x1000;
+inline constexpr uint32_t kINP_RECVPKTINFO = 0x2000;
 
 // --- struct kinfo_pcb (640 bytes). The two addresses are unions of a
 // struct sockaddr and 264 bytes of padding: room for any family's address.

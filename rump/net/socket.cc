@@ -1272,6 +1272,11 @@ int Socket::linger_seconds() const {
   return (state_->options & abi::kSO_LINGER) != 0 ? state_->linger : -1;
 }
 
+bool Socket::timestamp() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return (state_->options & abi::kSO_TIMESTAMP) != 0;
+}
+
 bool Socket::dont_route() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   return (state_->options & abi::kSO_DONTROUTE) != 0;

@@ -422,6 +422,7 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   bool broadcast_allowed() const;
   bool dont_route() const;         // SO_DONTROUTE
   bool keep_alive() const;         // SO_KEEPALIVE
+  bool timestamp() const;          // SO_TIMESTAMP
   // SO_LINGER: the linger time in seconds when it is on, -1 when off.
   int linger_seconds() const;
   size_t recv_buffer_limit() const;

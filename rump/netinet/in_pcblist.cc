@@ -39,7 +39,7 @@ abi::KinfoPcb Record(const PcbRow& row, int type, int protocol) {
   k.family = uint32_t(abi::kAF_INET);
   k.type = uint32_t(type);
   k.protocol = uint32_t(protocol);
-  if (so.recv_dstaddr()) k.pflags |= abi::kINP_RECVDSTADDR;
+  k.pflags |= so.input_options();
   if (so.header_included()) k.pflags |= abi::kINP_HDRINCL;
   if (row.anon_port) k.pflags |= abi::kINP_ANONPORT;
   const bool datagram_peer = !so.is_stream() && row.addrs.faddr != 0;

@@ -140,7 +140,7 @@ class PcbListTest : public ::testing::Test {
 TEST_F(PcbListTest, UdpRecords) {
   // a: bound to *:7777; b: 127.0.0.1:5555 connected to 127.0.0.1:7777;
   // c: connected without a bind (the kernel picks its address and port);
-  // d: never bound, with IP_RECVDSTADDR.
+  // d: never bound, with IP_RECVDSTADDR and IP_PKTINFO.
   const int a = host_.Socket(abi::kSOCK_DGRAM);
   ASSERT_EQ(host_.Bind(a, "0.0.0.0", 7777), 0);
   const int b = host_.Socket(abi::kSOCK_DGRAM);
@@ -150,6 +150,7 @@ TEST_F(PcbListTest, UdpRecords) {
   ASSERT_EQ(host_.Connect(c, "10.3.0.9", 53), 0);
   const int d = host_.Socket(abi::kSOCK_DGRAM);
   ASSERT_EQ(host_.SetInt(d, abi::kIPPROTO_IP, abi::kIP_RECVDSTADDR, 1), 0);
+  ASSERT_EQ(host_.SetInt(d, abi::kIPPROTO_IP, abi::kIP_PKTINFO, 1), 0);
   ASSERT_EQ(host_.Send(b, {'h', 'e', 'l', 'l', 'o'}), 5);
 
   // a's queue: the datagram and its sender's address, as NetBSD's sb_cc.
@@ -204,7 +205,7 @@ TEST_F(PcbListTest, UdpRecords) {
   EXPECT_EQ(pc.src, SinBytes("10.3.0.1", pc.lport()));
   EXPECT_EQ(pc.dst, SinBytes("10.3.0.9", 53));
 
-  EXPECT_EQ(pd.pflags, abi::kINP_RECVDSTADDR);
+  EXPECT_EQ(pd.pflags, abi::kINP_RECVDSTADDR | abi::kINP_PKTINFO);
   EXPECT_EQ(pd.sostate, 0u);
   EXPECT_EQ(pd.prstate, abi::kINP_ATTACHED);
   EXPECT_EQ(pd.src, SinBytes("0.0.0.0", 0));

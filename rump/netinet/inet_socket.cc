@@ -1,9 +1,13 @@
 #include "rump/netinet/inet_socket.h"
 
+#include <time.h>
+
 #include <cstring>
 
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
+#include "rump/abi/kinfo.h"
+#include "rump/abi/poll.h"
 #include "rump/abi/socket.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/ip_header.h"
@@ -36,20 +40,47 @@ std::string IntOptionValue(int v) {
   return s;
 }
 
-std::string DstAddrControl(uint32_t dst) {
-  std::string c(abi::CmsgSpace(4), '\0');
-  const uint32_t len = uint32_t(abi::CmsgLen(4));
-  const int32_t level = abi::kIPPROTO_IP, type = abi::kIP_RECVDSTADDR;
-  std::memcpy(c.data(), &len, 4);
-  std::memcpy(c.data() + 4, &level, 4);
-  std::memcpy(c.data() + 8, &type, 4);
-  std::memcpy(c.data() + abi::CmsgLen(0), &dst, 4);
-  return c;
-}
-
 }  // namespace inet
 
 namespace {
+
+// Appends one control message (NetBSD's cmsghdr, the data, padding to
+// CMSG_SPACE).
+void AppendControl(std::string& out, int level, int type, const void* data, size_t n) {
+  const size_t at = out.size();
+  out.resize(at + abi::CmsgSpace(n), '\0');
+  const uint32_t len = uint32_t(abi::CmsgLen(n));
+  const int32_t lvl = level, typ = type;
+  std::memcpy(out.data() + at, &len, 4);
+  std::memcpy(out.data() + at + 4, &lvl, 4);
+  std::memcpy(out.data() + at + 8, &typ, 4);
+  std::memcpy(out.data() + at + abi::CmsgLen(0), data, n);
+}
+
+void AppendPktinfo(std::string& out, int type, uint32_t addr, int ifindex) {
+  uint8_t ipi[abi::kInPktinfoSize] = {};
+  const uint32_t index = uint32_t(ifindex);
+  std::memcpy(ipi + abi::kIpiAddrOff, &addr, 4);
+  std::memcpy(ipi + abi::kIpiIfindexOff, &index, 4);
+  AppendControl(out, abi::kIPPROTO_IP, type, ipi, sizeof(ipi));
+}
+
+// The receive options and the PCB flag (INP_*) each one sets.
+uint32_t InputOptionFlag(int name) {
+  switch (name) {
+    case abi::kIP_RECVDSTADDR:
+      return abi::kINP_RECVDSTADDR;
+    case abi::kIP_RECVIF:
+      return abi::kINP_RECVIF;
+    case abi::kIP_RECVTTL:
+      return abi::kINP_RECVTTL;
+    case abi::kIP_PKTINFO:
+      return abi::kINP_PKTINFO;
+    case abi::kIP_RECVPKTINFO:
+      return abi::kINP_RECVPKTINFO;
+  }
+  return 0;
+}
 
 absl::StatusOr<int> IntOption(absl::Span<const uint8_t> value) {
   if (value.size() != sizeof(int32_t)) return abi::Errno(abi::kEINVAL);
@@ -71,6 +102,39 @@ void InetSocket::AttachPcb(const std::shared_ptr<InetSocket>& self) {
 }
 
 inet::PcbAddrs InetSocket::addrs() const { return table_.Addrs(pcb_); }
+
+std::string InetSocket::InputControl(const inet::IpHeader& h, int ifindex) const {
+  std::string out;
+  // In NetBSD's order (ip_savecontrol): the time, then the IPPROTO_IP ones.
+  if (timestamp()) {
+    timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint8_t tv[abi::kTimevalSize] = {};
+    const int64_t sec = now.tv_sec;
+    const int32_t usec = int32_t(now.tv_nsec / 1000);
+    std::memcpy(tv, &sec, 8);
+    std::memcpy(tv + 8, &usec, 4);
+    AppendControl(out, abi::kSOL_SOCKET, abi::kSCM_TIMESTAMP, tv, sizeof(tv));
+  }
+  const uint32_t flags = input_options();
+  if (flags & abi::kINP_RECVDSTADDR) {
+    AppendControl(out, abi::kIPPROTO_IP, abi::kIP_RECVDSTADDR, &h.dst, 4);
+  }
+  // IP_RECVPKTINFO names the sender, IP_PKTINFO (Linux's meaning) the
+  // destination.
+  if (flags & abi::kINP_RECVPKTINFO) AppendPktinfo(out, abi::kIP_RECVPKTINFO, h.src, ifindex);
+  if (flags & abi::kINP_PKTINFO) AppendPktinfo(out, abi::kIP_PKTINFO, h.dst, ifindex);
+  if (flags & abi::kINP_RECVIF) {
+    uint8_t sdl[abi::kSockaddrDlSize] = {};
+    sdl[abi::kSdlLenOff] = uint8_t(abi::kSockaddrDlSize);
+    sdl[abi::kSdlFamilyOff] = uint8_t(abi::kAF_LINK);
+    const uint16_t index = uint16_t(ifindex);
+    std::memcpy(sdl + abi::kSdlIndexOff, &index, 2);
+    AppendControl(out, abi::kIPPROTO_IP, abi::kIP_RECVIF, sdl, sizeof(sdl));
+  }
+  if (flags & abi::kINP_RECVTTL) AppendControl(out, abi::kIPPROTO_IP, abi::kIP_RECVTTL, &h.ttl, 1);
+  return out;
+}
 
 int InetSocket::ttl() const {
   const int t = ttl_.load(std::memory_order_relaxed);
@@ -95,6 +159,10 @@ absl::Status InetSocket::ProtoSetOption(int level, int name, absl::Span<const ui
     case abi::kIP_TTL:
     case abi::kIP_TOS:
     case abi::kIP_RECVDSTADDR:
+    case abi::kIP_RECVIF:
+    case abi::kIP_RECVTTL:
+    case abi::kIP_PKTINFO:
+    case abi::kIP_RECVPKTINFO:
     case abi::kIP_HDRINCL: {
       absl::StatusOr<int> v = IntOption(value);
       if (!v.ok()) return v.status();
@@ -105,8 +173,10 @@ absl::Status InetSocket::ProtoSetOption(int level, int name, absl::Span<const ui
         ttl_.store(*v & 0xff);  // ip_ttl is a u_char
       } else if (name == abi::kIP_TOS) {
         tos_.store(*v & 0xff);
+      } else if (*v != 0) {
+        input_options_.fetch_or(InputOptionFlag(name));
       } else {
-        recv_dstaddr_.store(*v != 0);
+        input_options_.fetch_and(~InputOptionFlag(name));
       }
       return absl::OkStatus();
     }
@@ -125,7 +195,11 @@ absl::StatusOr<std::string> InetSocket::ProtoGetOption(int level, int name) {
     case abi::kIP_TOS:
       return inet::IntOptionValue(tos());
     case abi::kIP_RECVDSTADDR:
-      return inet::IntOptionValue(recv_dstaddr() ? 1 : 0);
+    case abi::kIP_RECVIF:
+    case abi::kIP_RECVTTL:
+    case abi::kIP_PKTINFO:
+    case abi::kIP_RECVPKTINFO:
+      return inet::IntOptionValue((input_options() & InputOptionFlag(name)) != 0 ? 1 : 0);
     default:
       return abi::Errno(abi::kENOPROTOOPT);
   }

@@ -1,12 +1,13 @@
 // InetSocket: what every AF_INET socket of a transport shares (NetBSD's
 // inpcb side of a socket): its PCB in the transport's InPcbTable, the
-// IPPROTO_IP options IP_TTL / IP_TOS / IP_RECVDSTADDR, its names, and
+// IPPROTO_IP options (IP_TTL, IP_TOS, and the receive options that make
+// input hand control messages up with each datagram), its names, and
 // leaving the PCB table on close. The transports subclass it: UdpSocket
 // (udp_usrreq.h) and RawIpSocket (raw_ip.h); the socket factory is the
 // protocol table's (protosw.h).
 //
 // The PCB table holds the socket as an InetSocket, so input reads what it
-// needs (recv_dstaddr) from the socket it looked up, without a cast.
+// needs (InputControl) from the socket it looked up, without a cast.
 #ifndef RUMP_NETINET_INET_SOCKET_H_
 #define RUMP_NETINET_INET_SOCKET_H_
 
@@ -26,6 +27,8 @@ class Inet;
 
 namespace inet {
 
+struct IpHeader;
+
 // sockaddr_in bytes (16, NetBSD layout) for addr (network order), port.
 std::string SockaddrIn(uint32_t addr, uint16_t port);
 struct SockIn {
@@ -36,8 +39,6 @@ struct SockIn {
 absl::StatusOr<SockIn> ParseSockaddrIn(absl::Span<const uint8_t> sa);
 // An int option's value as getsockopt returns it (4 bytes, host order).
 std::string IntOptionValue(int v);
-// The IP_RECVDSTADDR control message (CMSG_SPACE(4) bytes).
-std::string DstAddrControl(uint32_t dst);
 
 }  // namespace inet
 
@@ -49,7 +50,17 @@ class InetSocket : public Socket {
   // socket is owned by a shared_ptr.
   void AttachPcb(const std::shared_ptr<InetSocket>& self);
 
-  bool recv_dstaddr() const { return recv_dstaddr_.load(std::memory_order_relaxed); }
+  // The receive options that are on, as the PCB flags NetBSD's kinfo_pcb
+  // reports them (INP_RECVDSTADDR, INP_RECVIF, INP_RECVTTL, INP_PKTINFO,
+  // INP_RECVPKTINFO).
+  uint32_t input_options() const { return input_options_.load(std::memory_order_relaxed); }
+  // The control messages a datagram `h` that came in on interface
+  // `ifindex` carries to this socket, in NetBSD's order: SCM_TIMESTAMP
+  // (SO_TIMESTAMP), IP_RECVDSTADDR (the destination), IP_RECVPKTINFO
+  // (in_pktinfo of the source), IP_PKTINFO (in_pktinfo of the
+  // destination), IP_RECVIF (a sockaddr_dl with the index), IP_RECVTTL
+  // (one byte). Empty when none is on.
+  std::string InputControl(const inet::IpHeader& h, int ifindex) const;
   // IP_HDRINCL is on (raw sockets only).
   virtual bool header_included() const { return false; }
   inet::PcbAddrs addrs() const;
@@ -75,7 +86,7 @@ class InetSocket : public Socket {
  private:
   std::atomic<int> ttl_{-1};  // -1: the default
   std::atomic<int> tos_{0};
-  std::atomic<bool> recv_dstaddr_{false};
+  std::atomic<uint32_t> input_options_{0};
 };
 
 }  // namespace rump

@@ -307,6 +307,114 @@ TEST_F(InetTest, LoopbackAndOwnAddress) {
   EXPECT_EQ(got[20], abi::kICMP_ECHOREPLY);
 }
 
+// One control message as NetBSD lays it out (cmsghdr, then the data at
+// CMSG_LEN(0), the next one at CMSG_SPACE).
+struct Cmsg {
+  int level = -1, type = -1;
+  std::string data;
+};
+std::vector<Cmsg> ParseControl(const std::string& control) {
+  std::vector<Cmsg> out;
+  size_t at = 0;
+  while (at + abi::kCmsghdrSize <= control.size()) {
+    uint32_t len = 0;
+    Cmsg c;
+    std::memcpy(&len, control.data() + at, 4);
+    std::memcpy(&c.level, control.data() + at + 4, 4);
+    std::memcpy(&c.type, control.data() + at + 8, 4);
+    if (len < abi::CmsgLen(0) || at + len > control.size()) {
+      ADD_FAILURE() << "bad cmsg_len " << len << " at " << at;
+      break;
+    }
+    c.data = control.substr(at + abi::CmsgLen(0), len - abi::CmsgLen(0));
+    out.push_back(c);
+    at += abi::CmsgSpace(len - abi::CmsgLen(0));
+  }
+  EXPECT_EQ(at, control.size()) << "trailing bytes";
+  return out;
+}
+
+// The receive options as NetBSD's ip_savecontrol hands them up: every one
+// on gives SCM_TIMESTAMP, IP_RECVDSTADDR, IP_RECVPKTINFO (the source),
+// IP_PKTINFO (the destination), IP_RECVIF, IP_RECVTTL, in that order; raw
+// sockets get the same; each option reads back and turns off again; the
+// PCB list shows them as INP_* flags.
+TEST_F(InetTest, ReceiveOptionsHandUpControlInNetbsdOrder) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  const int r = b.Socket(kDgram), s = a.Socket(kDgram);
+  ASSERT_EQ(b.Bind(r, "0.0.0.0", 4100), 0);
+  ASSERT_EQ(b.SetRecvTimeout(r, absl::Seconds(30)), 0);
+  const int options[] = {abi::kIP_RECVDSTADDR, abi::kIP_RECVPKTINFO, abi::kIP_PKTINFO,
+                         abi::kIP_RECVIF, abi::kIP_RECVTTL};
+  for (int o : options) {
+    int v = -1;
+    ASSERT_EQ(b.GetInt(r, kIp, o, &v), 0) << o;
+    EXPECT_EQ(v, 0) << o;
+    ASSERT_EQ(b.SetInt(r, kIp, o, 1), 0) << o;
+    ASSERT_EQ(b.GetInt(r, kIp, o, &v), 0) << o;
+    EXPECT_EQ(v, 1) << o;
+  }
+  ASSERT_EQ(b.SetInt(r, abi::kSOL_SOCKET, abi::kSO_TIMESTAMP, 1), 0);
+  ASSERT_EQ(a.SetInt(s, kIp, abi::kIP_TTL, 33), 0);
+  ASSERT_EQ(a.SendTo(s, Bytes("hello"), "10.0.0.2", 4100), 5);
+  std::vector<uint8_t> got;
+  std::string control;
+  int flags = 0;
+  ASSERT_EQ(b.RecvMsg(r, &got, 100, &control, &flags), 5);
+  const std::vector<Cmsg> c = ParseControl(control);
+  ASSERT_EQ(c.size(), 6u);
+  const uint32_t index = uint32_t(b.ifp().index());
+  EXPECT_EQ(c[0].level, abi::kSOL_SOCKET);
+  EXPECT_EQ(c[0].type, abi::kSCM_TIMESTAMP);
+  ASSERT_EQ(c[0].data.size(), 16u);
+  int64_t sec = 0;
+  std::memcpy(&sec, c[0].data.data(), 8);
+  EXPECT_GT(sec, 1500000000) << "a wall-clock time";
+  auto addr_at = [](const std::string& d, size_t off) {
+    uint32_t v = 0;
+    std::memcpy(&v, d.data() + off, 4);
+    return v;
+  };
+  EXPECT_EQ(c[1].type, abi::kIP_RECVDSTADDR);
+  EXPECT_EQ(addr_at(c[1].data, 0), Ip("10.0.0.2"));
+  EXPECT_EQ(c[2].type, abi::kIP_RECVPKTINFO);
+  ASSERT_EQ(c[2].data.size(), abi::kInPktinfoSize);
+  EXPECT_EQ(addr_at(c[2].data, abi::kIpiAddrOff), Ip("10.0.0.1")) << "the source";
+  EXPECT_EQ(addr_at(c[2].data, abi::kIpiIfindexOff), index);
+  EXPECT_EQ(c[3].type, abi::kIP_PKTINFO);
+  EXPECT_EQ(addr_at(c[3].data, abi::kIpiAddrOff), Ip("10.0.0.2")) << "the destination";
+  EXPECT_EQ(addr_at(c[3].data, abi::kIpiIfindexOff), index);
+  EXPECT_EQ(c[4].type, abi::kIP_RECVIF);
+  ASSERT_EQ(c[4].data.size(), abi::kSockaddrDlSize);
+  EXPECT_EQ(uint8_t(c[4].data[abi::kSdlFamilyOff]), abi::kAF_LINK);
+  uint16_t sdl_index = 0;
+  std::memcpy(&sdl_index, c[4].data.data() + abi::kSdlIndexOff, 2);
+  EXPECT_EQ(sdl_index, index);
+  EXPECT_EQ(c[5].type, abi::kIP_RECVTTL);
+  ASSERT_EQ(c[5].data.size(), 1u);
+  EXPECT_EQ(uint8_t(c[5].data[0]), 33);
+  for (size_t i = 1; i < c.size(); ++i) EXPECT_EQ(c[i].level, abi::kIPPROTO_IP) << i;
+
+  // Off again, one by one: the last datagram carries nothing.
+  for (int o : options) ASSERT_EQ(b.SetInt(r, kIp, o, 0), 0) << o;
+  ASSERT_EQ(b.SetInt(r, abi::kSOL_SOCKET, abi::kSO_TIMESTAMP, 0), 0);
+  ASSERT_EQ(a.SendTo(s, Bytes("again"), "10.0.0.2", 4100), 5);
+  ASSERT_EQ(b.RecvMsg(r, &got, 100, &control, &flags), 5);
+  EXPECT_EQ(control, "");
+
+  // A raw socket hands up the same: IP_PKTINFO of an echo reply to us.
+  const int icmp = b.Socket(kRaw, abi::kIPPROTO_ICMP);
+  ASSERT_EQ(b.SetRecvTimeout(icmp, absl::Seconds(30)), 0);
+  ASSERT_EQ(b.SetInt(icmp, kIp, abi::kIP_PKTINFO, 1), 0);
+  ASSERT_EQ(b.SendTo(icmp, EchoRequest(7, 1, 8), "10.0.0.1", 0), 16);
+  ASSERT_EQ(b.RecvMsg(icmp, &got, 2048, &control, &flags), 36);
+  const std::vector<Cmsg> rc = ParseControl(control);
+  ASSERT_EQ(rc.size(), 1u);
+  EXPECT_EQ(rc[0].type, abi::kIP_PKTINFO);
+  EXPECT_EQ(addr_at(rc[0].data, abi::kIpiAddrOff), Ip("10.0.0.2"));
+  EXPECT_EQ(addr_at(rc[0].data, abi::kIpiIfindexOff), index);
+}
+
 TEST_F(InetTest, BindRulesAndEphemeralPorts) {
   Host a(bus_, "10.0.0.1");
   const int s1 = a.Socket(kDgram), s2 = a.Socket(kDgram), s3 = a.Socket(kDgram);

@@ -196,7 +196,7 @@ int64_t Host::RecvMsg(int fd, std::vector<uint8_t>* data, size_t max, std::strin
                       int* msg_flags) {
   data->assign(max, 0);
   uint8_t from[16] = {};
-  uint8_t cbuf[128] = {};
+  uint8_t cbuf[256] = {};
   uint8_t iov[16];
   const uint64_t base = P(data->data());
   const uint64_t len = max;

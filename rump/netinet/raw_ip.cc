@@ -28,7 +28,7 @@ ProtoSwitch RawIp::Switch() {
   return pr;
 }
 
-bool RawIp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h, bool) {
+bool RawIp::Input(Interface& ifp, absl::Span<const uint8_t> packet, const IpHeader& h, bool) {
   const std::vector<std::shared_ptr<InetSocket>> socks = pcbs_.LookupRaw(h.proto, h.src, h.dst);
   for (const std::shared_ptr<InetSocket>& s : socks) {
     Datagram d;
@@ -40,7 +40,7 @@ bool RawIp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& 
     const uint16_t off = h.off;
     std::memcpy(d.data.data() + 2, &len, 2);
     std::memcpy(d.data.data() + 6, &off, 2);
-    if (s->recv_dstaddr()) d.control = DstAddrControl(h.dst);
+    d.control = s->InputControl(h, ifp.index());
     (void)s->DeliverDatagram(std::move(d));
   }
   return !socks.empty();

@@ -29,7 +29,7 @@ ProtoSwitch Udp::Switch() {
   return pr;
 }
 
-bool Udp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
+bool Udp::Input(Interface& ifp, absl::Span<const uint8_t> packet, const IpHeader& h,
                 bool broadcast) {
   stats_.Inc(abi::kUdpStatIpackets);
   absl::Span<const uint8_t> seg = packet.subspan(h.hlen);
@@ -74,7 +74,7 @@ bool Udp::Input(Interface&, absl::Span<const uint8_t> packet, const IpHeader& h,
     Datagram d;
     d.from = SockaddrIn(h.src, uh.sport);
     d.data.assign(data.begin(), data.end());
-    if (s->recv_dstaddr()) d.control = DstAddrControl(h.dst);
+    d.control = s->InputControl(h, ifp.index());
     if (!s->DeliverDatagram(std::move(d))) stats_.Inc(abi::kUdpStatFullsock);
   }
   return true;
