@@ -12,6 +12,8 @@
 // only routes. See docs/hijack.md.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -28,6 +30,7 @@
 #include <rump/rumpclient.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -48,6 +51,8 @@
 #include "capi/hijack/config.h"
 #include "capi/hijack/translate.h"
 #include "capi/rumpclient_internal.h"
+#include "rump/abi/errno.h"
+#include "rump/abi/if.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
 #include "rump/abi/socket.h"
@@ -345,7 +350,8 @@ int KernelAccept(int fd, sockaddr* addr, socklen_t* len, int flags) {
 }
 
 // A NetBSD msghdr (48 bytes on amd64) for a Linux one: the name translated
-// into `name`, the iovecs shared (same layout), no control data.
+// into `name`, the iovecs shared (same layout); control data only from the
+// kernel (translated by ToLinuxControl).
 struct NetbsdMsghdr {
   const void* name;
   uint32_t namelen;
@@ -370,8 +376,11 @@ ssize_t KernelSendmsg(int fd, const msghdr* msg, int flags) {
   const std::optional<int> nbflags = ToNetbsdMsgFlags(flags);
   if (!nbflags) return Fail(EOPNOTSUPP);
   if (msg->msg_controllen != 0) {
-    DebugOnce("sendmsg with control data on a kernel socket: not supported (EOPNOTSUPP)");
-    return Fail(EOPNOTSUPP);
+    std::string what;
+    if (const int e = CheckLinuxSendControl(msg->msg_control, msg->msg_controllen, &what)) {
+      DebugOnce(what);
+      return Fail(e);
+    }
   }
   uint8_t nbaddr[kNetbsdSockaddrMax];
   NetbsdMsghdr m{};
@@ -398,6 +407,14 @@ ssize_t KernelRecvmsg(int fd, msghdr* msg, int flags) {
   }
   m.iov = msg->msg_iov;
   m.iovlen = int32_t(msg->msg_iovlen);
+  // Room for every control message the kernel hands up (all the receive
+  // options on take 144 bytes); what the caller's buffer cannot hold in
+  // Linux's layout is cut there with MSG_CTRUNC.
+  uint8_t nbcontrol[512];
+  if (msg->msg_control != nullptr && msg->msg_controllen != 0) {
+    m.control = nbcontrol;
+    m.controllen = sizeof(nbcontrol);
+  }
   const Kernel k = Call(nb::kSysRecvmsg, ToKernel(fd), static_cast<const void*>(&m), *nbflags);
   if (k.error != 0) return Ret(k);
   if (msg->msg_name != nullptr) {
@@ -405,9 +422,16 @@ ssize_t KernelRecvmsg(int fd, msghdr* msg, int flags) {
     ToLinuxSockaddr(nbaddr, m.namelen, static_cast<sockaddr*>(msg->msg_name), &len);
     msg->msg_namelen = len;
   }
-  if (msg->msg_controllen != 0) DebugOnce("recvmsg: control data is not carried (none returned)");
-  msg->msg_controllen = 0;
   msg->msg_flags = ToLinuxMsgFlags(m.flags);
+  if (m.control != nullptr) {
+    bool truncated = false;
+    msg->msg_controllen =
+        ToLinuxControl(nbcontrol, std::min<size_t>(m.controllen, sizeof(nbcontrol)),
+                       static_cast<uint8_t*>(msg->msg_control), msg->msg_controllen, &truncated);
+    if (truncated) msg->msg_flags |= MSG_CTRUNC;
+  } else {
+    msg->msg_controllen = 0;
+  }
   return ssize_t(k.rv);
 }
 
@@ -495,8 +519,200 @@ int KernelFcntl(int fd, int cmd, long arg) {
   return int(Fail(EINVAL));
 }
 
+// --- interface ioctls: Linux's 40-byte ifreq <-> NetBSD's 144-byte one
+
+// A NetBSD ifreq naming the interface of a Linux one.
+struct NetbsdIfreq {
+  uint8_t bytes[nb::kIfreqSize] = {};
+  explicit NetbsdIfreq(const ifreq& linux_req) {
+    std::memcpy(bytes + nb::kIfrNameOff, linux_req.ifr_name, IFNAMSIZ);
+    bytes[nb::kIfrNameOff + IFNAMSIZ - 1] = 0;
+  }
+  template <typename T>
+  T Load(size_t off) const {
+    T v;
+    std::memcpy(&v, bytes + off, sizeof(v));
+    return v;
+  }
+  template <typename T>
+  void Store(size_t off, T v) {
+    std::memcpy(bytes + off, &v, sizeof(v));
+  }
+};
+static_assert(IFNAMSIZ == nb::kIfNameSize);
+
+// An interface the kernel does not have is ENXIO in NetBSD, ENODEV in Linux.
+long IfRet(const Kernel& k) {
+  if (k.error == nb::kENXIO) return Fail(ENODEV);
+  return Ret(k);
+}
+
+Kernel IfCall(int kfd, uint64_t nbcmd, NetbsdIfreq& req) {
+  return Call(nb::kSysIoctl, kfd, nbcmd, static_cast<const void*>(req.bytes));
+}
+
+using IfconfRecord = std::array<uint8_t, nb::kIfreqSize>;
+
+// The kernel's SIOCGIFCONF into *recs: one NetBSD ifreq per address, each
+// interface's link address (AF_LINK) first. Returns the kernel's errno.
+int KernelIfconf(int kfd, std::vector<IfconfRecord>* recs) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    // Asked with no buffer, the kernel says how much it needs; one spare
+    // record tells whether it all fitted when the list grows between calls.
+    uint8_t ifc[nb::kIfconfSize] = {};
+    Kernel k = Call(nb::kSysIoctl, kfd, nb::kSIOCGIFCONF, static_cast<const void*>(ifc));
+    if (k.error != 0) return k.error;
+    int32_t need = 0;
+    std::memcpy(&need, ifc + nb::kIfcLenOff, 4);
+    recs->assign(size_t(need) / nb::kIfreqSize + 1, IfconfRecord{});
+    const int32_t give = int32_t(recs->size() * nb::kIfreqSize);
+    const uint64_t buf = reinterpret_cast<uintptr_t>(recs->data());
+    std::memcpy(ifc + nb::kIfcLenOff, &give, 4);
+    std::memcpy(ifc + nb::kIfcReqOff, &buf, 8);
+    k = Call(nb::kSysIoctl, kfd, nb::kSIOCGIFCONF, static_cast<const void*>(ifc));
+    if (k.error != 0) return k.error;
+    int32_t got = 0;
+    std::memcpy(&got, ifc + nb::kIfcLenOff, 4);
+    if (got < give) {
+      recs->resize(size_t(got) / nb::kIfreqSize);
+      return 0;
+    }
+  }
+  return nb::kENOBUFS;  // the list kept growing
+}
+
+std::string IfconfName(const IfconfRecord& rec) {
+  const char* name = reinterpret_cast<const char*>(rec.data() + nb::kIfrNameOff);
+  return std::string(name, strnlen(name, nb::kIfNameSize));
+}
+
+// SIOCGIFCONF (Linux: the interfaces' IPv4 addresses only, 40-byte
+// records; with no buffer, the length needed), SIOCGIFHWADDR and
+// SIOCGIFNAME (from the link addresses in the list).
+int KernelIfconfIoctl(int kfd, unsigned long request, void* arg) {
+  std::vector<IfconfRecord> recs;
+  if (const int e = KernelIfconf(kfd, &recs); e != 0) return int(Fail(ToLinuxErrno(e)));
+  if (request == SIOCGIFCONF) {
+    ifconf* ifc = static_cast<ifconf*>(arg);
+    const size_t space = ifc->ifc_len > 0 ? size_t(ifc->ifc_len) : 0;
+    size_t used = 0;
+    for (const IfconfRecord& rec : recs) {
+      if (rec[nb::kIfrAddrOff + 1] != nb::kAF_INET) continue;
+      if (ifc->ifc_req != nullptr) {
+        if (space - used < sizeof(ifreq)) break;
+        ifreq r{};
+        const std::string name = IfconfName(rec);
+        std::memcpy(r.ifr_name, name.data(), std::min(name.size(), size_t(IFNAMSIZ - 1)));
+        socklen_t len = sizeof(r.ifr_addr);
+        ToLinuxSockaddr(rec.data() + nb::kIfrAddrOff, rec[nb::kIfrAddrOff], &r.ifr_addr, &len);
+        std::memcpy(reinterpret_cast<uint8_t*>(ifc->ifc_req) + used, &r, sizeof(r));
+      }
+      used += sizeof(ifreq);
+    }
+    ifc->ifc_len = int(used);
+    return 0;
+  }
+  ifreq* ifr = static_cast<ifreq*>(arg);
+  for (const IfconfRecord& rec : recs) {
+    const uint8_t* sdl = rec.data() + nb::kIfrAddrOff;
+    if (sdl[nb::kSdlFamilyOff] != nb::kAF_LINK) continue;
+    const std::string name = IfconfName(rec);
+    if (request == SIOCGIFNAME) {
+      uint16_t index = 0;
+      std::memcpy(&index, sdl + nb::kSdlIndexOff, 2);
+      if (index != ifr->ifr_ifindex) continue;
+      std::memset(ifr->ifr_name, 0, IFNAMSIZ);
+      std::memcpy(ifr->ifr_name, name.data(), std::min(name.size(), size_t(IFNAMSIZ - 1)));
+      return 0;
+    }
+    if (strncmp(name.c_str(), ifr->ifr_name, IFNAMSIZ) != 0) continue;
+    // SIOCGIFHWADDR: the link address after the name, and Linux's
+    // hardware type for the interface type.
+    sockaddr hw{};
+    hw.sa_family = sdl[nb::kSdlTypeOff] == nb::kIFT_LOOP ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
+    const size_t nlen = sdl[nb::kSdlNlenOff], alen = sdl[nb::kSdlAlenOff];
+    if (nb::kSdlDataOff + nlen + alen <= nb::kIfrUnionSize) {
+      std::memcpy(hw.sa_data, sdl + nb::kSdlDataOff + nlen, std::min(alen, sizeof(hw.sa_data)));
+    }
+    ifr->ifr_hwaddr = hw;
+    return 0;
+  }
+  return int(Fail(ENODEV));
+}
+
+// The ifreq ioctls Linux programs use to look at (and set) interfaces.
+// Returns ENOTTY (as -2) for a request that is not one of them.
+int KernelIfreqIoctl(int kfd, unsigned long request, void* arg) {
+  switch (request) {
+    case SIOCGIFCONF:
+    case SIOCGIFHWADDR:
+    case SIOCGIFNAME:
+      return KernelIfconfIoctl(kfd, request, arg);
+  }
+  ifreq* ifr = static_cast<ifreq*>(arg);
+  // The sockaddr requests: the same ioctl on NetBSD's side.
+  struct AddrRequest {
+    unsigned long linux_request;
+    uint64_t netbsd_request;
+    bool set;
+  };
+  static constexpr AddrRequest kAddrRequests[] = {
+      {SIOCGIFADDR, nb::kSIOCGIFADDR, false},       {SIOCSIFADDR, nb::kSIOCSIFADDR, true},
+      {SIOCGIFNETMASK, nb::kSIOCGIFNETMASK, false}, {SIOCSIFNETMASK, nb::kSIOCSIFNETMASK, true},
+      {SIOCGIFBRDADDR, nb::kSIOCGIFBRDADDR, false}, {SIOCSIFBRDADDR, nb::kSIOCSIFBRDADDR, true},
+      {SIOCGIFDSTADDR, nb::kSIOCGIFDSTADDR, false}, {SIOCSIFDSTADDR, nb::kSIOCSIFDSTADDR, true},
+  };
+  for (const AddrRequest& a : kAddrRequests) {
+    if (a.linux_request != request) continue;
+    NetbsdIfreq req(*ifr);
+    if (a.set) {
+      const int n = ToNetbsdSockaddr(&ifr->ifr_addr, sizeof(ifr->ifr_addr),
+                                     req.bytes + nb::kIfrAddrOff);
+      if (n < 0) return int(Fail(-n));
+    }
+    const Kernel k = IfCall(kfd, a.netbsd_request, req);
+    if (k.error != 0 || a.set) return int(IfRet(k));
+    socklen_t len = sizeof(ifr->ifr_addr);
+    ToLinuxSockaddr(req.bytes + nb::kIfrAddrOff, req.bytes[nb::kIfrAddrOff], &ifr->ifr_addr, &len);
+    return 0;
+  }
+  NetbsdIfreq req(*ifr);
+  switch (request) {
+    case SIOCGIFFLAGS:
+    case SIOCSIFFLAGS: {
+      const Kernel k = IfCall(kfd, nb::kSIOCGIFFLAGS, req);
+      if (k.error != 0) return int(IfRet(k));
+      const uint16_t current = req.Load<uint16_t>(nb::kIfrFlagsOff);
+      if (request == SIOCGIFFLAGS) {
+        ifr->ifr_flags = ToLinuxIfFlags(current);
+        return 0;
+      }
+      req.Store<uint16_t>(nb::kIfrFlagsOff, ToNetbsdIfFlags(ifr->ifr_flags, current));
+      return int(IfRet(IfCall(kfd, nb::kSIOCSIFFLAGS, req)));
+    }
+    case SIOCGIFMTU:
+    case SIOCGIFMETRIC:
+    case SIOCGIFINDEX: {
+      const uint64_t cmd = request == SIOCGIFMTU      ? nb::kSIOCGIFMTU
+                           : request == SIOCGIFMETRIC ? nb::kSIOCGIFMETRIC
+                                                      : nb::kSIOCGIFINDEX;
+      const Kernel k = IfCall(kfd, cmd, req);
+      if (k.error != 0) return int(IfRet(k));
+      // ifr_mtu, ifr_metric and ifr_ifindex share the union's first int.
+      ifr->ifr_mtu = req.Load<int32_t>(nb::kIfrMtuOff);
+      return 0;
+    }
+    case SIOCSIFMTU:
+    case SIOCSIFMETRIC:
+      req.Store<int32_t>(nb::kIfrMtuOff, ifr->ifr_mtu);
+      return int(IfRet(IfCall(kfd, request == SIOCSIFMTU ? nb::kSIOCSIFMTU : nb::kSIOCSIFMETRIC, req)));
+  }
+  return -2;
+}
+
 int KernelIoctl(int fd, unsigned long request, void* arg) {
   const int kfd = ToKernel(fd);
+  if (const int r = KernelIfreqIoctl(kfd, request, arg); r != -2) return r;
   switch (request) {
     case FIONBIO:
       return int(Ret(Call(nb::kSysIoctl, kfd, nb::kFIONBIO, static_cast<const void*>(arg))));

@@ -1,6 +1,7 @@
 #include "capi/hijack/translate.h"
 
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,7 +12,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/if.h"
 #include "rump/abi/in.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
@@ -168,6 +171,7 @@ std::optional<SockoptName> ToNetbsdSockopt(int linux_level, int linux_name) {
         case SO_RCVTIMEO: n = nb::kSO_RCVTIMEO; break;
         case SO_SNDTIMEO: n = nb::kSO_SNDTIMEO; break;
         case SO_ACCEPTCONN: n = nb::kSO_ACCEPTCONN; break;
+        case SO_TIMESTAMP: n = nb::kSO_TIMESTAMP; break;
         default: return std::nullopt;
       }
       return SockoptName{nb::kSOL_SOCKET, n};
@@ -180,6 +184,9 @@ std::optional<SockoptName> ToNetbsdSockopt(int linux_level, int linux_name) {
         case IP_HDRINCL: n = nb::kIP_HDRINCL; break;
         case IP_OPTIONS: n = nb::kIP_OPTIONS; break;
         case IP_RECVTTL: n = nb::kIP_RECVTTL; break;
+        // Linux's IP_PKTINFO asks for the destination and interface of
+        // each datagram: NetBSD's IP_PKTINFO as an int does the same.
+        case IP_PKTINFO: n = nb::kIP_PKTINFO; break;
         case IP_MINTTL: n = nb::kIP_MINTTL; break;
         case IP_MULTICAST_IF: n = nb::kIP_MULTICAST_IF; break;
         case IP_MULTICAST_TTL: n = nb::kIP_MULTICAST_TTL; break;
@@ -260,6 +267,116 @@ int ToLinuxMsgFlags(int netbsd_flags) {
   for (const FlagPair& p : kMsgOutFlags) {
     if (netbsd_flags & p.netbsd_flag) out |= p.linux_flag;
   }
+  return out;
+}
+
+namespace {
+
+// Appends one Linux control message if it fits in out[*used..cap).
+bool PutLinuxCmsg(uint8_t* out, size_t cap, size_t* used, int level, int type, const void* data,
+                  size_t n) {
+  if (*used + CMSG_LEN(n) > cap) return false;
+  cmsghdr h{};
+  h.cmsg_len = CMSG_LEN(n);
+  h.cmsg_level = level;
+  h.cmsg_type = type;
+  std::memcpy(out + *used, &h, sizeof(h));
+  std::memcpy(out + *used + CMSG_LEN(0), data, n);
+  // The padding to the next header (CMSG_SPACE) is zeroed where it fits.
+  const size_t next = std::min(*used + CMSG_SPACE(n), cap);
+  std::memset(out + *used + CMSG_LEN(n), 0, next - (*used + CMSG_LEN(n)));
+  *used = next;
+  return true;
+}
+
+}  // namespace
+
+size_t ToLinuxControl(const uint8_t* in, size_t len, uint8_t* out, size_t cap, bool* truncated) {
+  *truncated = false;
+  size_t at = 0, used = 0;
+  while (at + nb::kCmsghdrSize <= len) {
+    uint32_t clen = 0;
+    int32_t level = 0, type = 0;
+    std::memcpy(&clen, in + at, 4);
+    std::memcpy(&level, in + at + 4, 4);
+    std::memcpy(&type, in + at + 8, 4);
+    if (clen < nb::CmsgLen(0) || clen > len - at) break;  // cut short by the kernel
+    const uint8_t* data = in + at + nb::CmsgLen(0);
+    const size_t n = clen - nb::CmsgLen(0);
+    at += std::min(len - at, nb::CmsgSpace(n));
+    bool ok = true;
+    if (level == nb::kSOL_SOCKET && type == nb::kSCM_TIMESTAMP && n == nb::kTimevalSize) {
+      int64_t sec = 0;
+      int32_t usec = 0;
+      std::memcpy(&sec, data, 8);
+      std::memcpy(&usec, data + 8, 4);
+      timeval tv{};
+      tv.tv_sec = time_t(sec);
+      tv.tv_usec = suseconds_t(usec);
+      ok = PutLinuxCmsg(out, cap, &used, SOL_SOCKET, SCM_TIMESTAMP, &tv, sizeof(tv));
+    } else if (level == nb::kIPPROTO_IP && type == nb::kIP_PKTINFO && n == nb::kInPktinfoSize) {
+      in_pktinfo pi{};
+      uint32_t index = 0;
+      std::memcpy(&pi.ipi_addr, data + nb::kIpiAddrOff, 4);
+      std::memcpy(&index, data + nb::kIpiIfindexOff, 4);
+      pi.ipi_spec_dst = pi.ipi_addr;
+      pi.ipi_ifindex = int(index);
+      ok = PutLinuxCmsg(out, cap, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+    } else if (level == nb::kIPPROTO_IP && type == nb::kIP_RECVTTL && n == 1) {
+      const int ttl = data[0];
+      ok = PutLinuxCmsg(out, cap, &used, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+    }
+    if (!ok) {
+      *truncated = true;
+      break;
+    }
+  }
+  return used;
+}
+
+int CheckLinuxSendControl(const void* control, size_t len, std::string* what) {
+  msghdr m{};
+  m.msg_control = const_cast<void*>(control);
+  m.msg_controllen = len;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&m); c != nullptr; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+        c->cmsg_len >= CMSG_LEN(sizeof(in_pktinfo))) {
+      in_pktinfo pi;
+      std::memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+      if (pi.ipi_ifindex == 0 && pi.ipi_spec_dst.s_addr == 0) continue;
+      *what = "sendmsg with IP_PKTINFO choosing a source address or an interface: the kernel "
+              "takes no control data (EOPNOTSUPP)";
+      return EOPNOTSUPP;
+    }
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      *what = "sendmsg with SCM_RIGHTS: host descriptors cannot be passed into the kernel "
+              "(EOPNOTSUPP)";
+      return EOPNOTSUPP;
+    }
+    *what = absl::StrCat("sendmsg with control message level ", c->cmsg_level, " type ",
+                         c->cmsg_type, ": the kernel takes no control data (EOPNOTSUPP)");
+    return EOPNOTSUPP;
+  }
+  return 0;
+}
+
+// IFF_UP .. IFF_ALLMULTI: the same bits on both sides.
+constexpr uint16_t kSharedIfFlags = 0x03ff;
+static_assert(IFF_UP == nb::kIFF_UP && IFF_BROADCAST == nb::kIFF_BROADCAST &&
+              IFF_LOOPBACK == nb::kIFF_LOOPBACK && IFF_POINTOPOINT == nb::kIFF_POINTOPOINT &&
+              IFF_RUNNING == nb::kIFF_RUNNING && IFF_NOARP == nb::kIFF_NOARP &&
+              IFF_PROMISC == nb::kIFF_PROMISC && IFF_ALLMULTI == nb::kIFF_ALLMULTI);
+
+int16_t ToLinuxIfFlags(uint16_t netbsd_flags) {
+  int out = netbsd_flags & kSharedIfFlags;
+  if (netbsd_flags & nb::kIFF_MULTICAST) out |= IFF_MULTICAST;
+  return int16_t(out);
+}
+
+uint16_t ToNetbsdIfFlags(int16_t linux_flags, uint16_t current) {
+  const uint16_t lf = uint16_t(linux_flags);
+  uint16_t out = uint16_t((current & ~kSharedIfFlags & ~nb::kIFF_MULTICAST) | (lf & kSharedIfFlags));
+  if (lf & IFF_MULTICAST) out |= uint16_t(nb::kIFF_MULTICAST);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 namespace rump::hijack {
 
@@ -75,6 +76,35 @@ int ToLinuxSockoptInt(int linux_level, int linux_name, int netbsd_value);
 // Linux-only bit makes it std::nullopt (EOPNOTSUPP).
 std::optional<int> ToNetbsdMsgFlags(int linux_flags);
 int ToLinuxMsgFlags(int netbsd_flags);
+
+// --- control messages (sendmsg / recvmsg)
+
+// The kernel's control messages (`len` bytes, NetBSD's cmsghdr layout) as
+// Linux's, written into `out` (`cap` bytes). Carried: SCM_TIMESTAMP (a
+// timeval), IP_PKTINFO (NetBSD's 8-byte in_pktinfo becomes Linux's 12-byte
+// one, ipi_spec_dst = ipi_addr = the destination) and IP_RECVTTL (Linux's
+// IP_TTL with an int). The rest (IP_RECVDSTADDR, IP_RECVIF,
+// IP_RECVPKTINFO), which no Linux option asks for, are skipped. Returns the
+// bytes written; *truncated is set when a message did not fit (the
+// caller reports MSG_CTRUNC).
+size_t ToLinuxControl(const uint8_t* in, size_t len, uint8_t* out, size_t cap, bool* truncated);
+
+// Checks the control messages of a Linux sendmsg bound for the kernel,
+// which takes none: an IP_PKTINFO that asks for nothing (interface 0,
+// source 0.0.0.0, what glibc-based servers send back unchanged) changes
+// nothing and is dropped; anything else (SCM_RIGHTS, SCM_CREDENTIALS, a
+// chosen source or interface, IP_TTL) is EOPNOTSUPP, described in *what.
+// Returns 0 or that errno.
+int CheckLinuxSendControl(const void* control, size_t len, std::string* what);
+
+// --- interface flags (SIOCGIFFLAGS / SIOCSIFFLAGS)
+
+// NetBSD's IFF_* as Linux's: the low ten bits are the same; IFF_MULTICAST
+// moves; IFF_OACTIVE, IFF_SIMPLEX and IFF_LINK0-2 have no Linux bit.
+int16_t ToLinuxIfFlags(uint16_t netbsd_flags);
+// Linux's flags for SIOCSIFFLAGS on top of the interface's `current`
+// NetBSD flags (the bits Linux has no name for are kept).
+uint16_t ToNetbsdIfFlags(int16_t linux_flags, uint16_t current);
 
 // --- poll(2) events
 

@@ -10,13 +10,17 @@ translates between Linux's ABI and NetBSD's, and prints "OK" at the end;
 any failed check raises (exit 1, with a traceback).
 """
 
+import array
 import errno
+import fcntl
 import os
 import select
 import socket
 import socketserver
+import struct
 import sys
 import threading
+import time
 
 
 def server(addr):
@@ -51,6 +55,115 @@ def server(addr):
 def expect(cond, what):
     if not cond:
         raise AssertionError(what)
+
+
+# Linux's numbers (sys/ioctl.h, netinet/in.h), where Python has no name.
+SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS = 0x8910, 0x8912, 0x8913
+SIOCGIFADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK = 0x8915, 0x8919, 0x891B
+SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX = 0x8921, 0x8927, 0x8933
+IFF_UP, IFF_BROADCAST, IFF_LOOPBACK, IFF_RUNNING, IFF_MULTICAST = 0x1, 0x2, 0x8, 0x40, 0x1000
+IP_TTL, IP_PKTINFO, IP_RECVTTL = 2, 8, 12
+SO_TIMESTAMP = SCM_TIMESTAMP = 29
+ARPHRD_ETHER = 1
+
+
+def ifreq(name, rest=b""):
+    return struct.pack("16s24s", name, rest)
+
+
+def interface_ioctls():
+    """The ifreq ioctls on a kernel socket, as Linux's ifconfig uses them.
+    Returns {name: index} of the interfaces."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fd = s.fileno()
+    # SIOCGIFCONF: Linux's 40-byte records, IPv4 addresses only.
+    buf = array.array("B", bytes(40 * 16))
+    res = fcntl.ioctl(fd, SIOCGIFCONF, struct.pack("iL", len(buf), buf.buffer_info()[0]))
+    n = struct.unpack("iL", res)[0]
+    expect(n > 0 and n % 40 == 0, "SIOCGIFCONF length %d" % n)
+    raw = buf.tobytes()
+    conf = [(raw[i : i + 16].rstrip(b"\0"), struct.unpack("H", raw[i + 16 : i + 18])[0],
+             socket.inet_ntoa(raw[i + 20 : i + 24])) for i in range(0, n, 40)]
+    expect((b"lo0", socket.AF_INET, "127.0.0.1") in conf, "SIOCGIFCONF %r" % conf)
+    shmif = [c for c in conf if c[0] == b"shmif0"]
+    expect(len(shmif) == 1, "SIOCGIFCONF %r" % conf)
+    me = shmif[0][2]
+    # With no buffer: the length it needs.
+    res = fcntl.ioctl(fd, SIOCGIFCONF, struct.pack("iL", 0, 0))
+    expect(struct.unpack("iL", res)[0] == n, "SIOCGIFCONF's length with no buffer")
+
+    def addr_of(request, name=b"shmif0"):
+        res = fcntl.ioctl(fd, request, ifreq(name))
+        expect(struct.unpack("H", res[16:18])[0] == socket.AF_INET, "family of %x" % request)
+        return socket.inet_ntoa(res[20:24])
+
+    expect(addr_of(SIOCGIFADDR) == me, "SIOCGIFADDR")
+    expect(addr_of(SIOCGIFNETMASK) == "255.255.255.0", "SIOCGIFNETMASK")
+    expect(addr_of(SIOCGIFBRDADDR) == me.rsplit(".", 1)[0] + ".255", "SIOCGIFBRDADDR")
+    expect(addr_of(SIOCGIFADDR, b"lo0") == "127.0.0.1", "SIOCGIFADDR lo0")
+    flags = struct.unpack("h", fcntl.ioctl(fd, SIOCGIFFLAGS, ifreq(b"shmif0"))[16:18])[0]
+    want = IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST
+    expect(flags & want == want and not flags & IFF_LOOPBACK, "shmif0 flags %#x" % flags)
+    flags = struct.unpack("h", fcntl.ioctl(fd, SIOCGIFFLAGS, ifreq(b"lo0"))[16:18])[0]
+    expect(flags & (IFF_UP | IFF_LOOPBACK) == IFF_UP | IFF_LOOPBACK, "lo0 flags %#x" % flags)
+    mtu = struct.unpack("i", fcntl.ioctl(fd, SIOCGIFMTU, ifreq(b"shmif0"))[16:20])[0]
+    expect(mtu == 1500, "SIOCGIFMTU %d" % mtu)
+    index = struct.unpack("i", fcntl.ioctl(fd, SIOCGIFINDEX, ifreq(b"shmif0"))[16:20])[0]
+    expect(index > 0, "SIOCGIFINDEX %d" % index)
+    name = fcntl.ioctl(fd, SIOCGIFNAME, struct.pack("16si20s", b"", index, b""))[:16]
+    expect(name.rstrip(b"\0") == b"shmif0", "SIOCGIFNAME %r" % name)
+    hw = fcntl.ioctl(fd, SIOCGIFHWADDR, ifreq(b"shmif0"))
+    family = struct.unpack("H", hw[16:18])[0]
+    mac = hw[18:24]
+    expect(family == ARPHRD_ETHER and mac != bytes(6), "SIOCGIFHWADDR %d %r" % (family, mac))
+    try:
+        fcntl.ioctl(fd, SIOCGIFADDR, ifreq(b"nosuch0"))
+        raise AssertionError("SIOCGIFADDR of nosuch0 answered")
+    except OSError as e:
+        expect(e.errno == errno.ENODEV, "SIOCGIFADDR nosuch0: %r" % e)
+    s.close()
+    print("ioctl: shmif0 %s index %d mac %s" % (me, index, mac.hex(":")))
+    return me, index
+
+
+def receive_options(addr, ifaddr):
+    """IP_PKTINFO, IP_RECVTTL and SO_TIMESTAMP through recvmsg's
+    ancillary data, and what sendmsg takes."""
+    me, index = ifaddr
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect((addr, 7000))
+    u.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+    u.setsockopt(socket.IPPROTO_IP, IP_RECVTTL, 1)
+    u.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMP, 1)
+    expect(u.getsockopt(socket.IPPROTO_IP, IP_PKTINFO) != 0, "getsockopt IP_PKTINFO")
+    u.send(b"ancillary")
+    data, anc, flags, _ = u.recvmsg(2048, 1024)
+    expect(data == b"ancillary" and not flags & socket.MSG_CTRUNC, "recvmsg %r %#x" % (data, flags))
+    got = {(level, kind): d for level, kind, d in anc}
+    expect(len(anc) == 3, "three control messages: %r" % anc)
+    ifindex, spec_dst, dst = struct.unpack("i4s4s", got[(socket.IPPROTO_IP, IP_PKTINFO)])
+    expect(ifindex == index and socket.inet_ntoa(dst) == me and spec_dst == dst,
+           "IP_PKTINFO %d %r %r" % (ifindex, spec_dst, dst))
+    ttl = struct.unpack("i", got[(socket.IPPROTO_IP, IP_TTL)])[0]
+    expect(ttl == 64, "IP_TTL %d" % ttl)
+    sec, usec = struct.unpack("qq", got[(socket.SOL_SOCKET, SCM_TIMESTAMP)])
+    expect(abs(sec - time.time()) < 3600 and 0 <= usec < 1000000, "SCM_TIMESTAMP %d %d" % (sec, usec))
+    # Room for the first message only: it comes, with MSG_CTRUNC.
+    u.send(b"short")
+    data, anc, flags, _ = u.recvmsg(2048, socket.CMSG_SPACE(16))
+    expect(data == b"short" and flags & socket.MSG_CTRUNC and len(anc) == 1,
+           "recvmsg with a short buffer: %r %#x" % (anc, flags))
+    # sendmsg: an IP_PKTINFO that asks for nothing is fine; SCM_RIGHTS is not.
+    nothing = struct.pack("i4s4s", 0, bytes(4), bytes(4))
+    u.sendmsg([b"with pktinfo"], [(socket.IPPROTO_IP, IP_PKTINFO, nothing)])
+    expect(u.recv(100) == b"with pktinfo", "sendmsg with an empty IP_PKTINFO")
+    try:
+        u.sendmsg([b"x"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", 0))])
+        raise AssertionError("sendmsg with SCM_RIGHTS went")
+    except OSError as e:
+        expect(e.errno == errno.EOPNOTSUPP, "SCM_RIGHTS: %r" % e)
+    u.close()
+    print("ancillary: IP_PKTINFO, IP_TTL, SCM_TIMESTAMP")
 
 
 def client(addr):
@@ -90,6 +203,9 @@ def client(addr):
     except OSError as e:
         expect(e.errno == errno.ENOPROTOOPT, "SO_PEERCRED: %r" % e)
     print("options: ok")
+
+    ifaddr = interface_ioctls()
+    receive_options(addr, ifaddr)
 
     # Non-blocking connect: EINPROGRESS, then writable, SO_ERROR 0.
     t.setblocking(False)
@@ -140,8 +256,6 @@ def client(addr):
         th.join()
     # Python's join() returns before the thread's C++ thread_local
     # destructors have run: wait (a minute at most) for the count to settle.
-    import time
-
     for _ in range(1200):
         after = len(os.listdir("/proc/self/fd"))
         if after == before:

@@ -56,6 +56,8 @@ expect_out '^poll: threads leave no wake-up pipes behind$'
 expect_out '^fork: three children served$'
 expect_out '^sigpipe: raised$'
 expect_out '^sendfile: a host file into a kernel socket$'
+expect_out '^ioctl: shmif0 10\.0\.0\.2 index [0-9]+ mac '
+expect_out '^ancillary: IP_PKTINFO, IP_TTL, SCM_TIMESTAMP$'
 expect_out '^OK$'
 
 # "quit" made a child end its parent (SIGTERM, which ends a process blocked
