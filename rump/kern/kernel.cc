@@ -105,14 +105,14 @@ Kernel::~Kernel() {
 }
 
 SyscallResult Kernel::Syscall(Process& process, UserMemory& mem, int number,
-                              absl::Span<const uint64_t> args) {
+                              absl::Span<const uint64_t> args, CallInterrupt* interrupt) {
   SyscallResult r;
   const SyscallHandler* h = syscalls_.Find(number);
   if (h == nullptr) {
     r.error = abi::kENOSYS;
     return r;
   }
-  SyscallContext ctx{*this, process, mem};
+  SyscallContext ctx{*this, process, mem, interrupt};
   absl::StatusOr<SyscallReturn> ret = (*h)(ctx, SyscallArgs(args));
   if (!ret.ok()) {
     r.error = abi::ToErrno(ret.status());

@@ -64,8 +64,9 @@ class Kernel {
   // --- system calls
   // Runs NetBSD syscall `number` for `process`. Never aborts: an unknown
   // number is ENOSYS.
+  // `interrupt`, if given, ends the call's sleeps with EINTR once raised.
   SyscallResult Syscall(Process& process, UserMemory& mem, int number,
-                        absl::Span<const uint64_t> args);
+                        absl::Span<const uint64_t> args, CallInterrupt* interrupt = nullptr);
   // The same for the process this thread is bound to (pid 1 by default).
   SyscallResult Syscall(int number, absl::Span<const uint64_t> args);
   SyscallTable& syscalls() { return syscalls_; }

@@ -361,6 +361,60 @@ TEST_F(PollTest, HaltReleasesEverySleeper) {
             abi::kEINTR);
 }
 
+// A CallInterrupt ends its own call's sleep with EINTR, and only that
+// call's: another thread of the same process sleeping beside it stays
+// asleep; the process is not marked; a raise before the call sleeps is not
+// lost; after the call it changes nothing.
+TEST_F(PollTest, CallInterruptEndsOnlyItsOwnCall) {
+  std::shared_ptr<Process> p = k_->NewProcess(1, "caller");
+  std::shared_ptr<FlagFile> f;
+  std::vector<PollFd> mine = {{AddFile(&f, p.get()), abi::kPOLLIN, 0}};
+  std::vector<PollFd> other = mine;
+  CallInterrupt interrupt;
+  auto poll_with = [&](std::vector<PollFd>& fds, CallInterrupt* i) {
+    const uint64_t args[] = {P(fds.data()), fds.size(), uint64_t(uint32_t(-1))};
+    return k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysPoll, args, i);
+  };
+  auto interrupted = std::async(std::launch::async, [&] { return poll_with(mine, &interrupt); });
+  auto bystander = std::async(std::launch::async, [&] { return poll_with(other, nullptr); });
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() >= 2; }));
+  interrupt.Raise();
+  ASSERT_EQ(interrupted.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(interrupted.get().error, abi::kEINTR);
+  EXPECT_FALSE(p->interrupted());
+  // The other call still sleeps, until its descriptor is ready.
+  EXPECT_TRUE(Eventually([&] { return k_->sleeping_threads() == 1; }));
+  EXPECT_EQ(bystander.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
+  f->Set(abi::kPOLLIN);
+  ASSERT_EQ(bystander.wait_for(std::chrono::seconds(60)), std::future_status::ready);
+  EXPECT_EQ(bystander.get().rv0, 1);
+  // Raised before the sleep: EINTR at once, whenever the call sleeps.
+  f->Set(0);
+  CallInterrupt early;
+  early.Raise();
+  EXPECT_EQ(poll_with(mine, &early).error, abi::kEINTR);
+  // A call that need not sleep is unaffected.
+  f->Set(abi::kPOLLIN);
+  EXPECT_EQ(poll_with(mine, &early).rv0, 1);
+}
+
+TEST_F(PollTest, CallInterruptRacingWithTheStartOfASleepIsNeverLost) {
+  std::shared_ptr<Process> p = k_->NewProcess(1, "race");
+  std::shared_ptr<FlagFile> f;
+  std::vector<PollFd> fds = {{AddFile(&f, p.get()), abi::kPOLLIN, 0}};
+  for (int i = 0; i < 200; ++i) {
+    CallInterrupt interrupt;
+    auto result = std::async(std::launch::async, [&] {
+      const uint64_t args[] = {P(fds.data()), fds.size(), uint64_t(uint32_t(-1))};
+      return k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysPoll, args, &interrupt);
+    });
+    interrupt.Raise();
+    ASSERT_EQ(result.wait_for(std::chrono::seconds(60)), std::future_status::ready) << i;
+    ASSERT_EQ(result.get().error, abi::kEINTR) << i;
+  }
+  EXPECT_FALSE(p->interrupted());
+}
+
 TEST(SleepTest, SleepUntilReportsConditionTimeoutAndInterrupt) {
   auto k = Kernel::Boot(KernelOptions{});
   ASSERT_TRUE(k.ok());

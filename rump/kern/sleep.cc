@@ -11,18 +11,30 @@
 
 namespace rump {
 
-// Registers one sleeping thread with its process for the time of one wait,
-// so that Process::Interrupt can wake it.
+// Registers one sleeping thread with its process (and its call's
+// interrupt, if any) for the time of one wait, so that Process::Interrupt
+// and CallInterrupt::Raise can wake it.
 class SleepRegistration {
  public:
-  SleepRegistration(Kernel& k, Process& p, std::mutex* mu, std::condition_variable* cv)
-      : k_(k), p_(p), me_{mu, cv} {}
+  SleepRegistration(Kernel& k, Process& p, CallInterrupt* call, std::mutex* mu,
+                    std::condition_variable* cv)
+      : k_(k), p_(p), call_(call), me_{mu, cv} {}
 
   // Called with the sleeper's mutex held (lock order: caller's mutex ->
-  // process sleep lock). False if the process is already interrupted.
+  // process sleep lock, or the call interrupt's lock). False if the process
+  // or the call is already interrupted.
   bool Add() {
+    if (call_ != nullptr) {
+      std::lock_guard<std::mutex> g(call_->mu_);
+      if (call_->raised()) return false;
+      call_->sleeper_mu_ = me_.mu;
+      call_->sleeper_cv_ = me_.cv;
+    }
     std::lock_guard<std::mutex> g(p_.sleep_mu_);
-    if (p_.interrupted()) return false;
+    if (p_.interrupted()) {
+      if (call_ != nullptr) ForgetCall();
+      return false;
+    }
     p_.sleepers_.push_back(&me_);
     k_.sleeping_threads_.fetch_add(1, std::memory_order_release);
     return true;
@@ -42,14 +54,54 @@ class SleepRegistration {
       k_.sleeping_threads_.fetch_sub(1, std::memory_order_release);
     }
     g.unlock();
+    if (call_ != nullptr) {
+      // The same for a Raise that may be about to take our mutex.
+      std::unique_lock<std::mutex> c(call_->mu_);
+      if (call_->raising_) {
+        if (lock.owns_lock()) lock.unlock();
+        call_->cv_.wait(c, [this] { return !call_->raising_; });
+      }
+      call_->sleeper_mu_ = nullptr;
+      call_->sleeper_cv_ = nullptr;
+    }
     if (!lock.owns_lock()) lock.lock();
   }
 
  private:
+  void ForgetCall() {
+    std::lock_guard<std::mutex> g(call_->mu_);
+    call_->sleeper_mu_ = nullptr;
+    call_->sleeper_cv_ = nullptr;
+  }
+
   Kernel& k_;
   Process& p_;
+  CallInterrupt* const call_;
   Process::Sleeper me_;
 };
+
+void CallInterrupt::Raise() {
+  std::mutex* mu;
+  std::condition_variable* cv;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    raised_.store(true, std::memory_order_release);
+    mu = sleeper_mu_;
+    cv = sleeper_cv_;
+    if (mu == nullptr) return;  // not asleep: the next sleep sees raised()
+    raising_ = true;  // keeps the sleeper (and its mutex) in place
+  }
+  // The sleeper holds its mutex from its last look at raised() until it
+  // waits: taking it here means it waits now (or went past), so the
+  // notification cannot be lost.
+  { std::lock_guard<std::mutex> g(*mu); }
+  cv->notify_all();
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    raising_ = false;
+  }
+  cv_.notify_all();
+}
 
 namespace {
 
@@ -69,14 +121,16 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
                         std::condition_variable& cv, absl::Time deadline,
                         absl::FunctionRef<bool()> pred) {
   Process& p = ctx.process;
-  SleepRegistration reg(ctx.kernel, p, lock.mutex(), &cv);
+  CallInterrupt* const call = ctx.interrupt;
+  auto interrupted = [&] { return p.interrupted() || (call != nullptr && call->raised()); };
+  SleepRegistration reg(ctx.kernel, p, call, lock.mutex(), &cv);
   for (;;) {
     if (pred()) return absl::OkStatus();
-    if (p.interrupted() || ctx.kernel.halted()) return abi::Errno(abi::kEINTR);
+    if (interrupted() || ctx.kernel.halted()) return abi::Errno(abi::kEINTR);
     const absl::Time now = absl::Now();
     if (now >= deadline) return TimeoutStatus();
     if (!reg.Add()) return abi::Errno(abi::kEINTR);
-    auto woken = [&] { return pred() || p.interrupted(); };
+    auto woken = [&] { return pred() || interrupted(); };
     const int64_t slept_ns = trace::NowNanos();
     if (deadline == absl::InfiniteFuture()) {
       cv.wait(lock, woken);

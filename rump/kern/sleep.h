@@ -10,6 +10,7 @@
 #ifndef RUMP_KERN_SLEEP_H_
 #define RUMP_KERN_SLEEP_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -20,14 +21,38 @@
 
 namespace rump {
 
+// A signal for one system call in progress: what NetBSD does when a caught
+// signal without SA_RESTART is posted to the thread running the call. Once
+// raised, the call's interruptible sleeps (SleepUntil) end with EINTR, the
+// one under way and every later one; a call that does not sleep is
+// unaffected. Raise is thread-safe and may come at any time: before the
+// call sleeps, while it sleeps, or after it returned (then it changes
+// nothing). A remote client raises it for a call of its own (sp's
+// X_INTERRUPT); the call passes it to Kernel::Syscall.
+class CallInterrupt {
+ public:
+  void Raise();
+  bool raised() const { return raised_.load(std::memory_order_acquire); }
+
+ private:
+  friend class SleepRegistration;  // sleep.cc
+  std::atomic<bool> raised_{false};
+  std::mutex mu_;                  // guards the three below
+  std::condition_variable cv_;     // raising_ went back to false
+  std::mutex* sleeper_mu_ = nullptr;  // the sleeping call's mutex and cv
+  std::condition_variable* sleeper_cv_ = nullptr;
+  bool raising_ = false;           // Raise is about to notify the sleeper
+};
+
 // Waits on `cv` until pred() is true. `lock` holds the mutex that guards
 // the condition and that wakers hold while changing it (they notify `cv`
 // after the change); it is held on entry and on return, and released while
 // sleeping. pred() is evaluated with `lock` held, first on entry.
 //
 // Returns OK when pred() is true (even if the process was interrupted too);
-// otherwise EINTR (abi::Errno) when the calling process is interrupted or
-// the kernel has halted, and a timeout status (IsSleepTimeout; not a NetBSD
+// otherwise EINTR (abi::Errno) when the calling process is interrupted, the
+// call's CallInterrupt (ctx.interrupt) is raised or the kernel has halted,
+// and a timeout status (IsSleepTimeout; not a NetBSD
 // errno: each caller maps it, e.g. EAGAIN for SO_RCVTIMEO, 0 for poll) when
 // `deadline` has passed. absl::InfiniteFuture() never times out; a deadline
 // in the past makes it a non-blocking check.

@@ -14,6 +14,7 @@
 
 namespace rump {
 
+class CallInterrupt;
 class Kernel;
 class Process;
 
@@ -39,6 +40,8 @@ struct SyscallContext {
   Kernel& kernel;
   Process& process;
   UserMemory& mem;
+  // The call's own interrupt (a remote client's signal), or none.
+  CallInterrupt* interrupt = nullptr;
 };
 
 // The two return registers of a successful call.
