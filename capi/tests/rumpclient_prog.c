@@ -23,6 +23,12 @@
  *                 and waits in recvfrom for a datagram nobody sends (the
  *                 test kills this client meanwhile)
  *   reboot        reboot(2) with RB_AUTOBOOT: prints "reboot <rv> <errno>"
+ *   signal        binds a UDP socket to 127.0.0.1, prints "blocked port <n>"
+ *                 and waits in recvfrom; SIGUSR2 (a handler without
+ *                 SA_RESTART) must interrupt it with EINTR. Then "blocked
+ *                 again": SIGWINCH (a handler with SA_RESTART) must not,
+ *                 and the datagram the test sends ends the wait
+ *   send PORT     sends "hello" to 127.0.0.1:PORT, prints "sent <n> <errno>"
  *
  * Every line of output is "<what> ..."; failures print "FAIL: ..." and exit 1.
  * As NetBSD says clients must, it defines the NetBSD structures it uses.
@@ -362,6 +368,99 @@ scenario_block(void)
 	return 0;
 }
 
+/* ---- signals ------------------------------------------------------------ */
+
+static volatile sig_atomic_t usr2_seen, winch_seen;
+
+static void
+on_usr2(int sig)
+{
+	(void)sig;
+	usr2_seen = 1;
+}
+
+static void
+on_winch(int sig)
+{
+	(void)sig;
+	winch_seen = 1;
+}
+
+static int
+udp_socket_on_loopback(int port)
+{
+	struct nb_sockaddr_in sin;
+	int s;
+
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = RUMP_AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr = htonl(0x7f000001);
+	if (rump_sys_bind(s, (const struct sockaddr *)&sin, sizeof(sin)) == -1)
+		fail("bind", errno);
+	return s;
+}
+
+static int
+scenario_signal(void)
+{
+	struct sigaction sa;
+	struct nb_sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	char buf[64];
+	ssize_t n;
+	int s, e;
+
+	init_or_die();
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_usr2; /* no SA_RESTART: interrupts a blocked call */
+	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_handler = on_winch;
+	sa.sa_flags = SA_RESTART; /* the call goes on */
+	sigaction(SIGWINCH, &sa, NULL);
+	s = udp_socket_on_loopback(0);
+	if (rump_sys_getsockname(s, (struct sockaddr *)&sin, &len) == -1)
+		fail("getsockname", errno);
+	printf("blocked port %d\n", ntohs(sin.sin_port));
+	fflush(stdout);
+	n = rump_sys_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL);
+	e = errno;
+	printf("recvfrom %d errno %d usr2 %d\n", (int)n, n < 0 ? e : 0, (int)usr2_seen);
+	printf("blocked again\n");
+	fflush(stdout);
+	n = rump_sys_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL);
+	e = errno;
+	printf("recvfrom %d errno %d winch %d\n", (int)n, n < 0 ? e : 0, (int)winch_seen);
+	printf("getpid ok %d\n", rump_sys_getpid() > 1);
+	return 0;
+}
+
+static int
+scenario_send(int port)
+{
+	struct nb_sockaddr_in to;
+	ssize_t n;
+	int s;
+
+	init_or_die();
+	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s == -1)
+		fail("socket", errno);
+	memset(&to, 0, sizeof(to));
+	to.sin_len = sizeof(to);
+	to.sin_family = RUMP_AF_INET;
+	to.sin_port = htons((uint16_t)port);
+	to.sin_addr = htonl(0x7f000001);
+	n = rump_sys_sendto(s, "hello", 5, 0, (const struct sockaddr *)&to, sizeof(to));
+	printf("sent %d %d\n", (int)n, n < 0 ? errno : 0);
+	return 0;
+}
+
 static int
 scenario_reboot(void)
 {
@@ -573,6 +672,10 @@ main(int argc, char **argv)
 		return scenario_block();
 	if (strcmp(what, "reboot") == 0)
 		return scenario_reboot();
+	if (strcmp(what, "signal") == 0)
+		return scenario_signal();
+	if (strcmp(what, "send") == 0 && argc == 3)
+		return scenario_send(atoi(argv[2]));
 	if (strcmp(what, "fork") == 0)
 		return scenario_fork();
 	if (strcmp(what, "vfork") == 0)
@@ -585,6 +688,6 @@ main(int argc, char **argv)
 		return scenario_daemon();
 	if (strcmp(what, "exec-child") == 0 && argc == 5)
 		return scenario_exec_child(atol(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: rumpclient_prog init|basic|threads|sleep|block|reboot|fork|vfork|exec|daemon\n");
+	fprintf(stderr, "usage: rumpclient_prog init|basic|threads|sleep|block|reboot|fork|vfork|exec|daemon|signal|send PORT\n");
 	return 2;
 }

@@ -175,18 +175,47 @@ absl::StatusOr<wire::Frame> Connection::Transact(
   return answer;
 }
 
+namespace {
+
+// The connection this thread is reading for everyone on, if any.
+thread_local const Connection* t_reading = nullptr;
+
+}  // namespace
+
 absl::StatusOr<wire::Frame> Connection::Wait(Waiter& w) {
   std::unique_lock<std::mutex> lock(mu_);
   while (!w.done) {
-    if (reader_active_) {
+    // A call made by a signal handler that runs inside this thread's own
+    // read (an interruptible wait) reads too: the outer read is parked in
+    // its poll, between frames, and nobody else would read.
+    const bool nested = reader_active_ && t_reading == this;
+    if (reader_active_ && !nested) {
       w.cv.wait(lock);
       continue;
     }
     // Read for everyone until our own answer is in.
     reader_active_ = true;
+    const bool interruptible = !nested && !w.interrupt_sent && uses_interrupts();
     lock.unlock();
     std::vector<wire::Frame> frames;
-    absl::Status st = transport_->Receive(&frames);
+    absl::Status st;
+    {
+      const Connection* const outer = std::exchange(t_reading, this);
+      InterruptibleWait wait(interruptible);
+      st = transport_->Receive(&frames);
+      t_reading = outer;
+    }
+    if (IsSignalInterruption(st)) {
+      // A handler ran: ask the server to interrupt the call (it answers
+      // EINTR, or its result if it was done first), and wait for that.
+      bool done;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        done = w.done;
+        w.interrupt_sent = true;
+      }
+      st = done ? absl::OkStatus() : transport_->Send(wire::XInterruptRequest(w.reqno));
+    }
     // Frames that arrived before an error are still answers.
     for (wire::Frame& f : frames) {
       if (absl::Status h = HandleFrame(f); !h.ok()) {
@@ -195,7 +224,7 @@ absl::StatusOr<wire::Frame> Connection::Wait(Waiter& w) {
       }
     }
     lock.lock();
-    reader_active_ = false;
+    if (!nested) reader_active_ = false;
     if (!st.ok()) FailLocked(st);
   }
   // Pass the reading on to a thread still waiting.

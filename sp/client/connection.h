@@ -126,6 +126,12 @@ class Connection {
   bool uses_xbatch() const {
     return options_.xbatch && banner_info_.batch_version >= wire::kBatchVersion;
   }
+  // A signal handler (without SA_RESTART) that runs while a call waits for
+  // its answer interrupts the call: the server offers X_INTERRUPT. Against
+  // NetBSD's server such a handler runs after the call returns.
+  bool uses_interrupts() const {
+    return banner_info_.interrupt_version >= wire::kInterruptVersion;
+  }
 
   Transport& transport() const { return *transport_; }
 
@@ -134,6 +140,7 @@ class Connection {
     uint64_t reqno = 0;
     bool done = false;
     bool lost = false;
+    bool interrupt_sent = false;  // X_INTERRUPT went for it (once at most)
     wire::Frame frame;
     std::condition_variable cv;
   };

@@ -62,6 +62,8 @@ namespace {
 
 // The mask the thread's outermost ScopedBlockSignals replaced.
 thread_local const sigset_t* t_caller_mask = nullptr;
+// An InterruptibleWait is on in this thread.
+thread_local bool t_interruptible = false;
 
 // Signals whose default action ends or stops the process (signal(7)),
 // leaving out those glibc keeps for itself and SIGPIPE (the client's own
@@ -98,7 +100,32 @@ sigset_t WaitMask() {
       sigdelset(&mask, sig);
     }
   }
+  if (!t_interruptible) return mask;
+  for (int sig = 1; sig < 32; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || sigismember(caller, sig)) continue;
+    struct sigaction sa;
+    if (sigaction(sig, nullptr, &sa) != 0) continue;
+    const bool handled = (sa.sa_flags & SA_SIGINFO) != 0 ||
+                         (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN);
+    if (handled && !(sa.sa_flags & SA_RESTART)) sigdelset(&mask, sig);
+  }
   return mask;
+}
+
+InterruptibleWait::InterruptibleWait(bool on) : previous_(t_interruptible) {
+  t_interruptible = on;
+}
+
+InterruptibleWait::~InterruptibleWait() { t_interruptible = previous_; }
+
+bool InterruptibleWait::on() { return t_interruptible; }
+
+absl::Status SignalInterruption() {
+  return absl::AbortedError("rump_sp: a signal handler interrupted the wait");
+}
+
+bool IsSignalInterruption(const absl::Status& s) {
+  return absl::IsAborted(s) && s.message() == "rump_sp: a signal handler interrupted the wait";
 }
 
 }  // namespace sp::client

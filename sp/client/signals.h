@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "absl/status/status.h"
+
 namespace sp::client {
 
 // The host signal for NetBSD signal `netbsd_signo` (1 HUP ... 32 PWR), or -1
@@ -39,9 +41,38 @@ class ScopedBlockSignals {
 // SIG_DFL) and that the caller had not blocked itself. So kill(1), Ctrl-C,
 // Ctrl-Z or timeout(1) act on a program blocked in a kernel call (accept,
 // recv, poll), while a signal handler, which could call into the client
-// again, still waits until the call returns (NetBSD's behaviour). Outside
-// a ScopedBlockSignals: every signal blocked.
+// again, still waits until the call returns (NetBSD's behaviour), unless an
+// InterruptibleWait is on. Outside a ScopedBlockSignals: every signal
+// blocked.
 sigset_t WaitMask();
+
+// Turns the interruptible wait on (or, for a nested wait, off) in this
+// thread for its lifetime, restoring the previous setting after. While it
+// is on, WaitMask() also leaves unblocked the standard signals (1-31) that
+// have a handler installed without SA_RESTART and that the caller had not
+// blocked, so such a signal interrupts the wait as it interrupts a blocked
+// Linux system call: its handler runs (inside the wait), and the transport
+// then reports the wait interrupted (IsSignalInterruption). A connection to
+// a server that takes X_INTERRUPT turns it on around each wait for an
+// answer. A handler installed with SA_RESTART still runs only after the
+// call returns: the call goes on, as Linux restarts it.
+class InterruptibleWait {
+ public:
+  explicit InterruptibleWait(bool on);
+  ~InterruptibleWait();
+  InterruptibleWait(const InterruptibleWait&) = delete;
+  InterruptibleWait& operator=(const InterruptibleWait&) = delete;
+  // On in this thread.
+  static bool on();
+
+ private:
+  bool previous_;
+};
+
+// What a transport's Receive returns when a signal handler interrupted its
+// wait under an InterruptibleWait (nothing lost: receive again).
+absl::Status SignalInterruption();
+bool IsSignalInterruption(const absl::Status& s);
 
 }  // namespace sp::client
 

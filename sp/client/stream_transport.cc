@@ -81,11 +81,13 @@ class StreamTransport final : public Transport {
         }
       } else {
         // Sleeps with the signals that end the process unblocked
-        // (WaitMask), then reads what is there.
+        // (WaitMask), then reads what is there. EINTR means a handler ran
+        // (Linux restarts ppoll transparently when none did).
         const sigset_t mask = WaitMask();
         struct pollfd p = {fd, POLLIN, 0};
-        if (h.ppoll(&p, 1, nullptr, &mask) < 0 && errno != EINTR) {
-          return Lost(absl::StrCat("poll: ", std::strerror(errno)));
+        if (h.ppoll(&p, 1, nullptr, &mask) < 0) {
+          if (errno != EINTR) return Lost(absl::StrCat("poll: ", std::strerror(errno)));
+          if (InterruptibleWait::on()) return SignalInterruption();
         }
         n = h.recv(fd, buf_, sizeof(buf_), MSG_DONTWAIT);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;

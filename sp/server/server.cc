@@ -39,7 +39,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
   info.ostype = rump::kSysctlOsType;
   info.osrelease = rump::kSysctlOsRelease;
   info.machine = rump::kSysctlHwMachine;
-  if (o.announce_extensions) info.batch_version = wire::kBatchVersion;
+  if (o.announce_extensions) {
+    info.batch_version = wire::kBatchVersion;
+    info.interrupt_version = wire::kInterruptVersion;
+  }
   absl::StatusOr<std::string> banner = info.Format();
   if (!banner.ok()) return banner.status();
   server->banner_ = *std::move(banner);

@@ -41,7 +41,7 @@ struct ServerOptions {
   uint64_t max_frame_len = wire::kDefaultMaxFrameLen;
   // A client that leaves this many bytes unread is disconnected.
   size_t max_output_backlog = size_t{64} << 20;
-  // Announce the one-round-trip extension in the banner ("x-batch=1").
+  // Announce our extensions in the banner ("x-batch=1 x-intr=1").
   bool announce_extensions = true;
 };
 

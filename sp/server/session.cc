@@ -616,10 +616,42 @@ void Session::HandleExtension(wire::Frame& f) {
     HandleXSyscall(f);
     return;
   }
+  if (f.header.type == wire::kTypeXInterrupt) {
+    HandleInterrupt(f);
+    return;
+  }
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": unknown extension request type ", f.header.type));
   }
   SendError(f.header.reqno, wire::kErrMalformedRequest);
+}
+
+void Session::HandleInterrupt(const wire::Frame& f) {
+  const uint64_t reqno = f.header.reqno;
+  std::shared_ptr<rump::CallInterrupt> call;
+  if (f.payload.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = calls_.find(reqno); it != calls_.end()) call = it->second;
+  }
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": X_INTERRUPT for call ", reqno,
+                            !f.payload.empty() ? ": has a payload, ignored"
+                            : call == nullptr  ? ": no such call running, ignored"
+                                               : ""));
+  }
+  if (call != nullptr) call->Raise();
+}
+
+std::shared_ptr<rump::CallInterrupt> Session::TrackCall(uint64_t reqno) {
+  auto call = std::make_shared<rump::CallInterrupt>();
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_[reqno] = call;
+  return call;
+}
+
+void Session::ForgetCall(uint64_t reqno) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.erase(reqno);
 }
 
 bool Session::BeginCall(uint64_t reqno) {
@@ -647,6 +679,7 @@ void Session::Dispatch(uint64_t reqno, uint32_t sysnum, bool x,
     return;
   }
   if (!host_->executor().Submit([job = std::move(job)] { job(true); })) {
+    ForgetCall(reqno);
     SendError(reqno, wire::kErrTryAgain);
     CallDone();
   }
@@ -665,9 +698,10 @@ void Session::HandleSyscall(const wire::Frame& f) {
   const uint64_t reqno = f.header.reqno;
   if (!BeginCall(reqno)) return;
   std::shared_ptr<Session> self = shared_from_this();
-  Dispatch(reqno, args->sysnum, false, [self, reqno, a = *args, rx_ns](bool handed_off) {
-    self->RunSyscall(reqno, a, rx_ns, handed_off);
-  });
+  Dispatch(reqno, args->sysnum, false,
+           [self, reqno, a = *args, rx_ns, i = TrackCall(reqno)](bool handed_off) {
+             self->RunSyscall(reqno, a, rx_ns, handed_off, i);
+           });
 }
 
 void Session::HandleXSyscall(wire::Frame& f) {
@@ -687,20 +721,21 @@ void Session::HandleXSyscall(wire::Frame& f) {
   if (!BeginCall(reqno)) return;
   const uint32_t sysnum = x->call.sysnum;
   std::shared_ptr<Session> self = shared_from_this();
-  Dispatch(reqno, sysnum, true, [self, reqno, x = std::move(x), rx_ns](bool handed_off) {
-    self->RunXSyscall(reqno, x, rx_ns, handed_off);
-  });
+  Dispatch(reqno, sysnum, true,
+           [self, reqno, x = std::move(x), rx_ns, i = TrackCall(reqno)](bool handed_off) {
+             self->RunXSyscall(reqno, x, rx_ns, handed_off, i);
+           });
 }
 
 rump::SyscallResult Session::Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
-                                     rump::UserMemory& mem) {
+                                     rump::UserMemory& mem, rump::CallInterrupt* interrupt) {
   std::shared_ptr<rump::Process> p;
   {
     std::lock_guard<std::mutex> lock(mu_);
     p = process_;
   }
   try {
-    return host_->kernel().Syscall(*p, mem, static_cast<int>(sysnum), slots);
+    return host_->kernel().Syscall(*p, mem, static_cast<int>(sysnum), slots, interrupt);
   } catch (const std::bad_alloc&) {
     // A client asked the kernel for more memory than there is (a huge
     // length): that call fails, the server goes on.
@@ -722,10 +757,12 @@ void Session::RecordStages(int64_t rx_ns, int64_t start_ns, int64_t done_ns, boo
 }
 
 void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns,
-                         bool handed_off) {
+                         bool handed_off, const std::shared_ptr<rump::CallInterrupt>& interrupt) {
   const int64_t start_ns = trace::NowNanos();
   // Short payloads were zero-extended by the decoder: pass all 8 slots.
-  const rump::SyscallResult r = Execute(args.sysnum, absl::MakeConstSpan(args.slots), memory_);
+  const rump::SyscallResult r =
+      Execute(args.sysnum, absl::MakeConstSpan(args.slots), memory_, interrupt.get());
+  ForgetCall(reqno);
   const int64_t done_ns = trace::NowNanos();
   conn_->Send(wire::SyscallResponse(reqno, r.error, r.rv0, r.rv1));
   RecordStages(rx_ns, start_ns, done_ns, handed_off);
@@ -734,10 +771,12 @@ void Session::RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns,
 }
 
 void Session::RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns,
-                          bool handed_off) {
+                          bool handed_off, const std::shared_ptr<rump::CallInterrupt>& interrupt) {
   const int64_t start_ns = trace::NowNanos();
   PrefetchedUserMemory mem(memory_, x->call.inputs, x->call.outputs);
-  const rump::SyscallResult r = Execute(x->call.sysnum, absl::MakeConstSpan(x->call.slots), mem);
+  const rump::SyscallResult r =
+      Execute(x->call.sysnum, absl::MakeConstSpan(x->call.slots), mem, interrupt.get());
+  ForgetCall(reqno);
   const int64_t done_ns = trace::NowNanos();
   conn_->Send(wire::XSyscallResponse(reqno, r.error, r.rv0, r.rv1, mem.Segments()));
   RecordStages(rx_ns, start_ns, done_ns, handed_off);

@@ -46,8 +46,16 @@
 // The one-round-trip extension (sp/wire/xsyscall.h): an X_SYSCALL request
 // runs as a SYSCALL does, with a PrefetchedUserMemory over the buffers it
 // carries, and is answered with an X_SYSCALL response (result plus gathered
-// copyouts). A malformed one gets ERROR MALFORMED (kept); other extension
-// types get ERROR MALFORMED too.
+// copyouts). A malformed one gets ERROR MALFORMED (kept).
+//
+// The interrupt extension: an X_INTERRUPT request names a call of this
+// connection by its reqno (the client caught a signal while waiting for
+// it); that call's rump::CallInterrupt is raised, so its sleeps end with
+// EINTR and its own answer reports it. X_INTERRUPT is never answered: one
+// for a call that already finished, or never existed, or with a payload,
+// is ignored (logged with -v). Calls are entered in the table when their
+// request is read, so an interrupt that follows its call on the wire always
+// finds it. Other extension types get ERROR MALFORMED.
 #ifndef RUMP_SP_SERVER_SESSION_H_
 #define RUMP_SP_SERVER_SESSION_H_
 
@@ -70,6 +78,7 @@
 #include "absl/types/span.h"
 #include "rump/kern/kernel.h"
 #include "rump/kern/process.h"
+#include "rump/kern/sleep.h"
 #include "rump/kern/user_memory.h"
 #include "sp/server/worker_pool.h"
 #include "sp/transport/connection.h"
@@ -335,8 +344,13 @@ class Session final : public transport::Receiver,
   void HandleSyscall(const wire::Frame& f);
   void HandlePrefork(const wire::Frame& f);
   void HandleResponse(wire::Frame& f);
-  // The one-round-trip extension (types 0x100..0x1ff; X_SYSCALL only).
+  // Our extensions (types 0x100..0x1ff: X_SYSCALL, X_INTERRUPT).
   void HandleExtension(wire::Frame& f);
+  void HandleInterrupt(const wire::Frame& f);
+  // The interrupt of call `reqno`, entered while its request is read;
+  // forgotten when the call ends (or is refused).
+  std::shared_ptr<rump::CallInterrupt> TrackCall(uint64_t reqno);
+  void ForgetCall(uint64_t reqno);
   // An X_SYSCALL request: decoded in place, then run as a SYSCALL is.
   void HandleXSyscall(wire::Frame& f);
   // Bookkeeping before a call runs: false (and the answer sent) if it must
@@ -359,8 +373,10 @@ class Session final : public transport::Receiver,
     wire::Frame frame;        // owns the bytes `call` points into
     wire::XSyscallCall call;
   };
-  void RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns, bool handed_off);
-  void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns, bool handed_off);
+  void RunSyscall(uint64_t reqno, wire::SyscallArgs args, int64_t rx_ns, bool handed_off,
+                  const std::shared_ptr<rump::CallInterrupt>& interrupt);
+  void RunXSyscall(uint64_t reqno, std::shared_ptr<XCall> x, int64_t rx_ns, bool handed_off,
+                   const std::shared_ptr<rump::CallInterrupt>& interrupt);
   // A worker that answered a call waits a moment for the next request and
   // runs it (SessionOptions::read_ahead).
   void ReadAheadNext();
@@ -368,7 +384,7 @@ class Session final : public transport::Receiver,
   static void RecordStages(int64_t rx_ns, int64_t start_ns, int64_t done_ns, bool handed_off);
   // The kernel call itself; out of memory is ENOMEM.
   rump::SyscallResult Execute(uint32_t sysnum, absl::Span<const uint64_t> slots,
-                              rump::UserMemory& mem);
+                              rump::UserMemory& mem, rump::CallInterrupt* interrupt);
   // A call ended: runs a pending exec or the release when it was the last.
   void CallDone();
   void CompleteExec();  // requires in_flight_ == 0
@@ -402,6 +418,8 @@ class Session final : public transport::Receiver,
   std::string exec_name_;
   uint64_t next_reqno_ = 0;     // the server's own request numbers
   std::map<uint64_t, Pending*> pending_;
+  // The client's calls in flight, by reqno (X_INTERRUPT).
+  std::map<uint64_t, std::shared_ptr<rump::CallInterrupt>> calls_;
 };
 
 }  // namespace sp::server

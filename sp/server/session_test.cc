@@ -979,7 +979,7 @@ TEST_F(SessionTest, HostileExtensionFramesGetMalformedAndTheConnectionStays) {
     ++r;
   }
   // Other extension types, and an X_SYSCALL answer sent to the server.
-  c.Feed(wire::EncodeFrame(r, wire::kClassRequest, 0x101, 0, {}));
+  c.Feed(wire::EncodeFrame(r, wire::kClassRequest, 0x102, 0, {}));
   c.ExpectError(r, wire::kErrMalformedRequest);
   EXPECT_FALSE(c.conn().close_asked());
   EXPECT_EQ(c.Syscall(rump::abi::kSysGetpid).rv0, 2);
@@ -1020,6 +1020,67 @@ TEST_F(SessionTest, QuickCallsRunInlineOthersOnTheExecutor) {
 
 namespace sp::server {
 namespace {
+
+// X_INTERRUPT ends the sleep of the call it names, with EINTR in that
+// call's own answer, and only that call's: another call of the connection
+// sleeps on and the process is not torn down. Interrupts that name no
+// running call, or carry a payload, get no answer and keep the connection.
+TEST_F(SessionTest, XInterruptEndsTheNamedCallsSleepOnly) {
+  Client c(host_);
+  c.Guest();
+  std::shared_ptr<rump::Process> p = c.session().process();
+  ASSERT_NE(p, nullptr);
+  const int64_t ts[2] = {3600, 0};
+  auto nanosleep_request = [&](uint64_t reqno) {
+    absl::StatusOr<std::string> req = wire::XSyscallRequest(
+        reqno, rump::abi::kSysNanosleep, {P(ts), 0},
+        {wire::XBytes{P(ts), absl::string_view(reinterpret_cast<const char*>(ts), sizeof(ts))}},
+        {});
+    EXPECT_TRUE(req.ok());
+    return req.ok() ? *req : std::string();
+  };
+  auto expect_eintr = [&](uint64_t reqno) {
+    std::optional<Frame> f = c.Next();
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->header.cls, wire::kClassResponse);
+    EXPECT_EQ(f->header.reqno, reqno);
+    absl::StatusOr<wire::XSyscallResult> r = wire::DecodeXSyscallResponse(*f);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->error, rump::abi::kEINTR);
+  };
+  const uint64_t a = c.NextReqno(), b = c.NextReqno();
+  c.Feed(nanosleep_request(a));
+  c.Feed(nanosleep_request(b));
+  ASSERT_TRUE(Eventually([&] { return kernel_->sleeping_threads() >= 2; }));
+  c.Feed(wire::XInterruptRequest(9999));  // no such call
+  c.Feed(wire::EncodeFrame(b, wire::kClassRequest, wire::kTypeXInterrupt, 0, {"x"}));
+  c.Feed(wire::XInterruptRequest(a));
+  expect_eintr(a);
+  EXPECT_TRUE(Eventually([&] { return kernel_->sleeping_threads() == 1; }));
+  EXPECT_FALSE(p->interrupted());
+  EXPECT_FALSE(c.conn().close_asked());
+  // The connection goes on: a call now is answered next, b still asleep.
+  EXPECT_GT(c.Syscall(rump::abi::kSysGetpid).rv0, 1);
+  c.Feed(wire::XInterruptRequest(b));
+  expect_eintr(b);
+  // b is finished: interrupting it again changes nothing and is not answered.
+  c.Feed(wire::XInterruptRequest(b));
+  EXPECT_GT(c.Syscall(rump::abi::kSysGetpid).rv0, 1);
+  // A later sleep of the same process is not cut short by the old interrupts.
+  const int64_t short_ts[2] = {0, 1000000};
+  absl::StatusOr<std::string> req = wire::XSyscallRequest(
+      c.NextReqno(), rump::abi::kSysNanosleep, {P(short_ts), 0},
+      {wire::XBytes{P(short_ts),
+                    absl::string_view(reinterpret_cast<const char*>(short_ts), sizeof(short_ts))}},
+      {});
+  ASSERT_TRUE(req.ok());
+  c.Feed(*req);
+  std::optional<Frame> f = c.Next();
+  ASSERT_TRUE(f.has_value());
+  absl::StatusOr<wire::XSyscallResult> r = wire::DecodeXSyscallResponse(*f);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->error, 0);
+}
 
 TEST_F(SessionTest, DisconnectInterruptsABlockedCallAndReleasesTheProcess) {
   Client c(host_);

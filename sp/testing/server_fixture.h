@@ -16,8 +16,8 @@
 
 namespace sp::testing {
 
-// The banner our server sends (x-batch announced).
-inline constexpr char kOurBanner[] = "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n";
+// The banner our server sends (x-batch and x-intr announced).
+inline constexpr char kOurBanner[] = "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1 x-intr=1\n";
 
 // A fresh directory /tmp/sp.XXXXXX (unix socket paths must stay under 107
 // bytes; Bazel's TEST_TMPDIR is too long), by default also the working

@@ -13,7 +13,7 @@
 //   1. C -> S  an empty message: "hello" (a DEALER must speak first; this
 //              is the connect).
 //   2. S -> C  the banner, one message, exactly the bytes a stream server
-//              sends ("RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n").
+//              sends ("RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1 x-intr=1\n").
 //              If the server has no free client slot (255 clients) or is
 //              shutting down, it answers with an empty message instead:
 //              "closed without banner".

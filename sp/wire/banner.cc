@@ -74,9 +74,14 @@ absl::StatusOr<BannerInfo> BannerInfo::Parse(absl::string_view banner) {
   for (absl::string_view token : absl::StrSplit(rest, ' ', absl::SkipEmpty())) {
     absl::string_view value = token;
     int version = 0;
+    absl::string_view intr_value = token;
     if (absl::ConsumePrefix(&value, kBatchToken) && absl::ConsumePrefix(&value, "=") &&
         ConsumeSmallNumber(&value, &version) && value.empty() && version > 0) {
       info.batch_version = version;
+    } else if (absl::ConsumePrefix(&intr_value, kInterruptToken) &&
+               absl::ConsumePrefix(&intr_value, "=") &&
+               ConsumeSmallNumber(&intr_value, &version) && intr_value.empty() && version > 0) {
+      info.interrupt_version = version;
     } else {
       info.other_tokens.emplace_back(token);
     }
@@ -91,12 +96,15 @@ absl::StatusOr<std::string> BannerInfo::Format() const {
   const absl::string_view common(" \n\0", 3);
   if (major < 0 || minor < 0 || !field_ok(ostype, absl::StrCat(common, "-")) ||
       !field_ok(osrelease, absl::StrCat(common, "/")) || !field_ok(machine, common) ||
-      batch_version < 0) {
+      batch_version < 0 || interrupt_version < 0) {
     return absl::InvalidArgumentError("banner field empty, negative or with a separator");
   }
   std::string out =
       absl::StrCat(kPrefix, major, ".", minor, "-", ostype, "-", osrelease, "/", machine);
   if (batch_version > 0) absl::StrAppend(&out, " ", kBatchToken, "=", batch_version);
+  if (interrupt_version > 0) {
+    absl::StrAppend(&out, " ", kInterruptToken, "=", interrupt_version);
+  }
   for (const std::string& t : other_tokens) {
     if (!field_ok(t, common)) {
       return absl::InvalidArgumentError("banner token empty or with a separator");
@@ -114,6 +122,7 @@ absl::StatusOr<std::string> BannerInfo::Format() const {
 BannerInfo OurBanner() {
   BannerInfo info;
   info.batch_version = kBatchVersion;
+  info.interrupt_version = kInterruptVersion;
   return info;
 }
 

@@ -20,7 +20,7 @@ TEST(BannerTest, DefaultIsNetbsdsBannerByteForByte) {
 TEST(BannerTest, OursAnnouncesTheBatchExtensionBeforeTheNewline) {
   auto text = OurBanner().Format();
   ASSERT_TRUE(text.ok()) << text.status();
-  EXPECT_EQ(*text, "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n");
+  EXPECT_EQ(*text, "RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1 x-intr=1\n");
   // What a NetBSD client requires: one read of <= 95 bytes ending in LF.
   EXPECT_LE(text->size(), kMaxBannerLen);
   EXPECT_EQ(text->back(), '\n');
@@ -40,15 +40,21 @@ TEST(BannerTest, ParsesNetbsdsPlainBanner) {
 }
 
 TEST(BannerTest, ParsesOurs) {
-  auto info = BannerInfo::Parse("RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n");
+  auto info = BannerInfo::Parse("RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1 x-intr=1\n");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->batch_version, 1);
+  EXPECT_EQ(info->interrupt_version, 1);
   EXPECT_EQ(*info, OurBanner());
+  // Each on its own (an older server of ours offers only x-batch).
+  info = BannerInfo::Parse("RUMPSP-0.4-NetBSD-7.99.34/amd64 x-batch=1\n");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->interrupt_version, 0);
 }
 
 TEST(BannerTest, KeepsUnknownTokensAndIgnoresBadBatchValues) {
   auto info = BannerInfo::Parse(
-      "RUMPSP-1.12-Linux-6.1.0-13/x86_64 future=7  x-batch=zz x-batch=0 x-batch=3\n");
+      "RUMPSP-1.12-Linux-6.1.0-13/x86_64 future=7  x-batch=zz x-batch=0 x-batch=3 x-intr=x "
+      "x-intr=2\n");
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->major, 1);
   EXPECT_EQ(info->minor, 12);
@@ -56,7 +62,9 @@ TEST(BannerTest, KeepsUnknownTokensAndIgnoresBadBatchValues) {
   EXPECT_EQ(info->osrelease, "6.1.0-13");
   EXPECT_EQ(info->machine, "x86_64");
   EXPECT_EQ(info->batch_version, 3);
-  EXPECT_EQ(info->other_tokens, (std::vector<std::string>{"future=7", "x-batch=zz", "x-batch=0"}));
+  EXPECT_EQ(info->interrupt_version, 2);
+  EXPECT_EQ(info->other_tokens,
+            (std::vector<std::string>{"future=7", "x-batch=zz", "x-batch=0", "x-intr=x"}));
 }
 
 TEST(BannerTest, FormatParseRoundTrip) {

@@ -118,6 +118,10 @@ std::string AnonmmapResponse(uint64_t reqno, uint64_t addr) {
   return EncodeFrame(reqno, kClassResponse, kTypeAnonmmap, 0, {U64Payload(addr)});
 }
 
+std::string XInterruptRequest(uint64_t reqno) {
+  return EncodeFrame(reqno, kClassRequest, kTypeXInterrupt, 0);
+}
+
 std::string PreforkRequest(uint64_t reqno) {
   return EncodeFrame(reqno, kClassRequest, kTypePrefork, 0);
 }

@@ -63,6 +63,10 @@ std::string PreforkResponse(uint64_t reqno, const Cookie& cookie);
 // S -> C: RAISE of NetBSD signal `signo` (no answer; receivers ignore reqno).
 std::string RaiseRequest(uint64_t reqno, uint32_t signo);
 
+// C -> S (our extension, after "x-intr" in the banner): X_INTERRUPT of the
+// call `reqno` still running; u = 0, no payload, no answer.
+std::string XInterruptRequest(uint64_t reqno);
+
 // S -> C: ERROR `code` (kErr*) answering request `reqno`; no payload.
 std::string ErrorFrame(uint64_t reqno, uint32_t code);
 

@@ -85,6 +85,8 @@ const char* TypeName(uint16_t type) {
       return "RAISE";
     case kTypeXSyscall:
       return "X_SYSCALL";
+    case kTypeXInterrupt:
+      return "X_INTERRUPT";
     default:
       return "?";
   }

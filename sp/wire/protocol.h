@@ -57,9 +57,15 @@ inline constexpr uint16_t kTypeRaise = 8;
 //   0x100 X_SYSCALL: REQ = a syscall that carries the client's input buffers;
 //                    RESP = its result plus the output buffers (layouts and
 //                    rules: xsyscall.h).
-// 0x101..0x1ff are reserved for later extensions.
+//   0x101 X_INTERRUPT: REQ, u = 0, no payload, reqno = that of a call of
+//                    the same connection still running (the client caught a
+//                    signal while it waited): that call's sleeps end with
+//                    EINTR (its own answer says so). Never answered; an
+//                    unknown or finished reqno is ignored.
+// 0x102..0x1ff are reserved for later extensions.
 inline constexpr uint16_t kTypeExtensionFirst = 0x100;
 inline constexpr uint16_t kTypeXSyscall = 0x100;
+inline constexpr uint16_t kTypeXInterrupt = 0x101;
 inline constexpr uint16_t kTypeExtensionLast = 0x1ff;
 
 // Handshake kinds (header `u` of a HANDSHAKE request).

@@ -15,6 +15,7 @@ import errno
 import fcntl
 import os
 import select
+import signal
 import socket
 import socketserver
 import struct
@@ -403,7 +404,30 @@ def aclients(addr):
     print("asyncio: 100 clients x 20 lines echoed")
 
 
+def sigint(addr):
+    """Blocks in recv on a kernel socket until Ctrl-C: Python's own SIGINT
+    handler (no SA_RESTART) must interrupt the call and raise
+    KeyboardInterrupt, as it does on a Linux socket."""
+    # A background job of a script starts with SIGINT ignored, and Python
+    # then leaves it so: put Python's handler in place as an interactive
+    # start would.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((addr, 7100))
+    print("ready", flush=True)
+    try:
+        data = u.recv(100)
+        print("returned %r" % data, flush=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    # The connection goes on after the interrupted call.
+    u.sendto(b"after", (addr, 7100))
+    expect(u.recv(100) == b"after", "a call after the interrupted one")
+    print("after: ok", flush=True)
+
+
 if __name__ == "__main__":
     modes = {"server": server, "client": client, "aserver": aserver, "aclients": aclients,
-             "inetd": inetd}
+             "inetd": inetd, "sigint": sigint}
     modes[sys.argv[1]](sys.argv[2])

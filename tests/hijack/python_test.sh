@@ -87,6 +87,28 @@ cmp lines echoed || { cat inetd_out.err; fail "the exec'ed copier echoed other b
 wait_gone $server || { cat inetd_out.err; fail "the inetd-style server exited $?"; }
 grep -q ready inetd_out && ! grep -q -v ready inetd_out || fail "the copier wrote to the host's stdout"
 
+echo "--- Ctrl-C: SIGINT interrupts a hijacked python blocked in a kernel recv"
+# A server in the foreground, so that its status line (SIGUSR1) says when
+# the recv is asleep in its kernel.
+rump_server -s -lrumpnet -lrumpnet_net -lrumpnet_netinet unix://c 2>c_err &
+cserver=$!
+_pids="$_pids $cserver"
+wait_for 60 "the foreground server" env RUMP_SERVER=unix://c rump.sysctl -n kern.hostname
+start_probe unix://c sigint 127.0.0.1 sigint_out
+asked=0
+asleep() {
+  asked=$((asked + 1))
+  kill -USR1 $cserver
+  wait_for 60 "status line $asked" test "$(grep -c 'rump_server: status:' c_err)" -ge $asked
+  grep 'rump_server: status:' c_err | tail -1 | grep -Eq ', [1-9][0-9]* threads? asleep'
+}
+wait_for 60 "the recv to sleep in the kernel" asleep
+kill -INT $probe
+wait_gone $probe || { cat sigint_out.err; fail "python exited $? after SIGINT"; }
+grep -q '^interrupted$' sigint_out || { cat sigint_out sigint_out.err; fail "no KeyboardInterrupt"; }
+grep -q '^after: ok$' sigint_out || { cat sigint_out sigint_out.err; fail "no call after it"; }
+kill $cserver
+
 # With the NetBSD peer: the same probe with its client in NetBSD's own
 # kernel (against our server), then its server there (against our client):
 # the translation must be right for NetBSD's kernel, not only for ours.

@@ -22,8 +22,13 @@
  *
  * Threads: any number of threads may make calls at once over the one
  * connection. Every signal is blocked in the calling thread while its call
- * runs; a signal the kernel raises for the process (SIGPIPE from a write to
- * a dead TCP connection, ...) is delivered when the call returns.
+ * runs, except while it waits for the server: then signals that end the
+ * process at their default action are let through, and, against a server
+ * that announces "x-intr=1" (ours) on unix:// and tcp://, signals caught by
+ * a handler installed without SA_RESTART: the handler runs and the call
+ * fails with EINTR, as a blocked Linux system call does. A signal the
+ * kernel raises for the process (SIGPIPE from a write to a dead TCP
+ * connection, ...) is delivered when the call returns.
  *
  * Round trips: against a server that offers it (ours announces "x-batch=1"
  * in its banner) a call whose buffers the library knows (sendto, recvfrom,
