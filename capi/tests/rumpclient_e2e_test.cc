@@ -387,7 +387,9 @@ TEST_P(E2eTest, ClientKilledWhileBlockedIsReleased) {
 // A signal caught by a handler installed without SA_RESTART interrupts a
 // call blocked in the kernel, which fails with EINTR as a Linux system call
 // would (X_INTERRUPT); with SA_RESTART the call goes on and the handler
-// runs when it returns. ZeroMQ transports have no interruptible wait.
+// runs when it returns. A handler that makes a remote call itself gets its
+// answer (the thread that waits reads it). ZeroMQ transports have no
+// interruptible wait.
 TEST_P(E2eTest, SignalHandlersInterruptBlockedCalls) {
   if (!GetParam().exec_ok) {
     GTEST_SKIP() << "ZeroMQ: a handler runs when the call returns (docs/sp-protocol.md)";

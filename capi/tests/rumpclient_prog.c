@@ -25,7 +25,8 @@
  *   reboot        reboot(2) with RB_AUTOBOOT: prints "reboot <rv> <errno>"
  *   signal        binds a UDP socket to 127.0.0.1, prints "blocked port <n>"
  *                 and waits in recvfrom; SIGUSR2 (a handler without
- *                 SA_RESTART) must interrupt it with EINTR. Then "blocked
+ *                 SA_RESTART, which makes a remote call itself) must
+ *                 interrupt it with EINTR. Then "blocked
  *                 again": SIGWINCH (a handler with SA_RESTART) must not,
  *                 and the datagram the test sends ends the wait
  *   send PORT     sends "hello" to 127.0.0.1:PORT, prints "sent <n> <errno>"
@@ -372,11 +373,13 @@ scenario_block(void)
 
 static volatile sig_atomic_t usr2_seen, winch_seen;
 
+/* Makes a remote call of its own: it runs inside the interrupted call's
+ * wait, on the thread that reads the connection. 1 when it worked. */
 static void
 on_usr2(int sig)
 {
 	(void)sig;
-	usr2_seen = 1;
+	usr2_seen = rump_sys_getpid() > 1 ? 1 : 2;
 }
 
 static void
