@@ -119,6 +119,7 @@ const char* DropName(Drop d) {
 
 struct RemoteCounters {
   std::atomic<uint64_t> in_frames{0}, in_bytes{0}, out_frames{0}, out_bytes{0};
+  std::atomic<bool> heard{false};  // a good datagram came from it
 };
 
 struct Counters {
@@ -136,13 +137,12 @@ struct Counters {
   std::vector<VtepAddress> order;                                             // guarded by mu
   RemoteCounters other;
 
-  // The counters of `remote`, created on first use; `created` says so.
-  RemoteCounters& For(const VtepAddress& remote, bool* created = nullptr) {
+  // The counters of `remote`, created on first use.
+  RemoteCounters& For(const VtepAddress& remote) {
     std::lock_guard<std::mutex> lock(mu);
     auto it = remotes.find(remote);
     if (it != remotes.end()) return *it->second;
     if (remotes.size() >= kMaxCountedRemotes) return other;
-    if (created != nullptr) *created = true;
     order.push_back(remote);
     return *remotes.emplace(remote, std::make_unique<RemoteCounters>()).first->second;
   }
@@ -549,9 +549,8 @@ void SegmentToBus(int fd, int stop_fd, shmif::Bus& bus, VtepTable& table) {
         continue;
       }
       const VtepAddress vtep{from_ip, ListeningPort(from_ip)};
-      bool new_remote = false;
-      RemoteCounters& c = g_counters.For(vtep, &new_remote);
-      if (new_remote && o.verbose) {
+      RemoteCounters& c = g_counters.For(vtep);
+      if (!c.heard.load(std::memory_order_relaxed) && !c.heard.exchange(true) && o.verbose) {
         std::fprintf(stderr, "shmif_vxlan: learned remote VTEP %s\n", vtep.ToString().c_str());
       }
       const MacAddress src = shmif_vxlan::MacAt(d.inner.data() + 6);
