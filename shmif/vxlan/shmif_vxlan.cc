@@ -427,7 +427,9 @@ void BusToSegment(shmif::Bus& bus, int fd, VtepTable& table) {
   std::vector<mmsghdr> msgs(max_msgs);
   std::vector<iovec> iovs(2 * max_msgs);
   std::vector<sockaddr_in> dests(max_msgs);
-  std::vector<VtepAddress> dest_vteps(max_msgs);
+  std::vector<RemoteCounters*> dest_counters(max_msgs);
+  std::vector<RemoteCounters*> flood_counters;
+  for (const VtepAddress& v : flood_vteps) flood_counters.push_back(&g_counters.For(v));
 
   while (!g_stop.load(std::memory_order_relaxed)) {
     int n = 0;
@@ -441,9 +443,10 @@ void BusToSegment(shmif::Bus& bus, int fd, VtepTable& table) {
     g_counters.bus_frames.fetch_add(n, std::memory_order_relaxed);
     const absl::Time now = absl::Now();
     size_t m = 0;
-    auto add = [&](int i, const sockaddr_in& sa, const VtepAddress& v) {
+    uint64_t stayed = 0, unicast = 0, flooded = 0;
+    auto add = [&](int i, const sockaddr_in& sa, RemoteCounters* c) {
       dests[m] = sa;
-      dest_vteps[m] = v;
+      dest_counters[m] = c;
       iovs[2 * m] = iovec{header, sizeof header};
       iovs[2 * m + 1] = iovec{bufs[i].data(), lens[i]};
       msghdr& h = msgs[m].msg_hdr;
@@ -454,11 +457,23 @@ void BusToSegment(shmif::Bus& bus, int fd, VtepTable& table) {
       h.msg_iovlen = 2;
       ++m;
     };
+    // A batch is mostly one conversation: the table is asked once per new
+    // source and destination, not once per frame.
+    bool have_src = false, have_dst = false;
+    MacAddress last_src{}, last_dst{};
+    StationPlace last_place;
     for (int i = 0; i < n; ++i) {
       const uint8_t* f = bufs[i].data();
       const MacAddress src = shmif_vxlan::MacAt(f + 6);
-      const VtepTable::Learned l = table.LearnLocal(src, now);
-      if (l != VtepTable::Learned::kRefreshed) LogLearned(l, src, StationPlace{StationPlace::kLocal, {}});
+      if (!have_src || src != last_src) {
+        have_src = true;
+        last_src = src;
+        const VtepTable::Learned l = table.LearnLocal(src, now);
+        if (l != VtepTable::Learned::kRefreshed) {
+          LogLearned(l, src, StationPlace{StationPlace::kLocal, {}});
+        }
+        have_dst = false;  // the source may have been the cached destination
+      }
       if (lens[i] > max_frame) {
         CountDrop(Drop::kTooBig, 1,
                   absl::StrFormat(" (%d-byte frame, %d with VXLAN, path MTU %d)", lens[i],
@@ -466,24 +481,32 @@ void BusToSegment(shmif::Bus& bus, int fd, VtepTable& table) {
         continue;
       }
       const MacAddress dst = shmif_vxlan::MacAt(f);
-      StationPlace place;
-      if (!shmif_vxlan::IsGroupMac(dst)) place = table.Lookup(dst, now);
+      if (!have_dst || dst != last_dst) {
+        have_dst = true;
+        last_dst = dst;
+        last_place = StationPlace{};
+        if (!shmif_vxlan::IsGroupMac(dst)) last_place = table.Lookup(dst, now);
+      }
+      const StationPlace& place = last_place;
       if (place.kind == StationPlace::kLocal) {
-        g_counters.stayed.fetch_add(1, std::memory_order_relaxed);
+        ++stayed;
       } else if (place.kind == StationPlace::kRemote) {
-        g_counters.unicast.fetch_add(1, std::memory_order_relaxed);
-        add(i, ToSockaddr(place.remote), place.remote);
+        ++unicast;
+        add(i, ToSockaddr(place.remote), &g_counters.For(place.remote));
       } else {
-        g_counters.flooded.fetch_add(1, std::memory_order_relaxed);
-        for (size_t k = 0; k < flood.size(); ++k) add(i, flood[k], flood_vteps[k]);
+        ++flooded;
+        for (size_t k = 0; k < flood.size(); ++k) add(i, flood[k], flood_counters[k]);
       }
     }
+    g_counters.stayed.fetch_add(stayed, std::memory_order_relaxed);
+    g_counters.unicast.fetch_add(unicast, std::memory_order_relaxed);
+    g_counters.flooded.fetch_add(flooded, std::memory_order_relaxed);
     size_t done = 0;
     while (done < m) {
       const int sent = sendmmsg(fd, &msgs[done], static_cast<unsigned>(m - done), MSG_DONTWAIT);
       const size_t ok = sent > 0 ? static_cast<size_t>(sent) : 0;
       for (size_t k = done; k < done + ok; ++k) {
-        RemoteCounters& c = g_counters.For(dest_vteps[k]);
+        RemoteCounters& c = *dest_counters[k];
         c.out_frames.fetch_add(1, std::memory_order_relaxed);
         c.out_bytes.fetch_add(msgs[k].msg_hdr.msg_iov[1].iov_len, std::memory_order_relaxed);
       }
@@ -496,7 +519,11 @@ void BusToSegment(shmif::Bus& bus, int fd, VtepTable& table) {
         CountDrop(Drop::kQueueFull, 1, " (the socket's send buffer is full)");
       } else {
         CountDrop(Drop::kSendError, 1,
-                  absl::StrFormat(" (to %s: %s)", dest_vteps[done].ToString(), std::strerror(e)));
+                  absl::StrFormat(" (to %s: %s)",
+                                  VtepAddress{ntohl(dests[done].sin_addr.s_addr),
+                                              ntohs(dests[done].sin_port)}
+                                      .ToString(),
+                                  std::strerror(e)));
       }
       ++done;
     }
@@ -536,6 +563,11 @@ void SegmentToBus(int fd, int stop_fd, shmif::Bus& bus, VtepTable& table) {
     const absl::Time now = absl::Now();
     frames.clear();
     frame_counters.clear();
+    RemoteCounters* last_counters = nullptr;
+    uint32_t last_ip = 0;
+    VtepAddress last_vtep;
+    bool have_src = false;
+    MacAddress last_src{};
     for (int i = 0; i < n; ++i) {
       const uint32_t from_ip = ntohl(froms[i].sin_addr.s_addr);
       const VtepAddress from{from_ip, ntohs(froms[i].sin_port)};
@@ -548,17 +580,30 @@ void SegmentToBus(int fd, int stop_fd, shmif::Bus& bus, VtepTable& table) {
         LogDefectOnce(d.defect, from);
         continue;
       }
-      const VtepAddress vtep{from_ip, ListeningPort(from_ip)};
-      RemoteCounters& c = g_counters.For(vtep);
-      if (!c.heard.load(std::memory_order_relaxed) && !c.heard.exchange(true) && o.verbose) {
-        std::fprintf(stderr, "shmif_vxlan: learned remote VTEP %s\n", vtep.ToString().c_str());
+      // Consecutive datagrams mostly come from one VTEP and one station:
+      // the counters and the table are consulted once per change.
+      if (last_counters == nullptr || from_ip != last_ip) {
+        last_ip = from_ip;
+        last_vtep = VtepAddress{from_ip, ListeningPort(from_ip)};
+        last_counters = &g_counters.For(last_vtep);
+        have_src = false;
+        if (!last_counters->heard.load(std::memory_order_relaxed) &&
+            !last_counters->heard.exchange(true) && o.verbose) {
+          std::fprintf(stderr, "shmif_vxlan: learned remote VTEP %s\n",
+                       last_vtep.ToString().c_str());
+        }
       }
       const MacAddress src = shmif_vxlan::MacAt(d.inner.data() + 6);
-      StationPlace place{StationPlace::kRemote, vtep};
-      const VtepTable::Learned l = table.LearnRemote(src, vtep, now);
-      if (l != VtepTable::Learned::kRefreshed) LogLearned(l, src, place);
+      if (!have_src || src != last_src) {
+        have_src = true;
+        last_src = src;
+        const VtepTable::Learned l = table.LearnRemote(src, last_vtep, now);
+        if (l != VtepTable::Learned::kRefreshed) {
+          LogLearned(l, src, StationPlace{StationPlace::kRemote, last_vtep});
+        }
+      }
       frames.push_back(d.inner);
-      frame_counters.push_back(&c);
+      frame_counters.push_back(last_counters);
     }
     if (frames.empty()) continue;
     absl::Status s = bus.SendBatch(frames);
