@@ -664,6 +664,10 @@ int main(int argc, char** argv) {
     }
   }
 
+  // A shell starts background jobs with SIGINT ignored, and an ignored
+  // signal never reaches sigwait: the stopping signals get their default
+  // disposition back before they are blocked.
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) signal(sig, SIG_DFL);
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);

@@ -46,11 +46,11 @@ vxlan_counters() {
   counters=$(grep 'shmif_vxlan: counters:' "$1.err" | tac | awk 'NR > 1 && /stations:/ { exit } 1' | tac)
 }
 
-# stop_vxlan NAME: SIGTERM, exit 0, counters at exit.
+# stop_vxlan NAME [SIGNAL]: SIGTERM (or SIGNAL), exit 0, counters at exit.
 stop_vxlan() {
   local pid
   pid=$(vxlan_pid "$1")
-  kill -TERM "$pid"
+  kill -"${2:-TERM}" "$pid"
   wait "$pid" || fail "shmif_vxlan $1 exited $? on SIGTERM: $(cat "$1.err")"
   grep -q 'shmif_vxlan: exiting: drops:' "$1.err" || fail "no counters at exit from $1"
 }

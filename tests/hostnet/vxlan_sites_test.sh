@@ -6,7 +6,8 @@
 #    their buses and never at the third; no IPv4 frame twice on any bus;
 #  * one relay SIGKILLed and restarted: traffic through it resumes, still
 #    with no duplicates;
-#  * the same segment over an IPv4 multicast group (-g) instead.
+#  * the same segment over an IPv4 multicast group (-g) instead;
+#  * SIGTERM, SIGINT and SIGHUP each stop a relay cleanly.
 # Needs root (network namespaces): skipped with a message without.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
 source "$TEST_SRCDIR/rump/tests/hostnet/vxlan_lib.sh"
@@ -115,5 +116,8 @@ printf '%s\n' "$counters"
 printf '%s\n' "$counters" | grep -q 'remote 239.1.1.7:4789: in 0 frames 0 bytes, out [1-9]' ||
   fail "nothing flooded to the group"
 printf '%s\n' "$counters" | grep -q 'remote 10.210.0.3:4789: in [1-9]' || fail "nothing from site 3"
-for r in m1 m2 m3; do stop_vxlan $r; done
+# Every stopping signal: counters, exit 0.
+stop_vxlan m1 TERM
+stop_vxlan m2 INT
+stop_vxlan m3 HUP
 echo PASS

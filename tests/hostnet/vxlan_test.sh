@@ -11,7 +11,7 @@
 #  * faults: malformed datagrams are counted by cause and never reach the
 #    bus, the relay lives on; the remote relay SIGKILLed: the local bus keeps
 #    working and the relay keeps running, and a restarted remote is used
-#    again;
+#    again; a path MTU too small drops and counts; -a ages stations out;
 #  * counters on SIGUSR1 and at exit, -v learning logs, SIGTERM;
 #  * NetBSD's rump kernel on one bus pings ours across the tunnel, when the
 #    peer is there (RUMP_NETBSD_PEER).
@@ -240,7 +240,7 @@ expect_out '3 packets transmitted, 3 packets received'
 
 echo "--- path MTU: frames that do not fit are dropped and counted"
 stop_vxlan vb2
-start_vxlan vb3 "$NSB" -n 42 -m 1400 -l 10.200.0.2 -r 10.200.0.1 busB
+start_vxlan vb3 "$NSB" -n 42 -m 1400 -a 1 -l 10.200.0.2 -r 10.200.0.1 busB
 on $B rump.ping -c 2 -i 0.2 -w 60 10.201.0.1
 expect_rc 0
 on $B rump.ping -c 2 -i 0.2 -s 1400 -w 3 10.201.0.1
@@ -248,6 +248,8 @@ on $B rump.ping -c 2 -i 0.2 -s 1400 -w 3 10.201.0.1
 vxlan_counters vb3
 printf '%s\n' "$counters" | grep -Eq 'drops:.* too-big [1-9]' || fail "too-big not counted"
 grep -q 'dropped a frame: too-big' vb3.err || fail "too-big not logged"
+echo "--- ageing (-a 1): A's station is forgotten once silent"
+wait_for 60 "A's station to age out" grep -q 'aged .* (behind 10.200.0.1:4789)' vb3.err
 
 if netbsd_peer; then
   echo "--- NetBSD's rump kernel on bus B pings ours on bus A"
