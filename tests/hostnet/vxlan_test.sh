@@ -12,7 +12,7 @@
 #    bus, the relay lives on; the remote relay SIGKILLed: the local bus keeps
 #    working and the relay keeps running, and a restarted remote is used
 #    again; a path MTU too small drops and counts; -a ages stations out;
-#  * counters on SIGUSR1 and at exit, -v learning logs, SIGTERM;
+#  * counters on SIGUSR1 and at exit, -v learning logs, SIGTERM, detaching;
 #  * NetBSD's rump kernel on one bus pings ours across the tunnel, when the
 #    peer is there (RUMP_NETBSD_PEER).
 # Needs root (network namespaces): skipped with a message without.
@@ -77,6 +77,16 @@ veth_pair "$NSA" val 10.200.1.1 "$NSL" vl 10.200.1.2
 run ip netns exec "$NSA" shmif_vxlan -f -n 42 -l 10.9.9.9 -r 10.200.0.2 busx
 expect_rc 1
 expect_err 'binding UDP 10.9.9.9:4789'
+
+echo "--- detached (no -f): prints its PID, stops on SIGTERM"
+run ip netns exec "$NSA" shmif_vxlan -n 42 -p 4790 -r 10.200.0.2 busD
+expect_rc 0
+expect_out '^[0-9]+$'
+detached=$out
+_pids="$_pids $detached"
+kill -0 "$detached" || fail "no detached relay $detached"
+kill -TERM "$detached"
+wait_for 60 "the detached relay to stop" sh -c "! kill -0 $detached"
 
 echo "--- two sites: a kernel on each bus, a relay in each namespace"
 A=unix://a
