@@ -75,6 +75,18 @@ std::unique_ptr<FakePeer> g_server;
 
 std::string ServerPath() { return g_dir->path() + "/sock"; }
 
+// Removes the fake server's directory (and its socket) once every test has
+// run; before, each run of this test left a /tmp/rcXXXXXX behind.
+class RemoveServerDir : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    delete g_dir;
+    g_dir = nullptr;
+  }
+};
+::testing::Environment* const kRemoveServerDir =
+    ::testing::AddGlobalTestEnvironment(new RemoveServerDir);
+
 void Listen() {
   g_dir = new TempDir;
   g_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
