@@ -42,13 +42,28 @@
 // how many clients are connected and how many system calls are blocked
 // (a receive waiting for data, a poll, a nanosleep...).
 //
+// Access control (beyond NetBSD; docs/access-control.md):
+//   --policy=FILE       who is admitted and with which kernel credentials
+//                       (sp/server/credential_policy.h); re-read on SIGHUP
+//                       (new connections only; a bad file keeps the old
+//                       policy and says why). Without it: root for all.
+//   --socket-mode=MODE  unix:// socket file permissions (octal, e.g. 0660),
+//   --socket-owner=U[:G] and owner (names or numbers), set before any client
+//                       can connect.
+//   --max-clients=N     connected clients at most (1..65535; default 255,
+//                       NetBSD's); more are refused with a log line.
+//   --max-files=N       RLIMIT_NOFILE of every client's process (1..1024;
+//                       default 1024).
+//
 // Latency (-t, beyond NetBSD): the per-stage latency histograms of the
 // remote calls served (trace/stages.h; docs/latency.md reads them) are
 // printed on stderr after each SIGUSR1 status line and when the server
 // exits.
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,7 +86,9 @@
 #include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
 #include "rump/components.h"
+#include "rump/kern/fd_table.h"
 #include "rump/kern/kernel.h"
+#include "sp/server/credential_policy.h"
 #include "sp/server/server.h"
 #include "trace/stages.h"
 
@@ -84,7 +101,9 @@ std::string g_prog = "rump_server";
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: %s [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n",
+               "usage: %s [-stv] [-c ncpu] [-d drivespec] [-l libs] [-m modules]\n"
+               "       [--policy=file] [--socket-mode=mode] [--socket-owner=user[:group]]\n"
+               "       [--max-clients=n] [--max-files=n] bindurl\n",
                g_prog.c_str());
   std::exit(1);
 }
@@ -130,6 +149,20 @@ bool ParseMemSize(const std::string& s, uint64_t* out) {
   if (!absl::SimpleAtoi(digits, &v) || v == 0 || v > UINT64_MAX / mult) return false;
   *out = v * mult;
   return true;
+}
+
+// A user or group by name or number; -1 if there is none.
+int64_t UserId(const std::string& name) {
+  uint32_t id;
+  if (absl::SimpleAtoi(name, &id)) return id;
+  const passwd* pw = getpwnam(name.c_str());
+  return pw != nullptr ? int64_t{pw->pw_uid} : -1;
+}
+int64_t GroupId(const std::string& name) {
+  uint32_t id;
+  if (absl::SimpleAtoi(name, &id)) return id;
+  const group* gr = getgrnam(name.c_str());
+  return gr != nullptr ? int64_t{gr->gr_gid} : -1;
 }
 
 // The parent's side of daemonizing: the report channel and its child.
@@ -216,11 +249,13 @@ void PrintLatency() {
 // RB_HALT, into the end of the program), and SIGUSR1 into a status line.
 class SignalThread {
  public:
-  SignalThread(rump::Kernel& kernel, std::function<std::string()> status)
-      : kernel_(kernel), status_(std::move(status)) {
+  SignalThread(rump::Kernel& kernel, std::function<std::string()> status,
+               std::function<void()> reload)
+      : kernel_(kernel), status_(std::move(status)), reload_(std::move(reload)) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGHUP);   // re-read the credential policy
     sigaddset(&set_, SIGUSR1);  // print the status line
     sigaddset(&set_, SIGUSR2);  // our own wake-up, to end the thread
     thread_ = std::thread([this] { Run(); });
@@ -248,6 +283,10 @@ class SignalThread {
         std::lock_guard<std::mutex> lock(mu_);
         if (quit_) return;
         if (sig == SIGUSR2) continue;
+        if (sig == SIGHUP) {
+          reload_();
+          continue;
+        }
         if (sig == SIGUSR1) {
           const std::string line = absl::StrCat(g_prog, ": status: ", status_(), "\n");
           (void)!write(STDERR_FILENO, line.data(), line.size());
@@ -265,6 +304,7 @@ class SignalThread {
 
   rump::Kernel& kernel_;
   const std::function<std::string()> status_;
+  const std::function<void()> reload_;
   sigset_t set_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -287,9 +327,68 @@ int main(int argc, char** argv) {
   bool latency = false;
   int ncpu = 2;
   std::vector<std::string> libraries;
+  std::string policy_file;
+  sp::server::ServerOptions so;
+  enum { kPolicy = 256, kSocketMode, kSocketOwner, kMaxClients, kMaxFiles };
+  static const option kLongOptions[] = {
+      {"policy", required_argument, nullptr, kPolicy},
+      {"socket-mode", required_argument, nullptr, kSocketMode},
+      {"socket-owner", required_argument, nullptr, kSocketOwner},
+      {"max-clients", required_argument, nullptr, kMaxClients},
+      {"max-files", required_argument, nullptr, kMaxFiles},
+      {nullptr, 0, nullptr, 0},
+  };
   int opt;
-  while ((opt = getopt(argc, argv, "c:d:l:L:m:r:stv")) != -1) {
+  while ((opt = getopt_long(argc, argv, "c:d:l:L:m:r:stv", kLongOptions, nullptr)) != -1) {
     switch (opt) {
+      case kPolicy:
+        policy_file = optarg;
+        break;
+      case kSocketMode: {
+        const std::string text = optarg;
+        const bool octal = !text.empty() && text.size() <= 5 &&
+                           text.find_first_not_of("01234567") == std::string::npos;
+        const unsigned long mode = octal ? std::strtoul(text.c_str(), nullptr, 8) : 0;
+        if (!octal || mode > 07777) {
+          Die(absl::StrCat("--socket-mode: invalid mode \"", text,
+                           "\" (octal permission bits, e.g. 0660)"));
+        }
+        so.socket_mode = int(mode);
+        break;
+      }
+      case kSocketOwner: {
+        const std::string text = optarg;
+        const size_t colon = text.find(':');
+        const std::string user = text.substr(0, colon);
+        const std::string grp = colon == std::string::npos ? "" : text.substr(colon + 1);
+        if (user.empty() && grp.empty()) {
+          Die("--socket-owner: expected user[:group], :group, or numbers");
+        }
+        if (!user.empty() && (so.socket_uid = UserId(user)) < 0) {
+          Die(absl::StrCat("--socket-owner: no such user \"", user, "\""));
+        }
+        if (!grp.empty() && (so.socket_gid = GroupId(grp)) < 0) {
+          Die(absl::StrCat("--socket-owner: no such group \"", grp, "\""));
+        }
+        break;
+      }
+      case kMaxClients: {
+        int n;
+        if (!absl::SimpleAtoi(optarg, &n) || n < 1 || n > 65535) {
+          Die(absl::StrCat("--max-clients: invalid count \"", optarg, "\" (1..65535)"));
+        }
+        so.session.max_clients = n;
+        break;
+      }
+      case kMaxFiles: {
+        int n;
+        if (!absl::SimpleAtoi(optarg, &n) || n < 1 || n > rump::FdTable::kMaxDescriptors) {
+          Die(absl::StrCat("--max-files: invalid count \"", optarg, "\" (1..",
+                           rump::FdTable::kMaxDescriptors, ")"));
+        }
+        so.session.max_files = uint64_t(n);
+        break;
+      }
       case 'c': {
         int n;
         if (!absl::SimpleAtoi(optarg, &n) || n < 1 || n > 1024) {
@@ -334,6 +433,13 @@ int main(int argc, char** argv) {
   if (argc - optind != 1) Usage();
   const std::string url = argv[optind];
 
+  if (!policy_file.empty()) {
+    absl::StatusOr<sp::server::CredentialPolicy> policy =
+        sp::server::CredentialPolicy::Load(policy_file);
+    if (!policy.ok()) Die(absl::StrCat("--policy: ", policy.status().message()));
+    so.policy = std::make_shared<const sp::server::CredentialPolicy>(*std::move(policy));
+  }
+
   absl::StatusOr<std::vector<rump::ComponentFactory>> components =
       rump::ComponentsFor(libraries);
   if (!components.ok()) {
@@ -354,6 +460,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);
   sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
@@ -369,7 +476,6 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<rump::Kernel> kernel = *std::move(booted);
 
-  sp::server::ServerOptions so;
   so.session.verbose = verbose;
   absl::StatusOr<std::unique_ptr<sp::server::Server>> started =
       sp::server::Server::Start(*kernel, url, so);
@@ -393,6 +499,22 @@ int main(int argc, char** argv) {
                                         " asleep in the kernel");
       if (latency) absl::StrAppend(&status, "\n", trace::FormatStages());
       return status;
+    }, [&] {
+      // SIGHUP: the policy file again. Stderr is /dev/null once detached;
+      // the line still says what happened when -s keeps it.
+      if (policy_file.empty()) return;
+      absl::StatusOr<sp::server::CredentialPolicy> policy =
+          sp::server::CredentialPolicy::Load(policy_file);
+      std::string line;
+      if (policy.ok()) {
+        line = absl::StrCat(g_prog, ": SIGHUP: ", policy_file, ": ", policy->rules(),
+                            policy->rules() == 1 ? " rule" : " rules", " in force\n");
+        server->SetPolicy(std::make_shared<const sp::server::CredentialPolicy>(*std::move(policy)));
+      } else {
+        line = absl::StrCat(g_prog, ": SIGHUP: ", policy.status().message(),
+                            "; the previous policy stays in force\n");
+      }
+      (void)!write(STDERR_FILENO, line.data(), line.size());
     });
     Report(0);
     howto = kernel->WaitHalted();

@@ -134,10 +134,13 @@ std::shared_ptr<Process> Kernel::NewProcess(pid_t parent, std::string comm,
   {
     std::lock_guard<std::mutex> lock(procs_mu_);
     while (procs_.count(next_pid_)) ++next_pid_;
-    auto from = procs_.find(parent);  // fork copies the parent's limits
+    auto from = procs_.find(parent);  // fork copies the parent's limits and ids
     p = std::make_shared<Process>(
         next_pid_++, parent, std::move(comm), std::move(fds),
         from != procs_.end() ? from->second->limits() : ResourceLimits::Defaults());
+    if (from != procs_.end()) {
+      p->InitCredentials(from->second->credentials(), from->second->set_ugid());
+    }
     procs_[p->pid()] = p;
   }
   if (fresh) InstallConsole(*p);

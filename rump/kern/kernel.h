@@ -77,8 +77,8 @@ class Kernel {
   // --- processes
   // A new process with ppid `parent` and a fresh descriptor table with 0-2
   // on the console, or sharing `fds` (another process's table) if given.
-  // It starts with the parent's resource limits (fork), or the defaults
-  // when there is no such process.
+  // It starts with the parent's resource limits and credentials (fork), or
+  // the default limits and root when there is no such process.
   std::shared_ptr<Process> NewProcess(pid_t parent, std::string comm,
                                       std::shared_ptr<FdTable> fds = nullptr);
   std::shared_ptr<Process> FindProcess(pid_t pid) const;

@@ -77,6 +77,12 @@ void Process::set_credentials(const Credentials& c) {
   if (uids_changed || gids_changed) sugid_.store(true, std::memory_order_relaxed);
 }
 
+void Process::InitCredentials(const Credentials& c, bool set_ugid) {
+  uids_.store(uint64_t{c.uid} | (uint64_t{c.euid} << 32), std::memory_order_relaxed);
+  gids_.store(uint64_t{c.gid} | (uint64_t{c.egid} << 32), std::memory_order_relaxed);
+  sugid_.store(set_ugid, std::memory_order_relaxed);
+}
+
 void Process::Interrupt() {
   std::vector<Sleeper*> sleepers;
   {

@@ -49,6 +49,10 @@ class Process {
   // A change marks the process as having changed its ids (issetugid).
   void set_credentials(const Credentials& c);
   bool set_ugid() const { return sugid_.load(std::memory_order_relaxed); }
+  // The credentials a new process starts with, and its issetugid flag:
+  // its parent's (fork), or a remote client's from the server's policy.
+  // Unlike set_credentials, not a change of ids.
+  void InitCredentials(const Credentials& c, bool set_ugid = false);
 
   // --- resource limits (getrlimit/setrlimit, proc.curproc)
   const ResourceLimits& limits() const { return limits_; }

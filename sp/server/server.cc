@@ -21,7 +21,7 @@ absl::Status WithNetbsdErrno(const absl::Status& s) {
 
 }  // namespace
 
-Server::Server(ServerOptions options) : options_(std::move(options)) {}
+Server::Server(ServerOptions options) : options_(std::move(options)), policy_(options_.policy) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
                                                       absl::string_view url,
@@ -54,6 +54,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
   lo.max_frame_len = o.max_frame_len;
   lo.max_output_backlog = o.max_output_backlog;
   lo.log = o.session.log;
+  lo.socket_mode = o.socket_mode;
+  lo.socket_uid = o.socket_uid;
+  lo.socket_gid = o.socket_gid;
   absl::StatusOr<std::unique_ptr<transport::Listener>> listener =
       transport::Listener::Open(*parsed, std::move(lo));
   if (!listener.ok()) return WithNetbsdErrno(listener.status());
@@ -65,8 +68,42 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
 
 Server::~Server() { Stop(); }
 
+void Server::SetPolicy(std::shared_ptr<const CredentialPolicy> policy) {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  policy_ = std::move(policy);
+  refused_.clear();  // a refusal under the new policy is news
+}
+
+std::optional<rump::Credentials> Server::Admit(const transport::Connection& conn) {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  if (policy_ == nullptr) return rump::Credentials{};
+  std::optional<rump::Credentials> c = policy_->CredentialsFor(conn.identity());
+  if (c.has_value()) return c;
+  // One log line per identity: a unix client by its ids, others by their
+  // address without the port.
+  const transport::PeerIdentity& id = conn.identity();
+  std::string key;
+  if (id.kind == transport::PeerIdentity::Kind::kUnix) {
+    key = absl::StrCat("uid ", id.uid, " gid ", id.gid);
+  } else {
+    key = conn.peer();
+    if (size_t colon = key.rfind(':'); colon != std::string::npos && key.rfind(' ') < colon) {
+      key.resize(colon);
+    }
+  }
+  constexpr size_t kMaxRemembered = 4096;
+  if (refused_.size() < kMaxRemembered && refused_.insert(key).second) {
+    host_->Log(absl::StrCat(conn.peer(), " (", id.ToString(),
+                            "): refused by the credential policy (no rule admits it); "
+                            "further refusals of ", key, " are not logged"));
+  }
+  return std::nullopt;
+}
+
 std::shared_ptr<transport::Receiver> Server::OnAccept(
     std::shared_ptr<transport::Connection> conn) {
+  const std::optional<rump::Credentials> credentials = Admit(*conn);
+  if (!credentials.has_value()) return nullptr;
   if (!host_->TryAcquireSlot()) {
     if (!host_->stopping()) {
       host_->Log(absl::StrCat(conn->peer(), ": all ", options_.session.max_clients,
@@ -74,7 +111,7 @@ std::shared_ptr<transport::Receiver> Server::OnAccept(
     }
     return nullptr;
   }
-  auto session = std::make_shared<Session>(host_, conn);
+  auto session = std::make_shared<Session>(host_, conn, *credentials);
   conn->Send(banner_);
   return session;
 }

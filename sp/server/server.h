@@ -14,6 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -21,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "rump/kern/kernel.h"
+#include "sp/server/credential_policy.h"
 #include "sp/server/session.h"
 #include "sp/server/worker_pool.h"
 #include "sp/transport/connection.h"
@@ -43,6 +47,14 @@ struct ServerOptions {
   size_t max_output_backlog = size_t{64} << 20;
   // Announce our extensions in the banner ("x-batch=1 x-intr=1").
   bool announce_extensions = true;
+  // Who is admitted and with which credentials (credential_policy.h).
+  // nullptr: everyone, as root (NetBSD's behaviour).
+  std::shared_ptr<const CredentialPolicy> policy;
+  // unix:// only: the socket file's mode and owner, in place before any
+  // client can connect (transport::ListenerOptions). -1: bind(2)'s.
+  int socket_mode = -1;
+  int64_t socket_uid = -1;
+  int64_t socket_gid = -1;
 };
 
 class Server final : public transport::Acceptor {
@@ -79,6 +91,11 @@ class Server final : public transport::Acceptor {
   // Calls run and requests sent so far, over all connections.
   SessionStats stats() const { return host_->stats(); }
 
+  // Replaces the credential policy (rump_server's SIGHUP re-reads its
+  // file). Connections from now on are judged by `policy`; clients already
+  // admitted keep their processes and credentials. nullptr: root for all.
+  void SetPolicy(std::shared_ptr<const CredentialPolicy> policy);
+
   // transport::Acceptor: a slot and a Session, or nullptr (closed without
   // banner) when all slots are taken or the server is stopping.
   std::shared_ptr<transport::Receiver> OnAccept(
@@ -87,7 +104,14 @@ class Server final : public transport::Acceptor {
  private:
   explicit Server(ServerOptions options);
 
+  // The policy's decision for `conn`: its credentials, or nullopt (refused,
+  // logged once per identity).
+  std::optional<rump::Credentials> Admit(const transport::Connection& conn);
+
   const ServerOptions options_;
+  std::mutex policy_mu_;
+  std::shared_ptr<const CredentialPolicy> policy_;  // guarded by policy_mu_
+  std::set<std::string> refused_;                   // guarded by policy_mu_
   std::string banner_;
   std::string url_;
   std::unique_ptr<WorkerPool> pool_;

@@ -23,6 +23,7 @@
 #include "rump/kern/kernel.h"
 #include "sp/server/raw_client.h"
 #include "sp/testing/server_fixture.h"
+#include "sp/wire/decode.h"
 #include "sp/wire/encode.h"
 #include "tests/support/eventually.h"
 
@@ -284,6 +285,93 @@ INSTANTIATE_TEST_SUITE_P(Transports, ServerTest,
                            }
                            return n;
                          });
+
+// The credential policy over a unix:// socket: this process's own uid is
+// the peer's, so a rule for it decides; SetPolicy applies to newcomers only.
+TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
+  sp::testing::ScratchDir dir;
+  ASSERT_TRUE(dir.ok());
+  rump::KernelOptions ko;
+  absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
+  ASSERT_TRUE(k.ok());
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
+      absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100\n"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  sp::testing::LogCapture log;
+  ServerOptions o;
+  o.session.log = log.Sink();
+  o.session.verbose = true;
+  o.policy = std::make_shared<const CredentialPolicy>(*std::move(p));
+  o.socket_mode = 0640;
+  absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(**k, "unix://sock", o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  struct stat st;
+  ASSERT_EQ(stat("sock", &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  std::unique_ptr<RawClient> admitted = sp::testing::ConnectRaw((*s)->url());
+  ASSERT_NE(admitted, nullptr);
+  ASSERT_EQ(admitted->banner(), kOurBanner);
+  ASSERT_TRUE(admitted->Handshake().ok());
+  absl::StatusOr<RawClient::Result> r = admitted->Syscall(rump::abi::kSysGetuid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 1000);  // getuid returns (uid, euid)
+  EXPECT_EQ(r->rv1, 1000);
+  r = admitted->Syscall(rump::abi::kSysGetgid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 100);
+  EXPECT_NE(log.text().find(absl::StrCat("connected (uid ", getuid(), " gid ", getgid())),
+            std::string::npos)
+      << log.text();
+  EXPECT_NE(log.text().find("uid 1000 gid 100"), std::string::npos) << log.text();
+
+  // A fork keeps the parent's credentials, not init's.
+  const uint64_t rq = admitted->NextReqno();
+  ASSERT_TRUE(admitted->SendBytes(wire::PreforkRequest(rq)).ok());
+  absl::StatusOr<wire::Frame> pf = admitted->Await(rq, absl::Seconds(10));
+  ASSERT_TRUE(pf.ok()) << pf.status();
+  absl::StatusOr<wire::Cookie> cookie = wire::DecodePreforkResponse(*pf);
+  ASSERT_TRUE(cookie.ok()) << cookie.status();
+  std::unique_ptr<RawClient> child = sp::testing::ConnectRaw((*s)->url());
+  ASSERT_NE(child, nullptr);
+  const uint64_t fq = child->NextReqno();
+  ASSERT_TRUE(child->SendBytes(wire::HandshakeForkRequest(fq, *cookie)).ok());
+  ASSERT_TRUE(child->Await(fq, absl::Seconds(10)).ok());
+  r = child->Syscall(rump::abi::kSysGetuid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 1000);
+
+  // A policy that admits no one: newcomers get no banner, the admitted
+  // client keeps working, and the refusal is logged once.
+  p = CredentialPolicy::Parse("anonymous root\n");
+  ASSERT_TRUE(p.ok());
+  (*s)->SetPolicy(std::make_shared<const CredentialPolicy>(*std::move(p)));
+  for (int i = 0; i < 3; ++i) {
+    std::unique_ptr<RawClient> refused = sp::testing::ConnectRaw((*s)->url());
+    ASSERT_NE(refused, nullptr);
+    EXPECT_EQ(refused->banner(), "");
+    EXPECT_TRUE(refused->WaitClosed(absl::Seconds(30)));
+  }
+  r = admitted->Syscall(rump::abi::kSysGetuid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 1000);
+  const std::string text = log.text();
+  size_t refusals = 0;
+  for (size_t at = text.find("refused by the credential policy"); at != std::string::npos;
+       at = text.find("refused by the credential policy", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_EQ(refusals, 1u) << text;
+  // Back to no policy: root for all.
+  (*s)->SetPolicy(nullptr);
+  std::unique_ptr<RawClient> root = sp::testing::ConnectRaw((*s)->url());
+  ASSERT_NE(root, nullptr);
+  ASSERT_TRUE(root->Handshake().ok());
+  r = root->Syscall(rump::abi::kSysGetuid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 0);
+}
 
 TEST(ServerStartTest, ErrorsCarryNetbsdErrno) {
   rump::KernelOptions ko;

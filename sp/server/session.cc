@@ -389,9 +389,12 @@ std::vector<wire::XBytes> PrefetchedUserMemory::Segments() const {
 
 // -------------------------------------------------------------------- Session
 
-Session::Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn)
-    : host_(std::move(host)), conn_(std::move(conn)), memory_(*this) {
-  if (host_->options().verbose) host_->Log(absl::StrCat(conn_->peer(), ": connected"));
+Session::Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn,
+                 rump::Credentials credentials)
+    : host_(std::move(host)), conn_(std::move(conn)), memory_(*this), credentials_(credentials) {
+  if (host_->options().verbose) {
+    host_->Log(absl::StrCat(conn_->peer(), ": connected (", conn_->identity().ToString(), ")"));
+  }
 }
 
 Session::~Session() {
@@ -511,10 +514,14 @@ void Session::HandleGuest(const wire::Frame& f) {
   }
   const std::string comm = CommOf(*name);
   std::shared_ptr<rump::Process> p = host_->kernel().NewProcess(1, comm);
+  p->InitCredentials(credentials_);
+  if (const uint64_t n = host_->options().max_files; n != 0) {
+    (void)p->SetLimit(rump::abi::kRlimitNofile, rump::abi::Rlimit{n, n}, /*privileged=*/true);
+  }
   StartRunning(f.header.reqno, p, comm);
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": \"", absl::CHexEscape(comm), "\" is pid ",
-                            p->pid()));
+                            p->pid(), ", uid ", credentials_.euid, " gid ", credentials_.egid));
   }
 }
 
@@ -546,6 +553,7 @@ void Session::HandleFork(const wire::Frame& f) {
   std::shared_ptr<rump::Process> child =
       kernel.NewProcess(1, middle->comm(), middle->shared_fds());
   child->InheritLimits(*middle);
+  child->InitCredentials(middle->credentials(), middle->set_ugid());
   kernel.ReleaseProcess(middle->pid());
   StartRunning(f.header.reqno, child, middle->comm());
   if (host_->options().verbose) {

@@ -99,8 +99,13 @@ struct SessionOptions {
   // PREFORK cookies not yet claimed by a FORK handshake; beyond: ERROR NOMEM.
   // (NetBSD keeps them without limit.)
   size_t max_pending_forks = 1024;
-  // Log every connect, handshake and disconnect (not only problems).
+  // Log every connect, handshake and disconnect (not only problems), with
+  // the client's identity and the credentials its process got.
   bool verbose = false;
+  // RLIMIT_NOFILE (soft and hard) of every client's process: how many
+  // descriptors one client may hold. 0: the kernel's default
+  // (rump::FdTable::kMaxDescriptors).
+  uint64_t max_files = 0;
   // Where log lines go. Default: stderr, "rump_sp: <line>".
   std::function<void(const std::string&)> log;
   // Run the calls that never block and never read client memory (getpid,
@@ -299,7 +304,11 @@ class Session final : public transport::Receiver,
   // The caller has taken a slot for this session (SessionHost::
   // TryAcquireSlot); the session gives it back when its process is
   // released. `conn` is where its frames go.
-  Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn);
+  // `credentials`: what the process of a GUEST handshake gets (the
+  // server's CredentialPolicy decided it; a FORK handshake's process keeps
+  // its parent's, as fork does).
+  Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::Connection> conn,
+          rump::Credentials credentials = {});
   ~Session() override;
 
   // transport::Receiver
@@ -402,6 +411,7 @@ class Session final : public transport::Receiver,
   const std::shared_ptr<SessionHost> host_;
   const std::shared_ptr<transport::Connection> conn_;
   RemoteUserMemory memory_;
+  const rump::Credentials credentials_;
 
   // Taken before the host's lock when both are held (Release).
   mutable std::mutex mu_;

@@ -574,6 +574,31 @@ TEST_F(SessionTest, PreforkAndForkShareDescriptorsAndReparentToInit) {
   EXPECT_TRUE(again.conn().close_asked());
 }
 
+TEST_F(SessionTest, ForkKeepsTheParentsCredentials) {
+  Client parent(host_);
+  parent.Guest("parent");
+  ASSERT_EQ(parent.Syscall(rump::abi::kSysSetgid, {50}).error, 0);
+  ASSERT_EQ(parent.Syscall(rump::abi::kSysSetuid, {1000}).error, 0);
+  const uint64_t r = parent.NextReqno();
+  parent.Feed(wire::PreforkRequest(r));
+  std::optional<Frame> f = parent.Next();
+  ASSERT_TRUE(f.has_value());
+  absl::StatusOr<wire::Cookie> cookie = wire::DecodePreforkResponse(*f);
+  ASSERT_TRUE(cookie.ok()) << cookie.status();
+  Client child(host_);
+  child.Feed(wire::HandshakeForkRequest(0, *cookie));
+  f = child.Next();
+  ASSERT_TRUE(f.has_value());
+  ASSERT_EQ(f->header.cls, wire::kClassResponse);
+  // Not init's root: the parent's ids, and its issetugid flag.
+  rump::SyscallResult uid = child.Syscall(rump::abi::kSysGetuid);
+  EXPECT_EQ(uid.rv0, 1000);
+  EXPECT_EQ(uid.rv1, 1000);
+  EXPECT_EQ(child.Syscall(rump::abi::kSysGetgid).rv0, 50);
+  EXPECT_TRUE(child.session().process()->set_ugid());
+  EXPECT_EQ(child.Syscall(rump::abi::kSysSetuid, {0}).error, rump::abi::kEPERM);
+}
+
 TEST_F(SessionTest, ForkWithBadCookieOrPayload) {
   Client a(host_);
   wire::Cookie bogus{};

@@ -12,14 +12,36 @@
 #ifndef RUMP_SP_TRANSPORT_CONNECTION_H_
 #define RUMP_SP_TRANSPORT_CONNECTION_H_
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "sp/wire/frame_reader.h"
 
 namespace sp::transport {
+
+// Who is at the other end of a connection, as far as the transport can
+// tell. A unix:// stream socket knows the peer process's ids (SO_PEERCRED,
+// taken when it connected); tcp:// and ZeroMQ peers are anonymous (their
+// address is for log lines only, never an identity).
+struct PeerIdentity {
+  enum class Kind { kAnonymous, kUnix };
+  Kind kind = Kind::kAnonymous;
+  // kUnix: the connecting process's pid, effective uid and gid.
+  pid_t pid = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+
+  // "uid 1000 gid 1000 pid 4242" or "anonymous".
+  std::string ToString() const {
+    if (kind == Kind::kAnonymous) return "anonymous";
+    return absl::StrCat("uid ", uid, " gid ", gid, " pid ", pid);
+  }
+};
 
 // One client connection, as the session uses it. Thread-safe: any thread may
 // send (a syscall's worker thread answers it).
@@ -41,6 +63,12 @@ class Connection {
   // The peer for log lines: "unix #7", "tcp 127.0.0.1:40112",
   // "zmq+tcp id 0080000001".
   virtual const std::string& peer() const = 0;
+
+  // Who the peer is (see PeerIdentity). Fixed for the connection's life.
+  virtual const PeerIdentity& identity() const {
+    static const PeerIdentity kAnonymous;
+    return kAnonymous;
+  }
 
   // Offered by a thread that has just answered a call of this connection:
   // the client's next request usually follows within microseconds. If a

@@ -8,6 +8,11 @@
 namespace sp::transport {
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Open(const Url& url,
                                                          ListenerOptions options) {
+  if (url.scheme != Scheme::kUnix &&
+      (options.socket_mode >= 0 || options.socket_uid >= 0 || options.socket_gid >= 0)) {
+    return HostError(EINVAL, "rump_sp: " + url.text +
+                                 ": a socket file mode or owner applies to unix:// URLs only");
+  }
   switch (url.scheme) {
     case Scheme::kUnix:
     case Scheme::kTcp:

@@ -42,6 +42,15 @@ struct ListenerOptions {
   size_t max_output_backlog = size_t{64} << 20;
   // listen(2) backlog (NetBSD's).
   int backlog = 256;
+  // unix:// only: the socket file's permission bits (e.g. 0660) and owner
+  // (uid, gid). The file has them from the moment it appears at its path
+  // (bound in a private directory beside it, then renamed into place), so
+  // no client ever connects through looser permissions. -1 leaves each to
+  // bind(2) (the umask, the process's ids). Other schemes: InvalidArgument
+  // when any is set.
+  int socket_mode = -1;
+  int64_t socket_uid = -1;
+  int64_t socket_gid = -1;
   // Where the transport's own log lines go (accept failures, replaced stale
   // socket files). Default: stderr, prefixed "rump_sp: ".
   std::function<void(const std::string&)> log;

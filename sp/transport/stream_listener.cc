@@ -5,7 +5,9 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "sp/transport/listener_loop.h"
 #include "sp/transport/socket_file.h"
@@ -54,22 +57,41 @@ std::string PeerName(Scheme scheme, int fd, const sockaddr_storage& ss) {
   return absl::StrCat("tcp ", buf, ":", ntohs(sin->sin_port));
 }
 
+// A unix socket's peer is the process that connected (its ids then);
+// anything else is anonymous.
+PeerIdentity IdentityOf(Scheme scheme, int fd) {
+  PeerIdentity id;
+  if (scheme != Scheme::kUnix) return id;
+  ucred cred{};
+  socklen_t len = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof(cred)) {
+    return id;  // no ids: treated as anonymous
+  }
+  id.kind = PeerIdentity::Kind::kUnix;
+  id.pid = cred.pid;
+  id.uid = cred.uid;
+  id.gid = cred.gid;
+  return id;
+}
+
 class StreamListener;
 
 class StreamConn final : public Connection, public std::enable_shared_from_this<StreamConn> {
  public:
-  StreamConn(StreamListener* owner, uint64_t id, int fd, std::string peer, uint64_t max_frame_len,
-             size_t max_backlog)
+  StreamConn(StreamListener* owner, uint64_t id, int fd, std::string peer,
+             PeerIdentity identity, uint64_t max_frame_len, size_t max_backlog)
       : reader(max_frame_len),
         owner_(owner),
         id_(id),
         peer_(std::move(peer)),
+        identity_(identity),
         max_backlog_(max_backlog),
         fd_(fd) {}
 
   void Send(std::string bytes) override;
   void Close() override;
   const std::string& peer() const override { return peer_; }
+  const PeerIdentity& identity() const override { return identity_; }
   bool ReadAhead(absl::Duration window) override;
 
   uint64_t id() const { return id_; }
@@ -97,6 +119,7 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
   StreamListener* const owner_;
   const uint64_t id_;
   const std::string peer_;
+  const PeerIdentity identity_;
   const size_t max_backlog_;
   std::atomic<bool> closing_{false};  // Close() asked: no more frames
 
@@ -339,7 +362,8 @@ class StreamListener final : public internal::LoopListener {
       }
       const uint64_t id = next_id_++;
       auto c = std::make_shared<StreamConn>(this, id, fd, PeerName(url_.scheme, fd, ss),
-                                            options_.max_frame_len, options_.max_output_backlog);
+                                            IdentityOf(url_.scheme, fd), options_.max_frame_len,
+                                            options_.max_output_backlog);
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLRDHUP;
       ev.data.u64 = id;
@@ -644,6 +668,66 @@ std::string TcpBoundUrl(int fd) {
   return absl::StrCat("tcp://", buf, ":", ntohs(sin->sin_port), "/");
 }
 
+// Binds `fd` to url.path with the socket file's mode and owner already
+// set when the file appears there: the socket is bound inside a new private
+// directory (mode 0700) beside the path, given its mode and owner, then
+// renamed into place (never over an existing file).
+absl::Status BindWithMode(int fd, const Url& url, const ListenerOptions& options) {
+  auto fail = [&](int e, const std::string& what) {
+    return HostError(e, absl::StrCat("rump_sp: failed to bind to URL ", url.text, ": ", what,
+                                     ": ", ErrnoText(e)));
+  };
+  const size_t slash = url.path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : url.path.substr(0, slash);
+  std::string private_dir = absl::StrCat(dir, "/.rump_sp.XXXXXX");
+  const std::string probe = absl::StrCat(private_dir, "/s");
+  sockaddr_un sun{};
+  if (probe.size() >= sizeof(sun.sun_path)) {
+    return HostError(ENAMETOOLONG,
+                     absl::StrCat("rump_sp: failed to bind to URL ", url.text,
+                                  ": setting the socket's mode or owner binds it first at ",
+                                  probe, ", which is longer than ", sizeof(sun.sun_path) - 1,
+                                  " bytes; use a shorter path"));
+  }
+  if (mkdtemp(private_dir.data()) == nullptr) return fail(errno, "mkdtemp in " + dir);
+  const std::string tmp = absl::StrCat(private_dir, "/s");
+  auto cleanup = [&] {
+    unlink(tmp.c_str());
+    rmdir(private_dir.c_str());
+  };
+  sun.sun_family = AF_UNIX;
+  std::memcpy(sun.sun_path, tmp.data(), tmp.size());
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&sun),
+           socklen_t(offsetof(sockaddr_un, sun_path) + tmp.size() + 1)) != 0) {
+    const int e = errno;
+    rmdir(private_dir.c_str());
+    return fail(e, "bind");
+  }
+  if (options.socket_mode >= 0 && chmod(tmp.c_str(), mode_t(options.socket_mode)) != 0) {
+    const int e = errno;
+    cleanup();
+    return fail(e, absl::StrCat("chmod ", absl::StrFormat("%04o", options.socket_mode)));
+  }
+  if ((options.socket_uid >= 0 || options.socket_gid >= 0) &&
+      chown(tmp.c_str(), options.socket_uid >= 0 ? uid_t(options.socket_uid) : uid_t(-1),
+            options.socket_gid >= 0 ? gid_t(options.socket_gid) : gid_t(-1)) != 0) {
+    const int e = errno;
+    cleanup();
+    return fail(e, absl::StrCat("chown ", options.socket_uid, ":", options.socket_gid));
+  }
+  if (renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, url.path.c_str(), RENAME_NOREPLACE) != 0) {
+    const int e = errno;
+    cleanup();
+    if (e == EEXIST) {
+      return HostError(EADDRINUSE, absl::StrCat("rump_sp: failed to bind to URL ", url.text, ": ",
+                                                url.path, " was created by someone else meanwhile"));
+    }
+    return fail(e, "rename into place");
+  }
+  rmdir(private_dir.c_str());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Listener>> OpenStreamListener(const Url& url,
@@ -669,7 +753,15 @@ absl::StatusOr<std::unique_ptr<Listener>> OpenStreamListener(const Url& url,
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   }
-  if (bind(fd, addr->get(), addr->len) != 0) {
+  const bool set_file = url.scheme == Scheme::kUnix &&
+                        (options.socket_mode >= 0 || options.socket_uid >= 0 ||
+                         options.socket_gid >= 0);
+  if (set_file) {
+    if (absl::Status s = BindWithMode(fd, url, options); !s.ok()) {
+      close(fd);
+      return s;
+    }
+  } else if (bind(fd, addr->get(), addr->len) != 0) {
     const int e = errno;
     close(fd);
     if (e == EADDRINUSE && url.scheme == Scheme::kUnix) {

@@ -1,0 +1,189 @@
+#include "sp/server/credential_policy.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace sp::server {
+namespace {
+
+// "uid=1000" → 1000 for `key` "uid"; nullopt if the word is not that key
+// or the number is not a 32-bit id.
+std::optional<uint32_t> IdWord(absl::string_view word, absl::string_view key) {
+  if (!absl::ConsumePrefix(&word, key) || !absl::ConsumePrefix(&word, "=")) return std::nullopt;
+  uint32_t id;
+  if (word.empty() || !absl::SimpleAtoi(word, &id) || word[0] == '+' || word[0] == '-') {
+    return std::nullopt;
+  }
+  return id;
+}
+
+}  // namespace
+
+absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
+                                                         absl::string_view origin) {
+  CredentialPolicy policy;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_no;
+    if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (words.empty()) continue;
+    auto error = [&](absl::string_view what) {
+      return absl::InvalidArgumentError(absl::StrCat(origin, ":", line_no, ": ", what));
+    };
+    Rule rule;
+    size_t i = 0;
+    if (words[0] == "unix") {
+      if (words.size() < 2) return error("\"unix\" needs uid=N, gid=N or *");
+      if (words[1] == "*") {
+        rule.who = Rule::Who::kUnixAny;
+      } else if (auto uid = IdWord(words[1], "uid")) {
+        rule.who = Rule::Who::kUnixUid;
+        rule.who_id = *uid;
+      } else if (auto gid = IdWord(words[1], "gid")) {
+        rule.who = Rule::Who::kUnixGid;
+        rule.who_id = *gid;
+      } else {
+        return error(absl::StrCat("\"unix ", words[1], "\": expected uid=N, gid=N or *"));
+      }
+      i = 2;
+    } else if (words[0] == "anonymous") {
+      rule.who = Rule::Who::kAnonymous;
+      i = 1;
+    } else if (words[0] == "*") {
+      rule.who = Rule::Who::kEveryone;
+      i = 1;
+    } else {
+      return error(absl::StrCat("unknown client \"", words[0],
+                                "\" (expected unix, anonymous or *)"));
+    }
+    std::vector<absl::string_view> what(words.begin() + i, words.end());
+    if (what.empty()) return error("missing credentials (root, peer, uid=N gid=M or deny)");
+    if (what.size() == 1 && what[0] == "root") {
+      rule.what = Rule::What::kRoot;
+    } else if (what.size() == 1 && what[0] == "peer") {
+      if (rule.who == Rule::Who::kAnonymous) {
+        return error("\"peer\" needs a unix client (anonymous clients have no ids)");
+      }
+      rule.what = Rule::What::kPeer;
+    } else if (what.size() == 1 && what[0] == "deny") {
+      rule.what = Rule::What::kDeny;
+    } else if (what.size() == 2) {
+      auto uid = IdWord(what[0], "uid");
+      auto gid = IdWord(what[1], "gid");
+      if (!uid || !gid) {
+        return error(absl::StrCat("\"", absl::StrJoin(what, " "),
+                                  "\": expected uid=N gid=M (decimal ids)"));
+      }
+      rule.what = Rule::What::kIds;
+      rule.uid = *uid;
+      rule.gid = *gid;
+    } else {
+      return error(absl::StrCat("\"", absl::StrJoin(what, " "),
+                                "\": expected root, peer, uid=N gid=M or deny"));
+    }
+    policy.rules_.push_back(rule);
+  }
+  return policy;
+}
+
+absl::StatusOr<CredentialPolicy> CredentialPolicy::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read policy ", path, ": ", std::strerror(errno)));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    return absl::DataLossError(absl::StrCat("error reading policy ", path));
+  }
+  return Parse(text.str(), path);
+}
+
+std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
+    const transport::PeerIdentity& peer) const {
+  const bool unix_peer = peer.kind == transport::PeerIdentity::Kind::kUnix;
+  for (const Rule& r : rules_) {
+    bool match = false;
+    switch (r.who) {
+      case Rule::Who::kUnixUid:
+        match = unix_peer && peer.uid == r.who_id;
+        break;
+      case Rule::Who::kUnixGid:
+        match = unix_peer && peer.gid == r.who_id;
+        break;
+      case Rule::Who::kUnixAny:
+        match = unix_peer;
+        break;
+      case Rule::Who::kAnonymous:
+        match = !unix_peer;
+        break;
+      case Rule::Who::kEveryone:
+        match = true;
+        break;
+    }
+    if (!match) continue;
+    switch (r.what) {
+      case Rule::What::kRoot:
+        return rump::Credentials{};
+      case Rule::What::kPeer:
+        if (!unix_peer) return std::nullopt;
+        return rump::Credentials{peer.uid, peer.uid, peer.gid, peer.gid};
+      case Rule::What::kIds:
+        return rump::Credentials{r.uid, r.uid, r.gid, r.gid};
+      case Rule::What::kDeny:
+        return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string CredentialPolicy::ToString() const {
+  std::string out;
+  for (const Rule& r : rules_) {
+    switch (r.who) {
+      case Rule::Who::kUnixUid:
+        absl::StrAppend(&out, "unix uid=", r.who_id);
+        break;
+      case Rule::Who::kUnixGid:
+        absl::StrAppend(&out, "unix gid=", r.who_id);
+        break;
+      case Rule::Who::kUnixAny:
+        absl::StrAppend(&out, "unix *");
+        break;
+      case Rule::Who::kAnonymous:
+        absl::StrAppend(&out, "anonymous");
+        break;
+      case Rule::Who::kEveryone:
+        absl::StrAppend(&out, "*");
+        break;
+    }
+    switch (r.what) {
+      case Rule::What::kRoot:
+        absl::StrAppend(&out, " root\n");
+        break;
+      case Rule::What::kPeer:
+        absl::StrAppend(&out, " peer\n");
+        break;
+      case Rule::What::kIds:
+        absl::StrAppend(&out, " uid=", r.uid, " gid=", r.gid, "\n");
+        break;
+      case Rule::What::kDeny:
+        absl::StrAppend(&out, " deny\n");
+        break;
+    }
+  }
+  return out;
+}
+
+}  // namespace sp::server

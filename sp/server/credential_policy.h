@@ -1,0 +1,72 @@
+// CredentialPolicy: which kernel credentials a remote client's process gets,
+// decided from who the client is (sp/transport's PeerIdentity), or whether
+// it is refused before it sees anything (not even the banner).
+//
+// Without a policy every client is root, as on NetBSD. A policy is a list of
+// rules, one per line; the first rule whose left side matches the client
+// decides, and a client that no rule matches is refused:
+//
+//   # who            what it gets
+//   unix uid=0       root
+//   unix uid=1000    uid=1000 gid=100
+//   unix gid=50      uid=5000 gid=50
+//   unix *           peer           # its own uid and gid
+//   anonymous        uid=32767 gid=32767
+//   *                deny
+//
+// Who:  `unix uid=N` / `unix gid=N` (the ids of the process that connected a
+//       unix:// socket, SO_PEERCRED), `unix *` (any unix:// client),
+//       `anonymous` (tcp://, zmq+tcp://, zmq+ipc://: clients the transport
+//       cannot identify), `*` (everyone).
+// What: `root` (uid 0, gid 0), `peer` (a unix client's own uid and gid;
+//       anonymous clients are refused by it), `uid=N gid=M` (both needed),
+//       or `deny`.
+// `#` starts a comment; blank lines are ignored. Errors name the line.
+//
+// Thread-safe once built (const).
+#ifndef RUMP_SP_SERVER_CREDENTIAL_POLICY_H_
+#define RUMP_SP_SERVER_CREDENTIAL_POLICY_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "rump/kern/process.h"
+#include "sp/transport/connection.h"
+
+namespace sp::server {
+
+class CredentialPolicy {
+ public:
+  // Parses policy text (the file's contents). `origin` names it in errors:
+  // "<origin>:<line>: <what is wrong>".
+  static absl::StatusOr<CredentialPolicy> Parse(absl::string_view text,
+                                                absl::string_view origin = "policy");
+  // Reads and parses the file at `path`.
+  static absl::StatusOr<CredentialPolicy> Load(const std::string& path);
+
+  // The credentials for a client, or nullopt: refuse it.
+  std::optional<rump::Credentials> CredentialsFor(const transport::PeerIdentity& peer) const;
+
+  // The rules, one per line, as they would be written (for log lines).
+  std::string ToString() const;
+  size_t rules() const { return rules_.size(); }
+
+ private:
+  struct Rule {
+    enum class Who { kUnixUid, kUnixGid, kUnixAny, kAnonymous, kEveryone };
+    enum class What { kRoot, kPeer, kIds, kDeny };
+    Who who = Who::kEveryone;
+    uint32_t who_id = 0;  // kUnixUid, kUnixGid
+    What what = What::kDeny;
+    uint32_t uid = 0, gid = 0;  // kIds
+  };
+  std::vector<Rule> rules_;
+};
+
+}  // namespace sp::server
+
+#endif  // RUMP_SP_SERVER_CREDENTIAL_POLICY_H_

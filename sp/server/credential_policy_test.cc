@@ -1,0 +1,147 @@
+#include "sp/server/credential_policy.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sp::server {
+namespace {
+
+using ::testing::HasSubstr;
+using transport::PeerIdentity;
+
+PeerIdentity Unix(uint32_t uid, uint32_t gid) {
+  PeerIdentity id;
+  id.kind = PeerIdentity::Kind::kUnix;
+  id.pid = 42;
+  id.uid = uid;
+  id.gid = gid;
+  return id;
+}
+
+const PeerIdentity kAnonymous{};
+
+// Credentials as "uid/euid/gid/egid", or "refused".
+std::string Decide(const CredentialPolicy& p, const PeerIdentity& id) {
+  std::optional<rump::Credentials> c = p.CredentialsFor(id);
+  if (!c) return "refused";
+  return std::to_string(c->uid) + "/" + std::to_string(c->euid) + "/" + std::to_string(c->gid) +
+         "/" + std::to_string(c->egid);
+}
+
+TEST(CredentialPolicyTest, FirstMatchingRuleDecides) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(R"(
+# who           what
+unix uid=0      root
+unix uid=1000   uid=1000 gid=100   # a comment after a rule
+unix gid=50     uid=5000 gid=50
+unix uid=1000   deny               # never reached: the rule above wins
+unix *          peer
+anonymous       uid=32767 gid=32767
+)");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->rules(), 6u);
+  EXPECT_EQ(Decide(*p, Unix(0, 0)), "0/0/0/0");
+  EXPECT_EQ(Decide(*p, Unix(1000, 1000)), "1000/1000/100/100");
+  EXPECT_EQ(Decide(*p, Unix(7, 50)), "5000/5000/50/50");
+  EXPECT_EQ(Decide(*p, Unix(1234, 99)), "1234/1234/99/99");  // peer: its own ids
+  EXPECT_EQ(Decide(*p, kAnonymous), "32767/32767/32767/32767");
+}
+
+TEST(CredentialPolicyTest, NoMatchingRuleRefuses) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse("unix uid=1000 peer\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, Unix(1000, 1000)), "1000/1000/1000/1000");
+  EXPECT_EQ(Decide(*p, Unix(0, 0)), "refused");
+  EXPECT_EQ(Decide(*p, kAnonymous), "refused");
+  // An empty policy (only comments) refuses everyone.
+  absl::StatusOr<CredentialPolicy> empty = CredentialPolicy::Parse("# nothing\n\n");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(Decide(*empty, Unix(0, 0)), "refused");
+}
+
+TEST(CredentialPolicyTest, DenyAndEveryone) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
+      "anonymous deny\n"
+      "*         root\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, kAnonymous), "refused");
+  EXPECT_EQ(Decide(*p, Unix(1000, 1000)), "0/0/0/0");
+}
+
+TEST(CredentialPolicyTest, PeerForAnAnonymousClientRefusesIt) {
+  // `* peer` matches an anonymous client too, which has no ids to give.
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse("* peer\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, kAnonymous), "refused");
+  EXPECT_EQ(Decide(*p, Unix(3, 4)), "3/3/4/4");
+}
+
+TEST(CredentialPolicyTest, ToStringWritesTheRulesBack) {
+  const std::string text =
+      "unix uid=0 root\nunix gid=7 uid=1 gid=2\nunix * peer\nanonymous deny\n* root\n";
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(text);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->ToString(), text);
+  absl::StatusOr<CredentialPolicy> again = CredentialPolicy::Parse(p->ToString());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->ToString(), text);
+}
+
+TEST(CredentialPolicyTest, ErrorsNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"unix uid=0 root\nroot everyone\n", "p:2: unknown client \"root\""},
+      {"unix\n", "p:1: \"unix\" needs uid=N, gid=N or *"},
+      {"unix pid=3 root\n", "p:1: \"unix pid=3\": expected uid=N, gid=N or *"},
+      {"unix uid=-1 root\n", "p:1: \"unix uid=-1\""},
+      {"unix uid=4294967296 root\n", "p:1: \"unix uid=4294967296\""},
+      {"\n\nanonymous\n", "p:3: missing credentials"},
+      {"anonymous peer\n", "p:1: \"peer\" needs a unix client"},
+      {"* uid=5\n", "p:1: \"uid=5\": expected root, peer, uid=N gid=M or deny"},
+      {"* uid=5 gid=x\n", "p:1: \"uid=5 gid=x\": expected uid=N gid=M"},
+      {"* gid=5 uid=5\n", "p:1: \"gid=5 uid=5\": expected uid=N gid=M"},
+      {"* root please\n", "p:1: \"root please\""},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(c.text, "p");
+    ASSERT_FALSE(p.ok()) << c.text;
+    EXPECT_TRUE(absl::IsInvalidArgument(p.status())) << c.text;
+    EXPECT_THAT(std::string(p.status().message()), HasSubstr(c.message)) << c.text;
+  }
+}
+
+TEST(CredentialPolicyTest, LoadReadsAFile) {
+  char path[] = "/tmp/policyXXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << "unix * peer\n* deny\n";
+  }
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Load(path);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, Unix(5, 6)), "5/5/6/6");
+  {
+    std::ofstream out(path);
+    out << "bogus\n";
+  }
+  p = CredentialPolicy::Load(path);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr(std::string(path) + ":1: "));
+  std::remove(path);
+  p = CredentialPolicy::Load(path);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("cannot read policy"));
+}
+
+}  // namespace
+}  // namespace sp::server

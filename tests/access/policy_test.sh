@@ -1,0 +1,178 @@
+#!/bin/bash
+# rump_server's access control, as a user sets it up: a credential policy
+# mapping unix clients (SO_PEERCRED) and anonymous tcp:// clients to kernel
+# credentials or refusing them, re-read on SIGHUP; the unix:// socket file's
+# mode and owner; the client and descriptor limits; bad option values.
+source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
+PATH="$TEST_SRCDIR/rump/tests/access:$PATH"
+
+me=$(id -u)
+mygid=$(id -g)
+
+# start_fg NAME URL ARGS...: rump_server -s -v in the background, its
+# stdout in NAME.out and its log in NAME.log; returns once it serves.
+start_fg() {
+  local name=$1 url=$2
+  shift 2
+  echo "\$ rump_server -s -v $* $url &"
+  rump_server -s -v -lrumpnet -lrumpnet_net -lrumpnet_netinet "$@" "$url" \
+    >"$name.out" 2>"$name.log" </dev/null &
+  local pid=$!
+  _pids="$_pids $pid"
+  eval "FG_PID_$name=$pid"
+  wait_for 60 "rump_server $url to serve" grep -q "serving" "$name.out"
+}
+
+# log_count NAME PATTERN: lines of NAME.log matching PATTERN.
+log_count() { grep -c -E -- "$2" "$1.log" || true; }
+
+# reload NAME N: SIGHUP to server NAME, then wait for its Nth reload line.
+reload() {
+  kill -HUP "$(eval echo \$FG_PID_$1)"
+  wait_for 30 "reload $2 of $1" test "$(log_count "$1" "SIGHUP: ")" -ge "$2"
+}
+
+echo "=== a policy maps this uid to 1000:1000"
+cat >policy <<EOF
+# the test's own uid gets an ordinary user's credentials
+unix uid=$me   uid=1000 gid=1000
+anonymous      uid=32767 gid=39
+EOF
+start_fg a unix://a --policy=policy
+on unix://a rumpid
+expect_rc 0
+expect_out_eq "uid=1000 euid=1000 gid=1000 egid=1000"
+grep -q -E "unix #[0-9]+: connected \(uid $me gid $mygid pid [0-9]+\)" a.log ||
+  fail "a.log lacks the connection's identity: $(cat a.log)"
+grep -q -E "\"rumpid\" is pid [0-9]+, uid 1000 gid 1000" a.log ||
+  fail "a.log lacks the credentials the client got: $(cat a.log)"
+
+echo "=== a client held across a SIGHUP that refuses newcomers keeps its process"
+rm -f hold.in
+mkfifo hold.in
+RUMP_SERVER=unix://a rumpid hold <hold.in >hold.out 2>hold.err &
+hold_pid=$!
+exec 7>hold.in
+wait_for 30 "the held client's first line" grep -q "^uid=1000" hold.out
+echo "unix * deny" >policy
+reload a 1
+grep -q "SIGHUP: policy: 1 rule in force" a.log || fail "no reload line: $(cat a.log)"
+on unix://a rumpid
+expect_rc 1
+on unix://a rump.sysctl -n kern.hostname
+expect_fail
+[ "$(log_count a "refused by the credential policy")" -eq 1 ] ||
+  fail "expected one refusal line for two refused connections: $(cat a.log)"
+grep -q -E "unix #[0-9]+ \(uid $me gid $mygid pid [0-9]+\): refused by the credential policy" a.log ||
+  fail "the refusal does not name the client: $(cat a.log)"
+exec 7>&-
+wait "$hold_pid" || fail "the held client failed: $(cat hold.err)"
+[ "$(cat hold.out)" = "$(printf 'uid=1000 euid=1000 gid=1000 egid=1000\nagain uid=1000 euid=1000 gid=1000 egid=1000')" ] ||
+  fail "held client: $(cat hold.out) $(cat hold.err)"
+
+echo "=== a broken policy on SIGHUP keeps the one in force"
+echo "unix uid=x root" >policy
+reload a 2
+grep -q "the previous policy stays in force" a.log || fail "no failed reload: $(cat a.log)"
+grep -q "policy:1: \"unix uid=x\"" a.log || fail "the reload error does not name the line: $(cat a.log)"
+on unix://a rumpid
+expect_rc 1
+
+echo "=== peer: a client gets its own ids"
+echo "unix * peer" >policy
+reload a 3
+on unix://a rumpid
+expect_rc 0
+expect_out_eq "uid=$me euid=$me gid=$mygid egid=$mygid"
+
+echo "=== anonymous tcp:// clients"
+port=$(free_port)
+echo "anonymous uid=32767 gid=39" >tcp_policy
+start_fg t "tcp://127.0.0.1:$port/" --policy=tcp_policy
+on "tcp://127.0.0.1:$port/" rumpid
+expect_rc 0
+expect_out_eq "uid=32767 euid=32767 gid=39 egid=39"
+echo "unix * root" >tcp_policy
+reload t 1
+on "tcp://127.0.0.1:$port/" rumpid
+expect_rc 1
+grep -q -E "tcp 127\.0\.0\.1:[0-9]+ \(anonymous\): refused by the credential policy.*further refusals of tcp 127\.0\.0\.1 are not logged" t.log ||
+  fail "t.log lacks the anonymous refusal: $(cat t.log)"
+
+echo "=== --max-clients"
+start_fg m unix://m --max-clients=2
+rm -f m1.in m2.in
+mkfifo m1.in m2.in
+RUMP_SERVER=unix://m rumpid hold <m1.in >m1.out 2>&1 &
+m1=$!
+exec 8>m1.in
+RUMP_SERVER=unix://m rumpid hold <m2.in >m2.out 2>&1 &
+m2=$!
+exec 9>m2.in
+wait_for 30 "two held clients" grep -q "^uid=0" m1.out
+wait_for 30 "two held clients" grep -q "^uid=0" m2.out
+on unix://m rumpid
+expect_rc 1
+grep -q "all 2 client slots are taken" m.log || fail "m.log lacks the refusal: $(cat m.log)"
+exec 8>&- 9>&-
+wait "$m1" || fail "held client 1: $(cat m1.out)"
+wait "$m2" || fail "held client 2: $(cat m2.out)"
+# Slots come back once the held clients are gone.
+wait_for 30 "a slot to come back" env RUMP_SERVER=unix://m rumpid
+
+echo "=== --max-files"
+start_fg f unix://f --max-files=8
+on unix://f rumpid files
+expect_rc 0
+# Descriptors 0-2 are the console: five sockets, then EMFILE (24).
+expect_out_eq "files 5 errno 24"
+
+echo "=== --socket-mode and --socket-owner"
+start_fg s unix://s --socket-mode=0600 --socket-owner=4242:4343
+[ "$(stat -c '%F %a %u %g' s)" = "socket 600 4242 4343" ] ||
+  fail "socket file: $(stat -c '%F %a %u %g' s)"
+ls -a | grep -q '^\.rump_sp\.' && fail "a private bind directory was left: $(ls -a)"
+if [ "$me" -eq 0 ] && command -v setpriv >/dev/null; then
+  # Another uid may not connect through mode 0600 of a file it does not own;
+  # the owner may (and, with a policy of "peer", gets its own ids).
+  chmod 755 "$WORKDIR"
+  cp "$TEST_SRCDIR/rump/tests/access/rumpid" ./rumpid.copy
+  chmod 755 ./rumpid.copy
+  run env RUMP_SERVER=unix://s setpriv --reuid=4444 --regid=4444 --clear-groups ./rumpid.copy
+  expect_rc 1
+  expect_err "rumpclient_init"
+  echo "unix * peer" >s_policy
+  start_fg s2 unix://s2 --socket-mode=0600 --socket-owner=4242:4343 --policy=s_policy
+  run env RUMP_SERVER=unix://s2 setpriv --reuid=4242 --regid=4343 --clear-groups ./rumpid.copy
+  expect_rc 0
+  expect_out_eq "uid=4242 euid=4242 gid=4343 egid=4343"
+else
+  echo "skipped: connecting as another uid needs root and setpriv(1)"
+fi
+
+echo "=== bad option values"
+run rump_server -s --socket-mode=999 unix://bad
+expect_rc 1
+expect_err "--socket-mode: invalid mode \"999\""
+run rump_server -s --socket-owner=no-such-user-here unix://bad
+expect_rc 1
+expect_err "no such user \"no-such-user-here\""
+run rump_server -s --max-clients=0 unix://bad
+expect_rc 1
+expect_err "--max-clients: invalid count"
+run rump_server -s --max-files=2000 unix://bad
+expect_rc 1
+expect_err "--max-files: invalid count \"2000\" \(1..1024\)"
+run rump_server -s --policy=no-such-file unix://bad
+expect_rc 1
+expect_err "--policy: cannot read policy no-such-file"
+echo "* everyone" >bad_policy
+run rump_server -s --policy=bad_policy unix://bad
+expect_rc 1
+expect_err "bad_policy:1: \"everyone\""
+run rump_server -s --socket-mode=0600 "tcp://127.0.0.1:$(free_port)/"
+expect_fail
+expect_err "applies to unix:// URLs only"
+[ ! -e bad ] || fail "a refused start left a socket file"
+
+echo "PASS"
