@@ -54,6 +54,9 @@
 //                       NetBSD's); more are refused with a log line.
 //   --max-files=N       RLIMIT_NOFILE of every client's process (1..1024;
 //                       default 1024).
+//   --handshake-timeout=S  a client that has not completed its handshake S
+//                       seconds after connecting is disconnected (it holds
+//                       a client slot); 0: never. Default 60.
 //
 // Latency (-t, beyond NetBSD): the per-stage latency histograms of the
 // remote calls served (trace/stages.h; docs/latency.md reads them) are
@@ -103,7 +106,7 @@ std::string g_prog = "rump_server";
   std::fprintf(stderr,
                "usage: %s [-stv] [-c ncpu] [-d drivespec] [-l libs] [-m modules]\n"
                "       [--policy=file] [--socket-mode=mode] [--socket-owner=user[:group]]\n"
-               "       [--max-clients=n] [--max-files=n] bindurl\n",
+               "       [--max-clients=n] [--max-files=n] [--handshake-timeout=s] bindurl\n",
                g_prog.c_str());
   std::exit(1);
 }
@@ -329,13 +332,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> libraries;
   std::string policy_file;
   sp::server::ServerOptions so;
-  enum { kPolicy = 256, kSocketMode, kSocketOwner, kMaxClients, kMaxFiles };
+  enum { kPolicy = 256, kSocketMode, kSocketOwner, kMaxClients, kMaxFiles, kHandshakeTimeout };
   static const option kLongOptions[] = {
       {"policy", required_argument, nullptr, kPolicy},
       {"socket-mode", required_argument, nullptr, kSocketMode},
       {"socket-owner", required_argument, nullptr, kSocketOwner},
       {"max-clients", required_argument, nullptr, kMaxClients},
       {"max-files", required_argument, nullptr, kMaxFiles},
+      {"handshake-timeout", required_argument, nullptr, kHandshakeTimeout},
       {nullptr, 0, nullptr, 0},
   };
   int opt;
@@ -387,6 +391,15 @@ int main(int argc, char** argv) {
                            rump::FdTable::kMaxDescriptors, ")"));
         }
         so.session.max_files = uint64_t(n);
+        break;
+      }
+      case kHandshakeTimeout: {
+        int n;
+        if (!absl::SimpleAtoi(optarg, &n) || n < 0 || n > 86400) {
+          Die(absl::StrCat("--handshake-timeout: invalid seconds \"", optarg,
+                           "\" (0..86400; 0: no limit)"));
+        }
+        so.handshake_timeout = absl::Seconds(n);
         break;
       }
       case 'c': {

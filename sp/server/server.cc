@@ -62,6 +62,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
   if (!listener.ok()) return WithNetbsdErrno(listener.status());
   server->listener_ = *std::move(listener);
   server->url_ = server->listener_->BoundUrl();
+  if (o.handshake_timeout > absl::ZeroDuration()) {
+    server->watch_handshakes_ = true;
+    server->watcher_ = std::thread([s = server.get()] { s->WatchHandshakes(); });
+  }
   server->listener_->Start(server.get());
   return server;
 }
@@ -112,14 +116,51 @@ std::shared_ptr<transport::Receiver> Server::OnAccept(
     return nullptr;
   }
   auto session = std::make_shared<Session>(host_, conn, *credentials);
+  if (watch_handshakes_) {
+    std::lock_guard<std::mutex> lock(watch_mu_);
+    const bool wake = watched_.empty();
+    watched_.emplace_back(absl::Now() + options_.handshake_timeout, session);
+    if (wake) watch_cv_.notify_one();
+  }
   conn->Send(banner_);
   return session;
+}
+
+void Server::WatchHandshakes() {
+  std::unique_lock<std::mutex> lock(watch_mu_);
+  while (!watch_stop_) {
+    if (watched_.empty()) {
+      watch_cv_.wait(lock);
+      continue;
+    }
+    const absl::Time deadline = watched_.front().first;
+    if (absl::Now() < deadline) {
+      watch_cv_.wait_for(lock, absl::ToChronoNanoseconds(deadline - absl::Now()));
+      continue;
+    }
+    std::shared_ptr<Session> session = watched_.front().second.lock();
+    watched_.pop_front();
+    lock.unlock();
+    if (session != nullptr) (void)session->ExpireHandshake(options_.handshake_timeout);
+    session.reset();  // a closed session may end here; not under watch_mu_
+    lock.lock();
+  }
 }
 
 bool Server::Stop(absl::Duration grace) {
   std::lock_guard<std::mutex> lock(stop_mu_);
   if (stopped_) return stop_result_;
   stopped_ = true;
+  if (watcher_.joinable()) {
+    {
+      std::lock_guard<std::mutex> watch_lock(watch_mu_);
+      watch_stop_ = true;
+    }
+    watch_cv_.notify_all();
+    watcher_.join();
+    std::lock_guard<std::mutex> watch_lock(watch_mu_);
+    watched_.clear();
+  }
   if (listener_ == nullptr) return true;  // Start failed half-way
   const absl::Time deadline = absl::Now() + grace;
   host_->BeginStop();

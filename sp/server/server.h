@@ -13,11 +13,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +49,10 @@ struct ServerOptions {
   uint64_t max_frame_len = wire::kDefaultMaxFrameLen;
   // A client that leaves this many bytes unread is disconnected.
   size_t max_output_backlog = size_t{64} << 20;
+  // A client that has not completed its handshake this long after it
+  // connected is disconnected with a log line (a connection that says
+  // nothing holds a client slot). Zero or less: no limit.
+  absl::Duration handshake_timeout = absl::Seconds(60);
   // Announce our extensions in the banner ("x-batch=1 x-intr=1").
   bool announce_extensions = true;
   // Who is admitted and with which credentials (credential_policy.h).
@@ -108,7 +116,19 @@ class Server final : public transport::Acceptor {
   // logged once per identity).
   std::optional<rump::Credentials> Admit(const transport::Connection& conn);
 
+  // Closes the connections that are still without a handshake at their
+  // deadline (ServerOptions::handshake_timeout).
+  void WatchHandshakes();
+
   const ServerOptions options_;
+  std::mutex watch_mu_;
+  std::condition_variable watch_cv_;
+  // New sessions by deadline (one timeout for all: arrival order is
+  // deadline order); guarded by watch_mu_.
+  std::deque<std::pair<absl::Time, std::weak_ptr<Session>>> watched_;
+  bool watch_stop_ = false;  // guarded by watch_mu_
+  bool watch_handshakes_ = false;  // set before the listener starts
+  std::thread watcher_;
   std::mutex policy_mu_;
   std::shared_ptr<const CredentialPolicy> policy_;  // guarded by policy_mu_
   std::set<std::string> refused_;                   // guarded by policy_mu_

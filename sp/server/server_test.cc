@@ -373,6 +373,28 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   EXPECT_EQ(r->rv0, 0);
 }
 
+// A connection that says nothing is closed at its handshake deadline and
+// gives its slot back; one that completed its handshake stays.
+TEST_P(ServerTest, SilentClientsAreDisconnectedAtTheHandshakeDeadline) {
+  ServerOptions o;
+  o.handshake_timeout = absl::Seconds(1);
+  StartServer(GetParam(), o);
+  std::unique_ptr<RawClient> talker = Connect();
+  ASSERT_NE(talker, nullptr);
+  ASSERT_TRUE(talker->Handshake().ok());
+  std::unique_ptr<RawClient> silent = Connect();
+  ASSERT_NE(silent, nullptr);
+  ASSERT_EQ(silent->banner(), kOurBanner);
+  EXPECT_TRUE(silent->WaitClosed(absl::Seconds(60)));
+  EXPECT_TRUE(Eventually([&] { return server_->clients() == 1; }));
+  EXPECT_NE(log().find("dropping connection: no handshake within 1s"), std::string::npos)
+      << log();
+  // The talker's deadline has passed too; it is still served.
+  absl::StatusOr<RawClient::Result> r = talker->Syscall(rump::abi::kSysGetpid, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_GT(r->rv0, 1);
+}
+
 TEST(ServerStartTest, ErrorsCarryNetbsdErrno) {
   rump::KernelOptions ko;
   absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));

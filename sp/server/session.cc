@@ -972,6 +972,15 @@ void Session::SendError(uint64_t reqno, uint32_t code) {
   conn_->Send(wire::ErrorFrame(reqno, code));
 }
 
+bool Session::ExpireHandshake(absl::Duration timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != State::kNew || closing_) return false;
+  }
+  Drop(absl::StrCat("no handshake within ", absl::FormatDuration(timeout)));
+  return true;
+}
+
 void Session::Drop(const std::string& why) {
   host_->Log(absl::StrCat(conn_->peer(), ": dropping connection: ", why));
   CloseConnection();

@@ -318,6 +318,11 @@ class Session final : public transport::Receiver,
   // RAISE: posts NetBSD signal `signo` to the client (no answer).
   void Raise(uint32_t signo);
 
+  // For a server's handshake deadline: if the client has not completed a
+  // handshake yet, logs "no handshake within <timeout>" and closes the
+  // connection. True if it did so. Thread-safe.
+  bool ExpireHandshake(absl::Duration timeout);
+
   // For tests: the kernel process (nullptr before the handshake and after
   // release) and the state.
   std::shared_ptr<rump::Process> process() const;

@@ -163,6 +163,9 @@ expect_err "--max-clients: invalid count"
 run rump_server -s --max-files=2000 unix://bad
 expect_rc 1
 expect_err "--max-files: invalid count \"2000\" \(1..1024\)"
+run rump_server -s --handshake-timeout=-1 unix://bad
+expect_rc 1
+expect_err "--handshake-timeout: invalid seconds \"-1\""
 run rump_server -s --policy=no-such-file unix://bad
 expect_rc 1
 expect_err "--policy: cannot read policy no-such-file"
