@@ -36,6 +36,7 @@
 #include "absl/time/time.h"
 #include "hostif/tap.h"
 #include "shmif/bus.h"
+#include "shmif/daemon.h"
 
 namespace {
 
@@ -160,24 +161,7 @@ int main(int argc, char** argv) {
   }
 
   if (!foreground) {
-    std::fflush(stdout);
-    const pid_t pid = fork();
-    if (pid < 0) {
-      std::perror("shmif_tapbridge: fork");
-      return 1;
-    }
-    if (pid > 0) {
-      std::printf("%d\n", int(pid));
-      return 0;
-    }
-    setsid();
-    const int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, STDIN_FILENO);
-      dup2(null, STDOUT_FILENO);
-      dup2(null, STDERR_FILENO);
-      if (null > STDERR_FILENO) close(null);
-    }
+    shmif::Daemonize("shmif_tapbridge");
   }
 
   // Signals are taken by the main thread's sigwait only.

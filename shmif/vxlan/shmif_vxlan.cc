@@ -52,6 +52,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "shmif/bus.h"
+#include "shmif/daemon.h"
 #include "shmif/vxlan/vtep_table.h"
 #include "shmif/vxlan/vxlan_header.h"
 
@@ -644,24 +645,7 @@ int main(int argc, char** argv) {
   }
 
   if (!o.foreground) {
-    std::fflush(stdout);
-    const pid_t pid = fork();
-    if (pid < 0) {
-      std::perror("shmif_vxlan: fork");
-      return 1;
-    }
-    if (pid > 0) {
-      std::printf("%d\n", int(pid));
-      return 0;
-    }
-    setsid();
-    const int null = open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      dup2(null, STDIN_FILENO);
-      dup2(null, STDOUT_FILENO);
-      dup2(null, STDERR_FILENO);
-      if (null > STDERR_FILENO) close(null);
-    }
+    shmif::Daemonize("shmif_vxlan");
   }
 
   // A shell starts background jobs with SIGINT ignored, and an ignored
