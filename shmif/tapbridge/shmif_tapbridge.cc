@@ -18,7 +18,6 @@
 // SIGTERM, SIGINT or SIGHUP; in the foreground (-f) it prints its counters
 // on SIGUSR1 and at exit, on standard error. A bridge killed any other way leaves the bus
 // as usable by the others as a killed kernel does.
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 

@@ -23,7 +23,6 @@
 // Without -f it detaches once the bus and the socket are open, printing its
 // PID, as shmif_tapbridge does. docs/vxlan.md has the details.
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
