@@ -343,25 +343,36 @@ scenario_sleep(void)
 	return 0;
 }
 
+/* A UDP socket bound to 127.0.0.1:port (0: any port). */
 static int
-scenario_block(void)
+udp_socket_on_loopback(int port)
 {
 	struct nb_sockaddr_in sin;
-	char buf[64];
-	long pid, ppid;
 	int s;
 
-	init_or_die();
-	getpids(&pid, &ppid);
 	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
 	if (s == -1)
 		fail("socket", errno);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_len = sizeof(sin);
 	sin.sin_family = RUMP_AF_INET;
+	sin.sin_port = htons((uint16_t)port);
 	sin.sin_addr = htonl(0x7f000001);
 	if (rump_sys_bind(s, (const struct sockaddr *)&sin, sizeof(sin)) == -1)
 		fail("bind", errno);
+	return s;
+}
+
+static int
+scenario_block(void)
+{
+	char buf[64];
+	long pid, ppid;
+	int s;
+
+	init_or_die();
+	getpids(&pid, &ppid);
+	s = udp_socket_on_loopback(0);
 	printf("blocked %ld\n", pid);
 	fflush(stdout);
 	rump_sys_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL);
@@ -387,25 +398,6 @@ on_winch(int sig)
 {
 	(void)sig;
 	winch_seen = 1;
-}
-
-static int
-udp_socket_on_loopback(int port)
-{
-	struct nb_sockaddr_in sin;
-	int s;
-
-	s = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
-	if (s == -1)
-		fail("socket", errno);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = RUMP_AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	sin.sin_addr = htonl(0x7f000001);
-	if (rump_sys_bind(s, (const struct sockaddr *)&sin, sizeof(sin)) == -1)
-		fail("bind", errno);
-	return s;
 }
 
 static int
