@@ -686,7 +686,10 @@ void Session::Dispatch(uint64_t reqno, uint32_t sysnum, bool x,
     job(false);
     return;
   }
-  if (!host_->executor().Submit([job = std::move(job)] { job(true); })) {
+  // Owned by this session: the pool takes clients' waiting calls in turn
+  // and keeps a reserve of threads for clients with few calls running.
+  const uint64_t owner = reinterpret_cast<uintptr_t>(this);
+  if (!host_->executor().SubmitFor(owner, [job = std::move(job)] { job(true); })) {
     ForgetCall(reqno);
     SendError(reqno, wire::kErrTryAgain);
     CallDone();

@@ -6,10 +6,12 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "absl/time/time.h"
 
@@ -21,6 +23,13 @@ class Executor {
   // Runs `job` some time later (or now). False if it cannot take the job
   // (queue full, shut down); the job is then dropped unrun.
   virtual bool Submit(std::function<void()> job) = 0;
+  // The same for a job of `owner` (a client: its jobs are scheduled
+  // fairly against other owners' where the executor does that). By
+  // default, Submit.
+  virtual bool SubmitFor(uint64_t owner, std::function<void()> job) {
+    (void)owner;
+    return Submit(std::move(job));
+  }
 };
 
 // Runs every job at once, in the caller's thread (deterministic; for tests
@@ -42,6 +51,15 @@ struct WorkerPoolOptions {
   // sleeps: the next request of a busy client is picked up without a
   // wake-up (which costs more than the whole of a getpid).
   absl::Duration spin = absl::Microseconds(50);
+  // Fairness between owners (SubmitFor). Waiting jobs are taken round
+  // robin by owner, so one owner's backlog does not delay another's next
+  // job. And the last `reserved_threads` threads run only jobs of owners
+  // with fewer than `light_owner_jobs` jobs running: an owner whose jobs
+  // block in the kernel can hold at most max_threads - reserved_threads
+  // threads, and the others still get theirs (its further jobs wait until
+  // one of its own ends or the pool has room). 0 turns the reserve off.
+  size_t reserved_threads = 16;
+  size_t light_owner_jobs = 4;
 };
 
 // While one of these lives on a WorkerPool thread (inside a job), the first
@@ -58,14 +76,16 @@ class RunNextHere {
 };
 
 // Threads start on demand (a job that finds no idle thread starts one, up to
-// max_threads; beyond that it waits in the queue). Thread-safe.
+// max_threads; beyond that it waits in the queue). Jobs submitted without
+// an owner share owner 0. Thread-safe.
 class WorkerPool final : public Executor {
  public:
   explicit WorkerPool(WorkerPoolOptions options = {});
   // Shutdown(infinite).
   ~WorkerPool() override;
 
-  bool Submit(std::function<void()> job) override;
+  bool Submit(std::function<void()> job) override { return SubmitFor(0, std::move(job)); }
+  bool SubmitFor(uint64_t owner, std::function<void()> job) override;
 
   // Refuses new jobs, lets queued and running ones finish and the threads
   // exit, for at most `timeout`. False if some job was still running then:

@@ -1,5 +1,6 @@
 #include "sp/server/worker_pool.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -91,6 +92,142 @@ TEST(WorkerPoolTest, RunNextHereElsewhereIsANoOp) {
   }));
   EXPECT_TRUE(done.WaitFor(2));
   EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
+}
+
+// A gate jobs wait at until it opens.
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// An owner whose jobs block cannot take the reserved threads: another
+// owner's job still runs while the first one's extra jobs wait, and they
+// run once the blocked ones end.
+TEST(WorkerPoolTest, AnOwnerThatBlocksLeavesTheReserveToOthers) {
+  WorkerPoolOptions o;
+  o.max_threads = 8;
+  o.reserved_threads = 4;
+  o.light_owner_jobs = 2;
+  WorkerPool pool(o);
+  Gate gate;
+  Counter started, done;
+  // Owner 1 may hold 8 - 4 = 4 threads; its other 6 jobs wait.
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(1, [&] {
+      started.Add();
+      gate.Wait();
+      done.Add();
+    }));
+  }
+  ASSERT_TRUE(started.WaitFor(4));
+  // Owner 2's jobs run although owner 1 has work waiting.
+  Counter other;
+  ASSERT_TRUE(pool.SubmitFor(2, [&] { other.Add(); }));
+  ASSERT_TRUE(pool.SubmitFor(2, [&] { other.Add(); }));
+  EXPECT_TRUE(other.WaitFor(2));
+  gate.Open();
+  EXPECT_TRUE(done.WaitFor(10));
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
+}
+
+// Without a reserve, the same owner takes every thread and the other's job
+// waits for one (what the reserve prevents).
+TEST(WorkerPoolTest, WithoutTheReserveOneOwnerCanHoldEveryThread) {
+  WorkerPoolOptions o;
+  o.max_threads = 4;
+  o.reserved_threads = 0;
+  WorkerPool pool(o);
+  Gate gate;
+  Counter started, done;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(1, [&] {
+      started.Add();
+      gate.Wait();
+    }));
+  }
+  ASSERT_TRUE(started.WaitFor(4));
+  std::atomic<bool> ran{false};
+  ASSERT_TRUE(pool.SubmitFor(2, [&] {
+    ran = true;
+    done.Add();
+  }));
+  EXPECT_EQ(pool.threads(), 4u);
+  EXPECT_FALSE(ran.load());  // no thread is free, and none may start
+  gate.Open();
+  EXPECT_TRUE(done.WaitFor(1));
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
+}
+
+// Waiting jobs are taken owner by owner: a job submitted after another
+// owner's long backlog runs second, not last.
+TEST(WorkerPoolTest, WaitingJobsAreTakenInTurnByOwner) {
+  WorkerPoolOptions o;
+  o.max_threads = 1;
+  o.spin = absl::ZeroDuration();
+  WorkerPool pool(o);
+  Gate gate;
+  Counter started, done;
+  std::mutex mu;
+  std::vector<int> order;
+  ASSERT_TRUE(pool.SubmitFor(1, [&] {
+    started.Add();
+    gate.Wait();
+  }));
+  ASSERT_TRUE(started.WaitFor(1));  // the only thread is busy from here on
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(1, [&, i] {
+      std::lock_guard<std::mutex> lock(mu);
+      order.push_back(10 + i);
+      done.Add();
+    }));
+  }
+  ASSERT_TRUE(pool.SubmitFor(2, [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(20);
+    done.Add();
+  }));
+  gate.Open();
+  ASSERT_TRUE(done.WaitFor(6));
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(order, (std::vector<int>{10, 20, 11, 12, 13, 14}));
+}
+
+// Jobs still waiting at shutdown run once threads are free, the reserve
+// notwithstanding (and Shutdown waits for them).
+TEST(WorkerPoolTest, ShutdownRunsWaitingJobs) {
+  WorkerPoolOptions o;
+  o.max_threads = 4;
+  o.reserved_threads = 2;
+  o.light_owner_jobs = 1;
+  WorkerPool pool(o);
+  Gate gate;
+  Counter started, done;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(7, [&] {
+      started.Add();
+      gate.Wait();
+      done.Add();
+    }));
+  }
+  ASSERT_TRUE(started.WaitFor(2));
+  std::thread opener([&] { gate.Open(); });
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(60)));
+  opener.join();
+  EXPECT_TRUE(done.WaitFor(6));
 }
 
 }  // namespace
