@@ -38,6 +38,11 @@ constexpr uint64_t kListenId = 0;
 constexpr uint64_t kWakeId = 1;
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerEvent = 16;             // fairness between connections
+// Frames delivered from one connection before the others get a turn: a
+// client that sends hundreds of requests at once (they arrive in one read)
+// does not hold the loop thread, which runs quick calls inline, for all of
+// them while another client's request waits.
+constexpr size_t kFramesPerTurn = 64;
 constexpr absl::Duration kCloseFlush = absl::Seconds(5);  // Close(): time to drain output
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);  // after EMFILE & co.
 constexpr absl::Duration kBusyPoll = absl::Microseconds(50);  // see Loop()
@@ -105,6 +110,9 @@ class StreamConn final : public Connection, public std::enable_shared_from_this<
 
   // --- loop thread only
   absl::Time close_deadline = absl::InfiniteFuture();
+  // Complete frames are waiting in `reader` for another turn (kFramesPerTurn):
+  // the connection is in the listener's backlog and is not read meanwhile.
+  bool backlogged = false;
 
  private:
   friend class StreamListener;
@@ -205,8 +213,9 @@ class StreamListener final : public internal::LoopListener {
                          ? 0
                          : int(std::min<int64_t>(absl::ToInt64Milliseconds(d) + 1, 60000));
       }
+      if (!backlog_.empty()) timeout_ms = 0;  // frames are waiting for a turn
       int n = 0;
-      if (busy_) {
+      if (busy_ && backlog_.empty()) {
         // Frames came in last time: a busy client's next request usually
         // follows within microseconds. Watch for it a moment before
         // sleeping (a wake-up costs more than a getpid), yielding the CPU.
@@ -237,6 +246,7 @@ class StreamListener final : public internal::LoopListener {
           if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) OnReadable(c);
         }
       }
+      ServeBacklog();
       RunCommands();
       HandlePosted();
       CheckTimers();
@@ -396,6 +406,9 @@ class StreamListener final : public internal::LoopListener {
         return;
       }
     }
+    // Frames of it wait for their turn: nothing more is read until they
+    // are delivered (the end of the stream is seen then too).
+    if (c->backlogged) return;
     // A thread reading ahead has the connection: it gives EPOLLIN back when
     // done, and what is left to read is reported again then.
     std::unique_lock<std::mutex> read_lock(c->read_mu, std::try_to_lock);
@@ -411,13 +424,20 @@ class StreamListener final : public internal::LoopListener {
       const ssize_t n = recv(fd, buf, sizeof(buf), 0);
       if (n > 0) {
         const absl::Status fed = c->reader.Feed(absl::string_view(buf, size_t(n)));
-        Deliver(c);
-        if (!fed.ok()) {
+        const bool more = Deliver(c);
+        if (!fed.ok() && !more) {
           read_lock.unlock();
           Finalize(c, fed);
           return;
         }
         if (conns_.find(c->id()) == conns_.end() || c->closing()) return;
+        if (more) {
+          // The rest waits for its turn (a bad header after them ends the
+          // connection once they are delivered).
+          c->backlogged = true;
+          backlog_.push_back(c->id());
+          return;
+        }
         if (size_t(n) < sizeof(buf)) return;
         continue;
       }
@@ -439,13 +459,46 @@ class StreamListener final : public internal::LoopListener {
     }
   }
 
-  void Deliver(const std::shared_ptr<StreamConn>& c) {
-    while (!c->closing() && c->receiver != nullptr) {
+  // Delivers up to kFramesPerTurn complete frames of `c` (read_mu held);
+  // true if more are ready for another turn.
+  bool Deliver(const std::shared_ptr<StreamConn>& c) {
+    for (size_t i = 0; i < kFramesPerTurn; ++i) {
+      if (c->closing() || c->receiver == nullptr) return false;
       std::optional<wire::Frame> f = c->reader.Next();
-      if (!f) return;
+      if (!f) return false;
       busy_ = true;
       c->receiver->OnFrame(std::move(*f));
-      if (conns_.find(c->id()) == conns_.end()) return;
+      if (conns_.find(c->id()) == conns_.end()) return false;
+    }
+    return c->reader.ready() > 0 && !c->closing();
+  }
+
+  // One turn for each backlogged connection, in order.
+  void ServeBacklog() {
+    for (size_t n = backlog_.size(); n > 0; --n) {
+      const uint64_t id = backlog_.front();
+      backlog_.pop_front();
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      std::shared_ptr<StreamConn> c = it->second;
+      std::unique_lock<std::mutex> read_lock(c->read_mu, std::try_to_lock);
+      if (!read_lock.owns_lock()) {  // a thread reading ahead delivers them
+        backlog_.push_back(id);
+        continue;
+      }
+      if (Deliver(c)) {
+        backlog_.push_back(id);
+        continue;
+      }
+      c->backlogged = false;
+      const absl::Status& bad = c->reader.status();
+      if (!bad.ok() && conns_.count(id) != 0 && !c->closing()) {
+        const absl::Status why = bad;
+        read_lock.unlock();
+        Finalize(c, why);
+        continue;
+      }
+      // Reading resumes: level-triggered epoll reports what is waiting.
     }
   }
 
@@ -521,6 +574,7 @@ class StreamListener final : public internal::LoopListener {
   std::unordered_map<uint64_t, std::shared_ptr<StreamConn>> conns_;
   std::unordered_set<uint64_t> closing_ids_;
   uint64_t next_id_ = 2;
+  std::deque<uint64_t> backlog_;  // connections with frames waiting for a turn
   bool accept_paused_ = false;
   absl::Time accept_resume_;
   bool shutting_down_ = false;
@@ -609,6 +663,14 @@ bool StreamConn::ReadAhead(absl::Duration window) {
 }
 
 bool StreamConn::ReadAheadLocked(absl::Time until) {
+  // Frames left for another turn by the loop thread come first.
+  bool buffered = false;
+  while (!closing() && receiver != nullptr && reader.ready() > 0) {
+    std::optional<wire::Frame> f = reader.Next();
+    receiver->OnFrame(std::move(*f));
+    buffered = true;
+  }
+  if (buffered) return true;
   char buf[16 * 1024];
   for (;;) {
     int fd;

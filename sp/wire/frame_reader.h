@@ -66,6 +66,8 @@ class FrameReader {
 
   // The oldest complete frame not yet taken, or nullopt.
   std::optional<Frame> Next();
+  // Complete frames not yet taken.
+  size_t ready() const { return ready_.size(); }
 
   // At end of stream: OK if no partial frame is buffered (a clean
   // disconnect), DataLoss naming the missing byte count otherwise, or the
