@@ -492,6 +492,131 @@ TEST_F(TransportTest, BadFramesCloseOnlyTheirConnection) {
   EXPECT_EQ(good.Read(f.size()), f);
 }
 
+// Records the order frames of all connections arrive in; the first frame of
+// connection 0 holds the loop thread until released.
+class OrderAcceptor final : public Acceptor {
+ public:
+  class Rx final : public Receiver {
+   public:
+    Rx(OrderAcceptor* owner, int index) : owner_(owner), index_(index) {}
+    void OnFrame(wire::Frame f) override { owner_->Frame(index_, f.header.reqno); }
+    void OnClosed(const absl::Status& why) override { owner_->Closed(index_, why); }
+
+   private:
+    OrderAcceptor* owner_;
+    int index_;
+  };
+
+  std::shared_ptr<Receiver> OnAccept(std::shared_ptr<Connection> conn) override {
+    conn->Send(kBanner);
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::make_shared<Rx>(this, accepted_++);
+  }
+
+  void Frame(int index, uint64_t reqno) {
+    std::unique_lock<std::mutex> lock(mu_);
+    order_.emplace_back(index, reqno);
+    cv_.notify_all();
+    if (index == 0 && reqno == 0) cv_.wait(lock, [&] { return released_; });
+  }
+  void Closed(int index, const absl::Status& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closes_.emplace_back(index, why);
+    cv_.notify_all();
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  // Waits until `n` frames have arrived.
+  bool WaitFrames(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return order_.size() >= n; });
+  }
+  bool WaitCloses(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(30), [&] { return closes_.size() >= n; });
+  }
+  std::vector<std::pair<int, uint64_t>> order() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return order_;
+  }
+  std::vector<std::pair<int, absl::Status>> closes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return closes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int accepted_ = 0;
+  bool released_ = false;
+  std::vector<std::pair<int, uint64_t>> order_;
+  std::vector<std::pair<int, absl::Status>> closes_;
+};
+
+// A burst of frames from one connection does not hold the loop thread: the
+// other connection's frame comes within two turns (64 frames each), not
+// after the whole burst, and the burst still arrives whole and in order.
+TEST_F(TransportTest, ABurstFromOneConnectionLetsOthersIn) {
+  OrderAcceptor acceptor;
+  auto l = Open("unix://sock");
+  ASSERT_NE(l, nullptr);
+  l->Start(&acceptor);
+  StreamPeer burst("unix://sock");
+  ASSERT_EQ(burst.Read(7), kBanner);
+  StreamPeer other("unix://sock");
+  ASSERT_EQ(other.Read(7), kBanner);
+  constexpr uint64_t kBurst = 1000;
+  std::string frames;
+  for (uint64_t i = 0; i < kBurst; ++i) frames += wire::EncodeFrame(i, 0, 1, 0, {});
+  burst.Write(frames);
+  ASSERT_TRUE(acceptor.WaitFrames(1));  // the loop thread holds frame 0
+  other.Write(wire::EncodeFrame(7, 0, 1, 0, {}));
+  acceptor.Release();
+  ASSERT_TRUE(acceptor.WaitFrames(kBurst + 1));
+  const std::vector<std::pair<int, uint64_t>> order = acceptor.order();
+  ASSERT_EQ(order.size(), kBurst + 1);
+  size_t before_other = 0;
+  uint64_t next = 0;
+  bool seen_other = false;
+  for (const auto& [index, reqno] : order) {
+    if (index == 1) {
+      EXPECT_EQ(reqno, 7u);
+      seen_other = true;
+      continue;
+    }
+    EXPECT_EQ(reqno, next++);  // the burst in order
+    if (!seen_other) ++before_other;
+  }
+  EXPECT_TRUE(seen_other);
+  EXPECT_LE(before_other, 128u) << "the other connection waited for the burst";
+}
+
+// Frames buffered for a later turn before a bad header are delivered; then
+// the connection ends with the header's error.
+TEST_F(TransportTest, ABadHeaderAfterABacklogEndsTheConnectionAfterIt) {
+  OrderAcceptor acceptor;
+  acceptor.Release();
+  ListenerOptions o;
+  o.max_frame_len = 1000;
+  auto l = Open("unix://sock", o);
+  ASSERT_NE(l, nullptr);
+  l->Start(&acceptor);
+  StreamPeer p("unix://sock");
+  ASSERT_EQ(p.Read(7), kBanner);
+  std::string frames;
+  for (uint64_t i = 0; i < 300; ++i) frames += wire::EncodeFrame(i, 0, 1, 0, {});
+  std::string bad(24, '\0');
+  bad[0] = 5;  // len 5 < 24
+  p.Write(frames + bad);
+  ASSERT_TRUE(acceptor.WaitCloses(1));
+  EXPECT_EQ(acceptor.order().size(), 300u);
+  EXPECT_TRUE(absl::IsInvalidArgument(acceptor.closes()[0].second)) << acceptor.closes()[0].second;
+  EXPECT_TRUE(p.SeesEof());
+}
+
 TEST_F(TransportTest, CloseFlushesThenEnds) {
   Echo echo;
   auto l = Open("unix://sock");
