@@ -498,10 +498,6 @@ int main(int argc, char** argv) {
                std::string(started.status().message()));
   }
   std::unique_ptr<sp::server::Server> server = *std::move(started);
-  if (verbose) {
-    std::printf("%s: serving %s\n", g_prog.c_str(), server->url().c_str());
-    std::fflush(stdout);
-  }
 
   int howto;
   {
@@ -529,6 +525,12 @@ int main(int argc, char** argv) {
       }
       (void)!write(STDERR_FILENO, line.data(), line.size());
     });
+    // Serving, and the signals are taken: a SIGHUP sent as soon as this is
+    // said re-reads the policy.
+    if (verbose) {
+      std::printf("%s: serving %s\n", g_prog.c_str(), server->url().c_str());
+      std::fflush(stdout);
+    }
     Report(0);
     howto = kernel->WaitHalted();
     const bool stopped = server->Stop();

@@ -28,8 +28,14 @@ log_count() { grep -c -E -- "$2" "$1.log" || true; }
 
 # reload NAME N: SIGHUP to server NAME, then wait for its Nth reload line.
 reload() {
-  kill -HUP "$(eval echo \$FG_PID_$1)"
-  wait_for 30 "reload $2 of $1" test "$(log_count "$1" "SIGHUP: ")" -ge "$2"
+  local pid i
+  pid=$(eval echo \$FG_PID_$1)
+  kill -HUP "$pid"
+  for i in $(seq 1 1200); do
+    [ "$(log_count "$1" "SIGHUP: ")" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "no reload $2 of $1 within 60 s (server $pid $(kill -0 "$pid" 2>/dev/null && echo alive || echo gone); $1.log: $(cat "$1.log"))"
 }
 
 echo "=== a policy maps this uid to 1000:1000"
