@@ -186,9 +186,10 @@ absl::Status Ipv4Gateway(const char* gwaddr) {
   put(abi::kRtmFlagsOff, int32_t(abi::kRTF_UP | abi::kRTF_GATEWAY | abi::kRTF_STATIC));
   put(abi::kRtmAddrsOff, int32_t(abi::kRTA_DST | abi::kRTA_GATEWAY | abi::kRTA_NETMASK));
   put(abi::kRtmSeqOff, int32_t(1));
-  const pid_t pid = n->kernel->CurrentProcess().pid();
+  const rump::Process& p = n->kernel->CurrentProcess();
   return n->net->RouteOutput(
-      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), pid);
+      absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), p.pid(),
+      p.credentials());
 }
 
 // IPv6 is not in this kernel: EAFNOSUPPORT once there is a kernel.

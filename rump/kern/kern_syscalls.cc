@@ -16,6 +16,7 @@
 #include "rump/kern/iov.h"
 #include "rump/kern/kernel.h"
 #include "rump/kern/pipe.h"
+#include "rump/kern/privilege.h"
 #include "rump/kern/sleep.h"
 
 namespace rump {
@@ -182,7 +183,7 @@ Result Getrlimit(SyscallContext& ctx, const SyscallArgs& a) {
 Result Setrlimit(SyscallContext& ctx, const SyscallArgs& a) {
   abi::Rlimit l;
   if (absl::Status s = ctx.mem.CopyIn(a.Ptr(1), &l, sizeof(l)); !s.ok()) return s;
-  const bool privileged = ctx.process.credentials().euid == 0;
+  const bool privileged = privilege::IsRoot(ctx.process.credentials());
   if (absl::Status s = ctx.process.SetLimit(a.Int(0), l, privileged); !s.ok()) return s;
   return Ret(0);
 }
@@ -256,7 +257,7 @@ void RegisterKernSyscalls(SyscallTable& t) {
   });
   t.Register(abi::kSysSetuid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
     Credentials c = ctx.process.credentials();
-    if (c.euid != 0 && uint32_t(a.UInt(0)) != c.uid) return abi::Errno(abi::kEPERM);
+    if (!privilege::IsRoot(c) && uint32_t(a.UInt(0)) != c.uid) return abi::Errno(abi::kEPERM);
     c.uid = c.euid = a.UInt(0);
     ctx.process.set_credentials(c);
     return Ret(0);
@@ -266,7 +267,7 @@ void RegisterKernSyscalls(SyscallTable& t) {
   t.Register(abi::kSysSeteuid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
     Credentials c = ctx.process.credentials();
     const uint32_t id = uint32_t(a.UInt(0));
-    if (c.euid != 0 && id != c.uid) return abi::Errno(abi::kEPERM);
+    if (!privilege::IsRoot(c) && id != c.uid) return abi::Errno(abi::kEPERM);
     c.euid = id;
     ctx.process.set_credentials(c);
     return Ret(0);
@@ -274,16 +275,16 @@ void RegisterKernSyscalls(SyscallTable& t) {
   t.Register(abi::kSysSetgid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
     Credentials c = ctx.process.credentials();
     const uint32_t id = uint32_t(a.UInt(0));
-    if (c.euid != 0 && id != c.gid) return abi::Errno(abi::kEPERM);
+    if (!privilege::IsRoot(c) && id != c.gid) return abi::Errno(abi::kEPERM);
     c.egid = id;
-    if (c.euid == 0) c.gid = id;
+    if (privilege::IsRoot(c)) c.gid = id;
     ctx.process.set_credentials(c);
     return Ret(0);
   });
   t.Register(abi::kSysSetegid, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
     Credentials c = ctx.process.credentials();
     const uint32_t id = uint32_t(a.UInt(0));
-    if (c.euid != 0 && id != c.gid) return abi::Errno(abi::kEPERM);
+    if (!privilege::IsRoot(c) && id != c.gid) return abi::Errno(abi::kEPERM);
     c.egid = id;
     ctx.process.set_credentials(c);
     return Ret(0);
@@ -337,6 +338,7 @@ void RegisterKernSyscalls(SyscallTable& t) {
     return ctx.kernel.sysctl().Syscall(ctx, a);
   });
   t.Register(abi::kSysReboot, [](SyscallContext& ctx, const SyscallArgs& a) -> Result {
+    if (absl::Status s = privilege::Reboot(ctx.process.credentials()); !s.ok()) return s;
     ctx.kernel.Halt(a.Int(0));
     return Ret(0);
   });

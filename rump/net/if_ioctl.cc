@@ -9,6 +9,8 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
 #include "rump/abi/socket.h"
+#include "rump/kern/privilege.h"
+#include "rump/kern/process.h"
 #include "rump/kern/syscall.h"
 #include "rump/net/bytes.h"
 #include "rump/net/net_stack.h"
@@ -23,6 +25,12 @@ bool IsErrno(const absl::Status& s, int e) { return abi::ToErrno(s) == e; }
 
 absl::Status NetStack::InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t cmd,
                                       absl::Span<uint8_t> data) {
+  // Creating and destroying interfaces is refused before the name is looked
+  // at, the other changes once the interface is known to exist.
+  const Credentials cred = ctx.process.credentials();
+  if (cmd == abi::kSIOCIFCREATE || cmd == abi::kSIOCIFDESTROY) {
+    if (absl::Status s = privilege::InterfaceIoctl(cred, cmd); !s.ok()) return s;
+  }
   // Commands handled before any interface lookup.
   switch (cmd) {
     case abi::kSIOCGIFCONF:
@@ -40,9 +48,14 @@ absl::Status NetStack::InterfaceIoctl(SyscallContext& ctx, int domain, uint64_t 
   std::shared_ptr<Interface> ifp =
       FindInterface(bytes::Name(data, abi::kIfrNameOff, abi::kIfNameSize));
   if (ifp == nullptr) return abi::Errno(abi::kENXIO);
+  // SIOCDIFADDR is checked by the family once it has found the address.
+  if (cmd != abi::kSIOCDIFADDR) {
+    if (absl::Status s = privilege::InterfaceIoctl(cred, cmd); !s.ok()) return s;
+  }
 
   std::shared_ptr<const AddressFamily> family = FindFamily(domain);
   return Configure(*ifp, [&](InterfaceConfig& cfg) {
+    cfg.cred_ = cred;
     // The driver first, then the common code, then the socket's family.
     absl::Status status = ifp->driver().Ioctl(*ifp, ctx, cmd, data);
     if (IsErrno(status, abi::kENOTTY)) status = CommonIoctl(*ifp, cmd, data);

@@ -16,6 +16,7 @@
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/abi/sysctl.h"
+#include "rump/kern/privilege.h"
 #include "rump/kern/process.h"
 #include "rump/net/ether.h"
 #include "rump/net/loopback.h"
@@ -434,6 +435,10 @@ absl::StatusOr<SyscallReturn> NetStack::SocketSyscall(SyscallContext& ctx,
   const int protocol = args.Int(2);
   const uint32_t type_flags = raw_type & abi::kSOCK_FLAGS_MASK;
   const int type = int(raw_type & ~abi::kSOCK_FLAGS_MASK);
+  // socreate asks before it looks for the domain and protocol.
+  if (absl::Status s = privilege::OpenSocket(ctx.process.credentials(), domain, type); !s.ok()) {
+    return s;
+  }
   std::shared_ptr<const AddressFamily> family = FindFamily(domain);
   if (family == nullptr || !family->socket_factory) return abi::Errno(abi::kEAFNOSUPPORT);
   const SocketFactory& factory = family->socket_factory;

@@ -74,12 +74,17 @@ class InterfaceConfig {
   // Runs `fn` after the lock is released and the events are delivered (to
   // send frames, such as an address announcement).
   void AfterUnlock(std::function<void()> fn) { after_.push_back(std::move(fn)); }
+  // The credentials of the process whose ioctl this is (root for the
+  // kernel's own changes): for the checks a family makes itself after its
+  // own lookups (in_control's SIOCDIFADDR: EADDRNOTAVAIL comes first).
+  const Credentials& cred() const { return cred_; }
 
  private:
   friend class NetStack;
   InterfaceConfig(NetStack& net, Interface& ifp) : net_(net), ifp_(ifp) {}
   NetStack& net_;
   Interface& ifp_;
+  Credentials cred_;
   bool addresses_changed_ = false;
   std::vector<std::function<void()>> after_;
 };
@@ -234,13 +239,14 @@ class NetStack : public Component {
   // The NET_RT_IFLIST messages for address family `af` (0: all) and
   // interface index `index` (0: all).
   std::string IfList(int af, int index) const;
-  // A message written to a routing socket by process `pid` (route_output):
-  // checked (EINVAL for a short or inconsistent message or sockaddr,
-  // EPROTONOSUPPORT for another version, EOPNOTSUPP for another type),
-  // carried out by the destination's family, and the outcome sent to
+  // A message written to a routing socket by process `pid` with `cred`
+  // (route_output): checked (EINVAL for a short or inconsistent message or
+  // sockaddr, EPROTONOSUPPORT for another version, EOPNOTSUPP for another
+  // type, EACCES for a change by a process that is not root), carried out
+  // by the destination's family, and the outcome sent to
   // every routing socket (with rtm_errno on failure) before its error is
   // returned.
-  absl::Status RouteOutput(absl::Span<const uint8_t> msg, int pid);
+  absl::Status RouteOutput(absl::Span<const uint8_t> msg, int pid, const Credentials& cred);
   // Queues `msg` on every routing socket listening to `family`.
   void RouteBroadcast(const std::string& msg, int family);
   void AddRouteSocket(const std::shared_ptr<Socket>& so);

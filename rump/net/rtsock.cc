@@ -9,6 +9,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
+#include "rump/kern/privilege.h"
 #include "rump/net/bytes.h"
 #include "rump/net/interface.h"
 #include "rump/net/net_stack.h"
@@ -37,7 +38,7 @@ class RouteSocket : public Socket {
 
  protected:
   absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override {
-    if (absl::Status s = net().RouteOutput(req.data, req.pid); !s.ok()) return s;
+    if (absl::Status s = net().RouteOutput(req.data, req.pid, req.cred); !s.ok()) return s;
     return req.data.size();
   }
 };
@@ -90,7 +91,8 @@ void NetStack::RouteBroadcast(const std::string& msg, int family) {
   }
 }
 
-absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
+absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid,
+                                   const Credentials& cred) {
   if (msg.size() < abi::kRtMsghdrSize) return abi::Errno(abi::kEINVAL, "short routing message");
   if (bytes::Load<uint16_t>(msg, abi::kRtmMsglenOff) != msg.size()) {
     return abi::Errno(abi::kEINVAL, "routing message length");
@@ -133,9 +135,14 @@ absl::Status NetStack::RouteOutput(absl::Span<const uint8_t> msg, int pid) {
     auto it = families_.find(family);
     if (it != families_.end()) f = it->second;
   }
-  absl::StatusOr<RouteEntry> done = f != nullptr && f->route_command
-                                        ? f->route_command(cmd)
-                                        : absl::StatusOr<RouteEntry>(abi::Errno(abi::kEAFNOSUPPORT));
+  // Only root may change routes; the refusal is answered like any failed
+  // request (the message back with its errno).
+  absl::StatusOr<RouteEntry> done = abi::Errno(abi::kEAFNOSUPPORT);
+  if (absl::Status allowed = privilege::RouteMessage(cred, cmd.type); !allowed.ok()) {
+    done = allowed;
+  } else if (f != nullptr && f->route_command) {
+    done = f->route_command(cmd);
+  }
   // The answer, to every routing socket: the route, or the request with
   // its error.
   std::string reply;

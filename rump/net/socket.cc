@@ -231,8 +231,8 @@ Socket::~Socket() = default;
 
 // --- system calls
 
-absl::Status Socket::Bind(SyscallContext&, absl::Span<const uint8_t> addr) {
-  return ProtoBind(addr);
+absl::Status Socket::Bind(SyscallContext& ctx, absl::Span<const uint8_t> addr) {
+  return ProtoBind(ctx.process.credentials(), addr);
 }
 
 absl::Status Socket::Connect(SyscallContext& ctx, absl::Span<const uint8_t> addr) {
@@ -380,6 +380,7 @@ absl::StatusOr<size_t> Socket::Send(SyscallContext& ctx, const SendRequest& req)
   if (absl::Status s = CheckSend(req.data.size()); !s.ok()) return s;
   SendRequest with_pid = req;
   with_pid.pid = int(ctx.process.pid());
+  with_pid.cred = ctx.process.credentials();
   return ProtoSend(with_pid);
 }
 
@@ -1348,7 +1349,7 @@ bool Socket::GrowRecvBuffer(size_t limit) {
 
 // --- protocol hook defaults
 
-absl::Status Socket::ProtoBind(absl::Span<const uint8_t>) { return abi::Errno(abi::kEOPNOTSUPP); }
+absl::Status Socket::ProtoBind(const Credentials&, absl::Span<const uint8_t>) { return abi::Errno(abi::kEOPNOTSUPP); }
 absl::Status Socket::ProtoConnect(absl::Span<const uint8_t>) {
   return abi::Errno(abi::kEOPNOTSUPP);
 }

@@ -110,6 +110,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "rump/kern/file.h"
+#include "rump/kern/process.h"
 
 namespace rump {
 
@@ -132,6 +133,7 @@ struct SendRequest {
   absl::Span<const uint8_t> control;  // cmsg bytes; empty: none
   int flags = 0;                   // MSG_*
   int pid = 0;                     // the sending process
+  Credentials cred;                // and its credentials
 };
 
 // What one receive into user buffers produced (recvfrom / recvmsg / read).
@@ -469,7 +471,8 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   // without pr_ctloutput), ENOTCONN for ProtoPeerName (never connected),
   // and the no-ops noted below. They are called without socket-layer locks
   // held.
-  virtual absl::Status ProtoBind(absl::Span<const uint8_t> addr);
+  // `cred`: the binding process's credentials (reserved ports).
+  virtual absl::Status ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr);
   virtual absl::Status ProtoConnect(absl::Span<const uint8_t> addr);
   virtual absl::Status ProtoDisconnect();
   // Datagram sockets: send one datagram.

@@ -62,7 +62,7 @@ class FakeSocket final : public Socket {
   }
 
  protected:
-  absl::Status ProtoBind(absl::Span<const uint8_t> addr) override {
+  absl::Status ProtoBind(const Credentials&, absl::Span<const uint8_t> addr) override {
     if (addr[1] != abi::kAF_INET) return abi::Errno(abi::kEAFNOSUPPORT);
     std::lock_guard<std::mutex> l(mu);
     bound.assign(addr.begin(), addr.end());

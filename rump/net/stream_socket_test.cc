@@ -129,7 +129,7 @@ class ToySocket final : public Socket {
   }
 
  protected:
-  absl::Status ProtoBind(absl::Span<const uint8_t> addr) override {
+  absl::Status ProtoBind(const Credentials&, absl::Span<const uint8_t> addr) override {
     const std::string name(addr.begin() + 2, addr.end());
     if (name.empty()) return abi::Errno(abi::kEINVAL);
     std::lock_guard<std::mutex> l(toy_.mu);

@@ -10,6 +10,7 @@
 #include "rump/abi/in.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
+#include "rump/kern/privilege.h"
 #include "rump/netinet/in_ifaddr.h"
 #include "rump/netinet/inet.h"
 #include "rump/netinet/inet_socket.h"
@@ -202,6 +203,7 @@ absl::Status Inet::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_
         idx = 0;
       }
       if (idx < 0) return abi::Errno(abi::kEADDRNOTAVAIL);
+      if (absl::Status s = privilege::InterfaceIoctl(cfg.cred(), cmd); !s.ok()) return s;
       if (cmd == abi::kSIOCDIFADDR && family == abi::kAF_UNSPEC) family = abi::kAF_INET;
       if (len == 0) {  // in_control copies the interface's address in
         family = abi::kAF_INET;

@@ -5,6 +5,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/in.h"
 #include "rump/kern/object_id.h"
+#include "rump/kern/privilege.h"
 #include "rump/netinet/ip_header.h"
 
 namespace rump::inet {
@@ -116,9 +117,13 @@ absl::Status InPcbTable::PickEphemeralLocked(InPcb& pcb) {
 }
 
 absl::Status InPcbTable::Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport,
-                              bool reuse_addr, bool reuse_port) {
+                              bool reuse_addr, bool reuse_port, const Credentials* cred) {
   std::lock_guard<std::mutex> lock(mu_);
   if (pcb->lport != 0 || pcb->laddr != 0) return abi::Errno(abi::kEINVAL);
+  // A reserved port is refused before any conflict is looked for.
+  if (cred != nullptr) {
+    if (absl::Status s = privilege::BindPort(*cred, lport); !s.ok()) return s;
+  }
   pcb->reuse_addr = reuse_addr;
   pcb->reuse_port = reuse_port;
   if (lport != 0) {

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "rump/abi/in.h"
+#include "rump/kern/process.h"
 
 namespace rump {
 class InetSocket;  // inet_socket.h
@@ -93,10 +94,12 @@ class InPcbTable {
   PcbAddrs Addrs(const PcbRef& pcb) const;
 
   // in_pcbbind. `laddr_ok` has already checked that laddr is 0, multicast
-  // or one of ours. EINVAL if already bound, EADDRINUSE on conflict,
-  // EAGAIN when no ephemeral port is free.
+  // or one of ours. EINVAL if already bound, EACCES for a reserved port
+  // that `cred` may not bind (privilege::BindPort; null: the kernel's own
+  // binding, not checked), EADDRINUSE on conflict, EAGAIN when no
+  // ephemeral port is free.
   absl::Status Bind(const PcbRef& pcb, uint32_t laddr, uint16_t lport, bool reuse_addr,
-                    bool reuse_port);
+                    bool reuse_port, const Credentials* cred = nullptr);
   // The local part of in_pcbconnect: binds an ephemeral port if unbound,
   // takes `src` as the local address if it is still wildcard, checks the
   // 4-tuple is free (EADDRINUSE), records the peer.

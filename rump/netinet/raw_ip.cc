@@ -75,7 +75,7 @@ RawIpSocket::RawIpSocket(Inet& inet, inet::RawIp& raw, NetStack& net, int protoc
   SetBufferLimits(abi::kRipSendSpace, abi::kRipRecvSpace);
 }
 
-absl::Status RawIpSocket::ProtoBind(absl::Span<const uint8_t> addr) {
+absl::Status RawIpSocket::ProtoBind(const Credentials&, absl::Span<const uint8_t> addr) {
   absl::StatusOr<inet::SockIn> sin = inet::ParseSockaddrIn(addr);
   if (!sin.ok()) return sin.status();
   if (sin->addr != 0 && !inet_.IsLocalAddress(sin->addr)) {

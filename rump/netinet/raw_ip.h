@@ -86,7 +86,7 @@ class RawIpSocket final : public InetSocket {
   bool header_included() const override { return hdrincl_.load(); }
 
  protected:
-  absl::Status ProtoBind(absl::Span<const uint8_t> addr) override;
+  absl::Status ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) override;
   absl::Status ProtoConnect(absl::Span<const uint8_t> addr) override;
   absl::Status ProtoDisconnect() override;
   absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override;

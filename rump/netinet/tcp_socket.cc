@@ -72,7 +72,7 @@ std::string TcpSocket::DebugString() const {
 
 // --- user requests
 
-absl::Status TcpSocket::ProtoBind(absl::Span<const uint8_t> addr) {
+absl::Status TcpSocket::ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) {
   absl::StatusOr<inet::SockIn> sin = inet::ParseSockaddrIn(addr);
   if (!sin.ok()) return sin.status();
   if (sin->addr != 0 && !inet_.IsLocalAddress(sin->addr)) {
@@ -82,7 +82,7 @@ absl::Status TcpSocket::ProtoBind(absl::Span<const uint8_t> addr) {
     std::lock_guard<std::mutex> lock(mu_);
     if (state_ != abi::kTCPS_CLOSED || closed_) return abi::Errno(abi::kEINVAL);
   }
-  return table_.Bind(pcb_, sin->addr, sin->port, reuse_addr(), reuse_port());
+  return table_.Bind(pcb_, sin->addr, sin->port, reuse_addr(), reuse_port(), &cred);
 }
 
 absl::Status TcpSocket::ProtoConnect(absl::Span<const uint8_t> addr) {

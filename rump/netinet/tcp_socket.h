@@ -75,7 +75,7 @@ class TcpSocket final : public InetSocket {
   std::string DebugString() const;
 
  protected:
-  absl::Status ProtoBind(absl::Span<const uint8_t> addr) override;
+  absl::Status ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) override;
   absl::Status ProtoConnect(absl::Span<const uint8_t> addr) override;
   absl::Status ProtoListen() override;
   absl::StatusOr<std::shared_ptr<Socket>> ProtoNewConnection() override;

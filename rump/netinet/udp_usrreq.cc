@@ -109,14 +109,14 @@ UdpSocket::UdpSocket(Inet& inet, inet::Udp& udp, NetStack& net, int file_flags)
                   size_t(std::max(1, udp.recvspace.load())));
 }
 
-absl::Status UdpSocket::ProtoBind(absl::Span<const uint8_t> addr) {
+absl::Status UdpSocket::ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) {
   absl::StatusOr<inet::SockIn> sin = inet::ParseSockaddrIn(addr);
   if (!sin.ok()) return sin.status();
   if (sin->addr != 0 && !inet::IsMulticast(sin->addr) && !inet_.IsLocalAddress(sin->addr) &&
       !(sin->addr != 0xffffffffu && inet_.IsBroadcastAddress(sin->addr))) {
     return abi::Errno(abi::kEADDRNOTAVAIL);
   }
-  return table_.Bind(pcb_, sin->addr, sin->port, reuse_addr(), reuse_port());
+  return table_.Bind(pcb_, sin->addr, sin->port, reuse_addr(), reuse_port(), &cred);
 }
 
 absl::Status UdpSocket::ProtoConnect(absl::Span<const uint8_t> addr) {

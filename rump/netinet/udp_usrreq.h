@@ -85,7 +85,7 @@ class UdpSocket final : public InetSocket {
   UdpSocket(Inet& inet, inet::Udp& udp, NetStack& net, int file_flags);
 
  protected:
-  absl::Status ProtoBind(absl::Span<const uint8_t> addr) override;
+  absl::Status ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) override;
   absl::Status ProtoConnect(absl::Span<const uint8_t> addr) override;
   absl::Status ProtoDisconnect() override;
   absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override;
