@@ -3,11 +3,12 @@
 # setuid(1000) in the server's kernel, then tries to create an interface,
 # change lo0 (flags, MTU, metric, addresses, link string), write a sysctl,
 # add and delete routes through a routing socket, open raw sockets, bind
-# TCP and UDP ports below 1024, and halt the kernel. Each must fail with
-# NetBSD's errno (EPERM 1, EACCES 13; ENXIO and EADDRNOTAVAIL where NetBSD
-# looks those up first), while reads (SIOCGIFFLAGS, sysctl, RTM_GET) and
-# TCP and UDP on high ports work. The server keeps serving: a root client
-# (every client is root by default) then configures, routes and halts it.
+# TCP and UDP ports below 1024, raise a hard resource limit it lowered, and
+# halt the kernel. Each must fail with NetBSD's errno (EPERM 1, EACCES 13;
+# ENXIO and EADDRNOTAVAIL where NetBSD looks those up first), while reads
+# (SIOCGIFFLAGS, sysctl, RTM_GET), SO_DEBUG, lowering a limit, and TCP and
+# UDP on high ports work. The server keeps serving: a root client (every
+# client is root by default) then configures, routes and halts it.
 #
 # With RUMP_NETBSD_PEER (scripts/test sets it when ../shared/netbsd-peer
 # exists), the same unpriv runs against NetBSD's rump_server and must print
@@ -43,6 +44,9 @@ bind_udp_80 13
 bind_udp_1023 13
 bind_tcp_1024 0
 bind_udp_any 0
+so_debug 0
+rlimit_lower 0
+rlimit_raise 1
 reboot 1
 udp_high 0
 tcp_high 0'

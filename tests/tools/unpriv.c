@@ -283,6 +283,29 @@ int main(int argc, char **argv) {
 	try_bind("bind_tcp_1024", RUMP_SOCK_STREAM, 1024);
 	try_bind("bind_udp_any", RUMP_SOCK_DGRAM, 0);
 
+	/* Socket options and resource limits: SO_DEBUG is open to everyone;
+	 * a hard limit may be lowered, not raised again. */
+	s = rump_sys_socket(RUMP_PF_INET, RUMP_SOCK_DGRAM, 0);
+	if (s >= 0) {
+		int on = 1;
+		report("so_debug", rump_sys_setsockopt(s, RUMP_SOL_SOCKET, RUMP_SO_DEBUG, &on,
+		                                       sizeof(on)));
+		rump_sys_close(s);
+	}
+	{
+		uint64_t rl[2];  /* NetBSD's struct rlimit: rlim_cur, rlim_max */
+		if (rump_sys_getrlimit(8 /* RLIMIT_NOFILE */, (struct rlimit *)rl) < 0) {
+			report("rlimit_lower", -1);
+		} else {
+			const uint64_t max = rl[1];
+			rl[1] = max - 1;
+			if (rl[0] > rl[1]) rl[0] = rl[1];
+			report("rlimit_lower", rump_sys_setrlimit(8, (struct rlimit *)rl));
+			rl[1] = max;
+			report("rlimit_raise", rump_sys_setrlimit(8, (struct rlimit *)rl));
+		}
+	}
+
 	/* Halting the kernel. */
 	report("reboot", rump_sys_reboot(RUMP_RB_HALT, NULL));
 
