@@ -91,6 +91,47 @@ on unix://a rumpid
 expect_rc 0
 expect_out_eq "uid=$me euid=$me gid=$mygid egid=$mygid"
 
+echo "=== a client the policy makes an ordinary user gets NetBSD's refusals"
+printf 'unix uid=%s uid=1000 gid=1000\n' "$me" >user_policy
+start_fg u unix://u --policy=user_policy -lrumpnet_shmif
+on unix://u rump.ifconfig shmif0 create
+expect_fail
+expect_err "Operation not permitted"
+on unix://u rump.sysctl -w net.inet.ip.forwarding=0
+expect_fail
+expect_err "Operation not permitted"
+on unix://u rump.sysctl -n net.inet.ip.forwarding
+expect_out_eq "1"   # reads are open; the refused write changed nothing
+on unix://u rump.route add -net 10.9.0.0/24 127.0.0.1
+expect_fail
+expect_err "Permission denied"
+on unix://u rump.ping -c 1 127.0.0.1
+expect_fail
+expect_err "Operation not permitted"
+on unix://u rumpid bind 80
+expect_out_eq "bind 80 errno 13"   # EACCES
+on unix://u rumpid bind 40080
+expect_out_eq "bind 40080 errno 0"
+on unix://u rumpid udp
+expect_out_eq "udp ok"
+on unix://u rump.halt
+expect_fail
+kill -0 "$(eval echo \$FG_PID_u)" || fail "a refused halt stopped the server"
+# The same server, the policy now making the client root: all of it works.
+printf 'unix uid=%s root\n' "$me" >user_policy
+reload u 1
+on unix://u rump.ifconfig shmif0 create
+expect_rc 0
+on unix://u rump.sysctl -w net.inet.ip.forwarding=0
+expect_rc 0
+expect_out "net.inet.ip.forwarding: 1 -> 0"
+on unix://u rump.route add -net 10.9.0.0/24 127.0.0.1
+expect_rc 0
+on unix://u rump.ping -c 1 127.0.0.1
+expect_rc 0
+on unix://u rumpid bind 80
+expect_out_eq "bind 80 errno 0"
+
 echo "=== anonymous tcp:// clients"
 port=$(free_port)
 echo "anonymous uid=32767 gid=39" >tcp_policy

@@ -9,6 +9,11 @@
  *                   "again uid=U euid=E gid=G egid=H"
  *   rumpid files    opens UDP sockets until one fails; prints
  *                   "files N errno E" (N sockets opened, E the NetBSD errno)
+ *   rumpid bind P   binds a UDP socket to port P of any address; prints
+ *                   "bind P errno E" (E 0: bound)
+ *   rumpid udp      binds a UDP socket to 127.0.0.1 on a port the kernel
+ *                   picks, sends itself a datagram and reads it back;
+ *                   prints "udp ok"
  *
  * A connection the server refuses, or any failed call, prints the failing
  * step with its errno on stderr and exits 1.
@@ -16,12 +21,40 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <rump/rump_syscalls.h>
 #include <rump/rumpclient.h>
 #include <rump/rumpdefs.h>
+
+struct nb_sockaddr_in { /* NetBSD's struct sockaddr_in, 16 bytes */
+	unsigned char sin_len;
+	unsigned char sin_family;
+	unsigned char sin_port[2];
+	unsigned char sin_addr[4];
+	unsigned char sin_zero[8];
+};
+
+static struct nb_sockaddr_in inet_addr_port(unsigned port, int loopback) {
+	struct nb_sockaddr_in sin;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = RUMP_AF_INET;
+	sin.sin_port[0] = (unsigned char)(port >> 8);
+	sin.sin_port[1] = (unsigned char)port;
+	if (loopback) {
+		sin.sin_addr[0] = 127;
+		sin.sin_addr[3] = 1;
+	}
+	return sin;
+}
+
+static int fail(const char *what) {
+	fprintf(stderr, "rumpid: %s: error %d\n", what, errno);
+	return 1;
+}
 
 static int print_ids(const char *prefix) {
 	long uid = (long)rump_sys_getuid();
@@ -51,6 +84,34 @@ int main(int argc, char **argv) {
 				return 1;
 			}
 		}
+	}
+	if (strcmp(mode, "bind") == 0 && argc > 2) {
+		unsigned port = (unsigned)atoi(argv[2]);
+		struct nb_sockaddr_in sin = inet_addr_port(port, 0);
+		int fd = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+		if (fd < 0) return fail("socket");
+		int r = rump_sys_bind(fd, (const struct sockaddr *)&sin, sizeof(sin));
+		printf("bind %u errno %d\n", port, r == 0 ? 0 : errno);
+		return 0;
+	}
+	if (strcmp(mode, "udp") == 0) {
+		struct nb_sockaddr_in sin = inet_addr_port(0, 1);
+		unsigned int len = sizeof(sin);
+		char buf[8];
+		int fd = rump_sys_socket(RUMP_AF_INET, RUMP_SOCK_DGRAM, 0);
+		if (fd < 0) return fail("socket");
+		if (rump_sys_bind(fd, (const struct sockaddr *)&sin, sizeof(sin)) != 0)
+			return fail("bind");
+		if (rump_sys_getsockname(fd, (struct sockaddr *)&sin, &len) != 0)
+			return fail("getsockname");
+		if (rump_sys_sendto(fd, "ping", 4, 0, (const struct sockaddr *)&sin,
+		    sizeof(sin)) != 4)
+			return fail("sendto");
+		if (rump_sys_recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL) != 4 ||
+		    memcmp(buf, "ping", 4) != 0)
+			return fail("recvfrom");
+		printf("udp ok\n");
+		return 0;
 	}
 	if (print_ids("") != 0) return 1;
 	if (strcmp(mode, "hold") == 0) {
