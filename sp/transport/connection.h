@@ -26,19 +26,24 @@ namespace sp::transport {
 
 // Who is at the other end of a connection, as far as the transport can
 // tell. A unix:// stream socket knows the peer process's ids (SO_PEERCRED,
-// taken when it connected); tcp:// and ZeroMQ peers are anonymous (their
-// address is for log lines only, never an identity).
+// taken when it connected); a ZeroMQ connection with CURVE knows the
+// client's public key (authenticated by the handshake, admitted by the
+// listener's ZAP handler); tcp:// and plain ZeroMQ peers are anonymous
+// (their address is for log lines only, never an identity).
 struct PeerIdentity {
-  enum class Kind { kAnonymous, kUnix };
+  enum class Kind { kAnonymous, kUnix, kCurve };
   Kind kind = Kind::kAnonymous;
   // kUnix: the connecting process's pid, effective uid and gid.
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // kCurve: the client's public key, 40 characters of Z85.
+  std::string curve_key;
 
-  // "uid 1000 gid 1000 pid 4242" or "anonymous".
+  // "uid 1000 gid 1000 pid 4242", "curve <key>" or "anonymous".
   std::string ToString() const {
     if (kind == Kind::kAnonymous) return "anonymous";
+    if (kind == Kind::kCurve) return absl::StrCat("curve ", curve_key);
     return absl::StrCat("uid ", uid, " gid ", gid, " pid ", pid);
   }
 };

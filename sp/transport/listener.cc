@@ -13,6 +13,11 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Open(const Url& url,
     return HostError(EINVAL, "rump_sp: " + url.text +
                                  ": a socket file mode or owner applies to unix:// URLs only");
   }
+  if (!options.curve_secret_key.empty() && url.scheme != Scheme::kZmqTcp &&
+      url.scheme != Scheme::kZmqIpc) {
+    return HostError(EINVAL, "rump_sp: " + url.text +
+                                 ": CURVE applies to zmq+tcp:// and zmq+ipc:// URLs only");
+  }
   switch (url.scheme) {
     case Scheme::kUnix:
     case Scheme::kTcp:

@@ -51,6 +51,16 @@ struct ListenerOptions {
   int socket_mode = -1;
   int64_t socket_uid = -1;
   int64_t socket_gid = -1;
+  // zmq+tcp:// and zmq+ipc:// only: CURVE (encryption and client
+  // authentication, zmq_listener.h). The server's secret key, 40 Z85
+  // characters; empty: no CURVE. Other schemes: InvalidArgument when set.
+  std::string curve_secret_key;
+  // With CURVE: asked on the transport's thread, during each client's
+  // handshake, with the client's public key (Z85) and its address ("" or
+  // an IP address); true admits it, false refuses it (the client gets
+  // nothing, not even the banner). Must not block. Unset: every key is
+  // admitted (encryption without authentication).
+  std::function<bool(const std::string& key, const std::string& address)> curve_authorize;
   // Where the transport's own log lines go (accept failures, replaced stale
   // socket files). Default: stderr, prefixed "rump_sp: ".
   std::function<void(const std::string&)> log;

@@ -43,6 +43,24 @@
 // leaves more than 10000 messages unread is disconnected (ZMQ_SNDHWM with
 // ZMQ_ROUTER_MANDATORY: the server never silently drops a frame).
 //
+// CURVE (ListenerOptions::curve_secret_key): the ROUTER is a CURVE server
+// (CurveZMQ: the traffic is encrypted and each client proves it holds the
+// secret key of the public key it presents). Before the ROUTER binds, a ZAP
+// handler (RFC 27: a REP socket on inproc://zeromq.zap.01 in the listener's
+// own context, served by the listener's thread in its zmq_poll loop) is
+// bound, so that no handshake completes unjudged. For each client it asks
+// ListenerOptions::curve_authorize with the client's public key (Z85) and
+// address; an admitted client gets its key as ZAP user id, which libzmq
+// puts on every message of the connection ("User-Id", zmq_msg_gets): the
+// hello's becomes the connection's PeerIdentity (kind kCurve). A refused
+// key (ZAP status 400), a client without CURVE, or one with a wrong server
+// public key never completes the handshake: it gets nothing, not even the
+// banner, and the client's monitor sees HANDSHAKE_FAILED_*. The listener
+// logs handshake failures other than ZAP refusals once per peer address and
+// reason (its monitor's HANDSHAKE_FAILED_* events, attributed through the
+// DISCONNECTED that follows to the address read at ACCEPTED); ZAP refusals
+// are the authorize callback's to log.
+//
 // Threads: all ZeroMQ calls happen on the listener's own thread; Send from
 // other threads queues the frame and wakes that thread (an eventfd polled
 // with zmq_poll).
