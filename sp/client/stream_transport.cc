@@ -255,6 +255,10 @@ absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(const transport::Url
   switch (url.scheme) {
     case transport::Scheme::kUnix:
     case transport::Scheme::kTcp:
+      if (!options.curve_server_key.empty()) {
+        return HostError(EINVAL, absl::StrCat("rump_sp: ", url.text,
+                                              ": CURVE needs a zmq+tcp:// or zmq+ipc:// URL"));
+      }
       return ConnectStream(url, banner, options);
     case transport::Scheme::kZmqTcp:
     case transport::Scheme::kZmqIpc:

@@ -10,7 +10,13 @@
 //                       as one message, then one frame per message; an empty
 //                       message from the server is its close. A socket
 //                       monitor reports the underlying connection's loss, and
-//                       the DEALER never reconnects by itself.
+//                       the DEALER never reconnects by itself. With
+//                       TransportOptions::curve_server_key the DEALER uses
+//                       CURVE; a handshake the server refuses (our key not
+//                       admitted, a wrong server key, CURVE on one side
+//                       only) fails the connect at once, with a message
+//                       that says which (the monitor's HANDSHAKE_FAILED
+//                       events).
 //
 // Threads: Send may be called from any thread (senders are serialised, so
 // frames never interleave); Receive by one thread at a time, concurrently
@@ -88,13 +94,21 @@ struct TransportOptions {
   // follows its request within microseconds, and a sleeping thread's
   // wake-up costs more than a whole getpid. 0: block at once.
   int spin_us = 50;
+  // zmq+tcp:// and zmq+ipc:// only: CURVE. The server's public key (40 Z85
+  // characters); empty: no CURVE. Our key pair (Z85); empty: a fresh
+  // ephemeral pair for this connection. ConnectTransport refuses a server
+  // key with any other scheme (EINVAL).
+  std::string curve_server_key;
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 // Connects to `url` (parsed for Role::kClient) and reads the banner, which
 // is returned in `*banner` ('\n' included). Errors carry the host errno:
 // the connect's (ECONNREFUSED, ENOENT...), ETIMEDOUT, ECONNRESET when the
 // server closed without a banner, EPROTO for a banner that does not end in
-// '\n' within 95 bytes.
+// '\n' within 95 bytes; with CURVE, EACCES when the server refused our key
+// and ECONNREFUSED when the handshake failed otherwise.
 absl::StatusOr<std::unique_ptr<Transport>> ConnectTransport(const transport::Url& url,
                                                             std::string* banner,
                                                             const TransportOptions& options = {});

@@ -31,7 +31,35 @@ namespace {
 
 constexpr char kMonitorEndpoint[] = "inproc://rumpclient-monitor";
 constexpr int kMonitorEvents =
-    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_CONNECT_RETRIED;
+    ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CLOSED | ZMQ_EVENT_CONNECT_RETRIED |
+    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+
+bool IsHandshakeFailure(uint16_t event) {
+  return event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+         event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+}
+
+// What a failed handshake means, for the user (the server sends nothing
+// else: a refused client never sees the banner).
+absl::Status HandshakeError(const transport::Url& url, bool curve, uint16_t event, int32_t value) {
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+    return HostError(EACCES, absl::StrCat("rump_sp: ", url.text,
+                                          ": the server refused our CURVE key (not on its "
+                                          "allow-list; RUMP_CLIENT_KEY names our key)"));
+  }
+  std::string why;
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL &&
+      value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+    why = curve ? "the server does not use CURVE (unset RUMP_SERVER_KEY)"
+                : "the server requires CURVE (set RUMP_SERVER_KEY to its public key file)";
+  } else if (curve) {
+    why = "CURVE handshake failed (wrong server key?)";
+  } else {
+    why = "ZeroMQ handshake failed";
+  }
+  return HostError(ECONNREFUSED, absl::StrCat("rump_sp: ", url.text, ": ", why));
+}
 
 absl::Status Lost(absl::string_view why) {
   return HostError(ENOTCONN, absl::StrCat("rump_sp: connection to the server lost: ", why));
@@ -113,6 +141,27 @@ class ZmqTransport final : public Transport {
     dealer_.set(zmq::sockopt::rcvhwm, 0);
     dealer_.set(zmq::sockopt::maxmsgsize, int64_t(options_.max_frame_len));
     if (url.ipv6) dealer_.set(zmq::sockopt::ipv6, 1);
+    curve_ = !options_.curve_server_key.empty();
+    if (curve_) {
+      std::string pub = options_.curve_public_key;
+      std::string sec = options_.curve_secret_key;
+      if (sec.empty()) {
+        // No key of our own: a fresh one for this connection (encryption;
+        // a server with an allow-list refuses it).
+        char p[41], s[41];
+        if (zmq_curve_keypair(p, s) != 0) {
+          return ErrnoError(zmq_errno(), "rump_sp: zmq_curve_keypair");
+        }
+        pub = p;
+        sec = s;
+      }
+      if (pub.size() != 40 || sec.size() != 40 || options_.curve_server_key.size() != 40) {
+        return HostError(EINVAL, "rump_sp: CURVE keys must be 40 Z85 characters");
+      }
+      dealer_.set(zmq::sockopt::curve_serverkey, options_.curve_server_key);
+      dealer_.set(zmq::sockopt::curve_publickey, pub);
+      dealer_.set(zmq::sockopt::curve_secretkey, sec);
+    }
     if (zmq_socket_monitor(dealer_.handle(), kMonitorEndpoint, kMonitorEvents) != 0) {
       return ErrnoError(zmq_errno(), "rump_sp: zmq_socket_monitor");
     }
@@ -128,6 +177,9 @@ class ZmqTransport final : public Transport {
       while (ReadMonitorEvent(monitor_, &event, &value)) {
         if (event == ZMQ_EVENT_CONNECTED) {
           conn_fd_ = value;
+        } else if (IsHandshakeFailure(event)) {
+          disconnected_ = true;
+          return HandshakeError(url, curve_, event, value);
         } else {
           int e = ECONNREFUSED;
           struct stat st;
@@ -165,7 +217,12 @@ class ZmqTransport final : public Transport {
       }
       uint16_t event;
       int32_t value;
+      // A failed handshake's event comes before its DISCONNECTED.
       while (ReadMonitorEvent(monitor_, &event, &value)) {
+        if (IsHandshakeFailure(event)) {
+          disconnected_ = true;
+          return HandshakeError(url, curve_, event, value);
+        }
         if (event == ZMQ_EVENT_DISCONNECTED || event == ZMQ_EVENT_CLOSED) {
           disconnected_ = true;
           return HostError(ECONNRESET,
@@ -309,6 +366,7 @@ class ZmqTransport final : public Transport {
   zmq::socket_t dealer_;
   zmq::socket_t monitor_;
   bool disconnected_ = false;
+  bool curve_ = false;  // set during Connect, then constant
 };
 
 }  // namespace
