@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "sp/transport/curve_keys.h"
 
 namespace sp::server {
 namespace {
@@ -57,6 +58,18 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
         return error(absl::StrCat("\"unix ", words[1], "\": expected uid=N, gid=N or *"));
       }
       i = 2;
+    } else if (words[0] == "curve") {
+      if (words.size() < 2) return error("\"curve\" needs a client public key (40 Z85 characters) or *");
+      if (words[1] == "*") {
+        rule.who = Rule::Who::kCurveAny;
+      } else if (transport::IsZ85Key(words[1])) {
+        rule.who = Rule::Who::kCurveKey;
+        rule.who_key = std::string(words[1]);
+      } else {
+        return error(absl::StrCat("\"curve ", words[1],
+                                  "\": expected a client public key (40 Z85 characters) or *"));
+      }
+      i = 2;
     } else if (words[0] == "anonymous") {
       rule.who = Rule::Who::kAnonymous;
       i = 1;
@@ -65,7 +78,7 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
       i = 1;
     } else {
       return error(absl::StrCat("unknown client \"", words[0],
-                                "\" (expected unix, anonymous or *)"));
+                                "\" (expected unix, curve, anonymous or *)"));
     }
     std::vector<absl::string_view> what(words.begin() + i, words.end());
     if (what.empty()) return error("missing credentials (root, peer, uid=N gid=M or deny)");
@@ -74,6 +87,9 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
     } else if (what.size() == 1 && what[0] == "peer") {
       if (rule.who == Rule::Who::kAnonymous) {
         return error("\"peer\" needs a unix client (anonymous clients have no ids)");
+      }
+      if (rule.who == Rule::Who::kCurveKey || rule.who == Rule::Who::kCurveAny) {
+        return error("\"peer\" needs a unix client (CURVE clients have no ids)");
       }
       rule.what = Rule::What::kPeer;
     } else if (what.size() == 1 && what[0] == "deny") {
@@ -113,6 +129,7 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Load(const std::string& path)
 std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
     const transport::PeerIdentity& peer) const {
   const bool unix_peer = peer.kind == transport::PeerIdentity::Kind::kUnix;
+  const bool curve_peer = peer.kind == transport::PeerIdentity::Kind::kCurve;
   for (const Rule& r : rules_) {
     bool match = false;
     switch (r.who) {
@@ -125,8 +142,14 @@ std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
       case Rule::Who::kUnixAny:
         match = unix_peer;
         break;
+      case Rule::Who::kCurveKey:
+        match = curve_peer && peer.curve_key == r.who_key;
+        break;
+      case Rule::Who::kCurveAny:
+        match = curve_peer;
+        break;
       case Rule::Who::kAnonymous:
-        match = !unix_peer;
+        match = peer.kind == transport::PeerIdentity::Kind::kAnonymous;
         break;
       case Rule::Who::kEveryone:
         match = true;
@@ -160,6 +183,12 @@ std::string CredentialPolicy::ToString() const {
         break;
       case Rule::Who::kUnixAny:
         absl::StrAppend(&out, "unix *");
+        break;
+      case Rule::Who::kCurveKey:
+        absl::StrAppend(&out, "curve ", r.who_key);
+        break;
+      case Rule::Who::kCurveAny:
+        absl::StrAppend(&out, "curve *");
         break;
       case Rule::Who::kAnonymous:
         absl::StrAppend(&out, "anonymous");

@@ -11,16 +11,21 @@
 //   unix uid=1000    uid=1000 gid=100
 //   unix gid=50      uid=5000 gid=50
 //   unix *           peer           # its own uid and gid
+//   curve rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  uid=1000 gid=1000
+//   curve *          uid=32766 gid=32766
 //   anonymous        uid=32767 gid=32767
 //   *                deny
 //
 // Who:  `unix uid=N` / `unix gid=N` (the ids of the process that connected a
 //       unix:// socket, SO_PEERCRED), `unix *` (any unix:// client),
-//       `anonymous` (tcp://, zmq+tcp://, zmq+ipc://: clients the transport
-//       cannot identify), `*` (everyone).
+//       `curve KEY` (a zmq+tcp:// or zmq+ipc:// client of a server with
+//       CURVE, authenticated with the public key KEY: 40 Z85 characters,
+//       as in rump.keygen's NAME.pub), `curve *` (any CURVE client),
+//       `anonymous` (tcp://, and ZeroMQ without CURVE: clients the
+//       transport cannot identify; not CURVE clients), `*` (everyone).
 // What: `root` (uid 0, gid 0), `peer` (a unix client's own uid and gid;
-//       anonymous clients are refused by it), `uid=N gid=M` (both needed),
-//       or `deny`.
+//       other clients are refused by it; not allowed after `anonymous` or
+//       `curve`), `uid=N gid=M` (both needed), or `deny`.
 // `#` starts a comment; blank lines are ignored. Errors name the line.
 //
 // Thread-safe once built (const).
@@ -57,10 +62,11 @@ class CredentialPolicy {
 
  private:
   struct Rule {
-    enum class Who { kUnixUid, kUnixGid, kUnixAny, kAnonymous, kEveryone };
+    enum class Who { kUnixUid, kUnixGid, kUnixAny, kCurveKey, kCurveAny, kAnonymous, kEveryone };
     enum class What { kRoot, kPeer, kIds, kDeny };
     Who who = Who::kEveryone;
     uint32_t who_id = 0;  // kUnixUid, kUnixGid
+    std::string who_key;  // kCurveKey (Z85)
     What what = What::kDeny;
     uint32_t uid = 0, gid = 0;  // kIds
   };

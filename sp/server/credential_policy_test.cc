@@ -25,6 +25,17 @@ PeerIdentity Unix(uint32_t uid, uint32_t gid) {
 
 const PeerIdentity kAnonymous{};
 
+// ZeroMQ's documentation example keys (two valid Z85 keys).
+constexpr char kKeyA[] = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
+constexpr char kKeyB[] = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
+
+PeerIdentity Curve(const std::string& key) {
+  PeerIdentity id;
+  id.kind = PeerIdentity::Kind::kCurve;
+  id.curve_key = key;
+  return id;
+}
+
 // Credentials as "uid/euid/gid/egid", or "refused".
 std::string Decide(const CredentialPolicy& p, const PeerIdentity& id) {
   std::optional<rump::Credentials> c = p.CredentialsFor(id);
@@ -81,9 +92,32 @@ TEST(CredentialPolicyTest, PeerForAnAnonymousClientRefusesIt) {
   EXPECT_EQ(Decide(*p, Unix(3, 4)), "3/3/4/4");
 }
 
+TEST(CredentialPolicyTest, CurveClientsByKey) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
+      std::string("curve ") + kKeyA + "  uid=1000 gid=1000  # alice\n" +
+      "curve *          uid=32766 gid=32766\n" +
+      "anonymous        deny\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, Curve(kKeyA)), "1000/1000/1000/1000");
+  EXPECT_EQ(Decide(*p, Curve(kKeyB)), "32766/32766/32766/32766");
+  EXPECT_EQ(Decide(*p, kAnonymous), "refused");
+  EXPECT_EQ(Decide(*p, Unix(0, 0)), "refused");
+  // `anonymous` is not a CURVE client; `*` is.
+  absl::StatusOr<CredentialPolicy> q =
+      CredentialPolicy::Parse("anonymous root\nunix * root\n* uid=7 gid=8\n");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(Decide(*q, Curve(kKeyA)), "7/7/8/8");
+  EXPECT_EQ(Decide(*q, kAnonymous), "0/0/0/0");
+  // `* peer` refuses a CURVE client (it has no ids to give).
+  absl::StatusOr<CredentialPolicy> r = CredentialPolicy::Parse("* peer\n");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Decide(*r, Curve(kKeyA)), "refused");
+}
+
 TEST(CredentialPolicyTest, ToStringWritesTheRulesBack) {
-  const std::string text =
-      "unix uid=0 root\nunix gid=7 uid=1 gid=2\nunix * peer\nanonymous deny\n* root\n";
+  const std::string text = std::string(
+      "unix uid=0 root\nunix gid=7 uid=1 gid=2\nunix * peer\ncurve ") + kKeyA +
+      " uid=5 gid=6\ncurve * deny\nanonymous deny\n* root\n";
   absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(text);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->ToString(), text);
@@ -109,6 +143,10 @@ TEST(CredentialPolicyTest, ErrorsNameTheLine) {
       {"* uid=5 gid=x\n", "p:1: \"uid=5 gid=x\": expected uid=N gid=M"},
       {"* gid=5 uid=5\n", "p:1: \"gid=5 uid=5\": expected uid=N gid=M"},
       {"* root please\n", "p:1: \"root please\""},
+      {"curve\n", "p:1: \"curve\" needs a client public key"},
+      {"curve abc root\n", "p:1: \"curve abc\": expected a client public key"},
+      {"curve * peer\n", "p:1: \"peer\" needs a unix client (CURVE clients have no ids)"},
+      {"ldap * root\n", "p:1: unknown client \"ldap\" (expected unix, curve, anonymous or *)"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(c.text, "p");

@@ -21,7 +21,8 @@ absl::Status WithNetbsdErrno(const absl::Status& s) {
 
 }  // namespace
 
-Server::Server(ServerOptions options) : options_(std::move(options)), policy_(options_.policy) {}
+Server::Server(ServerOptions options)
+    : options_(std::move(options)), policy_(options_.policy), curve_allow_(options_.curve_allow) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
                                                       absl::string_view url,
@@ -57,6 +58,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
   lo.socket_mode = o.socket_mode;
   lo.socket_uid = o.socket_uid;
   lo.socket_gid = o.socket_gid;
+  lo.curve_secret_key = o.curve_secret_key;
+  if (!o.curve_secret_key.empty()) {
+    Server* self = server.get();  // the listener's thread ends before the server
+    lo.curve_authorize = [self](const std::string& key, const std::string& address) {
+      return self->AuthorizeCurveKey(key, address);
+    };
+  }
   absl::StatusOr<std::unique_ptr<transport::Listener>> listener =
       transport::Listener::Open(*parsed, std::move(lo));
   if (!listener.ok()) return WithNetbsdErrno(listener.status());
@@ -78,6 +86,25 @@ void Server::SetPolicy(std::shared_ptr<const CredentialPolicy> policy) {
   refused_.clear();  // a refusal under the new policy is news
 }
 
+void Server::SetCurveAllowList(std::shared_ptr<const transport::CurveAllowList> allow) {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  curve_allow_ = std::move(allow);
+  refused_keys_.clear();  // a refusal under the new list is news
+}
+
+bool Server::AuthorizeCurveKey(const std::string& key, const std::string& address) {
+  std::lock_guard<std::mutex> lock(policy_mu_);
+  if (curve_allow_ == nullptr || curve_allow_->count(key) != 0) return true;
+  constexpr size_t kMaxRemembered = 4096;
+  if (refused_keys_.size() < kMaxRemembered && refused_keys_.insert(key).second) {
+    host_->Log(absl::StrCat(url_.substr(0, url_.find(':')), address.empty() ? "" : " ", address,
+                            " (curve ", key,
+                            "): refused: the key is not on the CURVE allow-list; further "
+                            "refusals of this key are not logged"));
+  }
+  return false;
+}
+
 std::optional<rump::Credentials> Server::Admit(const transport::Connection& conn) {
   std::lock_guard<std::mutex> lock(policy_mu_);
   if (policy_ == nullptr) return rump::Credentials{};
@@ -89,6 +116,8 @@ std::optional<rump::Credentials> Server::Admit(const transport::Connection& conn
   std::string key;
   if (id.kind == transport::PeerIdentity::Kind::kUnix) {
     key = absl::StrCat("uid ", id.uid, " gid ", id.gid);
+  } else if (id.kind == transport::PeerIdentity::Kind::kCurve) {
+    key = id.ToString();
   } else {
     key = conn.peer();
     if (size_t colon = key.rfind(':'); colon != std::string::npos && key.rfind(' ') < colon) {

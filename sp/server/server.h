@@ -32,6 +32,7 @@
 #include "sp/server/session.h"
 #include "sp/server/worker_pool.h"
 #include "sp/transport/connection.h"
+#include "sp/transport/curve_keys.h"
 #include "sp/transport/listener.h"
 
 namespace sp::server {
@@ -63,6 +64,13 @@ struct ServerOptions {
   int socket_mode = -1;
   int64_t socket_uid = -1;
   int64_t socket_gid = -1;
+  // zmq+tcp:// and zmq+ipc:// only: CURVE with this secret key (40 Z85
+  // characters; transport::ListenerOptions). A client is then admitted
+  // only if its public key is on `curve_allow` (nullptr: any key, i.e.
+  // encryption without authentication), and its identity is its key
+  // (the policy's `curve KEY` rules). Refused keys are logged once each.
+  std::string curve_secret_key;
+  std::shared_ptr<const transport::CurveAllowList> curve_allow;
 };
 
 class Server final : public transport::Acceptor {
@@ -104,6 +112,11 @@ class Server final : public transport::Acceptor {
   // admitted keep their processes and credentials. nullptr: root for all.
   void SetPolicy(std::shared_ptr<const CredentialPolicy> policy);
 
+  // Replaces the CURVE allow-list (rump_server's SIGHUP re-reads its
+  // file): handshakes from now on are judged by it; connected clients stay.
+  // nullptr: every key is admitted.
+  void SetCurveAllowList(std::shared_ptr<const transport::CurveAllowList> allow);
+
   // transport::Acceptor: a slot and a Session, or nullptr (closed without
   // banner) when all slots are taken or the server is stopping.
   std::shared_ptr<transport::Receiver> OnAccept(
@@ -115,6 +128,8 @@ class Server final : public transport::Acceptor {
   // The policy's decision for `conn`: its credentials, or nullopt (refused,
   // logged once per identity).
   std::optional<rump::Credentials> Admit(const transport::Connection& conn);
+  // The ZAP decision for a CURVE client's key (on the transport's thread).
+  bool AuthorizeCurveKey(const std::string& key, const std::string& address);
 
   // Closes the connections that are still without a handshake at their
   // deadline (ServerOptions::handshake_timeout).
@@ -132,6 +147,8 @@ class Server final : public transport::Acceptor {
   std::mutex policy_mu_;
   std::shared_ptr<const CredentialPolicy> policy_;  // guarded by policy_mu_
   std::set<std::string> refused_;                   // guarded by policy_mu_
+  std::shared_ptr<const transport::CurveAllowList> curve_allow_;  // guarded by policy_mu_
+  std::set<std::string> refused_keys_;                            // guarded by policy_mu_
   std::string banner_;
   std::string url_;
   std::unique_ptr<WorkerPool> pool_;
