@@ -26,6 +26,7 @@
 #include "sp/client/client.h"
 #include "sp/client/errors.h"
 #include "sp/client/host.h"
+#include "sp/transport/curve_keys.h"
 #include "sp/transport/url.h"
 #include "trace/stages.h"
 
@@ -58,13 +59,74 @@ constexpr char kExecFdVar[] = "RUMPCLIENT__EXECFD";
 
 }  // namespace
 
+namespace {
+
+// The CURVE keys read by the first rumpclient_init (a fork child's new
+// connection and reconnects use the same ones). Guarded by g_init_mu for
+// writing; written once, before any connection exists.
+std::atomic<sp::client::TransportOptions*> g_curve{nullptr};
+
+const char* Env(const char* name) {
+  const char* v = getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+// RUMP_SERVER_KEY: the file with the server's public key (a rump.keygen
+// NAME.pub, a ZeroMQ certificate, or a bare Z85 key): zmq+tcp:// and
+// zmq+ipc:// connections then use CURVE. RUMP_CLIENT_KEY: our secret key
+// file (NAME.key); without it each connection makes a fresh key pair.
+absl::Status LoadCurveKeys(const sp::transport::Url& url) {
+  if (g_curve.load() != nullptr) return absl::OkStatus();
+  const char* server_key = Env("RUMP_SERVER_KEY");
+  const char* client_key = Env("RUMP_CLIENT_KEY");
+  if (server_key == nullptr) {
+    if (client_key != nullptr) {
+      return sp::client::HostError(
+          EINVAL, "rump_sp: RUMP_CLIENT_KEY is set but RUMP_SERVER_KEY is not (CURVE needs "
+                  "the server's public key)");
+    }
+    return absl::OkStatus();
+  }
+  if (url.scheme != sp::transport::Scheme::kZmqTcp &&
+      url.scheme != sp::transport::Scheme::kZmqIpc) {
+    return sp::client::HostError(
+        EINVAL, absl::StrCat("rump_sp: RUMP_SERVER_KEY is set, but ", url.text,
+                             " is not a zmq+tcp:// or zmq+ipc:// URL (CURVE is ZeroMQ's)"));
+  }
+  auto t = std::make_unique<sp::client::TransportOptions>();
+  absl::StatusOr<std::string> server = sp::transport::ReadPublicKeyFile(server_key);
+  if (!server.ok()) {
+    return sp::client::HostError(sp::transport::UrlErrno(server.status()),
+                                 absl::StrCat("rump_sp: RUMP_SERVER_KEY: ", server.status().message()));
+  }
+  t->curve_server_key = *server;
+  if (client_key != nullptr) {
+    absl::StatusOr<sp::transport::CurveKeyPair> ours = sp::transport::ReadSecretKeyFile(client_key);
+    if (!ours.ok()) {
+      return sp::client::HostError(sp::transport::UrlErrno(ours.status()),
+                                   absl::StrCat("rump_sp: RUMP_CLIENT_KEY: ", ours.status().message()));
+    }
+    t->curve_public_key = ours->public_key;
+    t->curve_secret_key = ours->secret_key;
+  }
+  g_curve.store(t.release());  // kept for the process's life
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 // RUMPCLIENT_NO_XBATCH (set, not "0"): plain NetBSD frames even when the
-// server offers the one-round-trip extension.
+// server offers the one-round-trip extension. The CURVE keys, if any.
 sp::client::ConnectionOptions Options() {
   sp::client::ConnectionOptions o;
   o.progname = sp::client::ProgramName();
   const char* no_x = getenv("RUMPCLIENT_NO_XBATCH");
   o.xbatch = no_x == nullptr || std::strcmp(no_x, "0") == 0;
+  if (const sp::client::TransportOptions* curve = g_curve.load(); curve != nullptr) {
+    o.transport.curve_server_key = curve->curve_server_key;
+    o.transport.curve_public_key = curve->curve_public_key;
+    o.transport.curve_secret_key = curve->curve_secret_key;
+  }
   return o;
 }
 
@@ -162,6 +224,7 @@ int Init() {
   absl::StatusOr<sp::transport::Url> url =
       sp::transport::ParseUrl(url_text, sp::transport::Role::kClient);
   if (!url.ok()) return Fail(url.status());
+  if (absl::Status keys = LoadCurveKeys(*url); !keys.ok()) return Fail(keys);
   auto c = Client::Connect(*url, Options());
   if (!c.ok()) return Fail(c.status());
   Install(*std::move(c));

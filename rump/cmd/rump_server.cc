@@ -57,6 +57,19 @@
 //   --handshake-timeout=S  a client that has not completed its handshake S
 //                       seconds after connecting is disconnected (it holds
 //                       a client slot); 0: never. Default 60.
+//   --curve-key=FILE    zmq+tcp:// and zmq+ipc:// only: CURVE (encryption and
+//                       client keys) with the server's secret key FILE
+//                       (rump.keygen's NAME.key; sp/transport/curve_keys.h).
+//                       Clients need the public key (NAME.pub, RUMP_SERVER_KEY).
+//   --curve-allow=FILE  the client public keys admitted, one per line;
+//                       re-read on SIGHUP with --policy (new connections
+//                       only; a bad file keeps the old list and says why).
+//                       Without it every CURVE client is admitted, whatever
+//                       its key (encryption only; --policy's `curve` rules
+//                       still decide its credentials). A refused client gets
+//                       nothing, not even the banner; the refusal is logged
+//                       once per key (or per address, for a handshake that
+//                       fails before the key is known).
 //
 // Latency (-t, beyond NetBSD): the per-stage latency histograms of the
 // remote calls served (trace/stages.h; docs/latency.md reads them) are
@@ -93,6 +106,7 @@
 #include "rump/kern/kernel.h"
 #include "sp/server/credential_policy.h"
 #include "sp/server/server.h"
+#include "sp/transport/curve_keys.h"
 #include "trace/stages.h"
 
 namespace {
@@ -104,9 +118,10 @@ std::string g_prog = "rump_server";
 
 [[noreturn]] void Usage() {
   std::fprintf(stderr,
-               "usage: %s [-stv] [-c ncpu] [-d drivespec] [-l libs] [-m modules]\n"
-               "       [--policy=file] [--socket-mode=mode] [--socket-owner=user[:group]]\n"
-               "       [--max-clients=n] [--max-files=n] [--handshake-timeout=s] bindurl\n",
+               "usage: %s [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n"
+               "  beyond NetBSD: [-v] [--policy=file] [--socket-mode=mode]\n"
+               "       [--socket-owner=user[:group]] [--max-clients=n] [--max-files=n]\n"
+               "       [--handshake-timeout=s] [--curve-key=file] [--curve-allow=file]\n",
                g_prog.c_str());
   std::exit(1);
 }
@@ -331,8 +346,19 @@ int main(int argc, char** argv) {
   int ncpu = 2;
   std::vector<std::string> libraries;
   std::string policy_file;
+  std::string curve_key_file;
+  std::string curve_allow_file;
   sp::server::ServerOptions so;
-  enum { kPolicy = 256, kSocketMode, kSocketOwner, kMaxClients, kMaxFiles, kHandshakeTimeout };
+  enum {
+    kPolicy = 256,
+    kSocketMode,
+    kSocketOwner,
+    kMaxClients,
+    kMaxFiles,
+    kHandshakeTimeout,
+    kCurveKey,
+    kCurveAllow,
+  };
   static const option kLongOptions[] = {
       {"policy", required_argument, nullptr, kPolicy},
       {"socket-mode", required_argument, nullptr, kSocketMode},
@@ -340,6 +366,8 @@ int main(int argc, char** argv) {
       {"max-clients", required_argument, nullptr, kMaxClients},
       {"max-files", required_argument, nullptr, kMaxFiles},
       {"handshake-timeout", required_argument, nullptr, kHandshakeTimeout},
+      {"curve-key", required_argument, nullptr, kCurveKey},
+      {"curve-allow", required_argument, nullptr, kCurveAllow},
       {nullptr, 0, nullptr, 0},
   };
   int opt;
@@ -347,6 +375,12 @@ int main(int argc, char** argv) {
     switch (opt) {
       case kPolicy:
         policy_file = optarg;
+        break;
+      case kCurveKey:
+        curve_key_file = optarg;
+        break;
+      case kCurveAllow:
+        curve_allow_file = optarg;
         break;
       case kSocketMode: {
         const std::string text = optarg;
@@ -452,6 +486,21 @@ int main(int argc, char** argv) {
     if (!policy.ok()) Die(absl::StrCat("--policy: ", policy.status().message()));
     so.policy = std::make_shared<const sp::server::CredentialPolicy>(*std::move(policy));
   }
+  if (!curve_allow_file.empty() && curve_key_file.empty()) {
+    Die("--curve-allow needs --curve-key (the server's secret key)");
+  }
+  if (!curve_key_file.empty()) {
+    absl::StatusOr<sp::transport::CurveKeyPair> keys =
+        sp::transport::ReadSecretKeyFile(curve_key_file);
+    if (!keys.ok()) Die(absl::StrCat("--curve-key: ", keys.status().message()));
+    so.curve_secret_key = keys->secret_key;
+  }
+  if (!curve_allow_file.empty()) {
+    absl::StatusOr<sp::transport::CurveAllowList> allow =
+        sp::transport::ReadAllowList(curve_allow_file);
+    if (!allow.ok()) Die(absl::StrCat("--curve-allow: ", allow.status().message()));
+    so.curve_allow = std::make_shared<const sp::transport::CurveAllowList>(*std::move(allow));
+  }
 
   absl::StatusOr<std::vector<rump::ComponentFactory>> components =
       rump::ComponentsFor(libraries);
@@ -509,8 +558,24 @@ int main(int argc, char** argv) {
       if (latency) absl::StrAppend(&status, "\n", trace::FormatStages());
       return status;
     }, [&] {
-      // SIGHUP: the policy file again. Stderr is /dev/null once detached;
-      // the line still says what happened when -s keeps it.
+      // SIGHUP: the policy file and the CURVE allow-list again. Stderr is
+      // /dev/null once detached; the line still says what happened when -s
+      // keeps it.
+      if (!curve_allow_file.empty()) {
+        absl::StatusOr<sp::transport::CurveAllowList> allow =
+            sp::transport::ReadAllowList(curve_allow_file);
+        std::string line;
+        if (allow.ok()) {
+          line = absl::StrCat(g_prog, ": SIGHUP: ", curve_allow_file, ": ", allow->size(),
+                              allow->size() == 1 ? " key" : " keys", " allowed\n");
+          server->SetCurveAllowList(
+              std::make_shared<const sp::transport::CurveAllowList>(*std::move(allow)));
+        } else {
+          line = absl::StrCat(g_prog, ": SIGHUP: ", allow.status().message(),
+                              "; the previous allow-list stays in force\n");
+        }
+        (void)!write(STDERR_FILENO, line.data(), line.size());
+      }
       if (policy_file.empty()) return;
       absl::StatusOr<sp::server::CredentialPolicy> policy =
           sp::server::CredentialPolicy::Load(policy_file);
