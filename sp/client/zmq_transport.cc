@@ -56,7 +56,7 @@ absl::Status HandshakeError(const transport::Url& url, bool curve, uint16_t even
   } else if (curve) {
     why = "CURVE handshake failed (wrong server key?)";
   } else {
-    why = "ZeroMQ handshake failed";
+    why = "ZeroMQ handshake failed (does the server require CURVE? set RUMP_SERVER_KEY)";
   }
   return HostError(ECONNREFUSED, absl::StrCat("rump_sp: ", url.text, ": ", why));
 }

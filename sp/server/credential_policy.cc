@@ -35,9 +35,21 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
   int line_no = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_no;
-    if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
-    std::vector<absl::string_view> words =
-        absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    // '#' starts a comment, except inside a CURVE key (Z85 has '#' among
+    // its characters): `curve KEY` takes its second word whole when it is a
+    // key.
+    std::vector<absl::string_view> words;
+    for (absl::string_view w : absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty())) {
+      if (words.size() == 1 && words[0] == "curve" && transport::IsZ85Key(w)) {
+        words.push_back(w);
+        continue;
+      }
+      if (size_t hash = w.find('#'); hash != absl::string_view::npos) {
+        if (hash > 0) words.push_back(w.substr(0, hash));
+        break;
+      }
+      words.push_back(w);
+    }
     if (words.empty()) continue;
     auto error = [&](absl::string_view what) {
       return absl::InvalidArgumentError(absl::StrCat(origin, ":", line_no, ": ", what));

@@ -26,7 +26,8 @@
 // What: `root` (uid 0, gid 0), `peer` (a unix client's own uid and gid;
 //       other clients are refused by it; not allowed after `anonymous` or
 //       `curve`), `uid=N gid=M` (both needed), or `deny`.
-// `#` starts a comment; blank lines are ignored. Errors name the line.
+// `#` starts a comment (except within the key of a `curve KEY` rule: Z85
+// keys may contain '#'); blank lines are ignored. Errors name the line.
 //
 // Thread-safe once built (const).
 #ifndef RUMP_SP_SERVER_CREDENTIAL_POLICY_H_

@@ -4,9 +4,12 @@
 
 #include <cstdio>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sp/transport/curve_keys.h"
 
 namespace sp::server {
 namespace {
@@ -102,6 +105,19 @@ TEST(CredentialPolicyTest, CurveClientsByKey) {
   EXPECT_EQ(Decide(*p, Curve(kKeyB)), "32766/32766/32766/32766");
   EXPECT_EQ(Decide(*p, kAnonymous), "refused");
   EXPECT_EQ(Decide(*p, Unix(0, 0)), "refused");
+  // A key with '#' in it is a key, not a comment.
+  std::vector<std::string> hashed;
+  for (int i = 0; i < 10000 && hashed.size() < 2; ++i) {
+    absl::StatusOr<transport::CurveKeyPair> k = transport::GenerateCurveKeyPair();
+    ASSERT_TRUE(k.ok());
+    if (k->public_key.find('#') != std::string::npos) hashed.push_back(k->public_key);
+  }
+  ASSERT_EQ(hashed.size(), 2u);
+  absl::StatusOr<CredentialPolicy> h = CredentialPolicy::Parse(
+      "curve " + hashed[0] + " uid=1 gid=2 # one\ncurve " + hashed[1] + " uid=3 gid=4#two\n");
+  ASSERT_TRUE(h.ok()) << h.status();
+  EXPECT_EQ(Decide(*h, Curve(hashed[0])), "1/1/2/2");
+  EXPECT_EQ(Decide(*h, Curve(hashed[1])), "3/3/4/4");
   // `anonymous` is not a CURVE client; `*` is.
   absl::StatusOr<CredentialPolicy> q =
       CredentialPolicy::Parse("anonymous root\nunix * root\n* uid=7 gid=8\n");
