@@ -388,8 +388,12 @@ class ZmqListener final : public internal::LoopListener {
                                : "",
                          ")");
     }
-    const std::string who = absl::StrCat(url_.scheme == Scheme::kZmqIpc ? "zmq+ipc" : "zmq+tcp",
-                                         address.empty() ? "" : " ", address);
+    // (A tcp peer that was gone before its ACCEPTED was read has no
+    // address: such failures share one line.)
+    const std::string who = absl::StrCat(
+        url_.scheme == Scheme::kZmqIpc ? "zmq+ipc" : "zmq+tcp",
+        address.empty() ? (url_.scheme == Scheme::kZmqIpc ? "" : " (address unknown)") : " ",
+        address);
     const std::string remember = absl::StrCat(who, "\n", why);
     if (logged_failures_.size() >= kMaxRememberedFailures ||
         !logged_failures_.insert(remember).second) {

@@ -104,8 +104,11 @@ as alice rump.sysctl -n kern.hostname
 expect_rc 0
 [ "$(log_count c "(curve $(pubkey carol)): refused: the key is not on the CURVE allow-list")" -eq 1 ] ||
   fail "expected one refusal line for carol: $(cat c.log)"
-wait_for 30 "the wrong-server-key refusal line" grep -q "wrong server public key" c.log
-[ "$(log_count c "wrong server public key")" -le 2 ] || fail "refusals logged more than once per reason: $(cat c.log)"
+# (Logged once per peer address; a peer gone before the server read its
+# address counts as one more.)
+wait_for 30 "the wrong-server-key refusal line" grep -q "the client has a wrong server public key" c.log
+[ "$(log_count c "the client has a wrong server public key")" -le 2 ] ||
+  fail "refusals logged more than once per address: $(cat c.log)"
 
 echo "=== SIGHUP: carol in, alice out; the connected alice stays"
 rm -f hold.in
