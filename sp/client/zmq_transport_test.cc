@@ -22,7 +22,7 @@
 // libzmq is not built with ThreadSanitizer: its threads hand messages over
 // through atomics TSan cannot see (as sp/transport's listener notes).
 extern "C" __attribute__((weak)) const char* __tsan_default_suppressions() {
-  return "called_from_lib:libzmq.so\n";
+  return "called_from_lib:libzmq.so\ncalled_from_lib:libsodium.so\n";
 }
 
 namespace sp::client {
