@@ -6,6 +6,9 @@
 //   sendto 1KiB  a UDP datagram to 127.0.0.1:9 (plain: COPYIN of the
 //                sockaddr and of the data)
 //   ioctl        SIOCGIFFLAGS on lo0 (plain: one COPYIN + one COPYOUT)
+// The ZeroMQ transports also run with CURVE ("... curve" rows: the server
+// with --curve-key and --curve-allow, the client with RUMP_SERVER_KEY and
+// RUMP_CLIENT_KEY; keys made here).
 // Latency per call (median, p99, microseconds) and calls per second, one
 // thread, one call outstanding; each cell is the best (lowest median) of
 // three runs.
@@ -39,6 +42,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "sp/transport/curve_keys.h"
 
 extern char** environ;
 
@@ -125,7 +130,7 @@ int RunClient(const std::string& label, long calls) {
     if (rump_sys_ioctl(s, kSiocgifflags, &ifr) != 0) std::abort();
   });
   const char* no_x = getenv("RUMPCLIENT_NO_XBATCH");
-  std::printf("| %-8s | %-4s | %6.1f | %6.1f | %7.0f | %6.1f | %6.1f | %7.0f | %6.1f | %6.1f | %7.0f |\n",
+  std::printf("| %-13s | %-4s | %6.1f | %6.1f | %7.0f | %6.1f | %6.1f | %7.0f | %6.1f | %6.1f | %7.0f |\n",
               label.c_str(), no_x != nullptr ? "off" : "on", getpid.median_us, getpid.p99_us,
               getpid.per_s, sendto.median_us, sendto.p99_us, sendto.per_s, ioctl.median_us,
               ioctl.p99_us, ioctl.per_s);
@@ -207,6 +212,7 @@ int main(int argc, char** argv) {
     const char* label;
     const char* url;
     bool relative;
+    bool curve = false;
   };
   const Transport transports[] = {
       {"unix", "unix://sock", true},
@@ -214,21 +220,43 @@ int main(int argc, char** argv) {
       {"tcp6", "tcp://[::1]:0/", false},
       {"zmq+tcp", "zmq+tcp://127.0.0.1:0", false},
       {"zmq+ipc", "zmq+ipc://zsock", true},
+      {"zmq+tcp curve", "zmq+tcp://127.0.0.1:0", false, true},
+      {"zmq+ipc curve", "zmq+ipc://zsock", true, true},
   };
+  // CURVE keys: the server's, and one client key on the allow-list.
+  {
+    auto server_keys = sp::transport::GenerateCurveKeyPair();
+    auto client_keys = sp::transport::GenerateCurveKeyPair();
+    if (!server_keys.ok() || !client_keys.ok() ||
+        !sp::transport::WriteKeyFiles(dir + "/server", *server_keys, false).ok() ||
+        !sp::transport::WriteKeyFiles(dir + "/client", *client_keys, false).ok()) {
+      std::fprintf(stderr, "client_bench: cannot make CURVE keys in %s\n", dir.c_str());
+      return 1;
+    }
+    FILE* allow = std::fopen((dir + "/allow").c_str(), "w");
+    if (allow == nullptr) return 1;
+    std::fprintf(allow, "%s bench\n", client_keys->public_key.c_str());
+    std::fclose(allow);
+  }
   std::printf("remote syscalls through librumpclient.so.0, %ld calls per cell; latency in us "
               "(median, p99), calls/s on one thread; best of 3 runs\n\n",
               calls);
-  std::printf("| %-8s | %-4s | %6s | %6s | %7s | %6s | %6s | %7s | %6s | %6s | %7s |\n", "url",
+  std::printf("| %-13s | %-4s | %6s | %6s | %7s | %6s | %6s | %7s | %6s | %6s | %7s |\n", "url",
               "x", "getpid", "p99", "/s", "sendto", "p99", "/s", "ioctl", "p99", "/s");
-  std::printf("|----------|------|--------|--------|---------|--------|--------|---------|--------|"
+  std::printf("|---------------|------|--------|--------|---------|--------|--------|---------|--------|"
               "--------|---------|\n");
   std::fflush(stdout);
   int failures = 0;
   for (const Transport& t : transports) {
     int out;
-    const pid_t spid = Spawn({server, "-s", "-v", "-lrumpnet", "-lrumpnet_net",
-                              "-lrumpnet_netinet", t.url},
-                             dir, {}, &out, /*quiet=*/true);
+    std::vector<std::string> server_argv = {server, "-s", "-v", "-lrumpnet", "-lrumpnet_net",
+                                            "-lrumpnet_netinet"};
+    if (t.curve) {
+      server_argv.push_back("--curve-key=server.key");
+      server_argv.push_back("--curve-allow=allow");
+    }
+    server_argv.push_back(t.url);
+    const pid_t spid = Spawn(server_argv, dir, {}, &out, /*quiet=*/true);
     if (spid < 0) {
       std::fprintf(stderr, "client_bench: cannot start %s\n", server.c_str());
       return 1;
@@ -248,6 +276,10 @@ int main(int argc, char** argv) {
     for (const bool xbatch : {true, false}) {
       std::vector<std::string> env = {"RUMP_SERVER=" + url};
       if (!xbatch) env.push_back("RUMPCLIENT_NO_XBATCH=1");
+      if (t.curve) {
+        env.push_back("RUMP_SERVER_KEY=server.pub");
+        env.push_back("RUMP_CLIENT_KEY=client.key");
+      }
       int cout;
       const pid_t cpid =
           Spawn({self, "--client", t.label, std::to_string(calls)}, dir, env, &cout);
