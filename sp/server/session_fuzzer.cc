@@ -14,6 +14,11 @@
 // starts with 0xcc gets the most recent PREFORK cookie instead, so that
 // the fuzzer reaches real forks.
 //
+// The three clients' processes get different credentials, as a server's
+// credential policy would give them (root, an ordinary user, real root with
+// an unprivileged effective id), so the kernel's privilege checks are
+// fuzzed too.
+//
 // X_SYSCALL frames (the one-round-trip extension) are fed like any other;
 // their answers must decode.
 //
@@ -248,6 +253,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         });
   }
 
+  // What a server's credential policy may give: root; an ordinary user
+  // (the kernel's privilege checks refuse it); real root with an
+  // unprivileged effective id (set*id may go back).
+  static const rump::Credentials kCredentials[3] = {
+      {0, 0, 0, 0}, {1000, 1000, 1000, 1000}, {0, 65534, 0, 65534}};
   server::InlineExecutor executor;
   server::SessionOptions so;
   so.max_clients = 3;
@@ -259,7 +269,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int i = 0; i < 3; ++i) {
       auto c = std::make_shared<FuzzConn>(&mem);
       Check(host->TryAcquireSlot());
-      c->session = std::make_shared<server::Session>(host, c);
+      c->session = std::make_shared<server::Session>(host, c, kCredentials[i]);
       conns.push_back(c);
     }
     Check(!host->TryAcquireSlot());
