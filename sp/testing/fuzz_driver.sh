@@ -14,6 +14,7 @@
 #     --absl "MODS"      Abseil pkg-config modules to link (default:
 #                        absl_status absl_statusor absl_strings absl_str_format)
 #     --max-len N        libFuzzer's -max_len (default: libFuzzer's own)
+#     --libs "FLAGS"     more libraries to link (e.g. -lzmq)
 # SEED_WRITER writes the seed corpus into the directory it is given; of
 # SOURCES only the .cc files are compiled (headers come along as data).
 # Environment: FUZZ_SECONDS (default 20) and FUZZ_RUNS bound the run,
@@ -29,12 +30,14 @@ name=fuzzer
 default_runs=100000
 absl_mods="absl_status absl_statusor absl_strings absl_str_format"
 fuzz_args=()
+extra_libs=""
 while (($# > 0)); do
   case "$1" in
     --name) name=$2; shift 2 ;;
     --runs) default_runs=$2; shift 2 ;;
     --absl) absl_mods=$2; shift 2 ;;
     --max-len) fuzz_args+=("-max_len=$2"); shift 2 ;;
+    --libs) extra_libs=$2; shift 2 ;;
     --) shift; break ;;
     *) fail "fuzz_driver.sh: unknown option $1" ;;
   esac
@@ -94,7 +97,8 @@ for pid in "${pids[@]}"; do
   wait "$pid" || fail "compiling the fuzz target failed"
 done
 # shellcheck disable=SC2086  # $absl_libs is a list of flags
-"$cxx" "${flags[@]}" "${objs[@]}" -o "$work/$name" $absl_libs ||
+# shellcheck disable=SC2086  # $extra_libs is a list of flags
+"$cxx" "${flags[@]}" "${objs[@]}" -o "$work/$name" $absl_libs $extra_libs ||
   fail "linking the fuzz target failed"
 echo "built in $((SECONDS - start)) s"
 
