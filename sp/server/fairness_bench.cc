@@ -4,7 +4,8 @@
 // ioctl(SIOCGIFFLAGS, lo0) (run by a worker, with a COPYIN and a COPYOUT),
 // one call outstanding, first alone, then while another client
 //
-//   busy       runs ioctl in a loop on 4 connections, one call outstanding each
+//   busy       runs ioctl in a loop, one call outstanding (`-c N`: on N
+//              connections at once; default 1)
 //   pipelined  sends batches of 256 getpid and 256 fcntl requests on one
 //              connection, the next batch once the last of one is answered
 //   blocking   has `B` recvfrom calls blocked in the kernel on one
@@ -15,7 +16,7 @@
 // ratio to the idle figure. Issue 19 asks that a flood not raise another
 // client's getpid p99 above 10x its idle value.
 //
-//   bazel run -c opt //sp/server:fairness_bench -- [-n calls] [-b blocked]
+//   bazel run -c opt //sp/server:fairness_bench -- [-n calls] [-b blocked] [-c busy]
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -106,6 +107,7 @@ void Print(const char* label, const Figures& g, const Figures& i, const Figures&
 int main(int argc, char** argv) {
   int n = 5000;
   int blocked = 120;
+  int busy = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
       if (!absl::SimpleAtoi(argv[++i], &n) || n < 100) {
@@ -117,8 +119,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "fairness_bench: -b needs a number in 1..1000\n");
         return 1;
       }
+    } else if (std::strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &busy) || busy < 1 || busy > 64) {
+        std::fprintf(stderr, "fairness_bench: -c needs a number in 1..64\n");
+        return 1;
+      }
     } else {
-      std::fprintf(stderr, "usage: fairness_bench [-n calls] [-b blocked]\n");
+      std::fprintf(stderr, "usage: fairness_bench [-n calls] [-b blocked] [-c busy]\n");
       return 1;
     }
   }
@@ -147,10 +154,10 @@ int main(int argc, char** argv) {
   Victim(*victim, n, &g0, &i0);
   Print("idle", g0, i0, g0, i0);
 
-  {  // busy: 4 connections in an ioctl loop
+  {  // busy: connections in an ioctl loop
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t) {
+    for (int t = 0; t < busy; ++t) {
       threads.emplace_back([&] {
         std::unique_ptr<RawClient> c = Client(url, "busy");
         absl::StatusOr<RawClient::Result> s = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
