@@ -124,9 +124,15 @@ class ZmqClient final : public RawClient {
   }
   ~ZmqClient() override { Close(); }
 
-  absl::Status ConnectAndHello(const transport::Url& url, absl::Time deadline) {
+  absl::Status ConnectAndHello(const transport::Url& url, const CurveKeys& curve,
+                               absl::Time deadline) {
     try {
       if (url.ipv6) sock_.set(zmq::sockopt::ipv6, 1);
+      if (!curve.server_public_key.empty()) {
+        sock_.set(zmq::sockopt::curve_serverkey, curve.server_public_key);
+        sock_.set(zmq::sockopt::curve_publickey, curve.public_key);
+        sock_.set(zmq::sockopt::curve_secretkey, curve.secret_key);
+      }
       sock_.connect(url.zmq_endpoint);
     } catch (const zmq::error_t& e) {
       return absl::UnavailableError(absl::StrCat("zmq connect: ", e.what()));
@@ -204,14 +210,18 @@ class ZmqClient final : public RawClient {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RawClient>> RawClient::Connect(absl::string_view url_text,
-                                                              absl::Duration timeout) {
+                                                              absl::Duration timeout,
+                                                              const CurveKeys& curve) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::StatusOr<transport::Url> url = transport::ParseUrl(url_text, transport::Role::kClient);
   if (!url.ok()) return url.status();
   if (url->scheme == transport::Scheme::kZmqTcp || url->scheme == transport::Scheme::kZmqIpc) {
     auto c = std::make_unique<ZmqClient>();
-    if (absl::Status s = c->ConnectAndHello(*url, deadline); !s.ok()) return s;
+    if (absl::Status s = c->ConnectAndHello(*url, curve, deadline); !s.ok()) return s;
     return std::unique_ptr<RawClient>(std::move(c));
+  }
+  if (!curve.server_public_key.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(url_text, ": CURVE needs a zmq+ URL"));
   }
   absl::StatusOr<transport::SocketAddress> sa = transport::SocketAddressOf(*url);
   if (!sa.ok()) return sa.status();

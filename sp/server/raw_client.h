@@ -4,7 +4,8 @@
 // server's COPYIN / COPYINSTR / COPYOUT requests from this process's own
 // memory, as NetBSD's librumpclient does: pointer arguments are real
 // addresses here. Not the client library (that is librumpclient, later):
-// one thread, one call at a time, no reconnection.
+// one thread, one call at a time, no reconnection. On the ZeroMQ transports
+// it can authenticate with CURVE (CurveKeys).
 #ifndef RUMP_SP_SERVER_RAW_CLIENT_H_
 #define RUMP_SP_SERVER_RAW_CLIENT_H_
 
@@ -23,11 +24,22 @@ namespace sp::testing {
 
 class RawClient {
  public:
+  // CURVE for zmq+tcp:// and zmq+ipc:// (Z85 text, 40 characters each): the
+  // server's public key and this client's key pair. All empty: no CURVE.
+  struct CurveKeys {
+    std::string server_public_key;
+    std::string public_key;
+    std::string secret_key;
+  };
+
   // Connects to `url` and reads the banner. A server that closes the
   // connection without a banner gives a client whose banner() is empty and
-  // closed() is true (not an error).
+  // closed() is true (not an error). `curve` applies to ZeroMQ URLs only
+  // (InvalidArgument for another scheme); a server that refuses the key
+  // sends nothing, so such a Connect ends with DeadlineExceeded.
   static absl::StatusOr<std::unique_ptr<RawClient>> Connect(
-      absl::string_view url, absl::Duration timeout = absl::Seconds(10));
+      absl::string_view url, absl::Duration timeout = absl::Seconds(10),
+      const CurveKeys& curve = {});
   virtual ~RawClient() = default;
 
   const std::string& banner() const { return banner_; }
