@@ -25,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -33,8 +32,8 @@
 #include "absl/strings/numbers.h"
 #include "rump/abi/if.h"
 #include "rump/abi/syscalls.h"
-#include "rump/components.h"
 #include "rump/kern/kernel.h"
+#include "sp/server/bench_kernel.h"
 #include "sp/server/raw_client.h"
 #include "sp/server/server.h"
 #include "sp/wire/encode.h"
@@ -129,18 +128,14 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  char tmpl[] = "/tmp/fb.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) {
-    std::perror("mkdtemp");
+  absl::StatusOr<std::unique_ptr<sp::server::BenchKernel>> bench =
+      sp::server::BenchKernel::Start("fb");
+  if (!bench.ok()) {
+    std::fprintf(stderr, "fairness_bench: %s\n", std::string(bench.status().message()).c_str());
     return 1;
   }
-  const std::string dir = tmpl;
-  rump::KernelOptions ko;
-  ko.components = rump::AllComponents();
-  absl::StatusOr<std::unique_ptr<rump::Kernel>> kernel = rump::Kernel::Boot(std::move(ko));
-  if (!kernel.ok()) return 1;
   absl::StatusOr<std::unique_ptr<sp::server::Server>> server =
-      sp::server::Server::Start(**kernel, "unix://" + dir + "/sock");
+      sp::server::Server::Start((*bench)->kernel(), "unix://" + (*bench)->dir() + "/sock");
   if (!server.ok()) {
     std::fprintf(stderr, "fairness_bench: %s\n", std::string(server.status().message()).c_str());
     return 1;
@@ -220,10 +215,10 @@ int main(int argc, char** argv) {
       (void)c->SendBytes(batch);
       // Wait until they are asleep in the kernel.
       const Clock::time_point until = Clock::now() + std::chrono::seconds(30);
-      while ((*kernel)->sleeping_threads() < blocked && Clock::now() < until) {
+      while ((*bench)->kernel().sleeping_threads() < blocked && Clock::now() < until) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }
-      std::printf("blocking   (%d calls asleep in the kernel)\n", (*kernel)->sleeping_threads());
+      std::printf("blocking   (%d calls asleep in the kernel)\n", (*bench)->kernel().sleeping_threads());
       Figures g, i;
       Victim(*victim, n, &g, &i);
       Print("blocking", g, i, g0, i0);
@@ -232,7 +227,5 @@ int main(int argc, char** argv) {
   }
   victim->Close();
   (*server)->Stop();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return 0;
 }

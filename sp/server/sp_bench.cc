@@ -20,7 +20,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,8 +27,8 @@
 #include "absl/strings/str_format.h"
 #include "rump/abi/if.h"
 #include "rump/abi/syscalls.h"
-#include "rump/components.h"
 #include "rump/kern/kernel.h"
+#include "sp/server/bench_kernel.h"
 #include "sp/server/raw_client.h"
 #include "sp/server/server.h"
 
@@ -134,19 +133,13 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  char tmpl[] = "/tmp/sp.XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) {
-    std::perror("mkdtemp");
+  absl::StatusOr<std::unique_ptr<sp::server::BenchKernel>> bench =
+      sp::server::BenchKernel::Start("sp");
+  if (!bench.ok()) {
+    std::fprintf(stderr, "sp_bench: %s\n", std::string(bench.status().message()).c_str());
     return 1;
   }
-  const std::string dir = tmpl;
-  rump::KernelOptions ko;
-  ko.components = rump::AllComponents();
-  absl::StatusOr<std::unique_ptr<rump::Kernel>> kernel = rump::Kernel::Boot(std::move(ko));
-  if (!kernel.ok()) {
-    std::fprintf(stderr, "sp_bench: %s\n", std::string(kernel.status().message()).c_str());
-    return 1;
-  }
+  const std::string& dir = (*bench)->dir();
   std::printf("%d calls each, one outstanding; in-process server, %ld CPUs\n", n,
               sysconf(_SC_NPROCESSORS_ONLN));
   const std::vector<std::pair<std::string, std::string>> targets = {
@@ -159,14 +152,12 @@ int main(int argc, char** argv) {
     sp::server::ServerOptions so;
     if (spin_us >= 0) so.workers.spin = absl::Microseconds(spin_us);
     absl::StatusOr<std::unique_ptr<sp::server::Server>> server =
-        sp::server::Server::Start(**kernel, url, so);
+        sp::server::Server::Start((*bench)->kernel(), url, so);
     if (!server.ok()) {
       std::printf("%-10s %s\n", label.c_str(), std::string(server.status().message()).c_str());
       continue;
     }
     Bench(label, (*server)->url(), n);
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return 0;
 }
