@@ -6,6 +6,9 @@
 
 namespace rump::abi {
 
+// NGROUPS_MAX (sys/syslimits.h): the most supplementary groups a process has.
+inline constexpr int kNgroupsMax = 16;
+
 inline constexpr int kSysExit = 1;
 inline constexpr int kSysRead = 3;
 inline constexpr int kSysWrite = 4;
@@ -27,6 +30,8 @@ inline constexpr int kSysPipe = 42;
 inline constexpr int kSysGetegid = 43;
 inline constexpr int kSysGetgid = 47;
 inline constexpr int kSysIoctl = 54;
+inline constexpr int kSysGetgroups = 79;  // (int gidsetsize, gid_t *gidset)
+inline constexpr int kSysSetgroups = 80;  // (int gidsetsize, const gid_t *gidset)
 inline constexpr int kSysDup2 = 90;
 inline constexpr int kSysFcntl = 92;
 inline constexpr int kSysConnect = 98;

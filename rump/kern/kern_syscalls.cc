@@ -232,6 +232,40 @@ Result Nanosleep(SyscallContext& ctx, const SyscallArgs& a) {
   return Ret(0);
 }
 
+// getgroups(gidsetsize, gidset), as NetBSD's sys_getgroups: the count when
+// gidsetsize is 0 (gidset untouched), EINVAL when it is smaller than the
+// count (negative included), else the list copied out (EFAULT).
+Result Getgroups(SyscallContext& ctx, const SyscallArgs& a) {
+  const Credentials c = ctx.process.credentials();
+  const int size = a.Int(0);
+  if (size == 0) return Ret(c.ngroups);
+  if (size < int(c.ngroups)) return abi::Errno(abi::kEINVAL);
+  if (c.ngroups > 0) {
+    if (absl::Status s = ctx.mem.CopyOut(c.groups.data(), a.Ptr(1), 4 * c.ngroups); !s.ok()) {
+      return s;
+    }
+  }
+  return Ret(c.ngroups);
+}
+
+// setgroups(gidsetsize, gidset), as NetBSD's sys_setgroups: the list is
+// taken first (EINVAL above NGROUPS_MAX or negative, EFAULT), then the
+// privilege is asked (EPERM); success marks the process set-ugid even when
+// the list is the same.
+Result Setgroups(SyscallContext& ctx, const SyscallArgs& a) {
+  const size_t len = size_t(int64_t(a.Int(0)));  // a negative int is huge, as NetBSD's size_t
+  if (len > size_t(abi::kNgroupsMax)) return abi::Errno(abi::kEINVAL);
+  uint32_t list[abi::kNgroupsMax] = {};
+  if (len > 0) {
+    if (absl::Status s = ctx.mem.CopyIn(a.Ptr(1), list, 4 * len); !s.ok()) return s;
+  }
+  Credentials c = ctx.process.credentials();
+  if (absl::Status s = privilege::SetIds(c); !s.ok()) return s;
+  c.SetGroups(absl::MakeConstSpan(list, len));
+  ctx.process.set_credentials(c, /*mark_set_ugid=*/true);
+  return Ret(0);
+}
+
 }  // namespace
 
 void RegisterKernSyscalls(SyscallTable& t) {
@@ -289,6 +323,8 @@ void RegisterKernSyscalls(SyscallTable& t) {
     ctx.process.set_credentials(c);
     return Ret(0);
   });
+  t.Register(abi::kSysGetgroups, Getgroups);
+  t.Register(abi::kSysSetgroups, Setgroups);
   t.Register(abi::kSysIssetugid, [](SyscallContext& ctx, const SyscallArgs&) -> Result {
     return Ret(ctx.process.set_ugid() ? 1 : 0);
   });

@@ -115,6 +115,63 @@ TEST(KernelTest, IdCallsFollowNetBsd) {
   EXPECT_EQ(k->Syscall(abi::kSysGetegid, {}).rv0, 5);
 }
 
+// getgroups/setgroups as NetBSD's sys_getgroups/sys_setgroups
+// (kern_prot.c, kern_auth.c).
+TEST(KernelTest, SupplementaryGroupsFollowNetBsd) {
+  auto k = BootOrDie();
+  auto p = k->NewProcess(1, "client");
+  auto call = [&](int nr, std::initializer_list<uint64_t> args) {
+    return k->Syscall(*p, DirectUserMemory::Get(), nr, args);
+  };
+  uint32_t out[abi::kNgroupsMax + 1] = {};
+  SyscallResult r = call(abi::kSysGetgroups, {0, 0});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.rv0, 0) << "a new kernel's processes have no supplementary groups";
+  EXPECT_EQ(call(abi::kSysIssetugid, {}).rv0, 0);
+  const uint32_t set[] = {20, 5, 20};  // kept as given: order and duplicates
+  EXPECT_EQ(call(abi::kSysSetgroups, {3, P(set)}).error, 0);
+  EXPECT_EQ(call(abi::kSysIssetugid, {}).rv0, 1) << "setgroups marks the process";
+  r = call(abi::kSysGetgroups, {0, P(nullptr)});
+  EXPECT_EQ(r.rv0, 3) << "size 0: the count, the pointer unused";
+  EXPECT_EQ(call(abi::kSysGetgroups, {2, P(out)}).error, abi::kEINVAL);
+  EXPECT_EQ(call(abi::kSysGetgroups, {uint64_t(-1), P(out)}).error, abi::kEINVAL);
+  EXPECT_EQ(call(abi::kSysGetgroups, {3, 0}).error, abi::kEFAULT);
+  r = call(abi::kSysGetgroups, {abi::kNgroupsMax + 1, P(out)});
+  EXPECT_EQ(r.error, 0);
+  EXPECT_EQ(r.rv0, 3);
+  EXPECT_EQ(out[0], 20u);
+  EXPECT_EQ(out[1], 5u);
+  EXPECT_EQ(out[2], 20u);
+  EXPECT_TRUE(p->credentials().InGroup(5));
+  EXPECT_TRUE(p->credentials().InGroup(0)) << "the effective gid counts";
+  EXPECT_FALSE(p->credentials().InGroup(6));
+
+  // The list is taken before the privilege is asked: EINVAL and EFAULT
+  // come first, for everyone.
+  uint32_t many[abi::kNgroupsMax + 1] = {};
+  EXPECT_EQ(call(abi::kSysSetgroups, {abi::kNgroupsMax + 1, P(many)}).error, abi::kEINVAL);
+  EXPECT_EQ(call(abi::kSysSetgroups, {uint64_t(-1), P(many)}).error, abi::kEINVAL);
+  EXPECT_EQ(call(abi::kSysSetgroups, {1, 0}).error, abi::kEFAULT);
+  EXPECT_EQ(call(abi::kSysSetgroups, {abi::kNgroupsMax, P(many)}).error, 0);
+  EXPECT_EQ(call(abi::kSysGetgroups, {0, 0}).rv0, abi::kNgroupsMax);
+
+  // A child gets its parent's groups.
+  EXPECT_EQ(call(abi::kSysSetgroups, {3, P(set)}).error, 0);
+  auto child = k->NewProcess(p->pid(), "child");
+  EXPECT_EQ(child->credentials(), p->credentials());
+
+  // Not root: EPERM, the groups stay.
+  EXPECT_EQ(call(abi::kSysSetuid, {1000}).error, 0);
+  EXPECT_EQ(call(abi::kSysSetgroups, {1, P(set)}).error, abi::kEPERM);
+  EXPECT_EQ(call(abi::kSysSetgroups, {0, 0}).error, abi::kEPERM);
+  EXPECT_EQ(call(abi::kSysSetgroups, {abi::kNgroupsMax + 1, P(many)}).error, abi::kEINVAL);
+  EXPECT_EQ(call(abi::kSysSetgroups, {1, 0}).error, abi::kEFAULT);
+  EXPECT_EQ(call(abi::kSysGetgroups, {0, 0}).rv0, 3);
+  // Root may clear them.
+  EXPECT_EQ(k->Syscall(abi::kSysSetgroups, {0, 0}).error, 0);
+  EXPECT_EQ(k->Syscall(abi::kSysGetgroups, {0, 0}).rv0, 0);
+}
+
 TEST(KernelTest, ProcessesAreSeparate) {
   auto k = BootOrDie();
   auto p = k->NewProcess(1, "client");

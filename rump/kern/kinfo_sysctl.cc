@@ -90,6 +90,8 @@ abi::KinfoProc2 ProcRecord(const Process& p) {
   k.rgid = c.gid;
   k.svuid = c.euid;
   k.svgid = c.egid;
+  k.ngroups = int16_t(c.ngroups);
+  std::copy(c.groups.begin(), c.groups.begin() + c.ngroups, k.groups);
   k.tdev = abi::kNoDev;
   k.stat = abi::kLSSLEEP;
   k.realstat = uint64_t(abi::kSACTIVE);

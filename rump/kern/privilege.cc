@@ -72,5 +72,10 @@ absl::Status Reboot(const Credentials& cred) {
   return abi::Errno(abi::kEPERM, "reboot needs root");
 }
 
+absl::Status SetIds(const Credentials& cred) {
+  if (IsRoot(cred)) return absl::OkStatus();
+  return abi::Errno(abi::kEPERM, "setting ids needs root");
+}
+
 }  // namespace privilege
 }  // namespace rump

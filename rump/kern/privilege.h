@@ -46,6 +46,10 @@ absl::Status BindPort(const Credentials& cred, uint16_t port);
 // reboot(2), and so halting the kernel from a client: EPERM.
 absl::Status Reboot(const Credentials& cred);
 
+// Setting ids beyond one's own (KAUTH_PROCESS_SETID): setgroups(2), asked
+// after the new list was taken (EINVAL and EFAULT come first): EPERM.
+absl::Status SetIds(const Credentials& cred);
+
 }  // namespace privilege
 }  // namespace rump
 

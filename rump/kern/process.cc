@@ -63,23 +63,40 @@ void Process::set_comm(std::string comm) {
   comm_ = std::move(comm);
 }
 
-Credentials Process::credentials() const {
-  const uint64_t u = uids_.load(std::memory_order_relaxed);
-  const uint64_t g = gids_.load(std::memory_order_relaxed);
-  return Credentials{uint32_t(u), uint32_t(u >> 32), uint32_t(g), uint32_t(g >> 32)};
+bool Credentials::InGroup(uint32_t gid) const {
+  if (gid == egid) return true;
+  const absl::Span<const uint32_t> list = group_list();
+  return std::find(list.begin(), list.end(), gid) != list.end();
 }
 
-void Process::set_credentials(const Credentials& c) {
-  const uint64_t uids = uint64_t{c.uid} | (uint64_t{c.euid} << 32);
-  const uint64_t gids = uint64_t{c.gid} | (uint64_t{c.egid} << 32);
-  const bool uids_changed = uids_.exchange(uids, std::memory_order_relaxed) != uids;
-  const bool gids_changed = gids_.exchange(gids, std::memory_order_relaxed) != gids;
-  if (uids_changed || gids_changed) sugid_.store(true, std::memory_order_relaxed);
+bool Credentials::SetGroups(absl::Span<const uint32_t> list) {
+  if (list.size() > groups.size()) return false;
+  groups.fill(0);
+  std::copy(list.begin(), list.end(), groups.begin());
+  ngroups = uint32_t(list.size());
+  return true;
+}
+
+Credentials Process::credentials() const {
+  std::lock_guard<std::mutex> lock(cred_mu_);
+  return cred_;
+}
+
+void Process::set_credentials(const Credentials& c, bool mark_set_ugid) {
+  bool changed;
+  {
+    std::lock_guard<std::mutex> lock(cred_mu_);
+    changed = !(cred_ == c);
+    cred_ = c;
+  }
+  if (changed || mark_set_ugid) sugid_.store(true, std::memory_order_relaxed);
 }
 
 void Process::InitCredentials(const Credentials& c, bool set_ugid) {
-  uids_.store(uint64_t{c.uid} | (uint64_t{c.euid} << 32), std::memory_order_relaxed);
-  gids_.store(uint64_t{c.gid} | (uint64_t{c.egid} << 32), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> lock(cred_mu_);
+    cred_ = c;
+  }
   sugid_.store(set_ugid, std::memory_order_relaxed);
 }
 

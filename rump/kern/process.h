@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -14,7 +15,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/span.h"
 #include "rump/abi/resource.h"
+#include "rump/abi/syscalls.h"
 #include "rump/kern/fd_table.h"
 #include "rump/kern/resource_limits.h"
 
@@ -22,6 +25,19 @@ namespace rump {
 
 struct Credentials {
   uint32_t uid = 0, euid = 0, gid = 0, egid = 0;  // root for now
+  // The supplementary groups (getgroups/setgroups): the first `ngroups`
+  // entries of `groups`, in the order they were set.
+  uint32_t ngroups = 0;
+  std::array<uint32_t, abi::kNgroupsMax> groups{};
+
+  // Whether the process is in group `gid` (NetBSD's kauth_cred_ismember_gid):
+  // its effective gid or one of its supplementary groups.
+  bool InGroup(uint32_t gid) const;
+  // Sets the supplementary groups; false (nothing changed) for more than
+  // abi::kNgroupsMax.
+  bool SetGroups(absl::Span<const uint32_t> list);
+  absl::Span<const uint32_t> group_list() const { return {groups.data(), ngroups}; }
+  bool operator==(const Credentials&) const = default;
 };
 
 class Process {
@@ -46,8 +62,9 @@ class Process {
   const std::shared_ptr<FdTable>& shared_fds() const { return fds_; }
 
   Credentials credentials() const;
-  // A change marks the process as having changed its ids (issetugid).
-  void set_credentials(const Credentials& c);
+  // A change marks the process as having changed its ids (issetugid);
+  // `mark_set_ugid` marks it even when nothing changed (setgroups does).
+  void set_credentials(const Credentials& c, bool mark_set_ugid = false);
   bool set_ugid() const { return sugid_.load(std::memory_order_relaxed); }
   // The credentials a new process starts with, and its issetugid flag:
   // its parent's (fork), or a remote client's from the server's policy.
@@ -97,8 +114,8 @@ class Process {
   const pid_t ppid_;
   mutable std::mutex comm_mu_;
   std::string comm_;  // guarded by comm_mu_
-  std::atomic<uint64_t> uids_{0};  // uid | euid << 32
-  std::atomic<uint64_t> gids_{0};
+  mutable std::mutex cred_mu_;
+  Credentials cred_;  // guarded by cred_mu_
   std::atomic<bool> sugid_{false};  // NetBSD's PK_SUGID
   const std::shared_ptr<FdTable> fds_;
   ResourceLimits limits_;

@@ -77,6 +77,8 @@ uid_t rump_sys_geteuid(void) RUMP_SYSIMPL_(geteuid);
 gid_t rump_sys_getgid(void) RUMP_SYSIMPL_(getgid);
 gid_t rump_sys_getegid(void) RUMP_SYSIMPL_(getegid);
 int rump_sys_setuid(uid_t uid) RUMP_SYSIMPL_(setuid);
+int rump_sys_getgroups(int gidsetsize, gid_t *gidset) RUMP_SYSIMPL_(getgroups);
+int rump_sys_setgroups(int gidsetsize, const gid_t *gidset) RUMP_SYSIMPL_(setgroups);
 
 /* ---- sockets ---- */
 int rump_sys_socket(int domain, int type, int protocol) RUMP_SYSIMPL_(socket30);
