@@ -14,6 +14,11 @@ int NofileSoft(const ResourceLimits& limits) {
                 : FdTable::kMaxDescriptors;
 }
 
+uint64_t SbsizeSoft(const ResourceLimits& limits) {
+  const absl::StatusOr<abi::Rlimit> l = limits.Get(abi::kRlimitSbsize);
+  return l.ok() ? l->rlim_cur : abi::kRlimInfinity;
+}
+
 }  // namespace
 
 Process::Process(pid_t pid, pid_t ppid, std::string comm, std::shared_ptr<FdTable> fds,
@@ -22,19 +27,22 @@ Process::Process(pid_t pid, pid_t ppid, std::string comm, std::shared_ptr<FdTabl
       ppid_(ppid),
       comm_(std::move(comm)),
       fds_(fds ? std::move(fds) : std::make_shared<FdTable>()),
-      limits_(limits) {
+      limits_(limits),
+      sb_account_(std::make_shared<SocketBufferAccount>(SbsizeSoft(limits_))) {
   fds_->set_limit(NofileSoft(limits_));
 }
 
 absl::Status Process::SetLimit(int which, abi::Rlimit value, bool privileged) {
   absl::Status s = limits_.Set(which, value, privileged);
   if (s.ok() && which == abi::kRlimitNofile) fds_->set_limit(NofileSoft(limits_));
+  if (s.ok() && which == abi::kRlimitSbsize) sb_account_->set_limit(SbsizeSoft(limits_));
   return s;
 }
 
 void Process::InheritLimits(const Process& from) {
   limits_ = from.limits_;
   fds_->set_limit(NofileSoft(limits_));
+  sb_account_->set_limit(SbsizeSoft(limits_));
 }
 
 bool Process::stop_flag(int which) const {

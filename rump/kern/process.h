@@ -20,6 +20,7 @@
 #include "rump/abi/syscalls.h"
 #include "rump/kern/fd_table.h"
 #include "rump/kern/resource_limits.h"
+#include "rump/kern/socket_buffer_account.h"
 
 namespace rump {
 
@@ -74,12 +75,19 @@ class Process {
   // --- resource limits (getrlimit/setrlimit, proc.curproc)
   const ResourceLimits& limits() const { return limits_; }
   // ResourceLimits::Set, with the caller's privilege; a new RLIMIT_NOFILE
-  // soft limit applies to the descriptor table at once.
+  // soft limit applies to the descriptor table at once, a new
+  // RLIMIT_SBSIZE soft limit to the socket buffer account (later
+  // reservations only).
   absl::Status SetLimit(int which, abi::Rlimit value, bool privileged);
   absl::Status SetCorename(std::string name) { return limits_.SetCorename(std::move(name)); }
   // Takes `from`'s limits (the second step of a remote fork, whose process
   // is a child of init).
   void InheritLimits(const Process& from);
+  // The account the socket buffers of the sockets this process makes or
+  // accepts are charged to, bounded by the soft RLIMIT_SBSIZE. Each
+  // process has its own (a fork starts a new, empty one); it outlives the
+  // process while a socket charged to it lives.
+  const std::shared_ptr<SocketBufferAccount>& sb_account() const { return sb_account_; }
 
   // proc.curproc.stopfork/stopexec/stopexit (NetBSD's PS_STOPFORK...): kept
   // and reported; a rump kernel never stops a process, so they act on
@@ -119,6 +127,7 @@ class Process {
   std::atomic<bool> sugid_{false};  // NetBSD's PK_SUGID
   const std::shared_ptr<FdTable> fds_;
   ResourceLimits limits_;
+  const std::shared_ptr<SocketBufferAccount> sb_account_;
   std::atomic<uint32_t> stop_flags_{0};  // bit (which - kProcPidStopfork)
 
   std::atomic<bool> interrupted_{false};

@@ -9,10 +9,12 @@
 // at what a descriptor table can hold.
 //
 // What is enforced: RLIMIT_NOFILE (a process cannot open descriptors at or
-// above its soft limit; Process applies it to its table). The others are
-// kept, reported and inherited only: a rump kernel runs no user code of its
-// own, so CPU time, memory, stack and core sizes have nothing to bound;
-// socket-buffer (sbsize) and process/thread counts are not accounted.
+// above its soft limit; Process applies it to its table) and RLIMIT_SBSIZE
+// (the socket buffer memory charged to the process's SocketBufferAccount,
+// socket_buffer_account.h: per process, not per uid as in NetBSD). The
+// others are kept, reported and inherited only: a rump kernel runs no user
+// code of its own, so CPU time, memory, stack and core sizes have nothing
+// to bound; process/thread counts are not accounted.
 //
 // Thread-safe.
 #ifndef RUMP_KERN_RESOURCE_LIMITS_H_

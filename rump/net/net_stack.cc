@@ -447,6 +447,12 @@ absl::StatusOr<SyscallReturn> NetStack::SocketSyscall(SyscallContext& ctx,
   absl::StatusOr<std::shared_ptr<Socket>> sock =
       factory(*this, domain, type, protocol, file_flags);
   if (!sock.ok()) return sock.status();
+  // soreserve at attach: the buffers are charged to the caller's process
+  // (RLIMIT_SBSIZE); beyond its limit there is no socket (ENOBUFS).
+  if (absl::Status s = (*sock)->ChargeBuffers(ctx.process.sb_account()); !s.ok()) {
+    (*sock)->LastClose();
+    return s;
+  }
   absl::StatusOr<int> fd =
       ctx.process.fds().Install(std::move(*sock), (type_flags & abi::kSOCK_CLOEXEC) != 0);
   if (!fd.ok()) return fd.status();

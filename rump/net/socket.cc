@@ -202,6 +202,12 @@ struct Socket::State {
   // While this socket waits on a listener's queue: the listener (so_head).
   std::weak_ptr<Socket> head;
 
+  // RLIMIT_SBSIZE: the account this socket's buffers are charged to (null:
+  // not charged, or given back) and what is charged, snd_hiwat + rcv_hiwat
+  // while `account` is set (NetBSD's sbreserve / chgsbsize).
+  std::shared_ptr<SocketBufferAccount> account;
+  size_t charged = 0;
+
   static size_t Charge(const Datagram& d) {
     return d.data.size() + d.from.size() + d.control.size();
   }
@@ -215,6 +221,26 @@ struct Socket::State {
     queued = 0;
     rcv.Clear();
   }
+  // Charges the marks snd + rcv in place of the current charge; false
+  // (nothing changed) if an increase does not fit the account's limit.
+  // The caller then sets the marks.
+  bool Recharge(size_t snd, size_t rcv_mark) {
+    if (!account) return true;
+    const size_t want = snd + rcv_mark;
+    if (want > charged) {
+      if (!account->Reserve(want - charged)) return false;
+    } else {
+      account->Release(charged - want);
+    }
+    charged = want;
+    return true;
+  }
+  // Gives the whole charge back (NetBSD's sofree).
+  void Uncharge() {
+    if (account) account->Release(charged);
+    account.reset();
+    charged = 0;
+  }
 };
 
 Socket::Socket(NetStack& net, int domain, int type, int protocol, int file_flags)
@@ -227,7 +253,10 @@ Socket::Socket(NetStack& net, int domain, int type, int protocol, int file_flags
       socket_id_(NewObjectId()),
       state_(std::make_unique<State>()) {}
 
-Socket::~Socket() = default;
+Socket::~Socket() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->Uncharge();
+}
 
 // --- system calls
 
@@ -325,6 +354,9 @@ absl::StatusOr<AcceptedConnection> Socket::Accept(SyscallContext& ctx) {
     std::lock_guard<std::mutex> lock(so->state_->mu);
     so->state_->head.reset();
   }
+  // The connection's buffers were charged to the listener's account; they
+  // move to the acceptor's if they fit there (they stay put otherwise).
+  (void)so->ChargeBuffers(ctx.process.sb_account());
   absl::StatusOr<std::string> peer = so->ProtoAccept();
   if (!peer.ok()) {
     so->LastClose();
@@ -709,13 +741,18 @@ absl::Status Socket::SetOption(int level, int name, absl::Span<const uint8_t> va
           std::lock_guard<std::mutex> lock(st.mu);
           switch (name) {
             case abi::kSO_SNDBUF:
-              if (n > net_.sb_max_adj()) return abi::Errno(abi::kENOBUFS);  // sbreserve
+              // sbreserve: above sb_max_adj, or beyond RLIMIT_SBSIZE.
+              if (n > net_.sb_max_adj() || !st.Recharge(n, st.rcv_hiwat)) {
+                return abi::Errno(abi::kENOBUFS);
+              }
               st.snd_hiwat = n;
               st.snd_autosize = false;  // the user chose: no automatic growth
               if (st.snd_lowat > n) st.snd_lowat = n;
               break;
             case abi::kSO_RCVBUF:
-              if (n > net_.sb_max_adj()) return abi::Errno(abi::kENOBUFS);
+              if (n > net_.sb_max_adj() || !st.Recharge(st.snd_hiwat, n)) {
+                return abi::Errno(abi::kENOBUFS);
+              }
               st.rcv_hiwat = n;
               st.rcv_autosize = false;
               if (st.rcv_lowat > n) st.rcv_lowat = n;
@@ -964,6 +1001,11 @@ void Socket::Close() {
     st.closed = true;
     st.cant_recv = st.cant_send = true;
     st.Flush();
+    // The buffers' charge goes back now unless a stream protocol is still
+    // moving bytes (SetDisconnected gives it back then).
+    if (!stream_ || !(st.is_connected || st.is_connecting || st.is_disconnecting)) {
+      st.Uncharge();
+    }
   }
   st.cv.notify_all();
   poll_waiters().Wake();
@@ -1102,6 +1144,9 @@ void Socket::SetDisconnected() {
     st.is_connecting = st.is_connected = st.is_disconnecting = false;
     st.cant_recv = st.cant_send = true;
     head = st.head;
+    // An orphaned connection's buffers are no longer needed (TIME_WAIT
+    // holds no data).
+    if (st.closed) st.Uncharge();
   }
   st.cv.notify_all();
   poll_waiters().Wake();
@@ -1156,9 +1201,11 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
   int options, linger, snd_timeo, rcv_timeo;
   size_t snd_hiwat, rcv_hiwat, snd_lowat, rcv_lowat;
   bool snd_autosize, rcv_autosize;
+  std::shared_ptr<SocketBufferAccount> account;
   {
     std::lock_guard<std::mutex> lock(st.mu);
     if (!(st.options & abi::kSO_ACCEPTCONN) || st.closed || st.QueuesFull()) return nullptr;
+    account = st.account;
     options = st.options & ~abi::kSO_ACCEPTCONN;
     linger = st.linger;
     snd_hiwat = st.snd_hiwat;
@@ -1177,6 +1224,7 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
     so->LastClose();
     return nullptr;
   }
+  bool reserved = true;  // beyond RLIMIT_SBSIZE: dropped, as a full queue
   {
     State& ns = *so->state_;
     std::lock_guard<std::mutex> lock(ns.mu);
@@ -1192,9 +1240,16 @@ std::shared_ptr<Socket> Socket::NewConnection(bool connected) {
     ns.rcv_autosize = rcv_autosize;
     ns.head = weak_from_this();
     if (connected) ns.is_connected = true;
+    // sonewconn's soreserve, charged to the listener's account.
+    ns.account = std::move(account);
+    ns.charged = 0;
+    if (!ns.Recharge(snd_hiwat, rcv_hiwat)) {
+      ns.account.reset();
+      reserved = false;
+    }
   }
   bool queued = false;
-  {
+  if (reserved) {
     std::lock_guard<std::mutex> lock(st.mu);
     // Checked again: the listener may have closed or filled up meanwhile.
     if ((st.options & abi::kSO_ACCEPTCONN) && !st.closed && !st.QueuesFull()) {
@@ -1325,6 +1380,9 @@ Socket::Snapshot Socket::snapshot() const {
 
 void Socket::SetBufferLimits(size_t send_limit, size_t recv_limit) {
   std::lock_guard<std::mutex> lock(state_->mu);
+  // Protocols call this before the socket is charged; a charged socket
+  // keeps its marks if the new ones do not fit.
+  if (!state_->Recharge(send_limit, recv_limit)) return;
   state_->snd_hiwat = send_limit;
   state_->rcv_hiwat = recv_limit;
 }
@@ -1333,6 +1391,11 @@ bool Socket::GrowSendBuffer(size_t limit) {
   {
     std::lock_guard<std::mutex> lock(state_->mu);
     if (!state_->snd_autosize || limit <= state_->snd_hiwat) return false;
+    // Beyond RLIMIT_SBSIZE: give up growing, as NetBSD's tcp_output does.
+    if (!state_->Recharge(limit, state_->rcv_hiwat)) {
+      state_->snd_autosize = false;
+      return false;
+    }
     state_->snd_hiwat = limit;
   }
   state_->cv.notify_all();
@@ -1343,8 +1406,34 @@ bool Socket::GrowSendBuffer(size_t limit) {
 bool Socket::GrowRecvBuffer(size_t limit) {
   std::lock_guard<std::mutex> lock(state_->mu);
   if (!state_->rcv_autosize || limit <= state_->rcv_hiwat) return false;
+  if (!state_->Recharge(state_->snd_hiwat, limit)) {  // as NetBSD's tcp_input
+    state_->rcv_autosize = false;
+    return false;
+  }
   state_->rcv_hiwat = limit;
   return true;
+}
+
+absl::Status Socket::ChargeBuffers(std::shared_ptr<SocketBufferAccount> account) {
+  State& st = *state_;
+  std::lock_guard<std::mutex> lock(st.mu);
+  if (account == st.account || st.closed) return absl::OkStatus();
+  const size_t want = st.snd_hiwat + st.rcv_hiwat;
+  if (account != nullptr && !account->Reserve(want)) return abi::Errno(abi::kENOBUFS);
+  st.Uncharge();
+  st.account = std::move(account);
+  st.charged = st.account != nullptr ? want : 0;
+  return absl::OkStatus();
+}
+
+std::shared_ptr<SocketBufferAccount> Socket::buffer_account() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->account;
+}
+
+size_t Socket::buffer_charge() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->charged;
 }
 
 // --- protocol hook defaults

@@ -60,6 +60,25 @@
 // copied to the caller truncated to its buffer, and the length stored is
 // the truncated one.
 //
+// Socket buffer memory (RLIMIT_SBSIZE; rump/kern/socket_buffer_account.h):
+// a socket's two high-water marks (SO_SNDBUF + SO_RCVBUF) are charged to
+// an account, as NetBSD's sbreserve charges them to the owner's uid; here
+// to a process, not a uid (see there). socket(2) charges the caller's
+// process (ChargeBuffers; ENOBUFS, and no socket, if the marks do not
+// fit); a connection made by NewConnection is charged to its listener's
+// account (beyond the limit it is dropped as if the queue were full) and
+// moves to the process that accepts it if it fits there (otherwise it
+// stays where it is). SO_SNDBUF / SO_RCVBUF charge the difference (ENOBUFS
+// if a raise does not fit; the old size stays); automatic growth
+// (GrowSendBuffer, GrowRecvBuffer) that does not fit stops for good, as in
+// NetBSD. Decreases always succeed. The charge is given back, whole, when
+// the buffers are no longer needed: at the last close, except for a
+// stream whose connection is still up or closing, which gives it back
+// when the protocol calls SetDisconnected (TCP: on entering TIME_WAIT or
+// CLOSED; NetBSD keeps it through TIME_WAIT, until sofree, but TIME_WAIT
+// holds no data); at the latest when the socket is destroyed. A socket
+// made without ChargeBuffers (inside the kernel) is charged to nobody.
+//
 // Signals: this kernel posts none, so where NetBSD raises SIGPIPE with
 // EPIPE (unless MSG_NOSIGNAL / SO_NOSIGPIPE) a send only fails with EPIPE.
 //
@@ -111,6 +130,7 @@
 #include "absl/types/span.h"
 #include "rump/kern/file.h"
 #include "rump/kern/process.h"
+#include "rump/kern/socket_buffer_account.h"
 
 namespace rump {
 
@@ -429,10 +449,20 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
   int linger_seconds() const;
   size_t recv_buffer_limit() const;
   size_t send_buffer_limit() const;
+  // RLIMIT_SBSIZE: charges both marks to `account` instead of the account
+  // charged now (if any), which gets its charge back; ENOBUFS (nothing
+  // changes) if they do not fit. Nothing happens on a closed socket or
+  // for the account charged already. socket(2) and accept(2) call it.
+  absl::Status ChargeBuffers(std::shared_ptr<SocketBufferAccount> account);
+  // The account charged (null: none) and the bytes charged to it.
+  std::shared_ptr<SocketBufferAccount> buffer_account() const;
+  size_t buffer_charge() const;
   // Automatic buffer sizing (NetBSD's SB_AUTOSIZE): raise SO_SNDBUF /
   // SO_RCVBUF to `limit` unless the user has set that size with
-  // setsockopt (which ends automatic sizing for it, as in NetBSD). Growing
-  // the send buffer wakes blocked writers and pollers. True if it grew.
+  // setsockopt (which ends automatic sizing for it, as in NetBSD), or the
+  // growth does not fit the socket's RLIMIT_SBSIZE account (which ends it
+  // too, as in NetBSD). Growing the send buffer wakes blocked writers and
+  // pollers. True if it grew.
   bool GrowSendBuffer(size_t limit);
   bool GrowRecvBuffer(size_t limit);
   uint64_t receive_drops() const;  // datagrams dropped for a full queue
@@ -462,8 +492,8 @@ class Socket : public File, public std::enable_shared_from_this<Socket> {
 
  protected:
   // Defaults for SO_SNDBUF / SO_RCVBUF (the protocol's sendspace /
-  // recvspace), called by the protocol's constructor. Without it a socket
-  // has 8192 / 8192.
+  // recvspace), called by the protocol's constructor (before the socket is
+  // charged). Without it a socket has 8192 / 8192.
   void SetBufferLimits(size_t send_limit, size_t recv_limit);
 
   // --- protocol hooks (NetBSD's pr_usrreqs). Defaults: EOPNOTSUPP, but

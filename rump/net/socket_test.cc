@@ -17,6 +17,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/ioctl.h"
 #include "rump/abi/poll.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/net/net_stack.h"
@@ -843,6 +844,197 @@ TEST_F(SocketTest, ManyThreadsSendReceiveAndChangeOptionsAtOnce) {
   EXPECT_EQ(received.load() + int(so_->receive_drops()), 2 * kPerThread);
   EXPECT_TRUE(so_->Shutdown(abi::kSHUT_RD).ok());
   for (auto& t : others) t.join();
+}
+
+// --- RLIMIT_SBSIZE: socket buffer memory charged to the process
+
+// What one FakeSocket's buffers cost: SO_SNDBUF + SO_RCVBUF.
+constexpr uint64_t kFakeCharge = FakeSocket::kSendSpace + FakeSocket::kRecvSpace;
+
+class SbsizeTest : public SocketTest {
+ protected:
+  // A new process whose soft and hard RLIMIT_SBSIZE are `limit`, set with
+  // setrlimit(2).
+  std::shared_ptr<Process> ProcessWithLimit(uint64_t limit) {
+    std::shared_ptr<Process> p = k_->NewProcess(1, "sbsize");
+    const abi::Rlimit rl{limit, limit};
+    const uint64_t args[] = {abi::kRlimitSbsize, P(&rl)};
+    EXPECT_EQ(k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSetrlimit, args).error, 0);
+    return p;
+  }
+  // socket(2) in `p`: the descriptor, or -errno.
+  int SocketIn(Process& p, uint32_t type = abi::kSOCK_DGRAM) {
+    const uint64_t args[] = {abi::kAF_INET, type, 0};
+    SyscallResult r = k_->Syscall(p, DirectUserMemory::Get(), abi::kSysSocket, args);
+    return r.error != 0 ? -r.error : int(r.rv0);
+  }
+  int CloseIn(Process& p, int fd) {
+    const uint64_t args[] = {uint64_t(fd)};
+    return k_->Syscall(p, DirectUserMemory::Get(), abi::kSysClose, args).error;
+  }
+  // setsockopt(fd, SOL_SOCKET, name, value) in `p`: 0 or errno.
+  int SetBufIn(Process& p, int fd, int name, int value) {
+    const uint64_t args[] = {uint64_t(fd), uint64_t(uint32_t(abi::kSOL_SOCKET)), uint64_t(name),
+                             P(&value), 4};
+    return k_->Syscall(p, DirectUserMemory::Get(), abi::kSysSetsockopt, args).error;
+  }
+  int GetBufIn(Process& p, int fd, int name) {
+    int v = -1;
+    uint32_t len = 4;
+    const uint64_t args[] = {uint64_t(fd), uint64_t(uint32_t(abi::kSOL_SOCKET)), uint64_t(name),
+                             P(&v), P(&len)};
+    EXPECT_EQ(k_->Syscall(p, DirectUserMemory::Get(), abi::kSysGetsockopt, args).error, 0);
+    return v;
+  }
+};
+
+TEST_F(SbsizeTest, SocketsUntilEnobufsThenCloseMakesRoom) {
+  std::shared_ptr<Process> p = ProcessWithLimit(3 * kFakeCharge + 100);
+  const std::shared_ptr<SocketBufferAccount> account = p->sb_account();
+  EXPECT_EQ(account->limit(), 3 * kFakeCharge + 100);
+  std::vector<int> fds;
+  for (int i = 0; i < 3; ++i) {
+    fds.push_back(SocketIn(*p));
+    ASSERT_GE(fds.back(), 0) << i;
+    EXPECT_EQ(account->used(), (i + 1) * kFakeCharge);
+  }
+  // The fourth does not fit: ENOBUFS, and no descriptor, nothing charged.
+  EXPECT_EQ(SocketIn(*p), -abi::kENOBUFS);
+  EXPECT_EQ(SocketIn(*p, abi::kSOCK_STREAM), -abi::kENOBUFS);
+  EXPECT_EQ(account->used(), 3 * kFakeCharge);
+  // Another process is not affected (its own account).
+  std::shared_ptr<Process> other = ProcessWithLimit(3 * kFakeCharge + 100);
+  const int ofd = SocketIn(*other);
+  EXPECT_GE(ofd, 0);
+  EXPECT_EQ(other->sb_account()->used(), kFakeCharge);
+  // close(2) gives the charge back at once: a new socket fits again.
+  ASSERT_EQ(CloseIn(*p, fds[1]), 0);
+  EXPECT_EQ(account->used(), 2 * kFakeCharge);
+  fds[1] = SocketIn(*p);
+  EXPECT_GE(fds[1], 0);
+  EXPECT_EQ(account->used(), 3 * kFakeCharge);
+  for (int fd : fds) EXPECT_EQ(CloseIn(*p, fd), 0);
+  EXPECT_EQ(account->used(), 0u);
+  EXPECT_EQ(CloseIn(*other, ofd), 0);
+  EXPECT_EQ(other->sb_account()->used(), 0u);
+}
+
+TEST_F(SbsizeTest, SoSndbufAndSoRcvbufBeyondTheBudgetFailWithEnobufs) {
+  std::shared_ptr<Process> p = ProcessWithLimit(2 * kFakeCharge);
+  const int a = SocketIn(*p);
+  ASSERT_GE(a, 0);
+  const size_t room = 2 * kFakeCharge - kFakeCharge;  // what is left
+  // One byte more than fits: ENOBUFS, the old size stays.
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_SNDBUF, int(FakeSocket::kSendSpace + room + 1)),
+            abi::kENOBUFS);
+  EXPECT_EQ(GetBufIn(*p, a, abi::kSO_SNDBUF), int(FakeSocket::kSendSpace));
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_RCVBUF, int(FakeSocket::kRecvSpace + room + 1)),
+            abi::kENOBUFS);
+  EXPECT_EQ(GetBufIn(*p, a, abi::kSO_RCVBUF), int(FakeSocket::kRecvSpace));
+  EXPECT_EQ(p->sb_account()->used(), kFakeCharge);
+  // Exactly what fits is accepted; the difference is charged.
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_RCVBUF, int(FakeSocket::kRecvSpace + room)), 0);
+  EXPECT_EQ(p->sb_account()->used(), 2 * kFakeCharge);
+  EXPECT_EQ(SocketIn(*p), -abi::kENOBUFS);
+  // Lowering a buffer gives the difference back.
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_SNDBUF, 1000), 0);
+  EXPECT_EQ(p->sb_account()->used(), 2 * kFakeCharge - (FakeSocket::kSendSpace - 1000));
+  EXPECT_EQ(CloseIn(*p, a), 0);
+  EXPECT_EQ(p->sb_account()->used(), 0u);
+}
+
+TEST_F(SbsizeTest, LoweringTheLimitBelowTheUsageKeepsExistingSockets) {
+  std::shared_ptr<Process> p = ProcessWithLimit(abi::kRlimInfinity);
+  const int a = SocketIn(*p), b = SocketIn(*p);
+  ASSERT_GE(a, 0);
+  ASSERT_GE(b, 0);
+  // Now a limit below what the two hold (setrlimit lowers soft and hard).
+  const abi::Rlimit rl{kFakeCharge, kFakeCharge};
+  const uint64_t args[] = {abi::kRlimitSbsize, P(&rl)};
+  ASSERT_EQ(k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSetrlimit, args).error, 0);
+  EXPECT_EQ(p->sb_account()->limit(), kFakeCharge);
+  EXPECT_EQ(p->sb_account()->used(), 2 * kFakeCharge);
+  // New reservations fail; decreases and the sockets themselves work.
+  EXPECT_EQ(SocketIn(*p), -abi::kENOBUFS);
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_RCVBUF, int(FakeSocket::kRecvSpace + 1)), abi::kENOBUFS);
+  EXPECT_EQ(SetBufIn(*p, a, abi::kSO_RCVBUF, 100), 0);
+  auto f = p->fds().Get(a);
+  ASSERT_TRUE(f.ok());
+  auto so = std::dynamic_pointer_cast<FakeSocket>(*f);
+  so->loop = true;
+  const char msg[] = "hi";
+  const std::vector<uint8_t> to = Sin(1, 7);
+  const uint64_t send[] = {uint64_t(a), P(msg), 2, 0, P(to.data()), to.size()};
+  EXPECT_EQ(k_->Syscall(*p, DirectUserMemory::Get(), abi::kSysSendto, send).error, 0);
+  EXPECT_EQ(so->receive_queue_bytes(), 2u);  // the loop delivered it (no address bound)
+  EXPECT_EQ(CloseIn(*p, a), 0);
+  EXPECT_EQ(CloseIn(*p, b), 0);
+  EXPECT_EQ(p->sb_account()->used(), 0u);
+  // Under the limit again: a socket fits.
+  const int c = SocketIn(*p);
+  EXPECT_GE(c, 0);
+  EXPECT_EQ(CloseIn(*p, c), 0);
+}
+
+TEST_F(SbsizeTest, TheAccountOutlivesItsProcessWhileASocketIsCharged) {
+  std::shared_ptr<Process> maker = ProcessWithLimit(abi::kRlimInfinity);
+  // A second process sharing the descriptor table keeps the socket open.
+  std::shared_ptr<Process> heir = k_->NewProcess(1, "heir", maker->shared_fds());
+  const int fd = SocketIn(*maker);
+  ASSERT_GE(fd, 0);
+  std::weak_ptr<SocketBufferAccount> account = maker->sb_account();
+  k_->ReleaseProcess(maker->pid());
+  maker.reset();
+  // The socket still holds its account, charged.
+  std::shared_ptr<SocketBufferAccount> held = account.lock();
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->used(), kFakeCharge);
+  held.reset();
+  EXPECT_EQ(CloseIn(*heir, fd), 0);
+  // Closed: charge back, and the account went with the last socket.
+  EXPECT_EQ(account.lock(), nullptr);
+  k_->ReleaseProcess(heir->pid());
+}
+
+TEST_F(SbsizeTest, AForkedProcessHasItsOwnAccountWithTheParentsLimit) {
+  std::shared_ptr<Process> parent = ProcessWithLimit(kFakeCharge);
+  ASSERT_GE(SocketIn(*parent), 0);
+  EXPECT_EQ(SocketIn(*parent), -abi::kENOBUFS);
+  std::shared_ptr<Process> child = k_->NewProcess(parent->pid(), "child");
+  EXPECT_NE(child->sb_account(), parent->sb_account());
+  EXPECT_EQ(child->sb_account()->limit(), kFakeCharge);
+  const int fd = SocketIn(*child);
+  EXPECT_GE(fd, 0);
+  EXPECT_EQ(SocketIn(*child), -abi::kENOBUFS);
+  k_->ReleaseProcess(child->pid());
+  k_->ReleaseProcess(parent->pid());
+  EXPECT_EQ(child->sb_account()->used(), 0u);
+  EXPECT_EQ(parent->sb_account()->used(), 0u);
+}
+
+TEST_F(SbsizeTest, ChargesNeverLeakUnderConcurrentSocketsAndOptions) {
+  std::shared_ptr<Process> p = ProcessWithLimit(8 * kFakeCharge);
+  std::vector<std::thread> threads;
+  std::atomic<int> enobufs{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const int fd = SocketIn(*p);
+        if (fd < 0) {
+          EXPECT_EQ(fd, -abi::kENOBUFS);
+          ++enobufs;
+          continue;
+        }
+        const int e = SetBufIn(*p, fd, (i + t) % 2 ? abi::kSO_SNDBUF : abi::kSO_RCVBUF,
+                               int(kFakeCharge * (1 + i % 3)));
+        EXPECT_TRUE(e == 0 || e == abi::kENOBUFS) << e;
+        EXPECT_LE(p->sb_account()->used(), 8 * kFakeCharge);
+        EXPECT_EQ(CloseIn(*p, fd), 0);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(p->sb_account()->used(), 0u);
 }
 
 }  // namespace

@@ -41,8 +41,9 @@ void TcpSocket::InputListen(const TcpSegment& seg, uint32_t src, uint32_t dst) {
   if (!th.has(kTcpSyn)) return;
   std::shared_ptr<Socket> child = NewConnection(false);
   if (child == nullptr) {
-    // The queues are full (or the listener just closed): drop the SYN, the
-    // peer sends it again (NetBSD's listen queue overflow).
+    // The queues are full, the listener's RLIMIT_SBSIZE budget has no room
+    // for the connection's buffers, or the listener just closed: drop the
+    // SYN, the peer sends it again (NetBSD's listen queue overflow).
     tcp_.stats().Inc(abi::kTcpStatScOverflowed);
     return;
   }

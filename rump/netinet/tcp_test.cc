@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/poll.h"
+#include "rump/abi/resource.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/syscalls.h"
 #include "rump/abi/tcp.h"
@@ -542,6 +543,162 @@ TEST_F(TcpTest, BuffersGrowAutomaticallyUnlessTheUserSetsThem) {
   EXPECT_GT(rcv, 32768);
   EXPECT_LE(rcv, int(abi::kSbMaxAdj));
   EXPECT_EQ(fixed_snd, 32768);
+}
+
+// --- RLIMIT_SBSIZE: TCP's buffers charged to processes
+
+// What a TCP socket's buffers cost by default: sendspace + recvspace.
+constexpr uint64_t kTcpCharge = 32768 + 32768;
+
+void SetSbsize(Process& p, uint64_t limit) {
+  ASSERT_TRUE(p.SetLimit(abi::kRlimitSbsize, abi::Rlimit{limit, limit}, true).ok());
+}
+
+// sonewconn charges the listener's process; accept(2) moves the charge to
+// the process that accepts; the charges go back when the connection ends.
+TEST_F(TcpTest, AcceptChargesTheAcceptingProcess) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  std::shared_ptr<Process> owner = a.kernel().NewProcess(1, "owner");
+  // The acceptor shares the owner's descriptors (as after a fork with
+  // RFFD_SHARE), so it can accept on the owner's listener.
+  std::shared_ptr<Process> acceptor = a.kernel().NewProcess(1, "acceptor", owner->shared_fds());
+  a.kernel().BindThread(owner);
+  const int l = Listener(a, 8020);
+  EXPECT_EQ(owner->sb_account()->used(), kTcpCharge);
+  const int c = b.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(b.Connect(c, "10.0.0.1", 8020), 0);
+  // The connection waiting on the queue is the listener owner's.
+  EXPECT_TRUE(testing::Eventually([&] { return owner->sb_account()->used() == 2 * kTcpCharge; }));
+  a.kernel().BindThread(acceptor);
+  const int s = a.Accept(l);
+  ASSERT_GE(s, 0);
+  EXPECT_EQ(owner->sb_account()->used(), kTcpCharge);
+  EXPECT_EQ(acceptor->sb_account()->used(), kTcpCharge);
+  const std::vector<uint8_t> data = Pattern(100000, 9);
+  std::vector<uint8_t> got;
+  std::thread reader([&] { got = b.RecvAll(c, data.size()); });
+  EXPECT_EQ(a.SendAll(s, data), 0);
+  reader.join();
+  EXPECT_TRUE(got == data);
+  EXPECT_EQ(a.Close(s), 0);
+  a.kernel().BindThread(owner);
+  EXPECT_EQ(a.Close(l), 0);
+  a.kernel().BindThread(nullptr);
+  EXPECT_EQ(owner->sb_account()->used(), 0u);
+  EXPECT_EQ(b.Close(c), 0);
+  // The accepted connection's charge goes back when it has ended.
+  EXPECT_TRUE(testing::Eventually([&] { return acceptor->sb_account()->used() == 0; }));
+  a.kernel().ReleaseProcess(acceptor->pid());
+  a.kernel().ReleaseProcess(owner->pid());
+}
+
+// An incoming connection that does not fit its listener's budget is dropped
+// as if the queue were full; the peer's retransmitted SYN gets in once the
+// budget allows.
+TEST_F(TcpTest, AConnectionBeyondTheListenersBudgetWaitsForRoom) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  SetSbsize(a.kernel().init(), kTcpCharge);  // the listener alone
+  const int l = Listener(a, 8021);
+  const int c = b.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(b.SetNonBlocking(c), 0);
+  EXPECT_EQ(b.Connect(c, "10.0.0.1", 8021), abi::kEINPROGRESS);
+  // The SYN reached a and was dropped (counted as a queue overflow): no
+  // connection queued, nothing more charged.
+  EXPECT_TRUE(testing::Eventually([&] { return Stat(a, abi::kTcpStatScOverflowed) > 0; }));
+  EXPECT_EQ(a.Poll(l, abi::kPOLLIN, 0), 0);
+  EXPECT_EQ(a.kernel().init().sb_account()->used(), kTcpCharge);
+  SetSbsize(a.kernel().init(), 2 * kTcpCharge);
+  const int s = a.Accept(l);
+  ASSERT_GE(s, 0);
+  EXPECT_EQ(a.kernel().init().sb_account()->used(), 2 * kTcpCharge);
+  EXPECT_EQ(b.Poll(c, abi::kPOLLOUT, -1) & abi::kPOLLOUT, abi::kPOLLOUT);
+  EXPECT_EQ(a.Close(s), 0);
+  EXPECT_EQ(a.Close(l), 0);
+  EXPECT_EQ(b.Close(c), 0);
+  EXPECT_TRUE(
+      testing::Eventually([&] { return a.kernel().init().sb_account()->used() == 0; }));
+}
+
+// Automatic sizing grows the buffers up to the budget and stops there
+// without an error; the data still arrives whole.
+TEST_F(TcpTest, AutomaticSizingStopsAtTheBudget) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  constexpr uint64_t kRoom = 16384;  // beyond the default buffers
+  SetSbsize(a.kernel().init(), kTcpCharge + kRoom);      // the sender's socket
+  SetSbsize(b.kernel().init(), 2 * kTcpCharge + kRoom);  // listener + connection
+  const int l = Listener(b, 8022);
+  const int c = a.Socket(abi::kSOCK_STREAM);
+  ASSERT_EQ(a.Connect(c, "10.0.0.2", 8022), 0);
+  const int s = b.Accept(l);
+  ASSERT_GE(s, 0);
+  const std::vector<uint8_t> data = Pattern(4 << 20, 5);
+  std::vector<uint8_t> got;
+  std::thread reader([&] { got = b.RecvAll(s, data.size()); });
+  EXPECT_EQ(a.SendAll(c, data), 0);
+  reader.join();
+  EXPECT_TRUE(got == data);
+  int snd = 0, rcv = 0;
+  EXPECT_EQ(a.GetInt(c, abi::kSOL_SOCKET, abi::kSO_SNDBUF, &snd), 0);
+  EXPECT_EQ(b.GetInt(s, abi::kSOL_SOCKET, abi::kSO_RCVBUF, &rcv), 0);
+  EXPECT_GT(snd, 32768);  // it grew...
+  EXPECT_LE(snd, int(32768 + kRoom));  // ...within the budget
+  EXPECT_GT(rcv, 32768);
+  EXPECT_LE(rcv, int(32768 + kRoom));
+  EXPECT_LE(a.kernel().init().sb_account()->used(), kTcpCharge + kRoom);
+  EXPECT_LE(b.kernel().init().sb_account()->used(), 2 * kTcpCharge + kRoom);
+  // The sockets still work after the growth stopped.
+  const std::vector<uint8_t> back = {'o', 'k'};
+  ASSERT_EQ(b.Send(s, back), 2);
+  EXPECT_EQ(a.RecvAll(c, 2), back);
+  EXPECT_EQ(a.Close(c), 0);
+  EXPECT_EQ(b.Close(s), 0);
+  EXPECT_EQ(b.Close(l), 0);
+  EXPECT_TRUE(testing::Eventually([&] {
+    return a.kernel().init().sb_account()->used() == 0 &&
+           b.kernel().init().sb_account()->used() == 0;
+  }));
+}
+
+// The charge of a closed connection goes back when it ends: entering
+// TIME_WAIT (the side that closed first), CLOSED (the other), or a RST.
+TEST_F(TcpTest, ClosedConnectionsGiveTheirChargeBackWhenTheyEnd) {
+  Host a(bus_, "10.0.0.1"), b(bus_, "10.0.0.2");
+  SetTcpSysctl(a, abi::kTcpctlMsl, 30);  // TIME_WAIT outlasts the test
+  Process& pa = a.kernel().init();
+  Process& pb = b.kernel().init();
+  const int l = Listener(b, 8023);
+  const uint64_t listener = pb.sb_account()->used();
+  for (const bool reset : {false, true}) {
+    const int c = a.Socket(abi::kSOCK_STREAM);
+    ASSERT_EQ(a.Connect(c, "10.0.0.2", 8023), 0);
+    const int s = b.Accept(l);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(a.Send(c, std::vector<uint8_t>(1000, 'x')), 1000);
+    EXPECT_EQ(b.RecvAll(s, 1000).size(), 1000u);
+    EXPECT_EQ(pa.sb_account()->used(), kTcpCharge);
+    if (reset) {
+      uint8_t linger[8] = {};
+      const int32_t on = 1;
+      std::memcpy(linger, &on, 4);
+      ASSERT_EQ(a.Call(abi::kSysSetsockopt, {uint64_t(c), uint64_t(abi::kSOL_SOCKET),
+                                             uint64_t(abi::kSO_LINGER), testing::P(linger), 8})
+                    .error,
+                0);
+    }
+    ASSERT_EQ(a.Close(c), 0);
+    if (!reset) {
+      // a's orphan goes through FIN_WAIT to TIME_WAIT once b closes too.
+      EXPECT_TRUE(b.RecvAll(s, 1).empty());
+    }
+    ASSERT_EQ(b.Close(s), 0);
+    EXPECT_TRUE(testing::Eventually([&] { return pa.sb_account()->used() == 0; }));
+    EXPECT_TRUE(testing::Eventually([&] { return pb.sb_account()->used() == listener; }));
+    if (!reset) {
+      EXPECT_EQ(a.inet().tcp().orphans(), 1u);  // still in TIME_WAIT, uncharged
+    }
+  }
+  EXPECT_EQ(b.Close(l), 0);
+  EXPECT_EQ(pb.sb_account()->used(), 0u);
 }
 
 }  // namespace
