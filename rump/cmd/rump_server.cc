@@ -54,6 +54,12 @@
 //                       NetBSD's); more are refused with a log line.
 //   --max-files=N       RLIMIT_NOFILE of every client's process (1..1024;
 //                       default 1024).
+//   --max-sockbuf=BYTES RLIMIT_SBSIZE of every client's process: the socket
+//                       buffer memory (SO_SNDBUF + SO_RCVBUF of its sockets)
+//                       it may hold; beyond it socket(2) and setsockopt
+//                       fail with ENOBUFS and TCP buffers stop growing.
+//                       Decimal with an optional k, m or g suffix; default
+//                       unlimited (NetBSD's). -v prints it at start.
 //   --handshake-timeout=S  a client that has not completed its handshake S
 //                       seconds after connecting is disconnected (it holds
 //                       a client slot); 0: never. Default 60.
@@ -101,6 +107,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
+#include "rump/abi/resource.h"
 #include "rump/components.h"
 #include "rump/kern/fd_table.h"
 #include "rump/kern/kernel.h"
@@ -121,7 +128,8 @@ std::string g_prog = "rump_server";
                "usage: %s [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n"
                "  beyond NetBSD: [-v] [--policy=file] [--socket-mode=mode]\n"
                "       [--socket-owner=user[:group]] [--max-clients=n] [--max-files=n]\n"
-               "       [--handshake-timeout=s] [--curve-key=file] [--curve-allow=file]\n",
+               "       [--max-sockbuf=bytes[k|m|g]] [--handshake-timeout=s]\n"
+               "       [--curve-key=file] [--curve-allow=file]\n",
                g_prog.c_str());
   std::exit(1);
 }
@@ -355,6 +363,7 @@ int main(int argc, char** argv) {
     kSocketOwner,
     kMaxClients,
     kMaxFiles,
+    kMaxSockbuf,
     kHandshakeTimeout,
     kCurveKey,
     kCurveAllow,
@@ -365,6 +374,7 @@ int main(int argc, char** argv) {
       {"socket-owner", required_argument, nullptr, kSocketOwner},
       {"max-clients", required_argument, nullptr, kMaxClients},
       {"max-files", required_argument, nullptr, kMaxFiles},
+      {"max-sockbuf", required_argument, nullptr, kMaxSockbuf},
       {"handshake-timeout", required_argument, nullptr, kHandshakeTimeout},
       {"curve-key", required_argument, nullptr, kCurveKey},
       {"curve-allow", required_argument, nullptr, kCurveAllow},
@@ -425,6 +435,15 @@ int main(int argc, char** argv) {
                            rump::FdTable::kMaxDescriptors, ")"));
         }
         so.session.max_files = uint64_t(n);
+        break;
+      }
+      case kMaxSockbuf: {
+        uint64_t bytes;
+        if (!ParseMemSize(optarg, &bytes) || bytes >= rump::abi::kRlimInfinity) {
+          Die(absl::StrCat("--max-sockbuf: invalid size \"", optarg,
+                           "\" (bytes, at least 1, with an optional k, m or g suffix)"));
+        }
+        so.session.max_sockbuf = bytes;
         break;
       }
       case kHandshakeTimeout: {
@@ -593,6 +612,10 @@ int main(int argc, char** argv) {
     // Serving, and the signals are taken: a SIGHUP sent as soon as this is
     // said re-reads the policy.
     if (verbose) {
+      if (so.session.max_sockbuf != 0) {
+        std::printf("%s: socket buffers of each client process limited to %llu bytes\n",
+                    g_prog.c_str(), static_cast<unsigned long long>(so.session.max_sockbuf));
+      }
       std::printf("%s: serving %s\n", g_prog.c_str(), server->url().c_str());
       std::fflush(stdout);
     }

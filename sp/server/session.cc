@@ -518,6 +518,9 @@ void Session::HandleGuest(const wire::Frame& f) {
   if (const uint64_t n = host_->options().max_files; n != 0) {
     (void)p->SetLimit(rump::abi::kRlimitNofile, rump::abi::Rlimit{n, n}, /*privileged=*/true);
   }
+  if (const uint64_t n = host_->options().max_sockbuf; n != 0) {
+    (void)p->SetLimit(rump::abi::kRlimitSbsize, rump::abi::Rlimit{n, n}, /*privileged=*/true);
+  }
   StartRunning(f.header.reqno, p, comm);
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": \"", absl::CHexEscape(comm), "\" is pid ",

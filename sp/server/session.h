@@ -106,6 +106,12 @@ struct SessionOptions {
   // descriptors one client may hold. 0: the kernel's default
   // (rump::FdTable::kMaxDescriptors).
   uint64_t max_files = 0;
+  // RLIMIT_SBSIZE (soft and hard) of every client's process: the socket
+  // buffer memory (SO_SNDBUF + SO_RCVBUF of its sockets) one process may
+  // hold (rump/kern/socket_buffer_account.h). A forked child gets its own
+  // budget of the same size. 0: the kernel's default (unlimited, as
+  // NetBSD's).
+  uint64_t max_sockbuf = 0;
   // Where log lines go. Default: stderr, "rump_sp: <line>".
   std::function<void(const std::string&)> log;
   // Run the calls that never block and never read client memory (getpid,
