@@ -10,6 +10,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/types/span.h"
 #include "rump/abi/errno.h"
 #include "rump/abi/syscalls.h"
@@ -393,7 +394,15 @@ Session::Session(std::shared_ptr<SessionHost> host, std::shared_ptr<transport::C
                  rump::Credentials credentials)
     : host_(std::move(host)), conn_(std::move(conn)), memory_(*this), credentials_(credentials) {
   if (host_->options().verbose) {
-    host_->Log(absl::StrCat(conn_->peer(), ": connected (", conn_->identity().ToString(), ")"));
+    const transport::PeerIdentity& id = conn_->identity();
+    std::string note;
+    if (!id.groups_error.empty()) {
+      note = absl::StrCat("; ", id.groups_error, ": no supplementary groups");
+    } else if (id.groups.size() > static_cast<size_t>(rump::abi::kNgroupsMax)) {
+      note = absl::StrCat("; ", id.groups.size(), " supplementary groups: a process keeps the first ",
+                          rump::abi::kNgroupsMax);
+    }
+    host_->Log(absl::StrCat(conn_->peer(), ": connected (", id.ToString(), note, ")"));
   }
 }
 
@@ -524,7 +533,9 @@ void Session::HandleGuest(const wire::Frame& f) {
   StartRunning(f.header.reqno, p, comm);
   if (host_->options().verbose) {
     host_->Log(absl::StrCat(conn_->peer(), ": \"", absl::CHexEscape(comm), "\" is pid ",
-                            p->pid(), ", uid ", credentials_.euid, " gid ", credentials_.egid));
+                            p->pid(), ", uid ", credentials_.euid, " gid ", credentials_.egid,
+                            credentials_.ngroups == 0 ? "" : " groups ",
+                            absl::StrJoin(credentials_.group_list(), ",")));
   }
 }
 

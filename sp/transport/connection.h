@@ -16,9 +16,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "sp/wire/frame_reader.h"
 
@@ -26,7 +28,7 @@ namespace sp::transport {
 
 // Who is at the other end of a connection, as far as the transport can
 // tell. A unix:// stream socket knows the peer process's ids (SO_PEERCRED,
-// taken when it connected); a ZeroMQ connection with CURVE knows the
+// taken when it connected) and its supplementary groups (SO_PEERGROUPS); a ZeroMQ connection with CURVE knows the
 // client's public key (authenticated by the handshake, admitted by the
 // listener's ZAP handler); tcp:// and plain ZeroMQ peers are anonymous
 // (their address is for log lines only, never an identity).
@@ -37,14 +39,26 @@ struct PeerIdentity {
   pid_t pid = 0;
   uid_t uid = 0;
   gid_t gid = 0;
+  // kUnix: the peer's supplementary groups, all of them, in the order the
+  // host kernel gives them (Linux: ascending). What a rump kernel keeps of
+  // them (its NGROUPS_MAX) is the server's business.
+  std::vector<gid_t> groups;
+  // kUnix: why `groups` is empty although the peer may have groups
+  // (SO_PEERGROUPS failed, e.g. a kernel before Linux 4.13); "" when the
+  // list was read. For log lines.
+  std::string groups_error;
   // kCurve: the client's public key, 40 characters of Z85.
   std::string curve_key;
 
-  // "uid 1000 gid 1000 pid 4242", "curve <key>" or "anonymous".
+  // "uid 1000 gid 1000 pid 4242" (with " groups 10,20" after the gid when
+  // the peer has supplementary groups), "curve <key>" or "anonymous".
   std::string ToString() const {
     if (kind == Kind::kAnonymous) return "anonymous";
     if (kind == Kind::kCurve) return absl::StrCat("curve ", curve_key);
-    return absl::StrCat("uid ", uid, " gid ", gid, " pid ", pid);
+    std::string out = absl::StrCat("uid ", uid, " gid ", gid);
+    if (!groups.empty()) absl::StrAppend(&out, " groups ", absl::StrJoin(groups, ","));
+    absl::StrAppend(&out, " pid ", pid);
+    return out;
   }
 };
 

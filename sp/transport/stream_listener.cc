@@ -62,6 +62,30 @@ std::string PeerName(Scheme scheme, int fd, const sockaddr_storage& ss) {
   return absl::StrCat("tcp ", buf, ":", ntohs(sin->sin_port));
 }
 
+// The supplementary groups of a unix socket's peer (SO_PEERGROUPS, Linux
+// 4.13 and later: the groups it had when it connected). A buffer too small
+// gives ERANGE and the length needed; the list is read again with that.
+// On failure `id` gets no groups and the reason in groups_error.
+void ReadPeerGroups(int fd, PeerIdentity& id) {
+  std::vector<gid_t> groups(64);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+      groups.resize(len / sizeof(gid_t));
+      id.groups = std::move(groups);
+      return;
+    }
+    const int e = errno;
+    if (e != ERANGE || len / sizeof(gid_t) <= groups.size()) {
+      id.groups_error = absl::StrCat("SO_PEERGROUPS: ", ErrnoText(e));
+      return;
+    }
+    groups.resize(len / sizeof(gid_t));  // the length needed
+  }
+  // Not reached on Linux (the list is fixed when the peer connects).
+  id.groups_error = "SO_PEERGROUPS: the needed length kept changing";
+}
+
 // A unix socket's peer is the process that connected (its ids then);
 // anything else is anonymous.
 PeerIdentity IdentityOf(Scheme scheme, int fd) {
@@ -76,6 +100,7 @@ PeerIdentity IdentityOf(Scheme scheme, int fd) {
   id.pid = cred.pid;
   id.uid = cred.uid;
   id.gid = cred.gid;
+  ReadPeerGroups(fd, id);
   return id;
 }
 
