@@ -4,8 +4,8 @@
 // (sp/transport/curve_keys.h). The first input byte picks the parser; the
 // rest is the text. Checks, besides "no crash, no sanitizer report":
 //   - a policy that parses writes itself back (ToString) as text that
-//     parses to the same rules, and answers CredentialsFor for unix,
-//     anonymous and CURVE identities;
+//     parses to the same rules, and answers CredentialsFor for unix (with
+//     0 to 40 supplementary groups), anonymous and CURVE identities;
 //   - an allow-list that parses holds only 40-character Z85 keys;
 //   - a key file that parses gives 40-character Z85 keys.
 // Built and run by //sp/server:access_fuzz_test (sp/testing/fuzz_driver.sh).
@@ -35,11 +35,17 @@ void FuzzPolicy(absl::string_view text) {
   sp::transport::PeerIdentity id;
   (void)p->CredentialsFor(id);  // anonymous
   id.kind = sp::transport::PeerIdentity::Kind::kUnix;
+  const size_t group_counts[] = {0, 1, 16, 40};  // 40: more than a process keeps
+  size_t k = 0;
   for (uint32_t u : {0u, 1u, 1000u, 4294967295u}) {
     id.uid = u;
     id.gid = u ^ 1;
-    (void)p->CredentialsFor(id);
+    id.groups.assign(group_counts[k++], u);
+    const std::optional<rump::Credentials> c = p->CredentialsFor(id);
+    if (c.has_value()) Check(c->ngroups <= c->groups.size());
+    Check(again->CredentialsFor(id) == c);  // the written rules decide the same
   }
+  id.groups.clear();
   id.kind = sp::transport::PeerIdentity::Kind::kCurve;
   id.curve_key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
   (void)p->CredentialsFor(id);

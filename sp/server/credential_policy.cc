@@ -1,5 +1,6 @@
 #include "sp/server/credential_policy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "rump/abi/syscalls.h"
 #include "sp/transport/curve_keys.h"
 
 namespace sp::server {
@@ -25,6 +27,36 @@ std::optional<uint32_t> IdWord(absl::string_view word, absl::string_view key) {
     return std::nullopt;
   }
   return id;
+}
+
+// "groups=10,20" → {10, 20}; an error message (without the line) when the
+// word is a groups= word with a bad list, nullopt-like empty when it is not
+// a groups= word at all (`is_groups` false).
+struct GroupsWord {
+  bool is_groups = false;
+  std::vector<uint32_t> gids;
+  std::string error;
+};
+
+GroupsWord ParseGroupsWord(absl::string_view word) {
+  GroupsWord out;
+  const absl::string_view whole = word;
+  if (!absl::ConsumePrefix(&word, "groups=")) return out;
+  out.is_groups = true;
+  for (absl::string_view g : absl::StrSplit(word, ',')) {
+    uint32_t gid;
+    if (g.empty() || g[0] == '+' || g[0] == '-' || !absl::SimpleAtoi(g, &gid)) {
+      out.error = absl::StrCat("\"", whole, "\": expected groups=G1,G2,... (1 to ",
+                               rump::abi::kNgroupsMax, " decimal gids, no spaces)");
+      return out;
+    }
+    out.gids.push_back(gid);
+  }
+  if (out.gids.size() > static_cast<size_t>(rump::abi::kNgroupsMax)) {
+    out.error = absl::StrCat("\"", whole, "\": ", out.gids.size(), " groups, more than ",
+                             rump::abi::kNgroupsMax, " (NGROUPS_MAX)");
+  }
+  return out;
 }
 
 }  // namespace
@@ -93,7 +125,9 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
                                 "\" (expected unix, curve, anonymous or *)"));
     }
     std::vector<absl::string_view> what(words.begin() + i, words.end());
-    if (what.empty()) return error("missing credentials (root, peer, uid=N gid=M or deny)");
+    if (what.empty()) {
+      return error("missing credentials (root, peer, uid=N gid=M [groups=G1,...] or deny)");
+    }
     if (what.size() == 1 && what[0] == "root") {
       rule.what = Rule::What::kRoot;
     } else if (what.size() == 1 && what[0] == "peer") {
@@ -106,19 +140,23 @@ absl::StatusOr<CredentialPolicy> CredentialPolicy::Parse(absl::string_view text,
       rule.what = Rule::What::kPeer;
     } else if (what.size() == 1 && what[0] == "deny") {
       rule.what = Rule::What::kDeny;
-    } else if (what.size() == 2) {
+    } else if (what.size() == 2 || what.size() == 3) {
       auto uid = IdWord(what[0], "uid");
       auto gid = IdWord(what[1], "gid");
-      if (!uid || !gid) {
+      GroupsWord groups;
+      if (what.size() == 3) groups = ParseGroupsWord(what[2]);
+      if (!uid || !gid || (what.size() == 3 && !groups.is_groups)) {
         return error(absl::StrCat("\"", absl::StrJoin(what, " "),
-                                  "\": expected uid=N gid=M (decimal ids)"));
+                                  "\": expected uid=N gid=M [groups=G1,G2,...] (decimal ids)"));
       }
+      if (!groups.error.empty()) return error(groups.error);
       rule.what = Rule::What::kIds;
       rule.uid = *uid;
       rule.gid = *gid;
+      rule.groups = std::move(groups.gids);
     } else {
       return error(absl::StrCat("\"", absl::StrJoin(what, " "),
-                                "\": expected root, peer, uid=N gid=M or deny"));
+                                "\": expected root, peer, uid=N gid=M [groups=G1,...] or deny"));
     }
     policy.rules_.push_back(rule);
   }
@@ -171,11 +209,21 @@ std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
     switch (r.what) {
       case Rule::What::kRoot:
         return rump::Credentials{};
-      case Rule::What::kPeer:
+      case Rule::What::kPeer: {
         if (!unix_peer) return std::nullopt;
-        return rump::Credentials{peer.uid, peer.uid, peer.gid, peer.gid};
-      case Rule::What::kIds:
-        return rump::Credentials{r.uid, r.uid, r.gid, r.gid};
+        rump::Credentials c{peer.uid, peer.uid, peer.gid, peer.gid};
+        // The kernel keeps at most NGROUPS_MAX; a peer with more gets the
+        // first ones (the session's -v line says so).
+        const size_t n = std::min(peer.groups.size(), static_cast<size_t>(rump::abi::kNgroupsMax));
+        std::vector<uint32_t> groups(peer.groups.begin(), peer.groups.begin() + n);
+        (void)c.SetGroups(groups);
+        return c;
+      }
+      case Rule::What::kIds: {
+        rump::Credentials c{r.uid, r.uid, r.gid, r.gid};
+        (void)c.SetGroups(r.groups);  // at most kNgroupsMax: checked by Parse
+        return c;
+      }
       case Rule::What::kDeny:
         return std::nullopt;
     }
@@ -217,7 +265,9 @@ std::string CredentialPolicy::ToString() const {
         absl::StrAppend(&out, " peer\n");
         break;
       case Rule::What::kIds:
-        absl::StrAppend(&out, " uid=", r.uid, " gid=", r.gid, "\n");
+        absl::StrAppend(&out, " uid=", r.uid, " gid=", r.gid);
+        if (!r.groups.empty()) absl::StrAppend(&out, " groups=", absl::StrJoin(r.groups, ","));
+        absl::StrAppend(&out, "\n");
         break;
       case Rule::What::kDeny:
         absl::StrAppend(&out, " deny\n");

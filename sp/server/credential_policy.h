@@ -9,8 +9,9 @@
 //   # who            what it gets
 //   unix uid=0       root
 //   unix uid=1000    uid=1000 gid=100
+//   unix uid=1001    uid=1001 gid=100 groups=10,20
 //   unix gid=50      uid=5000 gid=50
-//   unix *           peer           # its own uid and gid
+//   unix *           peer           # its own uid, gid and groups
 //   curve rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7  uid=1000 gid=1000
 //   curve *          uid=32766 gid=32766
 //   anonymous        uid=32767 gid=32767
@@ -23,9 +24,13 @@
 //       as in rump.keygen's NAME.pub), `curve *` (any CURVE client),
 //       `anonymous` (tcp://, and ZeroMQ without CURVE: clients the
 //       transport cannot identify; not CURVE clients), `*` (everyone).
-// What: `root` (uid 0, gid 0), `peer` (a unix client's own uid and gid;
-//       other clients are refused by it; not allowed after `anonymous` or
-//       `curve`), `uid=N gid=M` (both needed), or `deny`.
+// What: `root` (uid 0, gid 0, no supplementary groups), `peer` (a unix
+//       client's own uid, gid and supplementary groups, SO_PEERGROUPS, the
+//       first 16 of them; other clients are refused by it; not allowed
+//       after `anonymous` or `curve`), `uid=N gid=M [groups=G1,G2,...]`
+//       (uid and gid needed; groups: 1 to 16 (NGROUPS_MAX) decimal gids,
+//       comma-separated, duplicates allowed as setgroups(2) allows them),
+//       or `deny`.
 // `#` starts a comment (except within the key of a `curve KEY` rule: Z85
 // keys may contain '#'); blank lines are ignored. Errors name the line.
 //
@@ -69,7 +74,8 @@ class CredentialPolicy {
     uint32_t who_id = 0;  // kUnixUid, kUnixGid
     std::string who_key;  // kCurveKey (Z85)
     What what = What::kDeny;
-    uint32_t uid = 0, gid = 0;  // kIds
+    uint32_t uid = 0, gid = 0;     // kIds
+    std::vector<uint32_t> groups;  // kIds: the supplementary groups (<= kNgroupsMax)
   };
   std::vector<Rule> rules_;
 };

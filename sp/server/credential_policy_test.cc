@@ -17,12 +17,13 @@ namespace {
 using ::testing::HasSubstr;
 using transport::PeerIdentity;
 
-PeerIdentity Unix(uint32_t uid, uint32_t gid) {
+PeerIdentity Unix(uint32_t uid, uint32_t gid, std::vector<gid_t> groups = {}) {
   PeerIdentity id;
   id.kind = PeerIdentity::Kind::kUnix;
   id.pid = 42;
   id.uid = uid;
   id.gid = gid;
+  id.groups = std::move(groups);
   return id;
 }
 
@@ -130,10 +131,61 @@ TEST(CredentialPolicyTest, CurveClientsByKey) {
   EXPECT_EQ(Decide(*r, Curve(kKeyA)), "refused");
 }
 
+// The supplementary groups as "g1,g2,...", or "refused".
+std::string Groups(const CredentialPolicy& p, const PeerIdentity& id) {
+  std::optional<rump::Credentials> c = p.CredentialsFor(id);
+  if (!c) return "refused";
+  std::string out;
+  for (uint32_t g : c->group_list()) out += (out.empty() ? "" : ",") + std::to_string(g);
+  return out;
+}
+
+TEST(CredentialPolicyTest, GivenGroups) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
+      "unix uid=1000 uid=1000 gid=100 groups=10,20   # two groups\n"
+      "unix uid=1001 uid=1001 gid=100 groups=7,7,3\n"  // duplicates, in the given order
+      "unix uid=1002 uid=1002 gid=100 groups=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,4294967295\n"
+      "unix uid=1003 uid=1003 gid=100\n"
+      "anonymous uid=32767 gid=39 groups=39\n"
+      "curve * uid=5 gid=6 groups=6\n"
+      "unix * root\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->rules(), 7u);
+  EXPECT_EQ(Decide(*p, Unix(1000, 5, {1, 2})), "1000/1000/100/100");
+  EXPECT_EQ(Groups(*p, Unix(1000, 5, {1, 2})), "10,20");  // the rule's, not the peer's
+  EXPECT_EQ(Groups(*p, Unix(1001, 5)), "7,7,3");
+  EXPECT_EQ(Groups(*p, Unix(1002, 5)), "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,4294967295");
+  EXPECT_EQ(Groups(*p, Unix(1003, 5, {1, 2})), "");  // no groups= : none
+  EXPECT_EQ(Groups(*p, kAnonymous), "39");
+  EXPECT_EQ(Groups(*p, Curve(kKeyB)), "6");
+  EXPECT_EQ(Groups(*p, Unix(0, 0, {1, 2})), "");  // root: none
+  std::optional<rump::Credentials> c = p->CredentialsFor(Unix(1000, 5));
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(c->InGroup(20));
+  EXPECT_FALSE(c->InGroup(5));
+}
+
+TEST(CredentialPolicyTest, PeerGivesThePeersOwnGroups) {
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse("unix * peer\n");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Decide(*p, Unix(1000, 1000, {2000, 2001})), "1000/1000/1000/1000");
+  EXPECT_EQ(Groups(*p, Unix(1000, 1000, {2000, 2001})), "2000,2001");
+  EXPECT_EQ(Groups(*p, Unix(1000, 1000)), "");
+  // More than the kernel's 16: the first 16.
+  std::vector<gid_t> many;
+  std::string first16;
+  for (gid_t g = 100; g < 120; ++g) {
+    many.push_back(g);
+    if (g < 116) first16 += (first16.empty() ? "" : ",") + std::to_string(g);
+  }
+  EXPECT_EQ(Groups(*p, Unix(1000, 1000, many)), first16);
+}
+
 TEST(CredentialPolicyTest, ToStringWritesTheRulesBack) {
   const std::string text = std::string(
-      "unix uid=0 root\nunix gid=7 uid=1 gid=2\nunix * peer\ncurve ") + kKeyA +
-      " uid=5 gid=6\ncurve * deny\nanonymous deny\n* root\n";
+      "unix uid=0 root\nunix gid=7 uid=1 gid=2\nunix uid=3 uid=3 gid=3 groups=3,1,1\n"
+      "unix * peer\ncurve ") + kKeyA +
+      " uid=5 gid=6 groups=4294967295\ncurve * deny\nanonymous deny\n* root\n";
   absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(text);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->ToString(), text);
@@ -155,10 +207,27 @@ TEST(CredentialPolicyTest, ErrorsNameTheLine) {
       {"unix uid=4294967296 root\n", "p:1: \"unix uid=4294967296\""},
       {"\n\nanonymous\n", "p:3: missing credentials"},
       {"anonymous peer\n", "p:1: \"peer\" needs a unix client"},
-      {"* uid=5\n", "p:1: \"uid=5\": expected root, peer, uid=N gid=M or deny"},
+      {"* uid=5\n", "p:1: \"uid=5\": expected root, peer, uid=N gid=M [groups=G1,...] or deny"},
       {"* uid=5 gid=x\n", "p:1: \"uid=5 gid=x\": expected uid=N gid=M"},
       {"* gid=5 uid=5\n", "p:1: \"gid=5 uid=5\": expected uid=N gid=M"},
       {"* root please\n", "p:1: \"root please\""},
+      {"* uid=1 gid=2 groups=\n",
+       "p:1: \"groups=\": expected groups=G1,G2,... (1 to 16 decimal gids, no spaces)"},
+      {"\n* uid=1 gid=2 groups=1,,2\n", "p:2: \"groups=1,,2\": expected groups=G1,G2,..."},
+      {"* uid=1 gid=2 groups=x\n", "p:1: \"groups=x\": expected groups=G1,G2,..."},
+      {"* uid=1 gid=2 groups=1,\n", "p:1: \"groups=1,\": expected groups=G1,G2,..."},
+      {"* uid=1 gid=2 groups=-1\n", "p:1: \"groups=-1\": expected groups=G1,G2,..."},
+      {"* uid=1 gid=2 groups=+1\n", "p:1: \"groups=+1\": expected groups=G1,G2,..."},
+      {"* uid=1 gid=2 groups=4294967296\n", "p:1: \"groups=4294967296\": expected groups="},
+      {"* uid=1 gid=2 groups=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
+       "p:1: \"groups=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\": 17 groups, more than 16 "
+       "(NGROUPS_MAX)"},
+      {"* uid=1 gid=2 groups=1 2\n", "p:1: \"uid=1 gid=2 groups=1 2\": expected root, peer"},
+      {"* uid=1 gid=2 gruops=1\n",
+       "p:1: \"uid=1 gid=2 gruops=1\": expected uid=N gid=M [groups=G1,G2,...] (decimal ids)"},
+      {"* groups=1 uid=1 gid=2\n", "p:1: \"groups=1 uid=1 gid=2\": expected uid=N gid=M"},
+      {"unix * peer groups=1\n", "p:1: \"peer groups=1\": expected uid=N gid=M"},
+      {"* root groups=1\n", "p:1: \"root groups=1\": expected uid=N gid=M"},
       {"curve\n", "p:1: \"curve\" needs a client public key"},
       {"curve abc root\n", "p:1: \"curve abc\": expected a client public key"},
       {"curve * peer\n", "p:1: \"peer\" needs a unix client (CURVE clients have no ids)"},

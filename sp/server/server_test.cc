@@ -3,9 +3,13 @@
 #include "sp/server/server.h"
 
 #include <stdlib.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -415,6 +419,111 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   r = root->Syscall(rump::abi::kSysGetuid, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rv0, 0);
+}
+
+// getgroups(16, buf) over the raw protocol: the client's supplementary
+// groups (the server copies them out into this process's memory).
+absl::StatusOr<std::vector<uint32_t>> RemoteGroups(RawClient& c) {
+  std::array<uint32_t, rump::abi::kNgroupsMax> buf{};
+  absl::StatusOr<RawClient::Result> r =
+      c.Syscall(rump::abi::kSysGetgroups, {buf.size(), P(buf.data())});
+  if (!r.ok()) return r.status();
+  if (r->error != 0) return absl::InternalError(absl::StrCat("getgroups: errno ", r->error));
+  if (r->rv0 < 0 || r->rv0 > static_cast<int64_t>(buf.size())) {
+    return absl::InternalError(absl::StrCat("getgroups returned ", r->rv0));
+  }
+  return std::vector<uint32_t>(buf.begin(), buf.begin() + r->rv0);
+}
+
+// This process's own supplementary groups (getgroups(2)).
+std::vector<uint32_t> HostGroups() {
+  const int n = getgroups(0, nullptr);
+  std::vector<gid_t> g(n > 0 ? n : 0);
+  if (n > 0) g.resize(getgroups(n, g.data()));
+  return std::vector<uint32_t>(g.begin(), g.end());
+}
+
+// Supplementary groups over a unix:// socket: a rule's groups= list, and
+// `peer` (the peer's own groups, SO_PEERGROUPS: this process's).
+TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
+  sp::testing::ScratchDir dir;
+  ASSERT_TRUE(dir.ok());
+  rump::KernelOptions ko;
+  absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
+  ASSERT_TRUE(k.ok());
+  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
+      absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100 groups=10,20,20\n"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  sp::testing::LogCapture log;
+  ServerOptions o;
+  o.session.log = log.Sink();
+  o.session.verbose = true;
+  o.policy = std::make_shared<const CredentialPolicy>(*std::move(p));
+  absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(**k, "unix://sock", o);
+  ASSERT_TRUE(s.ok()) << s.status();
+
+  std::unique_ptr<RawClient> mapped = sp::testing::ConnectRaw((*s)->url());
+  ASSERT_NE(mapped, nullptr);
+  ASSERT_TRUE(mapped->Handshake("mapped").ok());
+  absl::StatusOr<std::vector<uint32_t>> g = RemoteGroups(*mapped);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(*g, (std::vector<uint32_t>{10, 20, 20}));
+  absl::StatusOr<RawClient::Result> r = mapped->Syscall(rump::abi::kSysGetgroups, {0, 0});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->rv0, 3);  // getgroups(0, NULL): the count
+  EXPECT_NE(log.text().find("\"mapped\" is pid "), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find(", uid 1000 gid 100 groups 10,20,20"), std::string::npos)
+      << log.text();
+
+  // `peer`: this process's own groups, as getgroups(2) gives them here.
+  p = CredentialPolicy::Parse("unix * peer\n");
+  ASSERT_TRUE(p.ok());
+  (*s)->SetPolicy(std::make_shared<const CredentialPolicy>(*std::move(p)));
+  const std::vector<uint32_t> mine = HostGroups();
+  std::unique_ptr<RawClient> peer = sp::testing::ConnectRaw((*s)->url());
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(peer->Handshake("peer").ok());
+  g = RemoteGroups(*peer);
+  ASSERT_TRUE(g.ok()) << g.status();
+  std::vector<uint32_t> expected = mine;
+  if (expected.size() > rump::abi::kNgroupsMax) expected.resize(rump::abi::kNgroupsMax);
+  EXPECT_EQ(*g, expected);
+  EXPECT_EQ(log.text().find("SO_PEERGROUPS"), std::string::npos) << log.text();
+  std::string listed;
+  for (uint32_t gid : mine) absl::StrAppend(&listed, listed.empty() ? "" : ",", gid);
+  EXPECT_NE(log.text().find(absl::StrCat("connected (uid ", geteuid(), " gid ", getegid(),
+                                         mine.empty() ? "" : " groups ", listed, " pid ")),
+            std::string::npos)
+      << log.text();
+
+  // A peer with more groups than a process keeps: the first 16, and the -v
+  // line says so. Needs the privilege to change this process's groups
+  // (glibc's setgroups changes every thread's); restored afterwards.
+  std::vector<gid_t> many;
+  for (gid_t gid = 7000; gid < 7020; ++gid) many.push_back(gid);
+  const std::vector<gid_t> saved(mine.begin(), mine.end());
+  if (setgroups(many.size(), many.data()) != 0) {
+    std::fprintf(stderr, "skipped: 20 groups for a peer need CAP_SETGID (setgroups: %s)\n",
+                 std::strerror(errno));
+    return;
+  }
+  std::unique_ptr<RawClient> crowded = sp::testing::ConnectRaw((*s)->url());
+  const int restored = setgroups(saved.size(), saved.data());
+  ASSERT_EQ(restored, 0) << std::strerror(errno);
+  ASSERT_EQ(HostGroups(), mine);
+  ASSERT_NE(crowded, nullptr);
+  ASSERT_TRUE(crowded->Handshake("crowded").ok());
+  g = RemoteGroups(*crowded);
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(*g, std::vector<uint32_t>(many.begin(), many.begin() + 16));
+  EXPECT_NE(log.text().find("groups 7000,7001,7002,7003,7004,7005,7006,7007,7008,7009,7010,"
+                            "7011,7012,7013,7014,7015,7016,7017,7018,7019 pid "),
+            std::string::npos)
+      << log.text();
+  EXPECT_NE(log.text().find("; 20 supplementary groups: a process keeps the first 16)"),
+            std::string::npos)
+      << log.text();
+  EXPECT_NE(log.text().find("\"crowded\" is pid "), std::string::npos) << log.text();
 }
 
 // A connection that says nothing is closed at its handshake deadline and

@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
           "gid=50\nunix * peer\ncurve " + key + " uid=7 gid=8\ncurve * uid=32766 gid=32766\n"
           "anonymous uid=32767 gid=39\n* deny\n",
       std::string(1, '\0') + "unix pid=3 root\n",
+      std::string(1, '\0') +
+          "unix uid=1000 uid=1000 gid=100 groups=10,20,20\nunix gid=7 uid=7 gid=7 "
+          "groups=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,4294967295\n* uid=1 gid=1 groups=1,,2\n",
       std::string(1, '\1') + "# who may connect\n" + key + "   alice's laptop\n\n" + key + "\n",
       std::string(1, '\1') + "#" + key.substr(1) + "\n",
       std::string(1, '\2') + "metadata\ncurve\n    public-key = \"" + key +
