@@ -214,14 +214,17 @@ std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
         rump::Credentials c{peer.uid, peer.uid, peer.gid, peer.gid};
         // The kernel keeps at most NGROUPS_MAX; a peer with more gets the
         // first ones (the session's -v line says so).
-        const size_t n = std::min(peer.groups.size(), static_cast<size_t>(rump::abi::kNgroupsMax));
-        std::vector<uint32_t> groups(peer.groups.begin(), peer.groups.begin() + n);
-        (void)c.SetGroups(groups);
+        c.ngroups = static_cast<uint32_t>(std::min(peer.groups.size(), c.groups.size()));
+        std::copy_n(peer.groups.begin(), c.ngroups, c.groups.begin());
         return c;
       }
       case Rule::What::kIds: {
         rump::Credentials c{r.uid, r.uid, r.gid, r.gid};
-        (void)c.SetGroups(r.groups);  // at most kNgroupsMax: checked by Parse
+        // At most kNgroupsMax (Parse checks). Copied here rather than by
+        // Credentials::SetGroups, which lives with the kernel's processes
+        // (the fuzzer builds this file without them).
+        c.ngroups = static_cast<uint32_t>(std::min(r.groups.size(), c.groups.size()));
+        std::copy_n(r.groups.begin(), c.ngroups, c.groups.begin());
         return c;
       }
       case Rule::What::kDeny:
