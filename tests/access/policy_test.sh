@@ -1,7 +1,8 @@
 #!/bin/bash
 # rump_server's access control, as a user sets it up: a credential policy
-# mapping unix clients (SO_PEERCRED) and anonymous tcp:// clients to kernel
-# credentials or refusing them, re-read on SIGHUP; the unix:// socket file's
+# mapping unix clients (SO_PEERCRED, SO_PEERGROUPS) and anonymous tcp://
+# clients to kernel credentials (supplementary groups included) or refusing
+# them, re-read on SIGHUP; the unix:// socket file's
 # mode and owner; the client and descriptor limits; bad option values.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
 PATH="$TEST_SRCDIR/rump/tests/access:$PATH"
@@ -48,7 +49,7 @@ start_fg a unix://a --policy=policy
 on unix://a rumpid
 expect_rc 0
 expect_out_eq "uid=1000 euid=1000 gid=1000 egid=1000"
-grep -q -E "unix #[0-9]+: connected \(uid $me gid $mygid pid [0-9]+\)" a.log ||
+grep -q -E "unix #[0-9]+: connected \(uid $me gid $mygid( groups [0-9,]+)? pid [0-9]+\)" a.log ||
   fail "a.log lacks the connection's identity: $(cat a.log)"
 grep -q -E "\"rumpid\" is pid [0-9]+, uid 1000 gid 1000" a.log ||
   fail "a.log lacks the credentials the client got: $(cat a.log)"
@@ -69,7 +70,7 @@ on unix://a rump.sysctl -n kern.hostname
 expect_fail
 [ "$(log_count a "refused by the credential policy")" -eq 1 ] ||
   fail "expected one refusal line for two refused connections: $(cat a.log)"
-grep -q -E "unix #[0-9]+ \(uid $me gid $mygid pid [0-9]+\): refused by the credential policy" a.log ||
+grep -q -E "unix #[0-9]+ \(uid $me gid $mygid( groups [0-9,]+)? pid [0-9]+\): refused by the credential policy" a.log ||
   fail "the refusal does not name the client: $(cat a.log)"
 exec 7>&-
 wait "$hold_pid" || fail "the held client failed: $(cat hold.err)"
@@ -90,6 +91,25 @@ reload a 3
 on unix://a rumpid
 expect_rc 0
 expect_out_eq "uid=$me euid=$me gid=$mygid egid=$mygid"
+
+echo "=== supplementary groups: a rule's groups=, and setgroups needs root"
+printf 'unix uid=%s uid=1000 gid=100 groups=10,20,20\n' "$me" >g_policy
+start_fg g unix://g --policy=g_policy
+on unix://g rumpid groups
+expect_rc 0
+expect_out_eq "$(printf 'uid=1000 euid=1000 gid=100 egid=100\ngroups=10,20,20')"
+grep -q -E "\"rumpid\" is pid [0-9]+, uid 1000 gid 100 groups 10,20,20\$" g.log ||
+  fail "g.log lacks the groups the client got: $(cat g.log)"
+on unix://g rumpid setgroups 1 2
+expect_rc 0
+expect_out_eq "$(printf 'setgroups errno 1\ngroups=10,20,20')"   # EPERM, unchanged
+printf 'unix uid=%s root\n' "$me" >g_policy
+reload g 1
+on unix://g rumpid setgroups 5 6 5
+expect_rc 0
+expect_out_eq "$(printf 'setgroups errno 0\ngroups=5,6,5')"
+on unix://g rumpid groups   # a new process: root's (none), not the last client's
+expect_out_eq "$(printf 'uid=0 euid=0 gid=0 egid=0\ngroups=')"
 
 echo "=== a client the policy makes an ordinary user gets NetBSD's refusals"
 printf 'unix uid=%s uid=1000 gid=1000\n' "$me" >user_policy
@@ -193,6 +213,32 @@ if [ "$me" -eq 0 ] && command -v setpriv >/dev/null; then
   run env RUMP_SERVER=unix://s2 setpriv --reuid=4242 --regid=4343 --clear-groups ./rumpid.copy
   expect_rc 0
   expect_out_eq "uid=4242 euid=4242 gid=4343 egid=4343"
+  echo "=== peer: another user's own supplementary groups (SO_PEERGROUPS)"
+  echo "unix * peer" >p_policy
+  start_fg p unix://p --socket-mode=0666 --policy=p_policy
+  run env RUMP_SERVER=unix://p setpriv --reuid=1000 --regid=1000 --groups=2000,2001 \
+    ./rumpid.copy groups
+  expect_rc 0
+  expect_out_eq "$(printf 'uid=1000 euid=1000 gid=1000 egid=1000\ngroups=2000,2001')"
+  grep -q -E "unix #[0-9]+: connected \(uid 1000 gid 1000 groups 2000,2001 pid [0-9]+\)" p.log ||
+    fail "p.log lacks the peer's groups: $(cat p.log)"
+  grep -q -E "\"rumpid.copy\" is pid [0-9]+, uid 1000 gid 1000 groups 2000,2001\$" p.log ||
+    fail "p.log lacks the groups the peer got: $(cat p.log)"
+  run env RUMP_SERVER=unix://p setpriv --reuid=1000 --regid=1000 --groups=2000,2001 \
+    ./rumpid.copy setgroups 0
+  expect_rc 0
+  expect_out_eq "$(printf 'setgroups errno 1\ngroups=2000,2001')"   # EPERM
+  run env RUMP_SERVER=unix://p setpriv --reuid=1000 --regid=1000 --clear-groups ./rumpid.copy groups
+  expect_rc 0
+  expect_out_eq "$(printf 'uid=1000 euid=1000 gid=1000 egid=1000\ngroups=')"
+  # More groups than a process keeps (16): the first 16, and the log says so.
+  many=$(seq -s, 3000 3019)
+  run env RUMP_SERVER=unix://p setpriv --reuid=1000 --regid=1000 --groups="$many" \
+    ./rumpid.copy groups
+  expect_rc 0
+  expect_out_eq "$(printf 'uid=1000 euid=1000 gid=1000 egid=1000\ngroups=%s' "$(seq -s, 3000 3015)")"
+  grep -q -E "connected \(uid 1000 gid 1000 groups $many pid [0-9]+; 20 supplementary groups: a process keeps the first 16\)" p.log ||
+    fail "p.log lacks the note on 20 groups: $(cat p.log)"
 else
   echo "skipped: connecting as another uid needs root and setpriv(1)"
 fi

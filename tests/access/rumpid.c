@@ -14,6 +14,11 @@
  *   rumpid udp      binds a UDP socket to 127.0.0.1 on a port the kernel
  *                   picks, sends itself a datagram and reads it back;
  *                   prints "udp ok"
+ *   rumpid groups   prints the ids line, then "groups=G1,G2,..." (the
+ *                   supplementary groups, getgroups; "groups=" for none)
+ *   rumpid setgroups G...
+ *                   calls setgroups with the gids G...; prints
+ *                   "setgroups errno E" (E 0: set), then the groups line
  *
  * A connection the server refuses, or any failed call, prints the failing
  * step with its errno on stderr and exits 1.
@@ -65,6 +70,18 @@ static int print_ids(const char *prefix) {
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* "groups=G1,G2,...": getgroups, checked against getgroups(0, NULL). */
+static int print_groups(void) {
+	gid_t groups[16];
+	int n = rump_sys_getgroups(16, groups);
+	if (n < 0) return fail("getgroups");
+	if (rump_sys_getgroups(0, NULL) != n) return fail("getgroups(0, NULL)");
+	printf("groups=");
+	for (int i = 0; i < n; i++) printf("%s%lu", i == 0 ? "" : ",", (unsigned long)groups[i]);
+	printf("\n");
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
 	const char *mode = argc > 1 ? argv[1] : "";
 	if (rumpclient_init() != 0) {
@@ -113,7 +130,16 @@ int main(int argc, char **argv) {
 		printf("udp ok\n");
 		return 0;
 	}
+	if (strcmp(mode, "setgroups") == 0) {
+		gid_t groups[64];
+		int n = 0;
+		for (int i = 2; i < argc && n < 64; i++) groups[n++] = (gid_t)strtoul(argv[i], NULL, 10);
+		int r = rump_sys_setgroups(n, groups);
+		printf("setgroups errno %d\n", r == 0 ? 0 : errno);
+		return print_groups();
+	}
 	if (print_ids("") != 0) return 1;
+	if (strcmp(mode, "groups") == 0) return print_groups();
 	if (strcmp(mode, "hold") == 0) {
 		char buf[64];
 		while (read(0, buf, sizeof(buf)) > 0) {
