@@ -29,9 +29,9 @@ std::optional<uint32_t> IdWord(absl::string_view word, absl::string_view key) {
   return id;
 }
 
-// "groups=10,20" → {10, 20}; an error message (without the line) when the
-// word is a groups= word with a bad list, nullopt-like empty when it is not
-// a groups= word at all (`is_groups` false).
+// A `groups=G1,G2,...` word: "groups=10,20" gives gids {10, 20}. `is_groups`
+// is false for a word that is not a groups= word at all; `error` (without
+// the line number) is set for a groups= word with a bad list.
 struct GroupsWord {
   bool is_groups = false;
   std::vector<uint32_t> gids;
