@@ -7,21 +7,8 @@
 # key and keeps the client already connected; the policy's `curve KEY`
 # rule maps a client to credentials; misuse is a clear error.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
+source "$TEST_SRCDIR/rump/tests/access/lib.sh"
 PATH="$TEST_SRCDIR/rump/tests/access:$TEST_SRCDIR/rump/rump/cmd/tools:$PATH"
-
-# start_fg NAME URL ARGS...: rump_server -s -v in the background, its
-# stdout in NAME.out and its log in NAME.log; returns once it serves.
-start_fg() {
-  local name=$1 url=$2
-  shift 2
-  echo "\$ rump_server -s -v $* $url &"
-  rump_server -s -v -lrumpnet -lrumpnet_net -lrumpnet_netinet "$@" "$url" \
-    >"$name.out" 2>"$name.log" </dev/null &
-  local pid=$!
-  _pids="$_pids $pid"
-  eval "FG_PID_$name=$pid"
-  wait_for 60 "rump_server $url to serve" grep -q "serving" "$name.out"
-}
 
 log_count() { grep -c -F -- "$2" "$1.log" || true; }
 

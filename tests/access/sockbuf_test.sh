@@ -5,19 +5,8 @@
 # setsockopt while another client of the same server still opens sockets
 # and talks UDP; closing a socket makes room again. Bad values are refused.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
+source "$TEST_SRCDIR/rump/tests/access/lib.sh"
 PATH="$TEST_SRCDIR/rump/tests/access:$PATH"
-
-# start_fg NAME URL ARGS...: rump_server -s -v in the background, its
-# stdout in NAME.out and its log in NAME.log; returns once it serves.
-start_fg() {
-  local name=$1 url=$2
-  shift 2
-  echo "\$ rump_server -s -v $* $url &"
-  rump_server -s -v -lrumpnet -lrumpnet_net -lrumpnet_netinet "$@" "$url" \
-    >"$name.out" 2>"$name.log" </dev/null &
-  _pids="$_pids $!"
-  wait_for 60 "rump_server $url to serve" grep -q "serving" "$name.out"
-}
 
 # A UDP socket holds udp_sendspace + udp_recvspace = 9216 + 41600 bytes:
 # 200k (204800 bytes) fits four of them.
