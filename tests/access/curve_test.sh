@@ -2,8 +2,9 @@
 # CURVE on the ZeroMQ transports, as a user sets it up: rump.keygen makes
 # key pairs; rump_server --curve-key --curve-allow serves zmq+tcp://; the
 # tools connect with RUMP_SERVER_KEY / RUMP_CLIENT_KEY. An unknown key, no
-# CURVE, and a wrong server key are refused with a clear message (and no
-# hang), logged once; SIGHUP after editing the allow-list admits the new
+# CURVE, a wrong server key and NetBSD's own client (when RUMP_NETBSD_PEER
+# names the peer) are refused with a clear message (and no hang), logged
+# once; SIGHUP after editing the allow-list admits the new
 # key and keeps the client already connected; the policy's `curve KEY`
 # rule maps a client to credentials; misuse is a clear error.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
@@ -96,6 +97,19 @@ expect_rc 0
 wait_for 30 "the wrong-server-key refusal line" grep -q "the client has a wrong server public key" c.log
 [ "$(log_count c "the client has a wrong server public key")" -le 2 ] ||
   fail "refusals logged more than once per address: $(cat c.log)"
+
+echo "=== refused: NetBSD's own client (it has no ZeroMQ) at the CURVE server's port"
+if netbsd_peer; then
+  nb "tcp://127.0.0.1:$port/" sysctl -n kern.hostname
+  expect_fail
+  expect_no_out "rump-"
+  expect_err "rumpclient init failed"
+  # (Its handshake failure is logged once per address and reason: the
+  # keyless client above may have logged it already.) The server serves on.
+  as alice rump.sysctl -n kern.hostname
+  expect_rc 0
+  expect_out "^rump-"
+fi
 
 echo "=== SIGHUP: carol in, alice out; the connected alice stays"
 rm -f hold.in
