@@ -8,7 +8,7 @@
 //     0 to 40 supplementary groups), anonymous and CURVE identities;
 //   - an allow-list that parses holds only 40-character Z85 keys;
 //   - a key file that parses gives 40-character Z85 keys.
-// Built and run by //sp/server:access_fuzz_test (sp/testing/fuzz_driver.sh).
+// Built (//bazel:libfuzzer.bzl) and run by //sp/server:access_fuzz_test.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

@@ -1,7 +1,6 @@
-// libFuzzer target for the server's session logic (built and run by
-// session_fuzz_test through sp/testing/fuzz_driver.sh, with clang++
-// -fsanitize=fuzzer,address,undefined), against a real rump kernel (no
-// components).
+// libFuzzer target for the server's session logic (built with clang++
+// -fsanitize=fuzzer,address,undefined by //bazel:libfuzzer.bzl and run by
+// session_fuzz_test), against a real rump kernel (no components).
 //
 // Input: a sequence of chunks [s][n lo][n hi][n bytes]: s % 3 picks one of
 // three client connections, and the n bytes are what that client sends

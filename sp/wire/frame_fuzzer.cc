@@ -1,6 +1,6 @@
-// libFuzzer target for the rump_sp codec (built and run by frame_fuzz_test
-// through sp/testing/fuzz_driver.sh, with clang++
-// -fsanitize=fuzzer,address,undefined).
+// libFuzzer target for the rump_sp codec (built with clang++
+// -fsanitize=fuzzer,address,undefined by //bazel:libfuzzer.bzl and run by
+// frame_fuzz_test).
 //
 // Input: one control byte, then bytes as a peer would send them. The control
 // byte picks the frame size limit (bit 7 set: the default; else a small limit

@@ -1,7 +1,6 @@
-// libFuzzer target for the network stack's input path (built and run by
-// frame_fuzz_test through sp/testing/fuzz_driver.sh, with clang++
-// -fsanitize=fuzzer,address,undefined; README.md says how to run it for
-// longer).
+// libFuzzer target for the network stack's input path (built with clang++
+// -fsanitize=fuzzer,address,undefined by //bazel:libfuzzer.bzl and run by
+// frame_fuzz_test; README.md says how to run it for longer).
 //
 // One kernel for the whole run (fuzz_host.h): booted in
 // LLVMFuzzerInitialize with fuzz0 up at 10.0.0.1/24 and 192.168.7.1/16,

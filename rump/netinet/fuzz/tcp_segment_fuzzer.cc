@@ -2,7 +2,7 @@
 // ParseTcpSegment and ParseTcpOptions on arbitrary bytes, and the round
 // trip through BuildTcpSegment. The input format and the properties are
 // tcp_segment_fuzz.h's. Built and run by tcp_segment_fuzz_test through
-// sp/testing/fuzz_driver.sh (clang++ -fsanitize=fuzzer,address,undefined).
+// //bazel:libfuzzer.bzl (clang++ -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
 #include <cstdint>
 
