@@ -105,6 +105,8 @@ void CallInterrupt::Raise() {
 
 namespace {
 
+thread_local SleepNotifier tls_sleep_notifier = nullptr;
+
 const absl::Status& TimeoutStatus() {
   static const absl::Status* const s =
       new absl::Status(absl::StatusCode::kDeadlineExceeded, "sleep timed out");
@@ -112,6 +114,12 @@ const absl::Status& TimeoutStatus() {
 }
 
 }  // namespace
+
+SleepNotifier SetThreadSleepNotifier(SleepNotifier notifier) {
+  SleepNotifier old = tls_sleep_notifier;
+  tls_sleep_notifier = notifier;
+  return old;
+}
 
 bool IsSleepTimeout(const absl::Status& s) {
   return s.code() == absl::StatusCode::kDeadlineExceeded && s.message() == "sleep timed out";
@@ -132,6 +140,8 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
     if (!reg.Add()) return abi::Errno(abi::kEINTR);
     auto woken = [&] { return pred() || interrupted(); };
     const int64_t slept_ns = trace::NowNanos();
+    const SleepNotifier notifier = tls_sleep_notifier;
+    if (notifier != nullptr) notifier(true);
     if (deadline == absl::InfiniteFuture()) {
       cv.wait(lock, woken);
     } else {
@@ -140,6 +150,7 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
       const absl::Duration left = std::min(deadline - now, absl::Hours(1));
       cv.wait_for(lock, absl::ToChronoNanoseconds(left), woken);
     }
+    if (notifier != nullptr) notifier(false);
     // Latency stages: how long it slept, and, if a frame came in while it
     // slept, how long from that frame to running again.
     trace::RecordSince(trace::Stage::kKernSleep, slept_ns);

@@ -68,6 +68,17 @@ absl::Status SleepUntil(SyscallContext& ctx, std::unique_lock<std::mutex>& lock,
 // interrupted first.
 absl::Status SleepFor(SyscallContext& ctx, absl::Duration d);
 
+// Told by SleepUntil, on the sleeping thread, that the thread is about to
+// block (asleep = true) and that it runs again (false); the two come in
+// pairs, with the caller's mutex held, so a notifier must be quick and
+// must not call into the kernel. For thread pools that run system calls: a
+// call asleep in the kernel needs no CPU (sp's WorkerPool then lets its
+// client's next call start).
+using SleepNotifier = void (*)(bool asleep);
+// Installs `notifier` for the calling thread (nullptr: none) and returns the
+// one it replaces.
+SleepNotifier SetThreadSleepNotifier(SleepNotifier notifier);
+
 // True for the status SleepUntil returns at its deadline.
 bool IsSleepTimeout(const absl::Status& s);
 

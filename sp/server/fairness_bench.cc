@@ -17,6 +17,11 @@
 // client's getpid p99 above 10x its idle value.
 //
 //   bazel run -c opt //sp/server:fairness_bench -- [-n calls] [-b blocked] [-c busy]
+//       [-r runnable] [-spin us]
+//
+// -r sets WorkerPoolOptions::runnable_per_owner (default: the CPUs; a large
+// number turns the bound off) and -spin the workers' queue watch, to
+// compare.
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -107,6 +112,7 @@ int main(int argc, char** argv) {
   int n = 5000;
   int blocked = 120;
   int busy = 1;
+  sp::server::ServerOptions so;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "-n") == 0 && i + 1 < argc) {
       if (!absl::SimpleAtoi(argv[++i], &n) || n < 100) {
@@ -123,8 +129,23 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "fairness_bench: -c needs a number in 1..64\n");
         return 1;
       }
+    } else if (std::strcmp(argv[i], "-r") == 0 && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &so.workers.runnable_per_owner) ||
+          so.workers.runnable_per_owner < 1) {
+        std::fprintf(stderr, "fairness_bench: -r needs a number >= 1\n");
+        return 1;
+      }
+    } else if (std::strcmp(argv[i], "-spin") == 0 && i + 1 < argc) {
+      int us = 0;
+      if (!absl::SimpleAtoi(argv[++i], &us) || us < 0) {
+        std::fprintf(stderr, "fairness_bench: -spin needs microseconds >= 0\n");
+        return 1;
+      }
+      so.workers.spin = absl::Microseconds(us);
     } else {
-      std::fprintf(stderr, "usage: fairness_bench [-n calls] [-b blocked] [-c busy]\n");
+      std::fprintf(stderr,
+                   "usage: fairness_bench [-n calls] [-b blocked] [-c busy] [-r runnable] "
+                   "[-spin us]\n");
       return 1;
     }
   }
@@ -135,7 +156,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   absl::StatusOr<std::unique_ptr<sp::server::Server>> server =
-      sp::server::Server::Start((*bench)->kernel(), "unix://" + (*bench)->dir() + "/sock");
+      sp::server::Server::Start((*bench)->kernel(), "unix://" + (*bench)->dir() + "/sock", so);
   if (!server.ok()) {
     std::fprintf(stderr, "fairness_bench: %s\n", std::string(server.status().message()).c_str());
     return 1;

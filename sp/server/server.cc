@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "rump/abi/errno.h"
 #include "rump/kern/kern_sysctl.h"
+#include "rump/kern/sleep.h"
 #include "sp/transport/url.h"
 #include "sp/wire/banner.h"
 
@@ -48,7 +49,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(rump::Kernel& kernel,
   if (!banner.ok()) return banner.status();
   server->banner_ = *std::move(banner);
 
-  server->pool_ = std::make_unique<WorkerPool>(o.workers);
+  WorkerPoolOptions workers = o.workers;
+  if (!workers.on_thread_start) {
+    // Calls asleep in the kernel leave their client's share of the CPUs
+    // to its next calls (WorkerPoolOptions::runnable_per_owner).
+    workers.on_thread_start = [] { rump::SetThreadSleepNotifier(&WorkerPool::NoteBlocked); };
+  }
+  server->pool_ = std::make_unique<WorkerPool>(std::move(workers));
   server->host_ = std::make_shared<SessionHost>(kernel, *server->pool_, o.session);
 
   transport::ListenerOptions lo;

@@ -319,6 +319,46 @@ TEST_P(ServerTest, WorkersReadTheNextRequestAhead) {
   }
 }
 
+// One client may have many calls asleep in the kernel at once, far more
+// than the jobs per client that may run at once
+// (WorkerPoolOptions::runnable_per_owner): calls asleep do not count, so its
+// next call still runs, and wakes one of them.
+TEST_P(ServerTest, ManyCallsOfOneClientSleepAtOnceAndItsNextCallRuns) {
+  ServerOptions o;
+  o.workers.runnable_per_owner = 2;
+  StartServer(GetParam(), o);
+  std::unique_ptr<RawClient> c = Connect();
+  ASSERT_TRUE(c->Handshake().ok());
+  absl::StatusOr<RawClient::Result> s = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
+  ASSERT_TRUE(s.ok() && s->error == 0);
+  const uint64_t fd = uint64_t(s->rv0);
+  // sockaddr_in 127.0.0.1:7777 in NetBSD's layout (sin_len first).
+  const uint8_t sin[16] = {16, 2, 0x1e, 0x61, 127, 0, 0, 1};
+  absl::StatusOr<RawClient::Result> b = c->Syscall(rump::abi::kSysBind, {fd, P(sin), 16});
+  ASSERT_TRUE(b.ok() && b->error == 0) << (b.ok() ? b->error : -1);
+  constexpr int kAsleep = 24;
+  static uint8_t buf[64];
+  for (int k = 0; k < kAsleep; ++k) {  // one frame per send: ZeroMQ's messages
+    ASSERT_TRUE(c->SendBytes(*wire::SyscallRequest(c->NextReqno(), rump::abi::kSysRecvfrom,
+                                                   {fd, P(buf), sizeof(buf), 0, 0, 0}))
+                    .ok());
+  }
+  ASSERT_TRUE(Eventually([&] { return kernel_->sleeping_threads() == kAsleep; }))
+      << kernel_->sleeping_threads() << " asleep";
+  // The same client's next call: a datagram to the socket they wait on.
+  absl::StatusOr<RawClient::Result> out = c->Syscall(rump::abi::kSysSocket, {2, 2, 0});
+  ASSERT_TRUE(out.ok() && out->error == 0);
+  const char msg[] = "wake";
+  absl::StatusOr<RawClient::Result> sent = c->Syscall(
+      rump::abi::kSysSendto, {uint64_t(out->rv0), P(msg), 4, 0, P(sin), 16});
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(sent->error, 0);
+  EXPECT_EQ(sent->rv0, 4);
+  EXPECT_TRUE(Eventually([&] { return kernel_->sleeping_threads() == kAsleep - 1; }))
+      << kernel_->sleeping_threads() << " asleep";
+  c->Close();  // ends the others
+}
+
 INSTANTIATE_TEST_SUITE_P(Transports, ServerTest,
                          ::testing::Values("unix://sock", "tcp://127.0.0.1:0/", "tcp://[::1]:0/",
                                            "zmq+tcp://127.0.0.1:0", "zmq+ipc://zsock",

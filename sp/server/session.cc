@@ -1070,7 +1070,13 @@ absl::StatusOr<std::string> Session::Request(
     host_->EndReadAhead(false);
   }
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return p.done || p.failed; });
+  if (!p.done && !p.failed) {
+    // Waiting for the client, not for a CPU: the client's other calls may
+    // run meanwhile (WorkerPoolOptions::runnable_per_owner).
+    WorkerPool::NoteBlocked(true);
+    cv_.wait(lock, [&] { return p.done || p.failed; });
+    WorkerPool::NoteBlocked(false);
+  }
   if (p.failed) return Efault();
   return std::move(p.data);
 }

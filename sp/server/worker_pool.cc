@@ -9,16 +9,23 @@ namespace sp::server {
 
 struct WorkerPool::State {
   explicit State(WorkerPoolOptions o)
-      : options(o), reserve(std::min(o.reserved_threads, o.max_threads / 2)) {}
+      : options(o),
+        reserve(std::min(o.reserved_threads, o.max_threads / 2)),
+        runnable_cap(o.runnable_per_owner > 0
+                         ? o.runnable_per_owner
+                         : std::max<size_t>(2, std::thread::hardware_concurrency())) {}
 
-  // One owner's waiting jobs and how many of its jobs run.
+  // One owner's waiting jobs, how many of its jobs run, and how many of
+  // those are blocked.
   struct Owner {
     std::deque<std::function<void()>> jobs;
     size_t running = 0;
+    size_t blocked = 0;
   };
 
   const WorkerPoolOptions options;
   const size_t reserve;  // reserved_threads, at most half the pool
+  const size_t runnable_cap;  // runnable_per_owner, resolved
   std::mutex mu;
   std::condition_variable work_cv;  // jobs or shutdown, for idle threads
   std::condition_variable done_cv;  // a thread exited, for Shutdown
@@ -35,7 +42,9 @@ struct WorkerPool::State {
   // May a job of `o` start now? (Once shut down, every waiting job may:
   // they are run to the end.) Requires mu.
   bool Allowed(const Owner& o) const {
-    return shut || reserve == 0 || o.running < options.light_owner_jobs ||
+    if (shut) return true;
+    if (o.running - o.blocked >= runnable_cap) return false;
+    return reserve == 0 || o.running < options.light_owner_jobs ||
            running + reserve < options.max_threads;
   }
   // Some waiting job may start now. Requires mu.
@@ -82,6 +91,8 @@ namespace {
 // The pool whose thread this is, and where RunNextHere keeps a job (and
 // its owner) for it.
 thread_local const void* tls_pool = nullptr;
+// NoteBlocked for the job this pool thread runs.
+thread_local const std::function<void(bool)>* tls_note_blocked = nullptr;
 thread_local std::function<void()>* tls_next = nullptr;
 thread_local uint64_t* tls_next_owner = nullptr;
 thread_local bool tls_claim = false;
@@ -138,13 +149,37 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
   State& s = *state;
   std::function<void()> next;  // a job kept for this thread (RunNextHere)
   uint64_t next_owner = 0;
+  if (s.options.on_thread_start) s.options.on_thread_start();
+  uint64_t owner = 0;  // whose job this thread runs
+  // A job of `owner` blocks or runs again. Once blocked, a waiting job of
+  // its owner may be allowed to start: an idle thread takes it, or a new
+  // one when none is idle (this one is busy).
+  const std::function<void(bool)> note_blocked = [&s, &state, &owner](bool blocked) {
+    std::unique_lock<std::mutex> lock(s.mu);
+    auto it = s.owners.find(owner);
+    if (it == s.owners.end()) return;
+    if (!blocked) {
+      if (it->second.blocked > 0) --it->second.blocked;
+      return;
+    }
+    ++it->second.blocked;
+    if (!s.Runnable()) return;
+    const bool spawn = s.idle + s.spinning == 0 && s.threads < s.options.max_threads;
+    if (spawn) ++s.threads;
+    lock.unlock();
+    if (spawn) {
+      std::thread(&WorkerPool::Run, state).detach();
+    } else {
+      s.work_cv.notify_one();
+    }
+  };
   tls_pool = &s;
   tls_next = &next;
   tls_next_owner = &next_owner;
+  tls_note_blocked = &note_blocked;
   std::unique_lock<std::mutex> lock(s.mu);
   for (;;) {
     std::function<void()> job;
-    uint64_t owner = 0;
     if (s.Take(&job, &owner)) {
       for (;;) {
         lock.unlock();
@@ -191,6 +226,7 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
     --s.idle;
     if (!got) break;  // an extra thread idle for too long leaves
   }
+  tls_note_blocked = nullptr;
   tls_next = nullptr;
   tls_next_owner = nullptr;
   tls_pool = nullptr;
@@ -209,6 +245,10 @@ bool WorkerPool::Shutdown(absl::Duration timeout) {
   }
   return s.done_cv.wait_for(lock, absl::ToChronoNanoseconds(timeout),
                             [&] { return s.threads == 0; });
+}
+
+void WorkerPool::NoteBlocked(bool blocked) {
+  if (tls_note_blocked != nullptr) (*tls_note_blocked)(blocked);
 }
 
 size_t WorkerPool::threads() const {

@@ -60,6 +60,16 @@ struct WorkerPoolOptions {
   // one of its own ends or the pool has room). 0 turns the reserve off.
   size_t reserved_threads = 16;
   size_t light_owner_jobs = 4;
+  // At most this many jobs of one owner run at once that are not blocked
+  // (WorkerPool::NoteBlocked): an owner that pipelines many quick requests
+  // can keep every CPU busy, but not fill the machine's run queue with
+  // threads that every other client's calls must then queue behind. Its
+  // jobs that block in the kernel do not count, so it can still hold many
+  // blocking calls at once. 0: the number of CPUs, at least 2.
+  size_t runnable_per_owner = 0;
+  // Runs first on every pool thread (e.g. to install the kernel's sleep
+  // notifier: rump::SetThreadSleepNotifier(&WorkerPool::NoteBlocked)).
+  std::function<void()> on_thread_start;
 };
 
 // While one of these lives on a WorkerPool thread (inside a job), the first
@@ -93,6 +103,15 @@ class WorkerPool final : public Executor {
   bool Shutdown(absl::Duration timeout);
 
   size_t threads() const;
+
+  // Tells the pool whose thread this is that the job it runs is blocked
+  // (waiting for something other than a CPU) or runs again; calls come in
+  // pairs. A blocked job does not count against its owner's
+  // runnable_per_owner, so the owner's next job may start. Does nothing on
+  // a thread that is not a pool's. Quick and lock-order safe: it takes
+  // only the pool's own lock, which the pool never holds while running a
+  // job.
+  static void NoteBlocked(bool blocked);
 
  private:
   struct State;

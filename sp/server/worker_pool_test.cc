@@ -94,12 +94,15 @@ TEST(WorkerPoolTest, RunNextHereElsewhereIsANoOp) {
   EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
 }
 
-// A gate jobs wait at until it opens.
+// A gate jobs wait at until it opens. Waiting, a pool thread's job is
+// blocked, and tells the pool so, as a call asleep in the kernel does.
 class Gate {
  public:
   void Wait() {
     std::unique_lock<std::mutex> lock(mu_);
+    WorkerPool::NoteBlocked(true);
     cv_.wait(lock, [&] { return open_; });
+    WorkerPool::NoteBlocked(false);
   }
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
@@ -204,6 +207,58 @@ TEST(WorkerPoolTest, WaitingJobsAreTakenInTurnByOwner) {
   EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(order, (std::vector<int>{10, 20, 11, 12, 13, 14}));
+}
+
+// Jobs of one owner that need a CPU run at most runnable_per_owner at once;
+// another owner's job is not held up by them.
+TEST(WorkerPoolTest, AnOwnersRunnableJobsAreBounded) {
+  WorkerPoolOptions o;
+  o.runnable_per_owner = 2;
+  WorkerPool pool(o);
+  std::atomic<bool> release{false};
+  std::atomic<int> running{0}, most{0};
+  Counter started, done;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(1, [&] {
+      const int now = ++running;
+      for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+      }
+      started.Add();
+      while (!release.load()) std::this_thread::yield();  // busy, not blocked
+      --running;
+      done.Add();
+    }));
+  }
+  ASSERT_TRUE(started.WaitFor(2));
+  Counter other;
+  ASSERT_TRUE(pool.SubmitFor(2, [&] { other.Add(); }));
+  EXPECT_TRUE(other.WaitFor(1));
+  EXPECT_EQ(running.load(), 2);
+  release = true;
+  EXPECT_TRUE(done.WaitFor(6));
+  EXPECT_EQ(most.load(), 2);
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
+}
+
+// Blocked jobs (NoteBlocked) do not count against the bound: all of them
+// start, and each one that blocks lets the next one in.
+TEST(WorkerPoolTest, BlockedJobsLeaveTheirOwnersShareToItsNextJobs) {
+  WorkerPoolOptions o;
+  o.runnable_per_owner = 1;
+  WorkerPool pool(o);
+  Gate gate;
+  Counter started, done;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(pool.SubmitFor(1, [&] {
+      started.Add();
+      gate.Wait();
+      done.Add();
+    }));
+  }
+  EXPECT_TRUE(started.WaitFor(8));
+  gate.Open();
+  EXPECT_TRUE(done.WaitFor(8));
+  EXPECT_TRUE(pool.Shutdown(absl::Seconds(30)));
 }
 
 // Jobs still waiting at shutdown run once threads are free, the reserve
