@@ -71,20 +71,6 @@ void Process::set_comm(std::string comm) {
   comm_ = std::move(comm);
 }
 
-bool Credentials::InGroup(uint32_t gid) const {
-  if (gid == egid) return true;
-  const absl::Span<const uint32_t> list = group_list();
-  return std::find(list.begin(), list.end(), gid) != list.end();
-}
-
-bool Credentials::SetGroups(absl::Span<const uint32_t> list) {
-  if (list.size() > groups.size()) return false;
-  groups.fill(0);
-  std::copy(list.begin(), list.end(), groups.begin());
-  ngroups = uint32_t(list.size());
-  return true;
-}
-
 Credentials Process::credentials() const {
   std::lock_guard<std::mutex> lock(cred_mu_);
   return cred_;

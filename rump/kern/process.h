@@ -18,28 +18,12 @@
 #include "absl/types/span.h"
 #include "rump/abi/resource.h"
 #include "rump/abi/syscalls.h"
+#include "rump/kern/credentials.h"
 #include "rump/kern/fd_table.h"
 #include "rump/kern/resource_limits.h"
 #include "rump/kern/socket_buffer_account.h"
 
 namespace rump {
-
-struct Credentials {
-  uint32_t uid = 0, euid = 0, gid = 0, egid = 0;  // root for now
-  // The supplementary groups (getgroups/setgroups): the first `ngroups`
-  // entries of `groups`, in the order they were set.
-  uint32_t ngroups = 0;
-  std::array<uint32_t, abi::kNgroupsMax> groups{};
-
-  // Whether the process is in group `gid` (NetBSD's kauth_cred_ismember_gid):
-  // its effective gid or one of its supplementary groups.
-  bool InGroup(uint32_t gid) const;
-  // Sets the supplementary groups; false (nothing changed) for more than
-  // abi::kNgroupsMax.
-  bool SetGroups(absl::Span<const uint32_t> list);
-  absl::Span<const uint32_t> group_list() const { return {groups.data(), ngroups}; }
-  bool operator==(const Credentials&) const = default;
-};
 
 class Process {
  public:

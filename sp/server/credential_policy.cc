@@ -214,17 +214,13 @@ std::optional<rump::Credentials> CredentialPolicy::CredentialsFor(
         rump::Credentials c{peer.uid, peer.uid, peer.gid, peer.gid};
         // The kernel keeps at most NGROUPS_MAX; a peer with more gets the
         // first ones (the session's -v line says so).
-        c.ngroups = static_cast<uint32_t>(std::min(peer.groups.size(), c.groups.size()));
-        std::copy_n(peer.groups.begin(), c.ngroups, c.groups.begin());
+        c.SetGroups(absl::MakeConstSpan(peer.groups)
+                        .first(std::min(peer.groups.size(), c.groups.size())));
         return c;
       }
       case Rule::What::kIds: {
         rump::Credentials c{r.uid, r.uid, r.gid, r.gid};
-        // At most kNgroupsMax (Parse checks). Copied here rather than by
-        // Credentials::SetGroups, which lives with the kernel's processes
-        // (the fuzzer builds this file without them).
-        c.ngroups = static_cast<uint32_t>(std::min(r.groups.size(), c.groups.size()));
-        std::copy_n(r.groups.begin(), c.ngroups, c.groups.begin());
+        c.SetGroups(r.groups);  // at most kNgroupsMax: Parse checks
         return c;
       }
       case Rule::What::kDeny:

@@ -45,7 +45,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "rump/kern/process.h"
+#include "rump/kern/credentials.h"
 #include "sp/transport/connection.h"
 
 namespace sp::server {

@@ -376,29 +376,54 @@ INSTANTIATE_TEST_SUITE_P(Transports, ServerTest,
 
 // The credential policy over a unix:// socket: this process's own uid is
 // the peer's, so a rule for it decides; SetPolicy applies to newcomers only.
-TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
-  sp::testing::ScratchDir dir;
-  ASSERT_TRUE(dir.ok());
-  rump::KernelOptions ko;
-  absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
-  ASSERT_TRUE(k.ok());
-  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
-      absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100\n"));
-  ASSERT_TRUE(p.ok()) << p.status();
-  sp::testing::LogCapture log;
+// A kernel and a unix:// server with a credential policy, verbose, its log
+// captured, in a scratch directory.
+class ServerPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.ok());
+    absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(rump::KernelOptions());
+    ASSERT_TRUE(k.ok()) << k.status();
+    kernel_ = *std::move(k);
+  }
+  void TearDown() override {
+    server_.reset();
+    kernel_.reset();
+  }
+
+  // Starts the server with the policy `text` (which must parse).
+  void Start(const std::string& text, ServerOptions o = {}) {
+    o.session.log = log_.Sink();
+    o.session.verbose = true;
+    o.policy = Policy(text);
+    ASSERT_NE(o.policy, nullptr);
+    absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(*kernel_, "unix://sock", o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+  static std::shared_ptr<const CredentialPolicy> Policy(const std::string& text) {
+    absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(text);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() ? std::make_shared<const CredentialPolicy>(*std::move(p)) : nullptr;
+  }
+  std::unique_ptr<RawClient> Connect() { return sp::testing::ConnectRaw(server_->url()); }
+
+  sp::testing::ScratchDir dir_;
+  std::unique_ptr<rump::Kernel> kernel_;
+  std::unique_ptr<Server> server_;
+  sp::testing::LogCapture log_;
+};
+
+TEST_F(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   ServerOptions o;
-  o.session.log = log.Sink();
-  o.session.verbose = true;
-  o.policy = std::make_shared<const CredentialPolicy>(*std::move(p));
   o.socket_mode = 0640;
-  absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(**k, "unix://sock", o);
-  ASSERT_TRUE(s.ok()) << s.status();
+  Start(absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100\n"), o);
   struct stat st;
   ASSERT_EQ(stat("sock", &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 07777, 0640u);
 
-  std::unique_ptr<RawClient> admitted = sp::testing::ConnectRaw((*s)->url());
+  std::unique_ptr<RawClient> admitted = Connect();
   ASSERT_NE(admitted, nullptr);
   ASSERT_EQ(admitted->banner(), kOurBanner);
   ASSERT_TRUE(admitted->Handshake().ok());
@@ -409,10 +434,10 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   r = admitted->Syscall(rump::abi::kSysGetgid, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rv0, 100);
-  EXPECT_NE(log.text().find(absl::StrCat("connected (uid ", getuid(), " gid ", getgid())),
+  EXPECT_NE(log_.text().find(absl::StrCat("connected (uid ", getuid(), " gid ", getgid())),
             std::string::npos)
-      << log.text();
-  EXPECT_NE(log.text().find("uid 1000 gid 100"), std::string::npos) << log.text();
+      << log_.text();
+  EXPECT_NE(log_.text().find("uid 1000 gid 100"), std::string::npos) << log_.text();
 
   // A fork keeps the parent's credentials, not init's.
   const uint64_t rq = admitted->NextReqno();
@@ -421,7 +446,7 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   ASSERT_TRUE(pf.ok()) << pf.status();
   absl::StatusOr<wire::Cookie> cookie = wire::DecodePreforkResponse(*pf);
   ASSERT_TRUE(cookie.ok()) << cookie.status();
-  std::unique_ptr<RawClient> child = sp::testing::ConnectRaw((*s)->url());
+  std::unique_ptr<RawClient> child = Connect();
   ASSERT_NE(child, nullptr);
   const uint64_t fq = child->NextReqno();
   ASSERT_TRUE(child->SendBytes(wire::HandshakeForkRequest(fq, *cookie)).ok());
@@ -432,11 +457,9 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
 
   // A policy that admits no one: newcomers get no banner, the admitted
   // client keeps working, and the refusal is logged once.
-  p = CredentialPolicy::Parse("anonymous root\n");
-  ASSERT_TRUE(p.ok());
-  (*s)->SetPolicy(std::make_shared<const CredentialPolicy>(*std::move(p)));
+  server_->SetPolicy(Policy("anonymous root\n"));
   for (int i = 0; i < 3; ++i) {
-    std::unique_ptr<RawClient> refused = sp::testing::ConnectRaw((*s)->url());
+    std::unique_ptr<RawClient> refused = Connect();
     ASSERT_NE(refused, nullptr);
     EXPECT_EQ(refused->banner(), "");
     EXPECT_TRUE(refused->WaitClosed(absl::Seconds(30)));
@@ -444,7 +467,7 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   r = admitted->Syscall(rump::abi::kSysGetuid, {});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rv0, 1000);
-  const std::string text = log.text();
+  const std::string text = log_.text();
   size_t refusals = 0;
   for (size_t at = text.find("refused by the credential policy"); at != std::string::npos;
        at = text.find("refused by the credential policy", at + 1)) {
@@ -452,8 +475,8 @@ TEST(ServerPolicyTest, UnixPeersGetThePolicysCredentialsOrNothing) {
   }
   EXPECT_EQ(refusals, 1u) << text;
   // Back to no policy: root for all.
-  (*s)->SetPolicy(nullptr);
-  std::unique_ptr<RawClient> root = sp::testing::ConnectRaw((*s)->url());
+  server_->SetPolicy(nullptr);
+  std::unique_ptr<RawClient> root = Connect();
   ASSERT_NE(root, nullptr);
   ASSERT_TRUE(root->Handshake().ok());
   r = root->Syscall(rump::abi::kSysGetuid, {});
@@ -485,24 +508,10 @@ std::vector<uint32_t> HostGroups() {
 
 // Supplementary groups over a unix:// socket: a rule's groups= list, and
 // `peer` (the peer's own groups, SO_PEERGROUPS: this process's).
-TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
-  sp::testing::ScratchDir dir;
-  ASSERT_TRUE(dir.ok());
-  rump::KernelOptions ko;
-  absl::StatusOr<std::unique_ptr<rump::Kernel>> k = rump::Kernel::Boot(std::move(ko));
-  ASSERT_TRUE(k.ok());
-  absl::StatusOr<CredentialPolicy> p = CredentialPolicy::Parse(
-      absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100 groups=10,20,20\n"));
-  ASSERT_TRUE(p.ok()) << p.status();
-  sp::testing::LogCapture log;
-  ServerOptions o;
-  o.session.log = log.Sink();
-  o.session.verbose = true;
-  o.policy = std::make_shared<const CredentialPolicy>(*std::move(p));
-  absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(**k, "unix://sock", o);
-  ASSERT_TRUE(s.ok()) << s.status();
+TEST_F(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
+  Start(absl::StrCat("unix uid=", getuid(), " uid=1000 gid=100 groups=10,20,20\n"));
 
-  std::unique_ptr<RawClient> mapped = sp::testing::ConnectRaw((*s)->url());
+  std::unique_ptr<RawClient> mapped = Connect();
   ASSERT_NE(mapped, nullptr);
   ASSERT_TRUE(mapped->Handshake("mapped").ok());
   absl::StatusOr<std::vector<uint32_t>> g = RemoteGroups(*mapped);
@@ -511,16 +520,14 @@ TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
   absl::StatusOr<RawClient::Result> r = mapped->Syscall(rump::abi::kSysGetgroups, {0, 0});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->rv0, 3);  // getgroups(0, NULL): the count
-  EXPECT_NE(log.text().find("\"mapped\" is pid "), std::string::npos) << log.text();
-  EXPECT_NE(log.text().find(", uid 1000 gid 100 groups 10,20,20"), std::string::npos)
-      << log.text();
+  EXPECT_NE(log_.text().find("\"mapped\" is pid "), std::string::npos) << log_.text();
+  EXPECT_NE(log_.text().find(", uid 1000 gid 100 groups 10,20,20"), std::string::npos)
+      << log_.text();
 
   // `peer`: this process's own groups, as getgroups(2) gives them here.
-  p = CredentialPolicy::Parse("unix * peer\n");
-  ASSERT_TRUE(p.ok());
-  (*s)->SetPolicy(std::make_shared<const CredentialPolicy>(*std::move(p)));
+  server_->SetPolicy(Policy("unix * peer\n"));
   const std::vector<uint32_t> mine = HostGroups();
-  std::unique_ptr<RawClient> peer = sp::testing::ConnectRaw((*s)->url());
+  std::unique_ptr<RawClient> peer = Connect();
   ASSERT_NE(peer, nullptr);
   ASSERT_TRUE(peer->Handshake("peer").ok());
   g = RemoteGroups(*peer);
@@ -528,13 +535,13 @@ TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
   std::vector<uint32_t> expected = mine;
   if (expected.size() > rump::abi::kNgroupsMax) expected.resize(rump::abi::kNgroupsMax);
   EXPECT_EQ(*g, expected);
-  EXPECT_EQ(log.text().find("SO_PEERGROUPS"), std::string::npos) << log.text();
+  EXPECT_EQ(log_.text().find("SO_PEERGROUPS"), std::string::npos) << log_.text();
   std::string listed;
   for (uint32_t gid : mine) absl::StrAppend(&listed, listed.empty() ? "" : ",", gid);
-  EXPECT_NE(log.text().find(absl::StrCat("connected (uid ", geteuid(), " gid ", getegid(),
+  EXPECT_NE(log_.text().find(absl::StrCat("connected (uid ", geteuid(), " gid ", getegid(),
                                          mine.empty() ? "" : " groups ", listed, " pid ")),
             std::string::npos)
-      << log.text();
+      << log_.text();
 
   // A peer with more groups than a process keeps: the first 16, and the -v
   // line says so. Needs the privilege to change this process's groups
@@ -547,7 +554,7 @@ TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
                  std::strerror(errno));
     return;
   }
-  std::unique_ptr<RawClient> crowded = sp::testing::ConnectRaw((*s)->url());
+  std::unique_ptr<RawClient> crowded = Connect();
   const int restored = setgroups(saved.size(), saved.data());
   ASSERT_EQ(restored, 0) << std::strerror(errno);
   ASSERT_EQ(HostGroups(), mine);
@@ -556,14 +563,14 @@ TEST(ServerPolicyTest, UnixPeersGetGroupsFromTheRuleOrTheirOwn) {
   g = RemoteGroups(*crowded);
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(*g, std::vector<uint32_t>(many.begin(), many.begin() + 16));
-  EXPECT_NE(log.text().find("groups 7000,7001,7002,7003,7004,7005,7006,7007,7008,7009,7010,"
+  EXPECT_NE(log_.text().find("groups 7000,7001,7002,7003,7004,7005,7006,7007,7008,7009,7010,"
                             "7011,7012,7013,7014,7015,7016,7017,7018,7019 pid "),
             std::string::npos)
-      << log.text();
-  EXPECT_NE(log.text().find("; 20 supplementary groups: a process keeps the first 16)"),
+      << log_.text();
+  EXPECT_NE(log_.text().find("; 20 supplementary groups: a process keeps the first 16)"),
             std::string::npos)
-      << log.text();
-  EXPECT_NE(log.text().find("\"crowded\" is pid "), std::string::npos) << log.text();
+      << log_.text();
+  EXPECT_NE(log_.text().find("\"crowded\" is pid "), std::string::npos) << log_.text();
 }
 
 // A connection that says nothing is closed at its handshake deadline and

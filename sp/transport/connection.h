@@ -28,10 +28,11 @@ namespace sp::transport {
 
 // Who is at the other end of a connection, as far as the transport can
 // tell. A unix:// stream socket knows the peer process's ids (SO_PEERCRED,
-// taken when it connected) and its supplementary groups (SO_PEERGROUPS); a ZeroMQ connection with CURVE knows the
-// client's public key (authenticated by the handshake, admitted by the
-// listener's ZAP handler); tcp:// and plain ZeroMQ peers are anonymous
-// (their address is for log lines only, never an identity).
+// taken when it connected) and its supplementary groups (SO_PEERGROUPS); a
+// ZeroMQ connection with CURVE knows the client's public key
+// (authenticated by the handshake, admitted by the listener's ZAP
+// handler); tcp:// and plain ZeroMQ peers are anonymous (their address is
+// for log lines only, never an identity).
 struct PeerIdentity {
   enum class Kind { kAnonymous, kUnix, kCurve };
   Kind kind = Kind::kAnonymous;
@@ -97,9 +98,9 @@ class Connection {
   // transport's own thread is in the middle of is waited for, within the
   // window). False, at once, when another thread already reads ahead, when
   // the connection is closing, or when the transport does not do it
-  // (ZeroMQ: its socket belongs to the loop thread). Trouble found meanwhile (end of stream, a malformed
-  // frame) is left to the transport's own thread, which ends the
-  // connection as usual.
+  // (ZeroMQ: its socket belongs to the loop thread). Trouble found
+  // meanwhile (end of stream, a malformed frame) is left to the
+  // transport's own thread, which ends the connection as usual.
   virtual bool ReadAhead(absl::Duration window) {
     (void)window;
     return false;
