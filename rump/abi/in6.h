@@ -65,6 +65,44 @@ inline constexpr int kICMP6_PARAMPROB_HEADER = 0;      // erroneous header field
 inline constexpr int kICMP6_PARAMPROB_NEXTHEADER = 1;  // unrecognized next header
 inline constexpr int kICMP6_PARAMPROB_OPTION = 2;      // unrecognized option
 
+// --- Neighbor Discovery (netinet/icmp6.h, netinet6/nd6.h; RFC 4861)
+inline constexpr int kND_ROUTER_SOLICIT = 133;
+inline constexpr int kND_ROUTER_ADVERT = 134;
+inline constexpr int kND_NEIGHBOR_SOLICIT = 135;
+inline constexpr int kND_NEIGHBOR_ADVERT = 136;
+inline constexpr int kND_REDIRECT = 137;
+// Fixed parts, ICMPv6 header included (struct nd_router_solicit, ...).
+inline constexpr size_t kNdRouterSolicitLen = 8;
+inline constexpr size_t kNdRouterAdvertLen = 16;
+inline constexpr size_t kNdNeighborSolicitLen = 24;
+inline constexpr size_t kNdNeighborAdvertLen = 24;
+inline constexpr size_t kNdRedirectLen = 40;
+// nd_ra_flags_reserved and nd_na_flags_reserved (first byte)
+inline constexpr uint8_t kND_RA_FLAG_MANAGED = 0x80;
+inline constexpr uint8_t kND_RA_FLAG_OTHER = 0x40;
+inline constexpr uint8_t kND_NA_FLAG_ROUTER = 0x80;
+inline constexpr uint8_t kND_NA_FLAG_SOLICITED = 0x40;
+inline constexpr uint8_t kND_NA_FLAG_OVERRIDE = 0x20;
+// options (nd_opt_type); lengths in units of 8 bytes
+inline constexpr uint8_t kND_OPT_SOURCE_LINKADDR = 1;
+inline constexpr uint8_t kND_OPT_TARGET_LINKADDR = 2;
+inline constexpr uint8_t kND_OPT_PREFIX_INFORMATION = 3;
+inline constexpr uint8_t kND_OPT_REDIRECTED_HEADER = 4;
+inline constexpr uint8_t kND_OPT_MTU = 5;
+inline constexpr size_t kNdOptPrefixInfoLen = 32;
+inline constexpr uint8_t kND_OPT_PI_FLAG_ONLINK = 0x80;
+inline constexpr uint8_t kND_OPT_PI_FLAG_AUTO = 0x40;
+inline constexpr int kNd6MaxNdOpt = 10;  // nd6_maxndopt: options looked at per message
+// protocol constants (RFC 4861 10; nd6.h)
+inline constexpr int kMAX_MULTICAST_SOLICIT = 3;
+inline constexpr int kMAX_UNICAST_SOLICIT = 3;
+inline constexpr int kRETRANS_TIMER_MS = 1000;
+inline constexpr int kREACHABLE_TIME_MS = 30000;
+inline constexpr int kDELAY_FIRST_PROBE_TIME_SECONDS = 5;
+inline constexpr double kMIN_RANDOM_FACTOR = 0.5;
+inline constexpr double kMAX_RANDOM_FACTOR = 1.5;
+inline constexpr int kNd6MaxQueueLen = 1;  // nd6_maxqueuelen: packets held per entry
+
 }  // namespace rump::abi
 
 #endif  // RUMP_ABI_IN6_H_
