@@ -123,7 +123,7 @@ bool InPrefix(const In6Address& addr, const In6Address& prefix, int len);
 
 // The modified EUI-64 interface identifier of an Ethernet address (RFC 4291
 // appendix A): ff:fe inserted in the middle and the universal/local bit
-// inverted; 02:00:5e:00:53:01 gives 0000:5eff:fe00:5301.
+// inverted; 34:56:78:9a:bc:de gives 3656:78ff:fe9a:bcde (RFC 2464 4).
 InterfaceId InterfaceIdFromMac(const MacAddress& mac);
 // The address formed from the first 64 bits of `prefix` and `id` (RFC 4862
 // 5.5.3 with a /64 prefix); fe80:: and the MAC's identifier give the

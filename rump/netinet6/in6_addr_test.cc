@@ -1,5 +1,5 @@
 // In6Address: RFC 5952's text examples, RFC 4291's text forms and
-// classifications, the EUI-64 example, solicited-node groups and their
+// classifications, RFC 2464's EUI-64 example, solicited-node groups and their
 // MACs, prefixes; formatting and parsing agree with glibc's inet_ntop and
 // inet_pton on random addresses.
 #include "rump/netinet6/in6_addr.h"
@@ -169,12 +169,14 @@ TEST(In6AddressTest, Prefixes) {
 }
 
 TEST(In6AddressTest, ModifiedEui64AndSlaac) {
-  // RFC 4291 appendix A / RFC 7042's documentation MAC: 02:00:5e:00:53:01
-  // (universal/local bit set, so cleared) -> 0000:5eff:fe00:5301.
+  // A locally administered MAC: the universal/local bit is set, so it is
+  // cleared in the identifier (RFC 4291 appendix A): 02:00:5e:00:53:01 ->
+  // 0000:5eff:fe00:5301.
   const InterfaceId id = InterfaceIdFromMac({0x02, 0x00, 0x5e, 0x00, 0x53, 0x01});
   EXPECT_EQ(id, (InterfaceId{0x00, 0x00, 0x5e, 0xff, 0xfe, 0x00, 0x53, 0x01}));
-  // A universal MAC (34-56-78-9A-BC-DE, RFC 4291 appendix A's example
-  // layout) gets the bit set: 3656:78ff:fe9a:bcde.
+  // RFC 2464 4's example: the universal MAC 34-56-78-9A-BC-DE gets the
+  // bit set, 3656:78FF:FE9A:BCDE, and (RFC 2464 5) the link-local address
+  // fe80::3656:78ff:fe9a:bcde.
   const InterfaceId u = InterfaceIdFromMac({0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde});
   EXPECT_EQ(SlaacAddress(A("fe80::"), u), A("fe80::3656:78ff:fe9a:bcde"));
   // Only the prefix's first 64 bits count.
