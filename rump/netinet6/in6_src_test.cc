@@ -74,8 +74,6 @@ TEST(SourceSelectionTest, Rfc6724Examples) {
             "2001:db8:1::2");  // 8
   EXPECT_EQ(Pick("2002:c633:6401::1", {C("2001:db8:1::2"), C("2002:c633:6401::d5e3:7953:13eb:22e8")}),
             A("2002:c633:6401::d5e3:7953:13eb:22e8").ToString());  // 6
-  EXPECT_EQ(Pick("2001:db8:1::d5e3:0:0:1", {C("2002:c633:6401::2"), C("2001:db8:1::2")}),
-            "2001:db8:1::2");  // 6
 }
 
 TEST(SourceSelectionTest, RulesInOrder) {
@@ -92,6 +90,9 @@ TEST(SourceSelectionTest, RulesInOrder) {
   // Rule 5 before rule 6 and 8: the outgoing interface's address.
   EXPECT_EQ(Pick("2001:db8:1::1", {C("2001:db8:1::2", 0, 2), C("2001:db8:3::2", 0, 1)}),
             "2001:db8:3::2");
+  // Rule 6: a 6to4 source for a native destination loses.
+  EXPECT_EQ(Pick("2001:db8:1::d5e3:0:0:1", {C("2002:c633:6401::2"), C("2001:db8:1::2")}),
+            "2001:db8:1::2");
   // Rule 6 before rule 8.
   EXPECT_EQ(Pick("fd00:1::1", {C("fd00:1::2"), C("2001:db8::2")}), "fd00:1::2");
   EXPECT_EQ(Pick("2001:db8:1::1", {C("fd00:1::2"), C("2001:db8:2::2")}), "2001:db8:2::2");
