@@ -25,11 +25,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "rump/net/ether.h"
 
 namespace rump::inet6 {
 
-// An Ethernet address; the same type as rump::MacAddress (rump/net/ether.h).
-using MacAddress = std::array<uint8_t, 6>;
+using rump::MacAddress;  // an Ethernet address
 // The low 64 bits of an address: an interface identifier (RFC 4291 2.5.1).
 using InterfaceId = std::array<uint8_t, 8>;
 

@@ -1,8 +1,8 @@
 // libFuzzer target for the IPv6 extension header walk (ip6_header.h):
 // ParseIp6Header and WalkIp6Chain on arbitrary packets. The input format
-// and the properties are ip6_chain_fuzz.h's. Built and run by
-// ip6_chain_fuzz_test through sp/testing/fuzz_driver.sh (clang++
-// -fsanitize=fuzzer,address,undefined).
+// and the properties are ip6_chain_fuzz.h's. Built by //bazel:libfuzzer.bzl
+// (clang++ -fsanitize=fuzzer,address,undefined) and run by
+// ip6_chain_fuzz_test.
 #include <cstddef>
 #include <cstdint>
 
