@@ -1,6 +1,8 @@
 #include "rump/cmd/tools/common.h"
 
 #include "rump/abi/errno.h"
+#include "rump/abi/route.h"
+#include "rump/abi/socket.h"
 
 #include <rump/rump_syscalls.h>
 #include <rump/rumpclient.h>
@@ -192,6 +194,50 @@ int ResolveName(const std::string& name, MibInfo* info) {
       info->bad = parts[i + 1];
       return abi::kENOTDIR;
     }
+  }
+  return 0;
+}
+
+int InterfaceIndexes(std::vector<InterfaceIndex>* out) {
+  out->clear();
+  const std::vector<int> mib = {abi::kCtlNet, abi::kAF_ROUTE, 0, 0, abi::kNET_RT_IFLIST, 0};
+  std::vector<uint8_t> buf;
+  for (int attempt = 0;; ++attempt) {
+    size_t len = 0;
+    if (int e = Sysctl(mib, nullptr, &len, nullptr, 0); e != 0) return e;
+    buf.assign(len + 1024, 0);
+    len = buf.size();
+    const int e = Sysctl(mib, buf.data(), &len, nullptr, 0);
+    if (e == 0) {
+      buf.resize(len);
+      break;
+    }
+    if (e != abi::kENOMEM || attempt > 4) return e;
+  }
+  size_t off = 0;
+  while (off + 4 <= buf.size()) {
+    uint16_t msglen;
+    std::memcpy(&msglen, buf.data() + off, 2);
+    if (msglen < 4 || off + msglen > buf.size()) break;
+    const uint8_t* m = buf.data() + off;
+    if (m[abi::kIfmTypeOff] == abi::kRTM_IFINFO && msglen >= abi::kIfMsghdrSize) {
+      int32_t addrs;
+      uint16_t index;
+      std::memcpy(&addrs, m + abi::kIfmAddrsOff, 4);
+      std::memcpy(&index, m + abi::kIfmIndexOff, 2);
+      // The link-level sockaddr (RTAX_IFP) names the interface.
+      size_t p = abi::kIfMsghdrSize;
+      for (int i = 0; i < abi::kRTAX_IFP && p < msglen; ++i) {
+        if (addrs & (1 << i)) p += abi::RtRoundup(m[p]);
+      }
+      if ((addrs & (1 << abi::kRTAX_IFP)) && p + abi::kSdlDataOff <= msglen) {
+        const size_t nlen = std::min<size_t>(m[p + abi::kSdlNlenOff],
+                                             msglen - p - abi::kSdlDataOff);
+        out->push_back({index, std::string(reinterpret_cast<const char*>(m + p + abi::kSdlDataOff),
+                                           nlen)});
+      }
+    }
+    off += msglen;
   }
   return 0;
 }

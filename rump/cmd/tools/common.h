@@ -67,6 +67,16 @@ int Sysctl(const std::vector<int>& mib, void* oldp, size_t* oldlenp, const void*
 
 uint32_t NodeType(const abi::SysctlNode& n);
 
+// --- interfaces
+
+// The kernel's interfaces as (index, name), in NET_RT_IFLIST order: what
+// if_nametoindex(3) and if_indextoname(3) consult. 0 or a NetBSD errno.
+struct InterfaceIndex {
+  int index = 0;
+  std::string name;
+};
+int InterfaceIndexes(std::vector<InterfaceIndex>* out);
+
 }  // namespace rump::tools
 
 #endif  // RUMP_CMD_TOOLS_COMMON_H_
