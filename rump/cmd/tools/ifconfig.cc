@@ -10,8 +10,11 @@
 //                 [link0 | -link0 ...]
 //                 [impair [drop P] [duplicate P] [reorder P] [delay D]
 //                         [seed N]] [-impair]
-//   rump.ifconfig [-mvz] IF [inet]     the interface's status
-//   rump.ifconfig -a [-bdmsuvz] [inet] every interface's status
+//   rump.ifconfig IF inet6 ADDR[%ZONE][/LEN] [prefixlen N]
+//                 [alias | -alias | delete] [anycast] [deprecated]
+//                 [tentative]
+//   rump.ifconfig [-mvz] IF [inet|inet6]     the interface's status
+//   rump.ifconfig -a [-bdmsuvz] [inet|inet6] every interface's status
 //   rump.ifconfig -l [-bdsu]           the interface names
 //   rump.ifconfig -C                   the interface cloners
 //   rump.ifconfig -w SECS              waits until no IPv4 address is
@@ -29,8 +32,17 @@
 // and the address last), as NetBSD's do. The status shows the flags line,
 // "address:", "linkstr:", "media:"/"status:", with -v the counters and
 // (beyond NetBSD) "linkstate: up|down|unknown", then "inet A/L broadcast B
-// flags 0x0" lines. Addresses are read with the NET_RT_IFLIST sysctl, as
-// NetBSD's getifaddrs() does. Exit 0, or 1 with NetBSD's messages.
+// flags 0x0" lines, then "inet6 A[%IF]/L flags 0x0 [scopeid 0xN]" lines
+// (the flags from SIOCGIFAFLAG_IN6, NetBSD 8's form of the line).
+// Addresses are read with the NET_RT_IFLIST sysctl, as NetBSD's
+// getifaddrs() does. Exit 0, or 1 with NetBSD's messages.
+//
+// inet6 adds an address beside the others (SIOCAIFADDR_IN6; prefix length
+// 64 unless given, lifetimes infinite) or removes one (-alias, delete:
+// SIOCDIFADDR_IN6); a link-local address without a zone is on IF. As for
+// IPv4, setting an address or "up" waits (10 s at most) until IPv6
+// duplicate address detection ends. A kernel without IPv6 is asked
+// nothing about it unless an inet6 command is given.
 //
 // Beyond NetBSD, the lossy-link impairment of the interface's transmitted
 // frames (the kernel's net.link.impair.<ifname> sysctl nodes): `impair`
@@ -63,6 +75,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
 #include "rump/abi/in.h"
+#include "rump/abi/in6.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
 #include "rump/abi/sysctl.h"
@@ -384,6 +397,8 @@ constexpr useconds_t kDadPollUs = 10000;
 // -w secs: waits until no IPv4 address of a running interface is tentative;
 // secs 0 waits as long as it takes. Exits 1 ("timed out") when secs pass
 // first.
+bool AnyInet6Tentative(const std::string& ifname);
+
 [[noreturn]] void WaitForAllDad(long secs) {
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
@@ -398,7 +413,7 @@ constexpr useconds_t kDadPollUs = 10000;
         tentative = true;
       }
     }
-    if (!tentative) std::exit(0);
+    if (!tentative && !AnyInet6Tentative("")) std::exit(0);
     if (secs > 0 && std::chrono::steady_clock::now() - start >= std::chrono::seconds(secs)) {
       tools::Errx(1, "timed out waiting for duplicate address detection");
     }
@@ -445,6 +460,155 @@ void InetStatus(const std::string& ifname, const std::vector<IfAddr>& addrs) {
     int32_t aflags = 0;
     if (InetAddrFlags(ifname, InAddrOf(a.addr), &aflags) != 0) aflags = 0;
     std::printf(" flags %s\n", Snprintb(uint32_t(aflags), kInIffBits).c_str());
+  }
+}
+
+// ---- IPv6 addresses
+
+int g_sock6 = -1;
+
+// The AF_INET6 socket for the *_IN6 ioctls, opened when first needed (a
+// kernel without IPv6 never sees it). 0 or the NetBSD errno.
+int Ioctl6(uint64_t cmd, void* data) {
+  if (g_sock6 == -1) {
+    g_sock6 = rump_sys_socket(abi::kAF_INET6, abi::kSOCK_DGRAM, 0);
+    if (g_sock6 == -1) return errno;
+  }
+  if (rump_sys_ioctl(g_sock6, static_cast<unsigned long>(cmd), data) == -1) return errno;
+  return 0;
+}
+
+// An IPv6 address as the user writes it: 16 bytes and the zone (the
+// interface index of a link-local address, 0 for none).
+struct Inet6Addr {
+  std::array<uint8_t, 16> bytes{};
+  uint32_t zone = 0;
+};
+
+bool IsLinkLocal6(const std::array<uint8_t, 16>& a) {
+  return (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || (a[0] == 0xff && (a[1] & 0x0f) == 0x02);
+}
+
+// A sockaddr_in6 from the kernel: the zone may be embedded in bytes 2-3 of
+// a link-local address (KAME's form) instead of in sin6_scope_id; both
+// give the same Inet6Addr.
+Inet6Addr Inet6Of(const std::vector<uint8_t>& sa) {
+  Inet6Addr a;
+  for (size_t i = 0; i < 16 && abi::kSin6AddrOff + i < sa.size(); ++i) {
+    a.bytes[i] = sa[abi::kSin6AddrOff + i];
+  }
+  if (sa.size() >= abi::kSockaddrIn6Size) a.zone = Get<uint32_t>(sa.data(), abi::kSin6ScopeIdOff);
+  if (IsLinkLocal6(a.bytes)) {
+    const uint32_t embedded = uint32_t(a.bytes[2]) << 8 | a.bytes[3];
+    if (a.zone == 0) a.zone = embedded;
+    a.bytes[2] = a.bytes[3] = 0;
+  }
+  return a;
+}
+
+std::array<uint8_t, abi::kSockaddrIn6Size> SockaddrIn6(const Inet6Addr& a) {
+  std::array<uint8_t, abi::kSockaddrIn6Size> sa{};
+  sa[abi::kSin6LenOff] = uint8_t(abi::kSockaddrIn6Size);
+  sa[abi::kSin6FamilyOff] = uint8_t(abi::kAF_INET6);
+  std::memcpy(sa.data() + abi::kSin6AddrOff, a.bytes.data(), 16);
+  Put<uint32_t>(sa.data(), abi::kSin6ScopeIdOff, a.zone);
+  return sa;
+}
+
+// The prefix length of a (possibly shortened) netmask sockaddr, or -1 when
+// its bits are not contiguous.
+int PrefixLen6(const std::vector<uint8_t>& mask) {
+  int len = 0;
+  bool ended = false;
+  for (size_t i = 0; i < 16; ++i) {
+    const size_t off = abi::kSin6AddrOff + i;
+    const uint8_t b = off < mask.size() ? mask[off] : 0;
+    for (int bit = 7; bit >= 0; --bit) {
+      if (b & (1 << bit)) {
+        if (ended) return -1;
+        ++len;
+      } else {
+        ended = true;
+      }
+    }
+  }
+  return len;
+}
+
+std::string Ntop6(const Inet6Addr& a, const std::string& zone_name) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof(buf));
+  std::string s = buf;
+  if (a.zone != 0) s += "%" + zone_name;
+  return s;
+}
+
+// The IN6_IFF_* flags of `a` on `ifname` (errno on failure).
+int Inet6AddrFlags(const std::string& ifname, const Inet6Addr& a, int32_t* flags) {
+  uint8_t ifr[abi::kIn6IfreqSize] = {};
+  SetName(ifr, ifname);
+  const auto sa = SockaddrIn6(a);
+  std::memcpy(ifr + abi::kIn6IfrAddrOff, sa.data(), sa.size());
+  if (int e = Ioctl6(abi::kSIOCGIFAFLAG_IN6, ifr); e != 0) return e;
+  *flags = Get<int32_t>(ifr, abi::kIn6IfrFlags6Off);
+  return 0;
+}
+
+const std::vector<std::pair<int, const char*>> kIn6IffBits = {
+    {1, "ANYCAST"},    {2, "TENTATIVE"}, {3, "DUPLICATED"}, {4, "DETACHED"},
+    {5, "DEPRECATED"}, {6, "NODAD"},     {7, "AUTOCONF"},   {8, "TEMPORARY"}};
+
+// "inet6 ADDR[%IF]/LEN [-> DST] flags 0x..<...> [scopeid 0x..]" lines.
+void Inet6Status(const std::string& ifname, const std::vector<IfAddr>& addrs) {
+  for (const IfAddr& ia : addrs) {
+    if (ia.name != ifname || ia.family != abi::kAF_INET6 || lflag) continue;
+    const Inet6Addr a = Inet6Of(ia.addr);
+    std::printf("\tinet6 %s", Ntop6(a, ifname).c_str());
+    if (const int plen = PrefixLen6(ia.netmask); plen >= 0) std::printf("/%d", plen);
+    if ((ia.flags & abi::kIFF_POINTOPOINT) && ia.brd.size() >= abi::kSockaddrIn6Size) {
+      std::printf(" -> %s", Ntop6(Inet6Of(ia.brd), ifname).c_str());
+    }
+    int32_t aflags = 0;
+    if (Inet6AddrFlags(ifname, a, &aflags) != 0) aflags = 0;
+    std::printf(" flags %s", Snprintb(uint32_t(aflags), kIn6IffBits).c_str());
+    if (a.zone != 0) std::printf(" scopeid 0x%x", a.zone);
+    std::printf("\n");
+  }
+}
+
+// Whether some IPv6 address of `ifname` (every interface when empty) is
+// still tentative: duplicate address detection has not ended.
+bool AnyInet6Tentative(const std::string& ifname) {
+  for (const IfAddr& ia : GetIfAddrs()) {
+    if (ia.family != abi::kAF_INET6 || (!ifname.empty() && ia.name != ifname)) continue;
+    if (!(ia.flags & abi::kIFF_UP)) continue;
+    int32_t f = 0;
+    if (Inet6AddrFlags(ia.name, Inet6Of(ia.addr), &f) == 0 && (f & abi::kIN6_IFF_TENTATIVE) &&
+        !(f & abi::kIN6_IFF_DUPLICATED)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// After an IPv6 address is set or the interface comes up: waits (10 s at
+// most) while detection holds IPv6 addresses of the interface tentative
+// (beyond NetBSD, as for IPv4); warns about a duplicated `a`.
+void WaitForInet6Dad(const std::string& ifname, const std::optional<Inet6Addr>& a) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (AnyInet6Tentative(ifname)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      tools::Warnx(ifname + ": IPv6 addresses still tentative (duplicate address detection "
+                            "has not ended)");
+      return;
+    }
+    usleep(kDadPollUs);
+  }
+  int32_t f = 0;
+  if (a && Inet6AddrFlags(ifname, *a, &f) == 0 && (f & abi::kIN6_IFF_DUPLICATED)) {
+    tools::Warnx(ifname + ": " + Ntop6(*a, ifname) +
+                 ": duplicate address detected (in use by another station); the address "
+                 "stays unused");
   }
 }
 
@@ -532,6 +696,7 @@ void Status(const std::string& ifname, int family) {
     }
   }
   if (family == 0 || family == abi::kAF_INET) InetStatus(ifname, addrs);
+  if (family == 0 || family == abi::kAF_INET6) Inet6Status(ifname, addrs);
 }
 
 // The interface's link state (0 unknown, 1 down, 2 up), for -s.
@@ -598,6 +763,8 @@ void ListCloners() {
                "usage: %s [-m] [-v] [-z] interface\n"
                "\t[ af [ address [ dest_addr ] ] [ netmask mask ] [ prefixlen n ]\n"
                "\t\t[ alias | -alias ] ]\n"
+               "\t[ anycast | -anycast ] [ deprecated | -deprecated ]\n"
+               "\t[ tentative | -tentative ]\n"
                "\t[ up ] [ down ] [ metric n ] [ mtu n ]\n"
                "\t[ media type ]\n"
                "\t[ arp | -arp ]\n"
@@ -847,8 +1014,41 @@ uint32_t MaskOf(int plen) {
   return htonl(~uint32_t(0) << (32 - plen));
 }
 
+bool ParseInt(const std::string& s, long lo, long hi, long* out);
+
+// An inet6 command's address: ADDR[%ZONE][/LEN].
+struct Address6 {
+  Inet6Addr addr;
+  std::string zone_name;
+  int plen = -1;
+};
+
+std::optional<Address6> ParseAddress6(const std::string& arg) {
+  std::string a = arg;
+  Address6 out;
+  if (const size_t slash = a.rfind('/'); slash != std::string::npos) {
+    long len = 0;
+    if (!ParseInt(a.substr(slash + 1), 0, 128, &len)) {
+      tools::Errx(1, "bad prefix length in " + arg);
+    }
+    out.plen = int(len);
+    a = a.substr(0, slash);
+  }
+  if (const size_t pct = a.find('%'); pct != std::string::npos) {
+    out.zone_name = a.substr(pct + 1);
+    a = a.substr(0, pct);
+  }
+  if (inet_pton(AF_INET6, a.c_str(), out.addr.bytes.data()) != 1) return std::nullopt;
+  return out;
+}
+
 struct Commands {
   std::string ifname;
+  int family = 0;  // kAF_INET6 after "inet6"
+  std::optional<Address6> address6;
+  int prefixlen6 = -1;  // "prefixlen N" for inet6
+  int flags6 = 0;       // anycast, tentative
+  bool deprecated6 = false;
   std::optional<Address> address, dst_or_mask, broadcast, netmask;
   std::optional<bool> alias;  // alias / -alias, delete
   std::optional<uint32_t> media_subtype;
@@ -886,10 +1086,63 @@ void SetIfFlags(const std::string& ifname, int value) {
         WaitForAddressDad(ifname, InAddrOf(a.addr));
       }
     }
+    WaitForInet6Dad(ifname, std::nullopt);
+  }
+}
+
+// inet6: SIOCAIFADDR_IN6 adds (beside the interface's other addresses, as
+// NetBSD's), -alias/delete removes with SIOCDIFADDR_IN6. The prefix length
+// is ADDR/LEN, "prefixlen N" or 64; lifetimes are infinite (the preferred
+// one 0 with "deprecated").
+void CommitAddress6(const Commands& c) {
+  if (!c.address6) {
+    if (c.alias.has_value() && !*c.alias) tools::Errx(1, "inet6 delete needs an address");
+    return;
+  }
+  Inet6Addr a = c.address6->addr;
+  if (!c.address6->zone_name.empty() || IsLinkLocal6(a.bytes)) {
+    std::vector<tools::InterfaceIndex> ifs;
+    if (int e = tools::InterfaceIndexes(&ifs); e != 0) tools::Err(1, e, "getifaddrs");
+    const std::string zone = c.address6->zone_name.empty() ? c.ifname : c.address6->zone_name;
+    for (const auto& i : ifs) {
+      if (i.name == zone) a.zone = uint32_t(i.index);
+    }
+    if (a.zone == 0) tools::Errx(1, zone + ": no such interface");
+  }
+  const auto sa = SockaddrIn6(a);
+  if (c.alias.has_value() && !*c.alias) {
+    uint8_t ifr[abi::kIn6IfreqSize] = {};
+    SetName(ifr, c.ifname);
+    std::memcpy(ifr + abi::kIn6IfrAddrOff, sa.data(), sa.size());
+    if (int e = Ioctl6(abi::kSIOCDIFADDR_IN6, ifr); e != 0) tools::Err(1, e, "SIOCDIFADDR_IN6");
+    return;
+  }
+  const int plen = c.prefixlen6 >= 0 ? c.prefixlen6 : (c.address6->plen >= 0 ? c.address6->plen : 64);
+  uint8_t ifra[abi::kIn6AliasreqSize] = {};
+  SetName(ifra, c.ifname);
+  std::memcpy(ifra + abi::kIfra6AddrOff, sa.data(), sa.size());
+  uint8_t* mask = ifra + abi::kIfra6PrefixmaskOff;
+  mask[abi::kSin6LenOff] = uint8_t(abi::kSockaddrIn6Size);
+  mask[abi::kSin6FamilyOff] = uint8_t(abi::kAF_INET6);
+  for (int i = 0; i < plen; ++i) mask[abi::kSin6AddrOff + size_t(i / 8)] |= uint8_t(0x80 >> (i % 8));
+  Put<int32_t>(ifra, abi::kIfra6FlagsOff, c.flags6);
+  uint8_t* lifetime = ifra + abi::kIfra6LifetimeOff;
+  Put<uint32_t>(lifetime, abi::kIa6tVltimeOff, abi::kND6_INFINITE_LIFETIME);
+  Put<uint32_t>(lifetime, abi::kIa6tPltimeOff, c.deprecated6 ? 0 : abi::kND6_INFINITE_LIFETIME);
+  if (int e = Ioctl6(abi::kSIOCAIFADDR_IN6, ifra); e != 0) tools::Err(1, e, "SIOCAIFADDR_IN6");
+  // An anycast address has no detection; a tentative one was asked for.
+  uint32_t flags = 0;
+  if ((c.flags6 & (abi::kIN6_IFF_ANYCAST | abi::kIN6_IFF_TENTATIVE)) == 0 &&
+      GetFlags(c.ifname, &flags) == 0 && (flags & abi::kIFF_UP)) {
+    WaitForInet6Dad(c.ifname, a);
   }
 }
 
 void CommitAddress(const Commands& c) {
+  if (c.family == abi::kAF_INET6) {
+    CommitAddress6(c);
+    return;
+  }
   Ifreq ridreq{};
   SetName(ridreq.data(), c.ifname);
   if (!c.address) {
@@ -1062,6 +1315,20 @@ void ParseCommands(const std::string& ifname, const std::vector<std::string>& ar
         c.media_subtype = (current & abi::kIFM_NMASK) | uint32_t(sub);
       });
       c.media_subtype = 0;  // "given"; the value is set when it runs
+    } else if (c.family == abi::kAF_INET6 && (w == "anycast" || w == "-anycast" ||
+                                               w == "tentative" || w == "-tentative" ||
+                                               w == "deprecated" || w == "-deprecated")) {
+      if (w == "anycast") c.flags6 |= abi::kIN6_IFF_ANYCAST;
+      if (w == "tentative") c.flags6 |= abi::kIN6_IFF_TENTATIVE;
+      if (w == "deprecated") c.deprecated6 = true;
+      if (w == "-anycast") c.flags6 &= ~abi::kIN6_IFF_ANYCAST;
+      if (w == "-tentative") c.flags6 &= ~abi::kIN6_IFF_TENTATIVE;
+      if (w == "-deprecated") c.deprecated6 = false;
+    } else if (c.family == abi::kAF_INET6 && w == "prefixlen") {
+      if (!ParseInt(next(), 0, 128, &n)) Usage();
+      c.prefixlen6 = int(n);
+    } else if (c.family == abi::kAF_INET6 && (w == "netmask" || w == "broadcast")) {
+      Usage();
     } else if (w == "alias") {
       c.alias = true;
     } else if (w == "-alias" || w == "delete") {
@@ -1112,6 +1379,10 @@ void ParseCommands(const std::string& ifname, const std::vector<std::string>& ar
       });
     } else if (w == "create" || w == "destroy") {
       Usage();  // only right after the interface name
+    } else if (c.family == abi::kAF_INET6) {
+      if (c.address6) Usage();  // no destination addresses here
+      c.address6 = ParseAddress6(w);
+      if (!c.address6) Usage();
     } else if (!c.address) {
       c.address = ParseAddress(w, true);
       if (!c.address) Usage();
@@ -1192,8 +1463,13 @@ int main(int argc, char** argv) {
   } else if (aflag) {
     if (args.size() > 1) Usage();
     if (args.size() == 1) {
-      if (args[0] != "inet") Usage();
-      family = rump::abi::kAF_INET;
+      if (args[0] == "inet") {
+        family = rump::abi::kAF_INET;
+      } else if (args[0] == "inet6") {
+        family = rump::abi::kAF_INET6;
+      } else {
+        Usage();
+      }
     }
   } else {
     if (args.empty()) Usage();
@@ -1212,10 +1488,11 @@ int main(int argc, char** argv) {
       (args[0] == "create" ? create : destroy) = true;
       args.erase(args.begin());
     }
-    if (!args.empty() && args[0] == "inet") {
+    if (!args.empty() && (args[0] == "inet" || args[0] == "inet6")) {
+      family = args[0] == "inet" ? rump::abi::kAF_INET : rump::abi::kAF_INET6;
       args.erase(args.begin());
-      family = rump::abi::kAF_INET;
     }
+    parsed.c.family = family;
     status_only = args.empty() && !create && !destroy;
     ParseCommands(ifname, args, &parsed);
   }
