@@ -9,7 +9,8 @@
 #   - rump.ping6 to the other kernel's global and link-local (%shmif0, -I)
 #     addresses against NetBSD's ping6 for the same command: output line
 #     for line with the times masked, exit statuses equal; an unreachable
-#     neighbour; bad arguments.
+#     neighbour; bad arguments;
+#   - rump.ndp -an, host, -d, -c against NetBSD's ndp.
 # Skipped with a message without the peer (RUMP_NETBSD_PEER).
 source "$(dirname "$0")/lib.sh"
 
@@ -156,6 +157,56 @@ expect_rc 1
 expect_err '^usage: '
 on $A rump.ping6 -c 1 not:an:address
 expect_rc 1
+
+# --- ndp: the neighbour cache after the pings, ours against NetBSD's
+# (times left and the states that change with them masked).
+mask_ndp() {
+  sed -E 's/ (([0-9]+[dhms])+|expired) +[NIRSDP?] / T X /'
+}
+compare_ndp() {
+  local url=$1 ours ours_rc
+  shift
+  on "$url" rump.ndp "$@"
+  ours_rc=$rc
+  ours=$(printf '%s\n' "$out" | mask_ndp)
+  nb "$url" ndp "$@"
+  [ "$rc" = "$ours_rc" ] || fail "rump.ndp $* exited $ours_rc, NetBSD's ndp $rc"
+  [ "$ours" = "$(printf '%s\n' "$out" | mask_ndp)" ] ||
+    fail "rump.ndp $* differs from NetBSD's:"$'\n'"$ours"
+  rc=$ours_rc
+}
+compare_ndp $A -an
+expect_rc 0
+expect_out '^Neighbor +Linklayer Address  Netif Expire    S Flags$'
+expect_out '^2001:db8::2 +b2:a0:[0-9a-f:]+ shmif0 '
+expect_out "^$B_LL%shmif0 +b2:a0:"
+expect_out '^2001:db8::1 +b2:a0:[0-9a-f:]+ shmif0 permanent R $'
+compare_ndp $A -n 2001:db8::2
+expect_rc 0
+compare_ndp $A -n 2001:db8::77
+expect_rc 1
+on $A rump.ndp -d 2001:db8::2
+expect_rc 0
+expect_out_eq '2001:db8::2 (2001:db8::2) deleted'
+on $A rump.ndp -n 2001:db8::2
+expect_rc 1
+expect_err '^rump.ndp: 2001:db8::2 \(2001:db8::2\) -- no entry$'
+on $A rump.ndp -d 2001:db8::2
+expect_rc 1
+expect_err '^rump.ndp: writing to routing socket: No such file or directory$'
+nb $A ndp -d 2001:db8::2
+expect_rc 1
+expect_err 'ndp: writing to routing socket: No such file or directory$'
+on $A rump.ndp -a 2001:db8::2
+expect_rc 1
+expect_err '^Usage: '
+
+# -c deletes every entry (in NetBSD 7 the kernel's own ones too).
+on $A rump.ndp -c
+expect_rc 0
+expect_out '^2001:db8::1 \(2001:db8::1\) deleted$'
+compare_ndp $A -an
+expect_out_eq 'Neighbor                             Linklayer Address  Netif Expire    S Flags'
 
 # --- ifconfig aliases (after the pings: deleting fe80::99 takes the
 # link-local prefix route with it, in NetBSD's kernel).
