@@ -5,9 +5,9 @@
 // and IPPROTO_ICMPV6 socket options, ICMPv6 message types and codes,
 // Neighbor Discovery's messages, options and constants, the interface
 // address ioctls of an AF_INET6 socket with their request layouts, address
-// flags, neighbour cache states, the net.inet6 sysctl numbers, and the
-// reassembly defaults. (AF_INET6 and the transport IPPROTO_* numbers live
-// in socket.h.)
+// flags, neighbour cache states, the net.inet6 sysctl numbers and the
+// index order of its statistics arrays, and the reassembly defaults.
+// (AF_INET6 and the transport IPPROTO_* numbers live in socket.h.)
 //
 // Layouts are given as sizes and byte offsets; in6_test.cc pins them.
 #ifndef RUMP_ABI_IN6_H_
@@ -260,6 +260,93 @@ inline constexpr int kIPV6CTL_ANONPORTMIN = 28;
 inline constexpr int kIPV6CTL_ANONPORTMAX = 29;
 inline constexpr int kIPV6CTL_MAXFRAGS = 41;
 inline constexpr int kICMPV6CTL_STATS = 1;
+
+// --- net.inet6.ip6.stats: an array of 64-bit counters, by index. The
+// peer's kernel returns kIp6StatCount of them (3216 bytes).
+inline constexpr int kIp6StatTotal = 0;         // packets received
+inline constexpr int kIp6StatTooShort = 1;
+inline constexpr int kIp6StatTooSmall = 2;
+inline constexpr int kIp6StatFragments = 3;     // fragments received
+inline constexpr int kIp6StatFragDropped = 4;
+inline constexpr int kIp6StatFragTimeout = 5;
+inline constexpr int kIp6StatFragOverflow = 6;
+inline constexpr int kIp6StatForward = 7;
+inline constexpr int kIp6StatCantForward = 8;
+inline constexpr int kIp6StatRedirectSent = 9;
+inline constexpr int kIp6StatDelivered = 10;    // to an upper layer
+inline constexpr int kIp6StatLocalOut = 11;     // generated here
+inline constexpr int kIp6StatOutDropped = 12;
+inline constexpr int kIp6StatReassembled = 13;
+inline constexpr int kIp6StatFragmented = 14;
+inline constexpr int kIp6StatOutFragments = 15;
+inline constexpr int kIp6StatCantFrag = 16;
+inline constexpr int kIp6StatBadOptions = 17;
+inline constexpr int kIp6StatNoRoute = 18;
+inline constexpr int kIp6StatBadVersion = 19;
+inline constexpr int kIp6StatRawOut = 20;
+inline constexpr int kIp6StatBadScope = 21;
+inline constexpr int kIp6StatNotMember = 22;
+inline constexpr int kIp6StatNextHeaderHist = 23;  // 256 counters, by next header
+inline constexpr int kIp6StatOneMbuf = 279;
+inline constexpr int kIp6StatTwoOrMoreMbufs = 280;  // 32 counters
+inline constexpr int kIp6StatOneExtMbuf = 312;
+inline constexpr int kIp6StatTwoOrMoreExtMbufs = 313;
+inline constexpr int kIp6StatExtHeaderTooLong = 314;
+inline constexpr int kIp6StatNoGif = 315;
+inline constexpr int kIp6StatTooManyHeaders = 316;
+// Source address selection: one counter, then five groups of 16 by scope.
+inline constexpr int kIp6StatSourcesNone = 317;
+inline constexpr int kIp6StatSourcesSameIf = 318;
+inline constexpr int kIp6StatSourcesOtherIf = 334;
+inline constexpr int kIp6StatSourcesSameScope = 350;
+inline constexpr int kIp6StatSourcesOtherScope = 366;
+inline constexpr int kIp6StatSourcesDeprecated = 382;
+inline constexpr int kIp6StatForwardCacheHit = 398;
+inline constexpr int kIp6StatForwardCacheMiss = 399;
+inline constexpr int kIp6StatFastForward = 400;
+inline constexpr int kIp6StatFastForwardFlows = 401;
+inline constexpr int kIp6StatCount = 402;
+
+// --- net.inet6.icmp6.stats: 64-bit counters by index (4336 bytes).
+inline constexpr int kIcmp6StatError = 0;        // errors asked to be sent
+inline constexpr int kIcmp6StatCantError = 1;
+inline constexpr int kIcmp6StatTooFrequent = 2;
+inline constexpr int kIcmp6StatOutHist = 3;      // 256 counters, by type sent
+inline constexpr int kIcmp6StatBadCode = 259;
+inline constexpr int kIcmp6StatTooShort = 260;
+inline constexpr int kIcmp6StatChecksum = 261;
+inline constexpr int kIcmp6StatBadLength = 262;
+inline constexpr int kIcmp6StatReflect = 263;    // responses generated
+inline constexpr int kIcmp6StatInHist = 264;     // 256 counters, by type received
+inline constexpr int kIcmp6StatNdTooManyOptions = 520;
+inline constexpr int kIcmp6StatOutErrorHist = 521;  // 13 counters, below
+inline constexpr int kIcmp6StatPmtuChanged = 534;
+inline constexpr int kIcmp6StatNdBadOption = 535;
+inline constexpr int kIcmp6StatBadNs = 536;
+inline constexpr int kIcmp6StatBadNa = 537;
+inline constexpr int kIcmp6StatBadRs = 538;
+inline constexpr int kIcmp6StatBadRa = 539;
+inline constexpr int kIcmp6StatBadRedirect = 540;
+inline constexpr int kIcmp6StatDroppedRaRoute = 541;
+inline constexpr int kIcmp6StatCount = 542;
+// The error histogram's slots (after kIcmp6StatOutErrorHist).
+inline constexpr int kIcmp6ErrNoRoute = 0;
+inline constexpr int kIcmp6ErrAdmin = 1;
+inline constexpr int kIcmp6ErrBeyondScope = 2;
+inline constexpr int kIcmp6ErrAddr = 3;
+inline constexpr int kIcmp6ErrNoPort = 4;
+inline constexpr int kIcmp6ErrPacketTooBig = 5;
+inline constexpr int kIcmp6ErrTimeExceedTransit = 6;
+inline constexpr int kIcmp6ErrTimeExceedReassembly = 7;
+inline constexpr int kIcmp6ErrParamHeader = 8;
+inline constexpr int kIcmp6ErrParamNextHeader = 9;
+inline constexpr int kIcmp6ErrParamOption = 10;
+inline constexpr int kIcmp6ErrRedirect = 11;
+inline constexpr int kIcmp6ErrUnknown = 12;
+static_assert(kIp6StatNextHeaderHist + 256 == kIp6StatOneMbuf);
+static_assert(kIcmp6StatOutHist + 256 == kIcmp6StatBadCode);
+static_assert(kIcmp6StatInHist + 256 == kIcmp6StatNdTooManyOptions);
+static_assert(kIcmp6StatOutErrorHist + kIcmp6ErrUnknown + 1 == kIcmp6StatPmtuChanged);
 
 }  // namespace rump::abi
 

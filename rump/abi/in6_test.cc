@@ -132,6 +132,15 @@ TEST(In6Test, IoctlNumbersAreNetbsdAmd64s) {
   EXPECT_EQ(kSIOCSIFINFO_IN6, 0xc048696du);
 }
 
+// The sizes of the statistics arrays NetBSD 7.99.34's kernel returns
+// (measured against the peer: 3216 and 4336 bytes).
+TEST(In6Test, StatisticsArrays) {
+  EXPECT_EQ(kIp6StatCount * 8, 3216);
+  EXPECT_EQ(kIcmp6StatCount * 8, 4336);
+  EXPECT_EQ(kIcmp6StatDroppedRaRoute + 1, kIcmp6StatCount);
+  EXPECT_EQ(kIp6StatFastForwardFlows + 1, kIp6StatCount);
+}
+
 TEST(In6Test, FamilyAndProtocols) {
   EXPECT_EQ(kAF_INET6, 24);
   EXPECT_EQ(kIPPROTO_IPV6, 41);
