@@ -10,7 +10,8 @@
 #     addresses against NetBSD's ping6 for the same command: output line
 #     for line with the times masked, exit statuses equal; an unreachable
 #     neighbour; bad arguments;
-#   - rump.ndp -an, host, -d, -c against NetBSD's ndp.
+#   - rump.ndp -an, host, -d, -c against NetBSD's ndp;
+#   - rump.netstat -r's IPv6 routes against NetBSD's netstat.
 # Skipped with a message without the peer (RUMP_NETBSD_PEER).
 source "$(dirname "$0")/lib.sh"
 
@@ -157,6 +158,19 @@ expect_rc 1
 expect_err '^usage: '
 on $A rump.ping6 -c 1 not:an:address
 expect_rc 1
+
+# --- netstat -r: the IPv6 routes as NetBSD's netstat prints them.
+for args in "-rn -f inet6" "-r -f inet6" "-rn"; do
+  on $A rump.netstat $args
+  expect_rc 0
+  ours=$out
+  nb $A netstat $args
+  expect_rc 0
+  [ "$ours" = "$out" ] || fail "rump.netstat $args differs from NetBSD's:"$'\n'"$ours"
+done
+on $A rump.netstat -rn -f inet6
+expect_out '^2001:db8::/64 +link#[0-9]+ +UC '
+expect_out '^fe80::%shmif0/64 +link#[0-9]+ +UC '
 
 # --- ndp: the neighbour cache after the pings, ours against NetBSD's
 # (times left and the states that change with them masked).

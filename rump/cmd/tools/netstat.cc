@@ -7,6 +7,7 @@
 //   rump.netstat [-Aan] [-f family[,family...]]   active sockets:
 //                     net.inet.{tcp,udp}.pcblist (struct kinfo_pcb)
 //   rump.netstat -r[n] [-f family]      routes: net.route.0.<af>.NET_RT_DUMP
+//                     (IPv4 and IPv6)
 //   rump.netstat -i[bn] [-I ifname]     interfaces and their counters:
 //                     net.route.0.0.NET_RT_IFLIST
 //   rump.netstat -s[s] [-f family]      protocol statistics: net.inet.<p>.stats
@@ -17,6 +18,7 @@
 // numbers there too). Families this kernel lacks (inet6, local) are skipped
 // when not asked for; asked for with -f, they fail as NetBSD's netstat
 // fails. Bad options print NetBSD's usage and exit 1.
+#include <arpa/inet.h>
 #include <rump/rump_syscalls.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
 #include "rump/abi/in.h"
+#include "rump/abi/in6.h"
 #include "rump/abi/kinfo.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
@@ -347,6 +350,65 @@ std::string AnyNtoa(const uint8_t* sa) {
   return s;
 }
 
+// --- IPv6 route addresses (NetBSD's routename6 and netname6)
+
+std::map<int, std::string> g_route_ifnames;  // for zones, set by RoutingTables
+
+// The 16 address bytes of a (possibly shortened) sockaddr_in6 and its
+// zone: a link-local unicast or multicast address may carry the zone in
+// bytes 2-3 (the kernel's embedded form), which are then cleared.
+struct Inet6Route {
+  uint8_t addr[16] = {};
+  uint32_t zone = 0;
+};
+Inet6Route Inet6Of(const uint8_t* sa) {
+  Inet6Route r;
+  const size_t len = sa[0];
+  for (size_t i = 0; i < 16; ++i) {
+    if (abi::kSin6AddrOff + i < len) r.addr[i] = sa[abi::kSin6AddrOff + i];
+  }
+  if (len >= abi::kSockaddrIn6Size) std::memcpy(&r.zone, sa + abi::kSin6ScopeIdOff, 4);
+  const bool link_local = (r.addr[0] == 0xfe && (r.addr[1] & 0xc0) == 0x80) ||
+                          (r.addr[0] == 0xff && (r.addr[1] & 0x0f) == 0x02);
+  if (link_local) {
+    if (r.zone == 0) r.zone = uint32_t(r.addr[2]) << 8 | r.addr[3];
+    r.addr[2] = r.addr[3] = 0;
+  }
+  return r;
+}
+
+std::string Inet6Text(const Inet6Route& r) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, r.addr, buf, sizeof buf);
+  std::string s = buf;
+  if (r.zone != 0) {
+    const auto it = g_route_ifnames.find(int(r.zone));
+    s += "%" + (it != g_route_ifnames.end() ? it->second : std::to_string(r.zone));
+  }
+  return s;
+}
+
+// A network: the address masked to the mask's length, "/LEN" unless 128;
+// "default" for ::/0.
+std::string NetName6(const uint8_t* sa, const uint8_t* mask) {
+  Inet6Route r = Inet6Of(sa);
+  int plen = 128;
+  if (mask != nullptr) {
+    const Inet6Route m = Inet6Of(mask);
+    plen = 0;
+    for (int i = 0; i < 128 && (m.addr[i / 8] & (0x80 >> (i % 8))); ++i) ++plen;
+    // A mask of fewer bytes than a sockaddr_in6 has a zero tail.
+    if (mask[0] <= abi::kSin6AddrOff) plen = 0;
+  }
+  for (int i = plen; i < 128; ++i) r.addr[i / 8] &= uint8_t(~(0x80 >> (i % 8)));
+  bool zero = true;
+  for (uint8_t b : r.addr) zero = zero && b == 0;
+  if (plen == 0 && zero) return "default";
+  std::string s = Inet6Text(r);
+  if (plen != 128) s += "/" + std::to_string(plen);
+  return s;
+}
+
 // routename: a host (or gateway) address.
 std::string RouteName(const uint8_t* sa) {
   if (sa[0] == 0) return "default";
@@ -357,12 +419,19 @@ std::string RouteName(const uint8_t* sa) {
     }
     case abi::kAF_LINK:
       return LinkPrint(sa);
+    case abi::kAF_INET6: {
+      // Hosts and gateways print without their zone, as NetBSD 7's do.
+      Inet6Route r = Inet6Of(sa);
+      r.zone = 0;
+      return Inet6Text(r);
+    }
     default:
       return "(" + std::to_string(sa[1]) + ") " + AnyNtoa(sa);
   }
 }
 
 std::string SockaddrText(const uint8_t* sa, const uint8_t* mask, int flags) {
+  if (sa[1] == abi::kAF_INET6 && !(flags & abi::kRTF_HOST)) return NetName6(sa, mask);
   if ((flags & abi::kRTF_HOST) || mask == nullptr || sa[1] != abi::kAF_INET) {
     if (sa[1] == abi::kAF_INET || (flags & abi::kRTF_HOST) || mask == nullptr) return RouteName(sa);
     if (sa[1] == abi::kAF_LINK) return LinkPrint(sa);
@@ -412,7 +481,9 @@ void RoutingTables(int paf) {
   }
   std::printf("Routing tables\n");
   const std::map<int, std::string> names = InterfaceNames();
+  g_route_ifnames = names;
   int old_af = -1;
+  int wid_dst = 18, wid_gw = 18;
   size_t off = 0, len = 0;
   const uint8_t* m = nullptr;
   while (NextMessage(buf, &off, &m, &len)) {
@@ -429,17 +500,20 @@ void RoutingTables(int paf) {
       } else {
         std::printf("\nProtocol Family %d:\n", family);
       }
-      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %s\n", 18, 18, "Destination", 18, 18,
-                  "Gateway", "Flags", "Refs", "Use", "Mtu", "Interface");
+      // IPv6 addresses get wider columns with -n, as NetBSD's.
+      wid_dst = family == kAF_INET6 && nflag ? 39 : 18;
+      wid_gw = family == kAF_INET6 && nflag ? 30 : 18;
+      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %s\n", wid_dst, wid_dst, "Destination",
+                  wid_gw, wid_gw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Interface");
     }
     const int flags = int(Get32(m + abi::kRtmFlagsOff));
     const Sockaddrs s = SplitAddrs(first, m + len, int(Get32(m + abi::kRtmAddrsOff)));
     if (s.sa[abi::kRTAX_DST] == nullptr) continue;
-    PrintColumn(SockaddrText(s.sa[abi::kRTAX_DST], s.sa[abi::kRTAX_NETMASK], flags), 18);
+    PrintColumn(SockaddrText(s.sa[abi::kRTAX_DST], s.sa[abi::kRTAX_NETMASK], flags), wid_dst);
     if (s.sa[abi::kRTAX_GATEWAY] != nullptr) {
-      PrintColumn(SockaddrText(s.sa[abi::kRTAX_GATEWAY], nullptr, abi::kRTF_HOST), 18);
+      PrintColumn(SockaddrText(s.sa[abi::kRTAX_GATEWAY], nullptr, abi::kRTF_HOST), wid_gw);
     } else {
-      PrintColumn("", 18);
+      PrintColumn("", wid_gw);
     }
     std::printf("%-6.6s ", FlagLetters(flags).c_str());
     std::printf("%6s %8s ", "-", "-");
