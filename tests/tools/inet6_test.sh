@@ -11,7 +11,8 @@
 #     for line with the times masked, exit statuses equal; an unreachable
 #     neighbour; bad arguments;
 #   - rump.ndp -an, host, -d, -c against NetBSD's ndp;
-#   - rump.netstat -r's IPv6 routes against NetBSD's netstat.
+#   - rump.netstat -r's and rump.route show's IPv6 routes against
+#     NetBSD's netstat and route.
 # Skipped with a message without the peer (RUMP_NETBSD_PEER).
 source "$(dirname "$0")/lib.sh"
 
@@ -159,7 +160,7 @@ expect_err '^usage: '
 on $A rump.ping6 -c 1 not:an:address
 expect_rc 1
 
-# --- netstat -r: the IPv6 routes as NetBSD's netstat prints them.
+# --- netstat -r, route show: the IPv6 routes as NetBSD's tools print them.
 for args in "-rn -f inet6" "-r -f inet6" "-rn"; do
   on $A rump.netstat $args
   expect_rc 0
@@ -171,6 +172,15 @@ done
 on $A rump.netstat -rn -f inet6
 expect_out '^2001:db8::/64 +link#[0-9]+ +UC '
 expect_out '^fe80::%shmif0/64 +link#[0-9]+ +UC '
+# route show: the same table through rump.route.
+for args in "-n show -inet6" "show -inet6" "-n show"; do
+  on $A rump.route $args
+  expect_rc 0
+  ours=$out
+  nb $A route $args
+  expect_rc 0
+  [ "$ours" = "$out" ] || fail "rump.route $args differs from NetBSD's:"$'\n'"$ours"
+done
 
 # --- ndp: the neighbour cache after the pings, ours against NetBSD's
 # (times left and the states that change with them masked).

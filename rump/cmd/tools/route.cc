@@ -46,6 +46,7 @@
 
 #include "rump/abi/errno.h"
 #include "rump/abi/if.h"
+#include "rump/abi/in6.h"
 #include "rump/abi/poll.h"
 #include "rump/abi/route.h"
 #include "rump/abi/socket.h"
@@ -195,6 +196,52 @@ std::string LinkPrint(const Sa& sa) {
   return LinkNtoa(sa);
 }
 
+std::string IfIndexToName(int index);
+
+// An IPv6 address of a (possibly shortened) sockaddr_in6; a link-local
+// unicast or multicast one may carry its zone in bytes 2-3 (the kernel's
+// embedded form): cleared here, and returned in `zone`.
+std::array<uint8_t, 16> Inet6Bytes(const Sa& sa, int* zone) {
+  std::array<uint8_t, 16> a{};
+  for (size_t i = 0; i < 16 && abi::kSin6AddrOff + i < sa.len(); ++i) {
+    a[i] = sa.at(abi::kSin6AddrOff + i);
+  }
+  *zone = 0;
+  if ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || (a[0] == 0xff && (a[1] & 0x0f) == 0x02)) {
+    *zone = a[2] << 8 | a[3];
+    a[2] = a[3] = 0;
+  }
+  return a;
+}
+
+std::string Inet6Ntop(const std::array<uint8_t, 16>& a) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(AF_INET6, a.data(), buf, sizeof buf);
+  return buf;
+}
+
+// A network: "ADDR[%IF]/LEN" (no "/128"), "default" for ::/0.
+std::string Netname6(const Sa& sa, const Sa* mask) {
+  int zone = 0, mask_zone = 0;
+  std::array<uint8_t, 16> a = Inet6Bytes(sa, &zone);
+  int plen = 128;
+  if (mask != nullptr) {
+    const std::array<uint8_t, 16> m = Inet6Bytes(*mask, &mask_zone);
+    plen = 0;
+    if (mask->len() > abi::kSin6AddrOff) {
+      while (plen < 128 && (m[size_t(plen / 8)] & (0x80 >> (plen % 8)))) ++plen;
+    }
+  }
+  for (int i = plen; i < 128; ++i) a[size_t(i / 8)] &= uint8_t(~(0x80 >> (i % 8)));
+  bool zero = true;
+  for (uint8_t b : a) zero = zero && b == 0;
+  if (plen == 0 && zero) return "default";
+  std::string s = Inet6Ntop(a);
+  if (zone != 0) s += "%" + IfIndexToName(zone);
+  if (plen != 128) s += "/" + std::to_string(plen);
+  return s;
+}
+
 std::string Routename4(uint32_t net_order) {
   if (net_order == 0) return "default";
   return InetNtoa(net_order);
@@ -208,6 +255,11 @@ std::string Routename(const Sa& sa) {
       return Routename4(SinAddr(sa));
     case abi::kAF_LINK:
       return LinkPrint(sa);
+    case abi::kAF_INET6: {
+      // Hosts and gateways without their zone, as NetBSD 7's route prints them.
+      int zone = 0;
+      return Inet6Ntop(Inet6Bytes(sa, &zone));
+    }
     default:
       return "(" + std::to_string(sa.family()) + ") " + AnyNtoa(sa);
   }
@@ -243,6 +295,8 @@ std::string Netname(const Sa& sa, const Sa* mask) {
       return Netname4(sa, mask);
     case abi::kAF_LINK:
       return LinkPrint(sa);
+    case abi::kAF_INET6:
+      return Netname6(sa, mask);
     default:
       return "af " + std::to_string(sa.family()) + ": " + AnyNtoa(sa);
   }
@@ -618,7 +672,8 @@ void ParseShowOpts(int argc, char* const* argv, int* afp, int* flagsp, std::stri
 
 // ---- show
 
-constexpr int kWidDst = 18, kWidGw = 18;
+// The address columns; IPv6 ones are wider with -n, as NetBSD's.
+int wid_dst = 18, wid_gw = 18;
 
 void PrintSockaddr(const Sa* sa, const Sa* mask, int rflags, int width) {
   std::string cp;
@@ -654,18 +709,20 @@ void PrintRtentry(const uint8_t* m, size_t len) {
   const int family = m[abi::kRtMsghdrSize + 1];
   if (old_af != family) {
     old_af = family;
+    wid_dst = family == abi::kAF_INET6 && nflag ? 39 : 18;
+    wid_gw = family == abi::kAF_INET6 && nflag ? 30 : 18;
     switch (family) {
       case abi::kAF_INET: std::printf("\nInternet:\n"); break;
       case abi::kAF_INET6: std::printf("\nInternet6:\n"); break;
       default: std::printf("\nProtocol Family %d:\n", family); break;
     }
     if (Tflag) {
-      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %7.7s %s\n", kWidDst, kWidDst,
-                  "Destination", kWidGw, kWidGw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Tag",
+      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %7.7s %s\n", wid_dst, wid_dst,
+                  "Destination", wid_gw, wid_gw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Tag",
                   "Interface");
     } else {
-      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %s\n", kWidDst, kWidDst, "Destination",
-                  kWidGw, kWidGw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Interface");
+      std::printf("%-*.*s %-*.*s %-6.6s %6.6s %8.8s %6.6s %s\n", wid_dst, wid_dst, "Destination",
+                  wid_gw, wid_gw, "Gateway", "Flags", "Refs", "Use", "Mtu", "Interface");
     }
   }
   const int flags = Get<int32_t>(m, abi::kRtmFlagsOff);
@@ -674,8 +731,8 @@ void PrintRtentry(const uint8_t* m, size_t len) {
   if (!dst) return;
   const auto& mask = sa[abi::kRTAX_NETMASK];
   const auto& gw = sa[abi::kRTAX_GATEWAY];
-  PrintSockaddr(&*dst, mask ? &*mask : nullptr, flags, kWidDst);
-  PrintSockaddr(gw ? &*gw : nullptr, nullptr, abi::kRTF_HOST, kWidGw);
+  PrintSockaddr(&*dst, mask ? &*mask : nullptr, flags, wid_dst);
+  PrintSockaddr(gw ? &*gw : nullptr, nullptr, abi::kRTF_HOST, wid_gw);
   constexpr int kInteresting = abi::kRTF_UP | abi::kRTF_GATEWAY | abi::kRTF_HOST | abi::kRTF_REJECT |
                                abi::kRTF_LLINFO | abi::kRTF_LOCAL | abi::kRTF_BROADCAST;
   std::string f;
