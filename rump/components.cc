@@ -9,12 +9,13 @@
 #include "rump/dev/virt/virt.h"
 #include "rump/net/net_stack.h"
 #include "rump/netinet/inet.h"
+#include "rump/netinet6/inet6.h"
 
 namespace rump {
 namespace {
 
 // The components, in boot order.
-enum class Piece { kNet, kInet, kShmif, kVirt, kSlirp };
+enum class Piece { kNet, kInet, kInet6, kShmif, kVirt, kSlirp };
 
 ComponentFactory FactoryFor(Piece p) {
   switch (p) {
@@ -22,6 +23,8 @@ ComponentFactory FactoryFor(Piece p) {
       return [] { return std::make_unique<NetStack>(); };
     case Piece::kInet:
       return [] { return std::make_unique<Inet>(); };
+    case Piece::kInet6:
+      return [] { return std::make_unique<Inet6>(); };
     case Piece::kShmif:
       return [] { return std::make_unique<Shmif>(); };
     case Piece::kVirt:
@@ -35,6 +38,8 @@ ComponentFactory FactoryFor(Piece p) {
 // What a NetBSD rump library name brings, prerequisites included.
 //   rumpnet, rumpnet_net  the network base and interfaces (NetStack)
 //   rumpnet_netinet       IPv4: ARP, IP, ICMP, UDP, raw IP (Inet; needs NetStack)
+//   rumpnet_netinet6      IPv6, first slice: addresses, ND, ICMPv6 echo
+//                         (Inet6; needs NetStack)
 //   rumpnet_shmif         shmif interfaces (needs NetStack)
 //   rumpnet_virtif        virt interfaces on Linux tap devices (needs NetStack)
 //   rumpnet_slirp         slirp interfaces, user-mode NAT to the host (ours,
@@ -45,7 +50,7 @@ ComponentFactory FactoryFor(Piece p) {
 //                         there too, as NetBSD's without an inet domain
 // Known names that add nothing yet: the base libraries (rump, rumpuser,
 // rumpkern, rumpkern_sysproxy, rumpdev, rumpvfs) and the protocol libraries
-// still to come (rumpnet_netinet6, rumpnet_local).
+// still to come (rumpnet_local).
 bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   if (name == "rumpnet" || name == "rumpnet_net") {
     out->push_back(Piece::kNet);
@@ -54,6 +59,11 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   if (name == "rumpnet_netinet") {
     out->push_back(Piece::kNet);
     out->push_back(Piece::kInet);
+    return true;
+  }
+  if (name == "rumpnet_netinet6") {
+    out->push_back(Piece::kNet);
+    out->push_back(Piece::kInet6);
     return true;
   }
   if (name == "rumpnet_config") {
@@ -77,7 +87,7 @@ bool PiecesFor(const std::string& name, std::vector<Piece>* out) {
   }
   static const char* const kNothingYet[] = {
       "rump",      "rumpuser",        "rumpkern",          "rumpkern_sysproxy",
-      "rumpdev",   "rumpvfs",         "rumpnet_netinet6",  "rumpnet_local"};
+      "rumpdev",   "rumpvfs",         "rumpnet_local"};
   return std::find(std::begin(kNothingYet), std::end(kNothingYet), name) !=
          std::end(kNothingYet);
 }
@@ -100,7 +110,8 @@ absl::StatusOr<std::vector<ComponentFactory>> ComponentsFor(
 }
 
 std::vector<ComponentFactory> AllComponents() {
-  return {FactoryFor(Piece::kNet), FactoryFor(Piece::kInet), FactoryFor(Piece::kShmif),
+  return {FactoryFor(Piece::kNet),   FactoryFor(Piece::kInet),  FactoryFor(Piece::kInet6),
+          FactoryFor(Piece::kShmif),
           FactoryFor(Piece::kVirt), FactoryFor(Piece::kSlirp)};
 }
 

@@ -34,6 +34,17 @@ TEST(ComponentsTest, NetinetBringsTheNetStackFirst) {
   EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet"}));
 }
 
+TEST(ComponentsTest, Netinet6ComesAfterNetinet) {
+  auto fs = ComponentsFor({"rumpnet_shmif", "rumpnet_netinet6", "rumpnet_netinet"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet", "inet6", "shmif"}));
+  fs = ComponentsFor({"librumpnet_netinet6"});
+  EXPECT_FALSE(fs.ok());  // rump_server strips "lib" and ".so" itself
+  fs = ComponentsFor({"rumpnet_netinet6"});
+  ASSERT_TRUE(fs.ok()) << fs.status();
+  EXPECT_EQ(NamesOf(*fs), (std::vector<std::string>{"net", "inet6"}));
+}
+
 TEST(ComponentsTest, ConfigBringsTheNetStack) {
   auto fs = ComponentsFor({"rumpnet_config"});
   ASSERT_TRUE(fs.ok()) << fs.status();
@@ -44,7 +55,7 @@ TEST(ComponentsTest, ConfigBringsTheNetStack) {
 }
 
 TEST(ComponentsTest, KnownNamesThatAddNothingYet) {
-  auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_netinet6"});
+  auto fs = ComponentsFor({"rump", "rumpuser", "rumpkern", "rumpvfs", "rumpnet_local"});
   ASSERT_TRUE(fs.ok()) << fs.status();
   EXPECT_TRUE(fs->empty());
   fs = ComponentsFor({});
@@ -69,6 +80,7 @@ TEST(ComponentsTest, AllComponentsBoot) {
   EXPECT_NE((*k)->Find<Inet>(), nullptr);
   EXPECT_TRUE((*k)->HasComponent("net"));
   EXPECT_TRUE((*k)->HasComponent("inet"));
+  EXPECT_TRUE((*k)->HasComponent("inet6"));
   EXPECT_TRUE((*k)->HasComponent("shmif"));
   EXPECT_TRUE((*k)->HasComponent("virtif"));
   EXPECT_TRUE((*k)->HasComponent("slirpif"));

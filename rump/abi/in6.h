@@ -348,6 +348,9 @@ static_assert(kIcmp6StatOutHist + 256 == kIcmp6StatBadCode);
 static_assert(kIcmp6StatInHist + 256 == kIcmp6StatNdTooManyOptions);
 static_assert(kIcmp6StatOutErrorHist + kIcmp6ErrUnknown + 1 == kIcmp6StatPmtuChanged);
 
+// --- the Ethernet type of IPv6 (NetBSD's ETHERTYPE_IPV6, RFC 2464)
+inline constexpr uint16_t kETHERTYPE_IPV6 = 0x86dd;
+
 }  // namespace rump::abi
 
 #endif  // RUMP_ABI_IN6_H_
