@@ -347,8 +347,25 @@ absl::Status Inet6::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8
           return absl::OkStatus();
       }
     }
+    case abi::kSIOCGIFADDRPREF: {
+      // The preference of one of the interface's addresses (what NetBSD's
+      // ifconfig asks for each one it lists): always 0, nothing sets one.
+      if (data.size() < abi::kIfAddrprefreqSize) return abi::Errno(abi::kEINVAL);
+      if (data[abi::kIfapAddrOff + abi::kSin6FamilyOff] != abi::kAF_INET6 ||
+          data[abi::kIfapAddrOff + abi::kSin6LenOff] != abi::kSockaddrIn6Size) {
+        return abi::Errno(abi::kEINVAL);
+      }
+      In6Address addr;
+      if (!read_addr(abi::kIfapAddrOff, &addr).ok()) return abi::Errno(abi::kEADDRNOTAVAIL);
+      bool found = false;
+      for (const In6IfAddress& a : Addresses(ifp)) found |= a.addr == addr;
+      if (!found) return abi::Errno(abi::kEADDRNOTAVAIL);
+      const int16_t preference = 0;
+      std::memcpy(data.data() + abi::kIfapPreferenceOff, &preference, 2);
+      return absl::OkStatus();
+    }
     default:
-      return abi::Errno(abi::kEOPNOTSUPP);
+      return abi::Errno(abi::kENOTTY);
   }
 }
 

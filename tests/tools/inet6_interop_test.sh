@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# IPv6 against NetBSD's rump kernel on one bus: our rump_server with the
+# netinet6 component and NetBSD's with rumpnet_netinet6. NetBSD's own
+# ifconfig gives both kernels their global addresses (on ours it speaks
+# the NetBSD ABI: SIOCAIFADDR_IN6, then getifaddrs through NET_RT_IFLIST
+# and SIOCGIFAFLAG_IN6 to list them), NetBSD's ping6 in NetBSD's kernel
+# reaches our global and link-local addresses (Neighbor Discovery both
+# ways, ICMPv6 echo), and NetBSD's ndp lists our MAC.
+# Skipped with a message without the peer (RUMP_NETBSD_PEER).
+source "$(dirname "$0")/lib.sh"
+
+if ! netbsd_peer; then
+  echo PASS
+  exit 0
+fi
+
+A=unix://a
+N=unix://n
+start_server $A -lrumpnet_netinet6
+start_netbsd $N -lrumpnet_netinet6
+on $A rump.ifconfig shmif0 create
+expect_rc 0
+on $A rump.ifconfig shmif0 linkstr bus
+expect_rc 0
+on $A rump.ifconfig shmif0 up
+expect_rc 0
+nb_configure $N shmif0 bus 10.7.0.1/24
+
+# NetBSD's ifconfig sets the addresses in both kernels.
+nb $N ifconfig shmif0 inet6 2001:db8::1/64
+expect_rc 0
+nb $A ifconfig shmif0 inet6 2001:db8::2/64
+expect_rc 0
+
+# Our link-local address: fe80:: and the modified EUI-64 of our MAC.
+nb $A ifconfig shmif0
+expect_rc 0
+expect_no_err .
+expect_out $'^\tinet6 2001:db8::2 prefixlen 64$'
+expect_out $'^\tinet6 fe80::[0-9a-f:]+%shmif0 prefixlen 64 scopeid 0x2$'
+mac=$(printf '%s\n' "$out" | sed -n 's/^.*address: \([0-9a-f:]*\).*$/\1/p' | head -1)
+[ -n "$mac" ] || fail "no MAC address in ifconfig's output"
+ll=$(printf '%s\n' "$out" | sed -n 's/^\tinet6 \(fe80::[0-9a-f:]*\)%shmif0.*$/\1/p' | head -1)
+nb $A ifconfig lo0
+expect_rc 0
+expect_out $'^\tinet6 ::1 prefixlen 128$'
+expect_out $'^\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1$'
+
+# NetBSD's new address is tentative for a while (its duplicate address
+# detection): ping until it answers.
+ok=""
+for _i in $(seq 1 30); do
+  nb $N ping6 -n -c 1 -X 2 2001:db8::2
+  if [ "$rc" -eq 0 ]; then ok=1; break; fi
+  sleep 0.5
+done
+[ -n "$ok" ] || fail "NetBSD's ping6 never reached 2001:db8::2"
+nb $N ping6 -n -c 3 2001:db8::2
+expect_rc 0
+expect_out '^16 bytes from 2001:db8::2, icmp_seq=2'
+expect_out ' 0.0% packet loss'
+nb $N ping6 -n -c 3 "$ll%shmif0"
+expect_rc 0
+expect_out "^16 bytes from $ll%shmif0, icmp_seq=2"
+nb $N ndp -an
+expect_rc 0
+expect_out "^2001:db8::2 +$mac +shmif0 "
+
+halt_server $A
+echo PASS
