@@ -123,14 +123,16 @@ absl::Status Inet6::RegisterWithNet() {
   AddressFamily f;
   f.family = abi::kAF_INET6;
   f.name = "inet6";
-  f.socket_factory = [](NetStack& net, int domain, int type, int protocol,
-                        int file_flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
-    // Only enough of a socket to carry the address ioctls, for now.
-    const bool dgram =
-        type == abi::kSOCK_DGRAM && (protocol == 0 || protocol == abi::kIPPROTO_UDP);
-    const bool raw = type == abi::kSOCK_RAW && protocol == abi::kIPPROTO_ICMPV6;
-    if (!dgram && !raw) return abi::Errno(abi::kEPROTONOSUPPORT);
-    return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
+  f.socket_factory = [this](NetStack& net, int domain, int type, int protocol,
+                            int file_flags) -> absl::StatusOr<std::shared_ptr<Socket>> {
+    if (type == abi::kSOCK_RAW && protocol == abi::kIPPROTO_ICMPV6) {
+      return MakeIcmp6Socket(net, file_flags);
+    }
+    // UDP: only enough of a socket to carry the address ioctls, for now.
+    if (type == abi::kSOCK_DGRAM && (protocol == 0 || protocol == abi::kIPPROTO_UDP)) {
+      return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
+    }
+    return abi::Errno(abi::kEPROTONOSUPPORT);
   };
   f.control = [this](InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8_t> data) {
     return Control(cfg, cmd, data);

@@ -30,7 +30,14 @@
 //    of the interface's addresses, or a link-local or multicast address on
 //    a given interface), next hops resolved by the interface's Nd6Cache
 //    (multicast solicitations to the solicited-node group, retried from a
-//    1 s timer on the kernel's timer queue).
+//    1 s timer on the kernel's timer queue);
+//  * raw ICMPv6 sockets (socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+//    raw_ip6.cc, Icmp6Socket): sendto a sockaddr_in6 (a link-local or
+//    multicast destination needs sin6_scope_id, the interface index) sends
+//    the ICMPv6 message with the kernel's checksum; every ICMPv6 message
+//    received with a good checksum is delivered, without its IPv6 header,
+//    to each such socket whose ICMP6_FILTER passes its type (all by
+//    default), from the sender's sockaddr_in6 (zone in sin6_scope_id).
 //
 // Thread-safe. Input runs on driver threads; the timer on the kernel's
 // timer thread.
@@ -64,6 +71,8 @@ struct In6IfAddress {
   int prefix_len = 128;
   int flags = 0;  // IN6_IFF_*
 };
+
+class Icmp6Socket;
 
 class Inet6 : public Component {
  public:
@@ -99,6 +108,11 @@ class Inet6 : public Component {
   // The interface's neighbour cache entry for `neighbor`, if any.
   std::optional<inet6::Nd6Cache::Entry> Neighbor(int ifindex,
                                                  const inet6::In6Address& neighbor) const;
+
+  // The interface with index `index` (nullptr if none).
+  std::shared_ptr<Interface> FindInterface(int index) const {
+    return net_ != nullptr ? net_->FindInterfaceByIndex(index) : nullptr;
+  }
 
   // Counters, for tests.
   uint64_t echo_replies() const { return echo_replies_.load(); }
@@ -137,9 +151,33 @@ class Inet6 : public Component {
   std::atomic<uint64_t> echo_replies_{0};
   std::atomic<uint64_t> dropped_{0};
 
+  // raw_ip6.cc: a copy of `msg` (an ICMPv6 message from `h`) to every raw
+  // ICMPv6 socket whose filter passes it.
+  void RawInput(Interface& ifp, const inet6::Ip6Header& h, absl::Span<const uint8_t> msg);
+  absl::StatusOr<std::shared_ptr<Socket>> MakeIcmp6Socket(NetStack& net, int file_flags);
+
   mutable std::mutex mu_;  // guards the members below
+  std::vector<std::weak_ptr<Icmp6Socket>> raw_sockets_;
   std::map<int, std::shared_ptr<inet6::Nd6Cache>> caches_;
   bool detached_ = false;
+};
+
+// A raw ICMPv6 socket (see Inet6).
+class Icmp6Socket final : public Socket {
+ public:
+  Icmp6Socket(Inet6& inet6, NetStack& net, int file_flags);
+  // Whether the filter passes ICMPv6 type `type`.
+  bool Passes(uint8_t type) const;
+
+ protected:
+  absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override;
+  absl::Status ProtoSetOption(int level, int name, absl::Span<const uint8_t> value) override;
+  absl::StatusOr<std::string> ProtoGetOption(int level, int name) override;
+
+ private:
+  Inet6& inet6_;
+  mutable std::mutex mu_;
+  uint32_t filter_[8];  // ICMP6_FILTER: bit set = pass; guarded by mu_
 };
 
 // A sockaddr_in6 (28 bytes) of `addr`, its zone embedded in bytes 2-3 of

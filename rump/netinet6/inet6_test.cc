@@ -78,6 +78,9 @@ class Host6 {
   int Ioctl(int fd, uint64_t cmd, std::vector<uint8_t>& buf) {
     return kernel_->Syscall(abi::kSysIoctl, {uint64_t(fd), cmd, P(buf.data())}).error;
   }
+  SyscallResult Call(int number, std::vector<uint64_t> args) {
+    return kernel_->Syscall(number, args);
+  }
   // SIOCAIFADDR_IN6 of addr/plen on `ifname`: 0 or errno.
   int AddAddr(int fd, const std::string& ifname, const In6Address& a, int plen,
               uint32_t scope = 0, uint32_t pltime = abi::kND6_INFINITE_LIFETIME) {
@@ -163,6 +166,7 @@ TEST(Inet6Test, SocketsCarryTheIoctlsOnly) {
   EXPECT_GE(h.Socket6(abi::kSOCK_DGRAM, 0), 0);
   EXPECT_GE(h.Socket6(abi::kSOCK_RAW, abi::kIPPROTO_ICMPV6), 0);
   EXPECT_EQ(h.Socket6(abi::kSOCK_STREAM, 0), -abi::kEPROTONOSUPPORT);
+  EXPECT_EQ(h.Socket6(abi::kSOCK_RAW, abi::kIPPROTO_UDP), -abi::kEPROTONOSUPPORT);
   std::filesystem::remove_all(dir);
 }
 
@@ -279,6 +283,70 @@ TEST(Inet6Test, TwoKernelsResolveAndAnswerEcho) {
   // Off link: unreachable.
   EXPECT_EQ(abi::ToErrno(a.inet6().Output(nullptr, In6Address(), A6("2001:db9::2"),
                                           abi::kIPPROTO_ICMPV6, Echo(1, 3))),
+            abi::kEHOSTUNREACH);
+  std::filesystem::remove_all(dir);
+}
+
+// sendto a sockaddr_in6; recvfrom gives the message without its IPv6
+// header and the sender with its zone in sin6_scope_id.
+TEST(Inet6Test, RawIcmp6SocketPingsWithFilter) {
+  const std::string dir = ScratchDir();
+  const std::string bus = dir + "/bus";
+  Host6 a(bus), b(bus);
+  ASSERT_TRUE(a.inet6().AddAddress(a.ifp(), A6("2001:db8::1"), 64).ok());
+  ASSERT_TRUE(b.inet6().AddAddress(b.ifp(), A6("2001:db8::2"), 64).ok());
+  const int fd = a.Socket6(abi::kSOCK_RAW, abi::kIPPROTO_ICMPV6);
+  ASSERT_GE(fd, 0);
+  // Only echo replies (type 129) pass: not the NS and NA of resolution.
+  uint32_t filter[8] = {};
+  filter[abi::kICMP6_ECHO_REPLY >> 5] = 1u << (abi::kICMP6_ECHO_REPLY & 31);
+  ASSERT_EQ(a.Call(abi::kSysSetsockopt, {uint64_t(fd), uint64_t(abi::kIPPROTO_ICMPV6),
+                                         uint64_t(abi::kICMP6_FILTER), P(filter), sizeof(filter)})
+                .error,
+            0);
+  uint32_t got[8] = {};
+  uint32_t got_len = sizeof(got);
+  ASSERT_EQ(a.Call(abi::kSysGetsockopt, {uint64_t(fd), uint64_t(abi::kIPPROTO_ICMPV6),
+                                         uint64_t(abi::kICMP6_FILTER), P(got), P(&got_len)})
+                .error,
+            0);
+  EXPECT_EQ(std::memcmp(got, filter, sizeof(got)), 0);
+  uint32_t tv[4] = {10, 0, 0, 0};  // SO_RCVTIMEO 10 s: a lost reply fails, not hangs
+  (void)a.Call(abi::kSysSetsockopt, {uint64_t(fd), uint64_t(abi::kSOL_SOCKET),
+                                     uint64_t(abi::kSO_RCVTIMEO), P(tv), 16});
+
+  auto ping = [&](const In6Address& dst, uint32_t scope, uint16_t seq) {
+    std::vector<uint8_t> to(abi::kSockaddrIn6Size);
+    PutSin6(to, 0, dst, scope);
+    std::vector<uint8_t> req = Echo(7, seq);
+    SyscallResult r = a.Call(abi::kSysSendto, {uint64_t(fd), P(req.data()), req.size(), 0,
+                                               P(to.data()), to.size()});
+    ASSERT_EQ(r.error, 0);
+    ASSERT_EQ(r.rv0, int64_t(req.size()));
+    std::vector<uint8_t> buf(256), from(abi::kSockaddrIn6Size);
+    uint32_t from_len = uint32_t(from.size());
+    r = a.Call(abi::kSysRecvfrom, {uint64_t(fd), P(buf.data()), buf.size(), 0, P(from.data()),
+                                   P(&from_len)});
+    ASSERT_EQ(r.error, 0);
+    ASSERT_EQ(r.rv0, int64_t(req.size()));
+    EXPECT_EQ(buf[0], abi::kICMP6_ECHO_REPLY);
+    EXPECT_EQ(buf[7], uint8_t(seq));
+    uint32_t from_scope = 0;
+    EXPECT_EQ(GetSin6(from, 0, &from_scope), dst);
+    EXPECT_EQ(from_scope, scope);
+  };
+  ping(A6("2001:db8::2"), 0, 1);
+  MacAddress mac;
+  std::copy(b.ifp().lladdr().begin(), b.ifp().lladdr().end(), mac.begin());
+  ping(inet6::SlaacAddress(A6("fe80::"), inet6::InterfaceIdFromMac(mac)),
+       uint32_t(a.ifp().index()), 2);
+  // A link-local destination without a zone: unreachable.
+  std::vector<uint8_t> to(abi::kSockaddrIn6Size);
+  PutSin6(to, 0, A6("fe80::1234"));
+  std::vector<uint8_t> req = Echo(7, 3);
+  EXPECT_EQ(a.Call(abi::kSysSendto,
+                   {uint64_t(fd), P(req.data()), req.size(), 0, P(to.data()), to.size()})
+                .error,
             abi::kEHOSTUNREACH);
   std::filesystem::remove_all(dir);
 }

@@ -126,6 +126,7 @@ void Inet6::Ip6Input(Interface& ifp, absl::Span<const uint8_t> packet, bool /*li
     dropped_.fetch_add(1);
     return;
   }
+  RawInput(ifp, h, msg);
   Icmp6Input(ifp, h, msg, h.dst.IsMulticast());
 }
 
