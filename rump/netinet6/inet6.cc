@@ -130,7 +130,8 @@ absl::Status Inet6::RegisterWithNet() {
     }
     // UDP: only enough of a socket to carry the address ioctls, for now.
     if (type == abi::kSOCK_DGRAM && (protocol == 0 || protocol == abi::kIPPROTO_UDP)) {
-      return std::make_shared<Socket>(net, domain, type, protocol, file_flags);
+      (void)domain;
+      return std::make_shared<Udp6StubSocket>(*this, net, protocol, file_flags);
     }
     return abi::Errno(abi::kEPROTONOSUPPORT);
   };

@@ -102,6 +102,15 @@ class Inet6 : public Component {
                       const inet6::In6Address& dst, uint8_t next_header,
                       absl::Span<const uint8_t> payload, int hop_limit = -1);
 
+  // The interface and source address for packets to `dst` (a link-local
+  // or multicast one on interface `zone`): EHOSTUNREACH off link or
+  // without a zone, EADDRNOTAVAIL without an address to send from.
+  struct Route6 {
+    std::shared_ptr<Interface> ifp;
+    inet6::In6Address src;
+  };
+  absl::StatusOr<Route6> SelectRoute(const inet6::In6Address& dst, int zone) const;
+
   // --- input (what the ethertype seam calls; public for tests)
   void Ip6Input(Interface& ifp, absl::Span<const uint8_t> packet, bool link_group);
 
@@ -171,13 +180,39 @@ class Icmp6Socket final : public Socket {
 
  protected:
   absl::StatusOr<size_t> ProtoSend(const SendRequest& req) override;
+  absl::Status ProtoBind(const Credentials& cred, absl::Span<const uint8_t> addr) override;
+  absl::StatusOr<std::string> ProtoSockName() const override;
   absl::Status ProtoSetOption(int level, int name, absl::Span<const uint8_t> value) override;
   absl::StatusOr<std::string> ProtoGetOption(int level, int name) override;
 
  private:
+  friend class Inet6;
+  Inet6& inet6_;
+  mutable std::mutex mu_;  // guards the members below
+  uint32_t filter_[8];  // ICMP6_FILTER: bit set = pass
+  inet6::In6Address local_;  // bind(2); unspecified: none
+  int local_zone_ = 0;
+  bool recv_pktinfo_ = false;   // IPV6_RECVPKTINFO
+  bool recv_hoplimit_ = false;  // IPV6_RECVHOPLIMIT
+};
+
+// socket(AF_INET6, SOCK_DGRAM): no UDP yet, only what a program needs to
+// learn its source address for a destination (connect, then getsockname:
+// NetBSD's ping6 does it) and to carry the address ioctls. Sends are
+// EOPNOTSUPP.
+class Udp6StubSocket final : public Socket {
+ public:
+  Udp6StubSocket(Inet6& inet6, NetStack& net, int protocol, int file_flags);
+
+ protected:
+  absl::Status ProtoConnect(absl::Span<const uint8_t> addr) override;
+  absl::StatusOr<std::string> ProtoSockName() const override;
+  absl::Status ProtoSetOption(int level, int name, absl::Span<const uint8_t> value) override;
+
+ private:
   Inet6& inet6_;
   mutable std::mutex mu_;
-  uint32_t filter_[8];  // ICMP6_FILTER: bit set = pass; guarded by mu_
+  std::string local_;  // after connect: the source's sockaddr_in6
 };
 
 // A sockaddr_in6 (28 bytes) of `addr`, its zone embedded in bytes 2-3 of

@@ -351,6 +351,38 @@ TEST(Inet6Test, RawIcmp6SocketPingsWithFilter) {
   std::filesystem::remove_all(dir);
 }
 
+// What ping6 does to learn its source: connect a datagram socket, then
+// getsockname. And bind(2) on a raw socket takes only our addresses.
+TEST(Inet6Test, ConnectedDatagramSocketNamesTheSource) {
+  const std::string dir = ScratchDir();
+  Host6 h(dir + "/bus");
+  ASSERT_TRUE(h.inet6().AddAddress(h.ifp(), A6("2001:db8::2"), 64).ok());
+  const int fd = h.Socket6(abi::kSOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  std::vector<uint8_t> to(abi::kSockaddrIn6Size);
+  PutSin6(to, 0, A6("2001:db8::9"));
+  ASSERT_EQ(h.Call(abi::kSysConnect, {uint64_t(fd), P(to.data()), to.size()}).error, 0);
+  std::vector<uint8_t> name(abi::kSockaddrIn6Size);
+  uint32_t len = uint32_t(name.size());
+  ASSERT_EQ(h.Call(abi::kSysGetsockname, {uint64_t(fd), P(name.data()), P(&len)}).error, 0);
+  uint32_t scope = 99;
+  EXPECT_EQ(GetSin6(name, 0, &scope), A6("2001:db8::2"));
+  EXPECT_EQ(scope, 0u);
+  PutSin6(to, 0, A6("2001:db9::9"));
+  EXPECT_EQ(h.Call(abi::kSysConnect, {uint64_t(fd), P(to.data()), to.size()}).error,
+            abi::kEHOSTUNREACH);
+
+  const int raw = h.Socket6(abi::kSOCK_RAW, abi::kIPPROTO_ICMPV6);
+  ASSERT_GE(raw, 0);
+  std::vector<uint8_t> self(abi::kSockaddrIn6Size);
+  PutSin6(self, 0, A6("2001:db8::3"));
+  EXPECT_EQ(h.Call(abi::kSysBind, {uint64_t(raw), P(self.data()), self.size()}).error,
+            abi::kEADDRNOTAVAIL);
+  PutSin6(self, 0, A6("2001:db8::2"));
+  EXPECT_EQ(h.Call(abi::kSysBind, {uint64_t(raw), P(self.data()), self.size()}).error, 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Inet6Test, GarbageOnTheWireIsDropped) {
   const std::string dir = ScratchDir();
   Host6 h(dir + "/bus");

@@ -221,6 +221,30 @@ void Inet6::NeighborAdvertInput(Interface& ifp, const inet6::Ip6Header& h,
 
 // --- output
 
+absl::StatusOr<Inet6::Route6> Inet6::SelectRoute(const In6Address& dst, int zone) const {
+  Route6 r;
+  if (dst.IsLinkLocal() || dst.IsMulticast()) {
+    if (zone == 0) return abi::Errno(abi::kEHOSTUNREACH);
+    r.ifp = net_->FindInterfaceByIndex(zone);
+    if (r.ifp == nullptr) return abi::Errno(abi::kENXIO);
+  } else {
+    for (const std::shared_ptr<Interface>& i : net_->Interfaces()) {
+      for (const In6IfAddress& a : Addresses(*i)) {
+        if (a.addr == dst || (!a.addr.IsLinkLocal() && i->is_ethernet() &&
+                              inet6::InPrefix(dst, a.addr, a.prefix_len))) {
+          r.ifp = i;
+        }
+      }
+      if (r.ifp != nullptr) break;
+    }
+    if (r.ifp == nullptr) return abi::Errno(abi::kEHOSTUNREACH);
+  }
+  std::optional<In6Address> src = SourceFor(*r.ifp, dst);
+  if (!src) return abi::Errno(abi::kEADDRNOTAVAIL);
+  r.src = *src;
+  return r;
+}
+
 absl::Status Inet6::Output(Interface* ifp, const In6Address& src, const In6Address& dst,
                            uint8_t next_header, absl::Span<const uint8_t> payload,
                            int hop_limit) {

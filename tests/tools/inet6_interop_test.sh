@@ -5,7 +5,8 @@
 # the NetBSD ABI: SIOCAIFADDR_IN6, then getifaddrs through NET_RT_IFLIST
 # and SIOCGIFAFLAG_IN6 to list them), NetBSD's ping6 in NetBSD's kernel
 # reaches our global and link-local addresses (Neighbor Discovery both
-# ways, ICMPv6 echo), and NetBSD's ndp lists our MAC.
+# ways, ICMPv6 echo), NetBSD's ndp lists our MAC, and NetBSD's ping6 run
+# against our kernel (our raw ICMPv6 sockets) reaches NetBSD's kernel.
 # Skipped with a message without the peer (RUMP_NETBSD_PEER).
 source "$(dirname "$0")/lib.sh"
 
@@ -60,6 +61,20 @@ expect_out "^16 bytes from $ll%shmif0, icmp_seq=2"
 nb $N ndp -an
 expect_rc 0
 expect_out "^2001:db8::2 +$mac +shmif0 "
+
+
+# NetBSD's ping6 run against our kernel (raw ICMPv6 socket, source chosen
+# through a connected datagram socket, IPV6_PKTINFO on receipt) reaches
+# NetBSD's kernel, at its global and link-local addresses.
+nb $A ping6 -n -c 3 2001:db8::1
+expect_rc 0
+expect_out '^16 bytes from 2001:db8::1, icmp_seq=2 hlim=64'
+nb $N ifconfig shmif0
+nbll=$(printf '%s\n' "$out" | sed -n 's/^\tinet6 \(fe80::[0-9a-f:]*\)%shmif0.*$/\1/p' | head -1)
+[ -n "$nbll" ] || fail "no link-local address in NetBSD's ifconfig output"
+nb $A ping6 -n -c 3 "$nbll%shmif0"
+expect_rc 0
+expect_out "^16 bytes from $nbll%shmif0, icmp_seq=2 hlim=64"
 
 halt_server $A
 echo PASS
