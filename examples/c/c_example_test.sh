@@ -25,7 +25,8 @@ for f in lib/librump.so.0 lib/librumpclient.so.0 lib/pkgconfig/rump.pc \
   include/rump/rump_syscalls.h include/rump/rumpdefs.h include/rump/netconfig.h \
   bin/rump_server \
   bin/rump_allserver bin/shmif_dumpbus bin/shmif_tapbridge bin/shmif_vxlan bin/rump.ifconfig bin/rump.sysctl \
-  bin/rump.ping bin/rump.traceroute bin/rump.arp bin/rump.netstat bin/rump.halt bin/rump.route \
+  bin/rump.ping bin/rump.ping6 bin/rump.traceroute bin/rump.arp bin/rump.ndp bin/rump.netstat \
+  bin/rump.halt bin/rump.route \
   lib/librumphijack.so bin/rumphijack; do
   [ -f "$PREFIX/$f" ] || fail "$f not installed"
 done
