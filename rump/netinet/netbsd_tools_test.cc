@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -48,6 +49,7 @@
 #include "rump/netinet/inet_testing.h"
 #include "rump/netinet/route_table.h"
 #include "rump/netinet/tcp_socket.h"
+#include "rump/netinet6/in6_addr.h"
 #include "sp/server/server.h"
 #include "tests/support/eventually.h"
 #include "tests/support/subprocess.h"
@@ -399,10 +401,20 @@ TEST_F(NetbsdToolsTest, IfconfigPrintsOurInterfacesAsNetbsds) {
     }
     return out;
   };
+  // The kernel has inet6 too (as NetBSD's with rumpnet_netinet6): the
+  // link-local address shmif0 got when it came up (fe80:: and the modified
+  // EUI-64 of its MAC), listed before inet as NetBSD lists it.
+  MacAddress m;
+  std::copy(mac.begin(), mac.end(), m.begin());
+  const std::string link_local =
+      inet6::SlaacAddress(*inet6::In6Address::Parse("fe80::"), inet6::InterfaceIdFromMac(m))
+          .ToString();
+  const std::string inet6_line = "\tinet6 " + link_local + "%shmif0 prefixlen 64 scopeid 0x2";
   const std::vector<std::string> shmif0 = {
       "shmif0: flags=0x8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST> mtu 1500",
       address,
       "\tlinkstr: " + work_ + "/bus",
+      inet6_line,
       "\tinet 10.7.0.1 netmask 0xffffff00 broadcast 10.7.0.255",
   };
 
@@ -411,6 +423,8 @@ TEST_F(NetbsdToolsTest, IfconfigPrintsOurInterfacesAsNetbsds) {
   EXPECT_EQ(all.status, 0);
   std::vector<std::string> want = {
       "lo0: flags=0x8049<UP,LOOPBACK,RUNNING,MULTICAST> mtu 33624",
+      "\tinet6 ::1 prefixlen 128",
+      "\tinet6 fe80::1%lo0 prefixlen 64 scopeid 0x1",
       "\tinet 127.0.0.1 netmask 0xff000000",
   };
   want.insert(want.end(), shmif0.begin(), shmif0.end());
@@ -433,6 +447,7 @@ TEST_F(NetbsdToolsTest, IfconfigPrintsOurInterfacesAsNetbsds) {
                 "shmif0: flags=0x8802<BROADCAST,SIMPLEX,MULTICAST> mtu 1500",
                 address,
                 "\tlinkstr: " + work_ + "/bus",
+                "\tinet6 " + link_local + "%shmif0 prefixlen 64 detached scopeid 0x2",
                 "\tinet 10.7.0.1 netmask 0xffffff00 broadcast 10.7.0.255 detached",
             }));
 }

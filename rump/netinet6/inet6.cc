@@ -339,9 +339,14 @@ absl::Status Inet6::Control(InterfaceConfig& cfg, uint64_t cmd, absl::Span<uint8
         case abi::kSIOCGIFNETMASK_IN6:
           write_addr(off, inet6::PrefixMask(found->prefix_len));
           return absl::OkStatus();
-        case abi::kSIOCGIFAFLAG_IN6:
-          Store32(data, abi::kIn6IfrFlags6Off, uint32_t(found->flags));
+        case abi::kSIOCGIFAFLAG_IN6: {
+          // Detached while the interface is down (NetBSD's in6_if_down),
+          // as NetBSD's ifconfig then shows it; lo0 never is.
+          const bool down = !ifp.is_loopback() && (ifp.flags() & abi::kIFF_UP) == 0;
+          Store32(data, abi::kIn6IfrFlags6Off,
+                  uint32_t(found->flags | (down ? abi::kIN6_IFF_DETACHED : 0)));
           return absl::OkStatus();
+        }
         default:  // SIOCGIFALIFETIME_IN6: expire 0 (never), infinite times
           Store32(data, abi::kIn6IfrLifetimeOff + abi::kIa6tVltimeOff,
                   abi::kND6_INFINITE_LIFETIME);

@@ -7,6 +7,8 @@
 # reaches our global and link-local addresses (Neighbor Discovery both
 # ways, ICMPv6 echo), NetBSD's ndp lists our MAC, and NetBSD's ping6 run
 # against our kernel (our raw ICMPv6 sockets) reaches NetBSD's kernel.
+# Then our own tools against our kernel: rump.ifconfig adds and lists an
+# inet6 alias, rump.ping6 reaches NetBSD's kernel from ours.
 # Skipped with a message without the peer (RUMP_NETBSD_PEER).
 source "$(dirname "$0")/lib.sh"
 
@@ -75,6 +77,28 @@ nbll=$(printf '%s\n' "$out" | sed -n 's/^\tinet6 \(fe80::[0-9a-f:]*\)%shmif0.*$/
 nb $A ping6 -n -c 3 "$nbll%shmif0"
 expect_rc 0
 expect_out "^16 bytes from $nbll%shmif0, icmp_seq=2 hlim=64"
+
+# Our tools against our kernel.
+on $A rump.ifconfig shmif0 inet6 2001:db8::3/64 alias
+expect_rc 0
+on $A rump.ifconfig shmif0 inet6
+expect_rc 0
+expect_out $'^\tinet6 2001:db8::2/64 flags 0x0$'
+expect_out $'^\tinet6 2001:db8::3/64 flags 0x0$'
+expect_out $'^\tinet6 fe80::[0-9a-f:]+%shmif0/64 flags 0x0 scopeid 0x2$'
+expect_no_out $'^\tinet '
+on $A rump.ping6 -n -c 3 -S 2001:db8::3 2001:db8::1
+expect_rc 0
+expect_out '^PING6\(56=40\+8\+8 bytes\) 2001:db8::3 --> 2001:db8::1$'
+expect_out '^16 bytes from 2001:db8::1, icmp_seq=2 hlim=64 time='
+expect_out '^3 packets transmitted, 3 packets received, 0.0% packet loss$'
+on $A rump.ping6 -n -c 2 "$nbll%shmif0"
+expect_rc 0
+expect_out "^16 bytes from $nbll%shmif0, icmp_seq=1 hlim=64 time="
+on $A rump.ifconfig shmif0 inet6 2001:db8::3 -alias
+expect_rc 0
+on $A rump.ifconfig shmif0 inet6
+expect_no_out '2001:db8::3'
 
 halt_server $A
 echo PASS
