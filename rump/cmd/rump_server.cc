@@ -60,6 +60,10 @@
 //                       fail with ENOBUFS and TCP buffers stop growing.
 //                       Decimal with an optional k, m or g suffix; default
 //                       unlimited (NetBSD's). -v prints it at start.
+//   --max-running=N     calls of one client that may run on a CPU at once
+//                       (1..128; calls asleep in the kernel do not count):
+//                       a client pipelining many calls cannot crowd out the
+//                       others. Default: the number of CPUs, at least 2.
 //   --handshake-timeout=S  a client that has not completed its handshake S
 //                       seconds after connecting is disconnected (it holds
 //                       a client slot); 0: never. Default 60.
@@ -128,7 +132,7 @@ std::string g_prog = "rump_server";
                "usage: %s [-st] [-c ncpu] [-d drivespec] [-l libs] [-m modules] bindurl\n"
                "  beyond NetBSD: [-v] [--policy=file] [--socket-mode=mode]\n"
                "       [--socket-owner=user[:group]] [--max-clients=n] [--max-files=n]\n"
-               "       [--max-sockbuf=bytes[k|m|g]] [--handshake-timeout=s]\n"
+               "       [--max-sockbuf=bytes[k|m|g]] [--max-running=n] [--handshake-timeout=s]\n"
                "       [--curve-key=file] [--curve-allow=file]\n",
                g_prog.c_str());
   std::exit(1);
@@ -364,6 +368,7 @@ int main(int argc, char** argv) {
     kMaxClients,
     kMaxFiles,
     kMaxSockbuf,
+    kMaxRunning,
     kHandshakeTimeout,
     kCurveKey,
     kCurveAllow,
@@ -375,6 +380,7 @@ int main(int argc, char** argv) {
       {"max-clients", required_argument, nullptr, kMaxClients},
       {"max-files", required_argument, nullptr, kMaxFiles},
       {"max-sockbuf", required_argument, nullptr, kMaxSockbuf},
+      {"max-running", required_argument, nullptr, kMaxRunning},
       {"handshake-timeout", required_argument, nullptr, kHandshakeTimeout},
       {"curve-key", required_argument, nullptr, kCurveKey},
       {"curve-allow", required_argument, nullptr, kCurveAllow},
@@ -444,6 +450,14 @@ int main(int argc, char** argv) {
                            "\" (bytes, at least 1, with an optional k, m or g suffix)"));
         }
         so.session.max_sockbuf = bytes;
+        break;
+      }
+      case kMaxRunning: {
+        int n;
+        if (!absl::SimpleAtoi(optarg, &n) || n < 1 || n > 128) {
+          Die(absl::StrCat("--max-running: invalid count \"", optarg, "\" (1..128)"));
+        }
+        so.workers.runnable_per_owner = size_t(n);
         break;
       }
       case kHandshakeTimeout: {
@@ -615,6 +629,10 @@ int main(int argc, char** argv) {
       if (so.session.max_sockbuf != 0) {
         std::printf("%s: socket buffers of each client process limited to %llu bytes\n",
                     g_prog.c_str(), static_cast<unsigned long long>(so.session.max_sockbuf));
+      }
+      if (so.workers.runnable_per_owner != 0) {
+        std::printf("%s: calls of one client running at once: at most %zu\n", g_prog.c_str(),
+                    so.workers.runnable_per_owner);
       }
       std::printf("%s: serving %s\n", g_prog.c_str(), server->url().c_str());
       std::fflush(stdout);

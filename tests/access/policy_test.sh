@@ -3,7 +3,8 @@
 # mapping unix clients (SO_PEERCRED, SO_PEERGROUPS) and anonymous tcp://
 # clients to kernel credentials (supplementary groups included) or refusing
 # them, re-read on SIGHUP; the unix:// socket file's
-# mode and owner; the client and descriptor limits; bad option values.
+# mode and owner; the client, descriptor and running-call limits; bad
+# option values.
 source "$TEST_SRCDIR/rump/tests/tools/lib.sh"
 source "$TEST_SRCDIR/rump/tests/access/lib.sh"
 PATH="$TEST_SRCDIR/rump/tests/access:$PATH"
@@ -181,6 +182,13 @@ expect_rc 0
 # Descriptors 0-2 are the console: five sockets, then EMFILE (24).
 expect_out_eq "files 5 errno 24"
 
+echo "=== --max-running"
+start_fg r unix://r --max-running=1
+grep -q "calls of one client running at once: at most 1" r.out ||
+  fail "r.out lacks the running bound: $(cat r.out)"
+on unix://r rumpid
+expect_rc 0
+
 echo "=== --socket-mode and --socket-owner"
 start_fg s unix://s --socket-mode=0600 --socket-owner=4242:4343
 [ "$(stat -c '%F %a %u %g' s)" = "socket 600 4242 4343" ] ||
@@ -243,6 +251,11 @@ expect_err "--max-clients: invalid count"
 run rump_server -s --max-files=2000 unix://bad
 expect_rc 1
 expect_err "--max-files: invalid count \"2000\" \(1..1024\)"
+for v in 0 129 x; do
+  run rump_server -s --max-running="$v" unix://bad
+  expect_rc 1
+  expect_err "--max-running: invalid count \"$v\" \(1..128\)"
+done
 run rump_server -s --handshake-timeout=-1 unix://bad
 expect_rc 1
 expect_err "--handshake-timeout: invalid seconds \"-1\""
