@@ -41,8 +41,10 @@ constexpr int kReadsPerEvent = 16;             // fairness between connections
 // Frames delivered from one connection before the others get a turn: a
 // client that sends hundreds of requests at once (they arrive in one read)
 // does not hold the loop thread, which runs quick calls inline, for all of
-// them while another client's request waits.
-constexpr size_t kFramesPerTurn = 64;
+// them while another client's request waits. With 64, another client's
+// getpid p99 rose 16-21x under a pipelining flooder (fairness_bench); with
+// 8, 3-9x; 4 was no better than 8 (more turns, each costing a loop pass).
+constexpr size_t kFramesPerTurn = 8;
 constexpr absl::Duration kCloseFlush = absl::Seconds(5);  // Close(): time to drain output
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);  // after EMFILE & co.
 constexpr absl::Duration kBusyPoll = absl::Microseconds(50);  // see Loop()
